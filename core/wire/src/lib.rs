@@ -1,0 +1,15 @@
+//! Packet codecs, in the style of smoltcp's `wire`: for each protocol a zero-copy
+//! view over a byte buffer (`Packet<T: AsRef<[u8]>>`) and a validated `Repr` with
+//! `parse`, `buffer_len` and `emit`.
+//!
+//! Panic contract: a view built with `new_checked` never panics in its getters;
+//! `emit` needs a buffer of exactly `buffer_len()` bytes. Parsers are total: any
+//! byte string gives `Ok` or a typed `Error`, never a panic.
+//!
+//! This crate does no I/O and imports nothing but `core`/`std` collections.
+
+pub mod checksum;
+pub mod error;
+pub mod vrrp;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Linux system interfaces (filled by the os work).
