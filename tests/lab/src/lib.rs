@@ -1,0 +1,17 @@
+//! A network-namespace lab: a bridge, routers and clients as namespaces joined by
+//! veth pairs, with the real `vigil` and `keepalived` binaries running inside them.
+//! Used by the lab tests (`tests/lab.rs`), the demo and the benchmark.
+//!
+//! Everything the lab creates carries a per-process prefix and is removed when the
+//! [`Lab`] is dropped, and also on SIGINT/SIGTERM (see [`cleanup`]).
+
+pub mod cleanup;
+pub mod harness;
+pub mod netns;
+pub mod proc;
+pub mod scenario;
+pub mod wait;
+pub mod watch;
+
+pub use netns::{Host, Lab};
+pub use proc::{Daemon, Kind};

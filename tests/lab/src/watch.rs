@@ -1,0 +1,66 @@
+//! Samples which hosts hold a VIP, in a background thread, to measure how long two
+//! masters coexisted and when the VIP moved.
+
+use crate::netns::Host;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub struct VipWatch {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<(Duration, Vec<bool>)>>>,
+}
+
+/// What the watch saw: for each sample, its time since the start and which hosts held the VIP.
+pub struct Timeline {
+    pub samples: Vec<(Duration, Vec<bool>)>,
+}
+
+impl VipWatch {
+    pub fn start(hosts: Vec<Host>, vip: &str) -> VipWatch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let vip = vip.to_string();
+        let thread = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            let mut samples = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let held = hosts.iter().map(|h| h.has_addr("eth0", &vip)).collect();
+                samples.push((t0.elapsed(), held));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            samples
+        });
+        VipWatch { stop, thread: Some(thread) }
+    }
+
+    pub fn finish(mut self) -> Timeline {
+        self.stop.store(true, Ordering::Relaxed);
+        let samples = self.thread.take().and_then(|t| t.join().ok()).unwrap_or_default();
+        Timeline { samples }
+    }
+}
+
+impl Timeline {
+    /// The longest stretch during which more than one host held the VIP.
+    pub fn longest_overlap(&self) -> Duration {
+        let mut longest = Duration::ZERO;
+        let mut since: Option<Duration> = None;
+        for (t, held) in &self.samples {
+            let many = held.iter().filter(|h| **h).count() > 1;
+            match (many, since) {
+                (true, None) => since = Some(*t),
+                (false, Some(s)) => {
+                    longest = longest.max(*t - s);
+                    since = None;
+                }
+                _ => {}
+            }
+        }
+        if let (Some(s), Some((t, _))) = (since, self.samples.last()) {
+            longest = longest.max(*t - s);
+        }
+        longest
+    }
+}
