@@ -1,1 +1,70 @@
-//! (filled by the config work)
+//! The validated vigil configuration as plain data.
+//!
+//! Everything here is *resolved*: keepalived's defaults and inheritance rules
+//! (global -> instance, virtual server -> real server -> checker) have been
+//! applied by `vigil-config`, so a consumer never has to know which keyword was
+//! written and which was implied. Each field documents the keepalived keyword it
+//! comes from and the default it takes (keepalived 2.2.7).
+//!
+//! The types derive serde so that the compact binary form (postcard) is just
+//! this data behind a header. Durations are `core::time::Duration`, exact to the
+//! microsecond like keepalived's timers.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod checker;
+mod command;
+mod global;
+mod instance;
+mod script;
+mod sync_group;
+mod virtual_address;
+mod virtual_server;
+
+pub use checker::{
+    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, MiscCheck, StatusRange, Url,
+};
+pub use command::{Command, Notify, RunAs};
+pub use global::{GlobalDefs, SmtpServer};
+pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
+pub use script::VrrpScript;
+pub use sync_group::SyncGroup;
+pub use virtual_address::{AddrScope, VirtualAddress};
+pub use virtual_server::{
+    LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey,
+};
+
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// A whole validated configuration: what keepalived.conf describes.
+///
+/// Lists keep the order of the configuration file, so names and diagnostics
+/// can refer to "the first", and so that `show` prints them back in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Config {
+    /// `global_defs { ... }`.
+    pub global: GlobalDefs,
+    /// `vrrp_script NAME { ... }` blocks; names are unique.
+    pub scripts: Vec<VrrpScript>,
+    /// `vrrp_sync_group NAME { ... }` blocks; members name existing instances.
+    pub sync_groups: Vec<SyncGroup>,
+    /// `vrrp_instance NAME { ... }` blocks; names are unique.
+    pub instances: Vec<VrrpInstance>,
+    /// `virtual_server ... { ... }` blocks (IPVS services).
+    pub virtual_servers: Vec<VirtualServer>,
+}
+
+impl Config {
+    /// The `vrrp_script` of this name, if any.
+    pub fn script(&self, name: &str) -> Option<&VrrpScript> {
+        self.scripts.iter().find(|s| s.name == name)
+    }
+
+    /// The `vrrp_instance` of this name, if any.
+    pub fn instance(&self, name: &str) -> Option<&VrrpInstance> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+}

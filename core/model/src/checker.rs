@@ -1,0 +1,169 @@
+//! Real server health checkers (`HTTP_GET`, `SSL_GET`, `TCP_CHECK`,
+//! `MISC_CHECK`, `DNS_CHECK`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use core::time::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::command::Command;
+
+/// One health checker of a real server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checker {
+    /// Options every checker has, resolved (checker, else real server, else
+    /// virtual server, else the checker kind's default).
+    pub common: CheckCommon,
+    /// What is checked.
+    pub kind: CheckKind,
+}
+
+/// Options shared by the checkers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckCommon {
+    /// `connect_ip ADDR`; default the real server's address.
+    pub connect_ip: IpAddr,
+    /// `connect_port PORT`; default the real server's port.
+    pub connect_port: u16,
+    /// `bindto ADDR`: source address; default none (kernel's choice).
+    pub bindto: Option<IpAddr>,
+    /// `connect_timeout SECS`; default 5 s.
+    pub connect_timeout: Duration,
+    /// `retry N` (`nb_get_retry`): extra attempts before declaring a live
+    /// server down; default 1, DNS_CHECK 3, MISC_CHECK 0.
+    pub retry: u32,
+    /// `delay_before_retry SECS`; default 3 s for HTTP_GET/SSL_GET, the
+    /// delay_loop for DNS_CHECK, 1 s otherwise.
+    pub delay_before_retry: Duration,
+    /// `warmup SECS`: random delay (0..warmup) before the first check;
+    /// default the delay_loop.
+    pub warmup: Duration,
+    /// `delay_loop SECS`: time between checks; default the virtual server's.
+    pub delay_loop: Duration,
+}
+
+/// The checker kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckKind {
+    /// `HTTP_GET { ... }`.
+    HttpGet(HttpCheck),
+    /// `SSL_GET { ... }`: the same over TLS.
+    SslGet(HttpCheck),
+    /// `TCP_CHECK { ... }`: a TCP connect succeeds.
+    Tcp,
+    /// `MISC_CHECK { ... }`: a program's exit status.
+    Misc(MiscCheck),
+    /// `DNS_CHECK { ... }`: a DNS query is answered.
+    Dns(DnsCheck),
+}
+
+/// `HTTP_GET` / `SSL_GET` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpCheck {
+    /// `url { ... }` blocks; at least one.
+    pub urls: Vec<Url>,
+    /// `virtualhost NAME` (Host header); default the real server's, else the
+    /// virtual server's, else none (the address).
+    pub virtualhost: Option<String>,
+}
+
+/// `url { path P; status_code C...; digest D; virtualhost H }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Url {
+    /// `path`; required.
+    pub path: String,
+    /// `status_code N|A-B ...`; default 200-299.
+    pub status_codes: Vec<StatusRange>,
+    /// `digest HEX`: MD5 of the body (genhash); default none.
+    pub digest: Option<String>,
+    /// `virtualhost`; default the checker's.
+    pub virtualhost: Option<String>,
+}
+
+/// An inclusive range of HTTP status codes (`200` is 200-200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRange {
+    /// First accepted code.
+    pub first: u16,
+    /// Last accepted code (>= first).
+    pub last: u16,
+}
+
+/// `MISC_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiscCheck {
+    /// `misc_path CMD` (`user USER [GROUP]` lands in `run_as`); required.
+    pub path: Command,
+    /// `misc_timeout SECS`; default the virtual server's delay_loop.
+    pub timeout: Duration,
+    /// `misc_dynamic`: exit codes 2..=255 set the weight; default false.
+    pub dynamic: bool,
+}
+
+/// `DNS_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsCheck {
+    /// `type`; default SOA.
+    pub query_type: DnsType,
+    /// `name`; default `.`.
+    pub name: String,
+}
+
+/// DNS query types for `DNS_CHECK`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DnsType {
+    /// A (1).
+    A,
+    /// NS (2).
+    Ns,
+    /// CNAME (5).
+    Cname,
+    /// SOA (6), the default.
+    Soa,
+    /// MX (15).
+    Mx,
+    /// TXT (16).
+    Txt,
+    /// AAAA (28).
+    Aaaa,
+}
+
+impl DnsType {
+    /// Every type, for lookups by name.
+    pub const ALL: [DnsType; 7] = [
+        DnsType::A,
+        DnsType::Ns,
+        DnsType::Cname,
+        DnsType::Soa,
+        DnsType::Mx,
+        DnsType::Txt,
+        DnsType::Aaaa,
+    ];
+
+    /// The keyword as written in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            DnsType::A => "A",
+            DnsType::Ns => "NS",
+            DnsType::Cname => "CNAME",
+            DnsType::Soa => "SOA",
+            DnsType::Mx => "MX",
+            DnsType::Txt => "TXT",
+            DnsType::Aaaa => "AAAA",
+        }
+    }
+
+    /// The query type's number on the wire.
+    pub fn code(self) -> u16 {
+        match self {
+            DnsType::A => 1,
+            DnsType::Ns => 2,
+            DnsType::Cname => 5,
+            DnsType::Soa => 6,
+            DnsType::Mx => 15,
+            DnsType::Txt => 16,
+            DnsType::Aaaa => 28,
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `global_defs { ... }`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, Ipv6Addr};
+use core::time::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::command::RunAs;
+use crate::instance::VrrpVersion;
+
+/// Process-wide settings. Several are defaults that each `vrrp_instance`
+/// inherits; the instance copies hold the resolved values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GlobalDefs {
+    /// `router_id STRING`; `None` = the local host name (the daemon fills it in).
+    pub router_id: Option<String>,
+    /// `notification_email { ADDR ... }`; default empty.
+    pub notification_email: Vec<String>,
+    /// `notification_email_from ADDR`; `None` = `keepalived@<host name>`.
+    pub notification_email_from: Option<String>,
+    /// `smtp_server HOST [PORT]`; default none (no mail).
+    pub smtp_server: Option<SmtpServer>,
+    /// `smtp_connect_timeout SECS`; default 30 s.
+    pub smtp_connect_timeout: Duration,
+    /// `vrrp_mcast_group4 ADDR`; default 224.0.0.18 (RFC 5798).
+    pub vrrp_mcast_group4: Ipv4Addr,
+    /// `vrrp_mcast_group6 ADDR`; default ff02::12.
+    pub vrrp_mcast_group6: Ipv6Addr,
+    /// `vrrp_garp_interval SECS`: pause between gratuitous ARPs on one
+    /// interface (microsecond resolution); default 0.
+    pub vrrp_garp_interval: Duration,
+    /// `vrrp_gna_interval SECS`: pause between unsolicited NAs; default 0.
+    pub vrrp_gna_interval: Duration,
+    /// `vrrp_garp_master_delay SECS`: second GARP burst after becoming
+    /// MASTER, 0 = none; default 5 s. Instances inherit it.
+    pub vrrp_garp_master_delay: Duration,
+    /// `vrrp_garp_master_repeat N`: GARPs per burst; default 5.
+    pub vrrp_garp_master_repeat: u32,
+    /// `vrrp_garp_master_refresh SECS`: periodic GARP while MASTER, 0 = off;
+    /// default 0.
+    pub vrrp_garp_master_refresh: Duration,
+    /// `vrrp_garp_master_refresh_repeat N`: GARPs per refresh; default 1.
+    pub vrrp_garp_master_refresh_repeat: u32,
+    /// `vrrp_skip_check_adv_addr [BOOL]`: don't compare the addresses in
+    /// adverts from the current master; default false. Instances inherit it.
+    pub vrrp_skip_check_adv_addr: bool,
+    /// `vrrp_strict`: strict RFC conformance (no auth, no unicast, no_accept
+    /// unless owner); default false.
+    pub vrrp_strict: bool,
+    /// `vrrp_version 2|3`; default 2 (IPv6 instances always use 3).
+    pub vrrp_version: VrrpVersion,
+    /// `vrrp_check_unicast_src`: drop unicast adverts not from a listed
+    /// peer; default false. Instances inherit it.
+    pub vrrp_check_unicast_src: bool,
+    /// `v3_checksum_as_v2`: VRRPv3 IPv4 checksum without the pseudo-header
+    /// (old keepalived interop); default false.
+    pub v3_checksum_as_v2: bool,
+    /// `enable_script_security`: refuse scripts writable by non-root;
+    /// default false.
+    pub enable_script_security: bool,
+    /// `script_user USER [GROUP]`: default identity for scripts; `None` =
+    /// keepalived's `keepalived_script` user (or root if it doesn't exist).
+    pub script_user: Option<RunAs>,
+    /// `lvs_flush`: flush the whole IPVS table at startup; default false.
+    pub lvs_flush: bool,
+}
+
+/// `smtp_server HOST [PORT]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpServer {
+    /// IP address or domain name, as written.
+    pub host: String,
+    /// TCP port; default 25.
+    pub port: u16,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+            smtp_server: None,
+            smtp_connect_timeout: Duration::from_secs(30),
+            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            vrrp_garp_interval: Duration::ZERO,
+            vrrp_gna_interval: Duration::ZERO,
+            vrrp_garp_master_delay: Duration::from_secs(5),
+            vrrp_garp_master_repeat: 5,
+            vrrp_garp_master_refresh: Duration::ZERO,
+            vrrp_garp_master_refresh_repeat: 1,
+            vrrp_skip_check_adv_addr: false,
+            vrrp_strict: false,
+            vrrp_version: VrrpVersion::V2,
+            vrrp_check_unicast_src: false,
+            v3_checksum_as_v2: false,
+            enable_script_security: false,
+            script_user: None,
+            lvs_flush: false,
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! `virtual_server ... { ... }`: an IPVS service and its real servers.
+
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use core::time::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::checker::Checker;
+use crate::command::Command;
+
+/// An IPVS virtual service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VirtualServer {
+    /// `virtual_server ADDR PORT` or `virtual_server fwmark N`.
+    pub key: VsKey,
+    /// `delay_loop SECS`: time between checks; default 60 s.
+    pub delay_loop: Duration,
+    /// `lb_algo` / `lvs_sched`; default wlc.
+    pub scheduler: Scheduler,
+    /// `lb_kind` / `lvs_method NAT|DR|TUN`; default NAT.
+    pub lb_kind: LbKind,
+    /// `protocol TCP|UDP|SCTP`; default TCP.
+    pub protocol: Protocol,
+    /// `persistence_timeout [SECS]`: `None` = not persistent; the keyword
+    /// alone means 360 s.
+    pub persistence_timeout: Option<u32>,
+    /// `persistence_granularity MASK` as a prefix length (IPv4 written as a
+    /// dotted netmask); default none (/32, /128).
+    pub persistence_granularity: Option<u8>,
+    /// `sorry_server ADDR PORT`: used when the quorum is lost; default none.
+    pub sorry_server: Option<SorryServer>,
+    /// `quorum N`: minimum total weight of live real servers; default 1.
+    pub quorum: u32,
+    /// `hysteresis N`: quorum flap damper; default 0.
+    pub hysteresis: u32,
+    /// `quorum_up CMD`: run when the quorum is gained.
+    pub quorum_up: Option<Command>,
+    /// `quorum_down CMD`: run when the quorum is lost.
+    pub quorum_down: Option<Command>,
+    /// `alpha`: real servers start down until checked; default false.
+    pub alpha: bool,
+    /// `omega`: run quorum/down notifiers at shutdown; default false.
+    pub omega: bool,
+    /// `ha_suspend`: no checks while the VIP is absent; default false.
+    pub ha_suspend: bool,
+    /// `smtp_alert [BOOL]`; default false.
+    pub smtp_alert: bool,
+    /// `real_server ...` entries, in order.
+    pub real_servers: Vec<RealServer>,
+}
+
+/// How the service is addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VsKey {
+    /// `virtual_server ADDR PORT`.
+    Addr {
+        /// Virtual address.
+        addr: IpAddr,
+        /// Virtual port (0 only for persistent services).
+        port: u16,
+    },
+    /// `virtual_server fwmark N`.
+    Fwmark(u32),
+}
+
+/// `sorry_server ADDR PORT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SorryServer {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// `sorry_server_inhibit`: weight 0 instead of removal; default false.
+    pub inhibit: bool,
+}
+
+/// A backend of a virtual server. Checker defaults (timeouts, retries,
+/// virtualhost) given here or on the virtual server are already resolved into
+/// each checker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RealServer {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port (0 = the virtual port for fwmark services).
+    pub port: u16,
+    /// `weight N`: IPVS weight; default 1.
+    pub weight: u32,
+    /// `lb_kind` / `lvs_method`; default the virtual server's.
+    pub lb_kind: LbKind,
+    /// `inhibit_on_failure [BOOL]`: set weight 0 instead of removing it;
+    /// default the virtual server's (false).
+    pub inhibit_on_failure: bool,
+    /// `notify_up CMD`.
+    pub notify_up: Option<Command>,
+    /// `notify_down CMD`.
+    pub notify_down: Option<Command>,
+    /// `uthreshold N`: max connections, 0 = none; default 0.
+    pub uthreshold: u32,
+    /// `lthreshold N`: min connections; default 0.
+    pub lthreshold: u32,
+    /// `smtp_alert [BOOL]`; default false.
+    pub smtp_alert: bool,
+    /// Health checkers; none = always up.
+    pub checkers: Vec<Checker>,
+}
+
+/// IPVS scheduler (`lb_algo` / `lvs_sched`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scheduler {
+    /// Round robin.
+    Rr,
+    /// Weighted round robin.
+    Wrr,
+    /// Least connection.
+    Lc,
+    /// Weighted least connection (the default).
+    Wlc,
+    /// Locality-based least connection.
+    Lblc,
+    /// Locality-based least connection with replication.
+    Lblcr,
+    /// Destination hashing.
+    Dh,
+    /// Source hashing.
+    Sh,
+    /// Shortest expected delay.
+    Sed,
+    /// Never queue.
+    Nq,
+    /// Weighted failover.
+    Fo,
+    /// Weighted overflow.
+    Ovf,
+    /// Maglev hashing.
+    Mh,
+}
+
+impl Scheduler {
+    /// Every scheduler, for lookups by name.
+    pub const ALL: [Scheduler; 13] = [
+        Scheduler::Rr,
+        Scheduler::Wrr,
+        Scheduler::Lc,
+        Scheduler::Wlc,
+        Scheduler::Lblc,
+        Scheduler::Lblcr,
+        Scheduler::Dh,
+        Scheduler::Sh,
+        Scheduler::Sed,
+        Scheduler::Nq,
+        Scheduler::Fo,
+        Scheduler::Ovf,
+        Scheduler::Mh,
+    ];
+
+    /// The kernel module suffix, as written in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheduler::Rr => "rr",
+            Scheduler::Wrr => "wrr",
+            Scheduler::Lc => "lc",
+            Scheduler::Wlc => "wlc",
+            Scheduler::Lblc => "lblc",
+            Scheduler::Lblcr => "lblcr",
+            Scheduler::Dh => "dh",
+            Scheduler::Sh => "sh",
+            Scheduler::Sed => "sed",
+            Scheduler::Nq => "nq",
+            Scheduler::Fo => "fo",
+            Scheduler::Ovf => "ovf",
+            Scheduler::Mh => "mh",
+        }
+    }
+}
+
+/// IPVS forwarding method (`lb_kind` / `lvs_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LbKind {
+    /// Masquerading (the default).
+    Nat,
+    /// Direct routing (LVS-DR).
+    Dr,
+    /// IP-in-IP tunnelling.
+    Tun,
+}
+
+impl LbKind {
+    /// The keyword as written in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            LbKind::Nat => "NAT",
+            LbKind::Dr => "DR",
+            LbKind::Tun => "TUN",
+        }
+    }
+}
+
+/// `protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Protocol {
+    /// TCP (the default).
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+impl Protocol {
+    /// The keyword as written in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
