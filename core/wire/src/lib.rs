@@ -8,8 +8,11 @@
 //!
 //! This crate does no I/O and imports nothing but `core`/`std` collections.
 
+pub mod arp;
 pub mod checksum;
 pub mod error;
+pub mod ethernet;
+pub mod ndisc;
 pub mod vrrp;
 
 pub use error::{Error, Result};
