@@ -12,6 +12,8 @@ pub mod arp;
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
+pub mod ipv4;
+pub mod ipv6;
 pub mod ndisc;
 pub mod vrrp;
 
