@@ -49,7 +49,8 @@ fn to_v6(a: IpAddr) -> Ipv6Addr {
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16) -> u32 {
     let mut acc = sum(0, &src.octets());
     acc = sum(acc, &dst.octets());
-    acc.wrapping_add(u32::from(proto)).wrapping_add(u32::from(len))
+    acc.wrapping_add(u32::from(proto))
+        .wrapping_add(u32::from(len))
 }
 
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, proto: u8, len: u32) -> u32 {
@@ -77,7 +78,9 @@ mod tests {
 
     #[test]
     fn verifying_data_with_its_checksum_gives_zero() {
-        let mut data = vec![0x45, 0x00, 0x00, 0x1c, 0xab, 0xcd, 0x00, 0x00, 0xff, 0x70, 0, 0];
+        let mut data = vec![
+            0x45, 0x00, 0x00, 0x1c, 0xab, 0xcd, 0x00, 0x00, 0xff, 0x70, 0, 0,
+        ];
         let c = checksum(&data);
         data[10..12].copy_from_slice(&c.to_be_bytes());
         assert_eq!(checksum(&data), 0);

@@ -1,0 +1,75 @@
+//! Shared by the scenario tests: the keepalived vectors and a hex reader.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+/// One captured datagram (IP header included) and its file name.
+pub struct Vector {
+    pub name: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Decode a vector file: `#` lines are comments, the rest is hex pairs
+/// separated by white space.
+pub fn hex(text: &str) -> Vec<u8> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| l.split_whitespace())
+        .map(|pair| u8::from_str_radix(pair, 16).expect("vector files hold hex pairs"))
+        .collect()
+}
+
+macro_rules! vector {
+    ($name:literal) => {
+        Vector {
+            name: $name,
+            bytes: hex(include_str!(concat!("../vectors/", $name, ".hex"))),
+        }
+    };
+}
+
+/// Every captured vector (see tests/captures/capture.sh).
+pub fn all() -> Vec<Vector> {
+    vec![
+        vector!("v2-pass"),
+        vector!("v2-pass-prio0"),
+        vector!("v2-noauth"),
+        vector!("v2-unicast"),
+        vector!("v3-ipv4"),
+        vector!("v3-ipv4-prio0"),
+        vector!("v3-ipv4-group44"),
+        vector!("v3-ipv4-unicast"),
+        vector!("v3-ipv4-unicast-oldcsum"),
+        vector!("v3-ipv6"),
+        vector!("v3-ipv6-prio0"),
+    ]
+}
+
+/// The vector called `name`.
+pub fn get(name: &str) -> Vec<u8> {
+    all()
+        .into_iter()
+        .find(|v| v.name == name)
+        .map(|v| v.bytes)
+        .expect("known vector name")
+}
+
+/// A tiny xorshift64* generator: fixed seeds, reproducible failures.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform-enough value in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
