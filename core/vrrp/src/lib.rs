@@ -1,1 +1,41 @@
-//! (filled by the vrrp work)
+//! Sans-IO VRRP (RFC 3768 v2, RFC 5798 / RFC 9568 v3) with keepalived 2.2.7's
+//! behaviour: events and a monotonic `now` in, [`Action`]s out.
+//!
+//! The crate reads no clock, opens no socket and draws no random numbers;
+//! [`Router`] documents the call order. The shell maps keepalived's
+//! configuration into [`RouterConfig`], carries out the actions, and feeds
+//! back packets, link changes and script results.
+
+mod action;
+mod config;
+mod counters;
+mod error;
+mod id;
+mod instance;
+mod router;
+mod rx;
+mod snapshot;
+mod state;
+mod sync_group;
+mod time;
+mod timer;
+mod timing;
+mod track;
+mod validate;
+
+pub use action::{Action, NotifyState, NotifyTarget};
+pub use config::{
+    Family, GarpConfig, InitialState, InstanceConfig, RouterConfig, ScriptConfig, SyncGroupConfig,
+    TrackedInterface, TrackedScript, MCAST_GROUP_V4, MCAST_GROUP_V6,
+};
+pub use counters::{Counters, DropReason};
+pub use error::ConfigError;
+pub use id::{GroupId, InstanceId, ScriptId};
+pub use instance::PRIORITY_OWNER;
+pub use router::Router;
+pub use rx::{RxMeta, VRRP_TTL};
+pub use snapshot::InstanceSnapshot;
+pub use state::{Reason, State};
+pub use time::Instant;
+pub use track::{ScriptResult, TrackStatus};
+pub use vigil_wire::vrrp::{Auth, Repr, V3Checksum, Version};

@@ -1,0 +1,35 @@
+//! Handles to the objects a [`Router`](crate::Router) owns; they index its
+//! tables in configuration order, so the shell can keep parallel tables.
+
+/// A `vrrp_instance`, numbered in `RouterConfig::instances` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceId(pub(crate) usize);
+
+/// A `vrrp_script`, numbered in `RouterConfig::scripts` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScriptId(pub(crate) usize);
+
+/// A `vrrp_sync_group`, numbered in `RouterConfig::sync_groups` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId(pub(crate) usize);
+
+impl InstanceId {
+    /// Position in `RouterConfig::instances`.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl ScriptId {
+    /// Position in `RouterConfig::scripts`.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl GroupId {
+    /// Position in `RouterConfig::sync_groups`.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}

@@ -1,0 +1,614 @@
+//! The facade: all instances, tracked scripts and interfaces, sync groups.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use vigil_wire::vrrp::Repr;
+
+use crate::action::Action;
+use crate::config::{Family, RouterConfig};
+use crate::counters::{Counters, DropReason};
+use crate::error::ConfigError;
+use crate::id::{GroupId, InstanceId, ScriptId};
+use crate::instance::{Instance, RxOutcome, Tracker};
+use crate::rx::RxMeta;
+use crate::snapshot::InstanceSnapshot;
+use crate::state::{Reason, State};
+use crate::sync_group::Group;
+use crate::time::Instant;
+use crate::timer::Timer;
+use crate::track::{contribution, holds_fault, ScriptResult, ScriptTracker, TrackStatus};
+use crate::validate::validate;
+
+/// Bound on timers fired by one `handle_timeout`, against runaway loops.
+const MAX_FIRES_PER_CALL: usize = 100_000;
+
+/// What the router knows about one interface.
+#[derive(Debug, Clone)]
+struct Link {
+    name: String,
+    up: bool,
+    v4: Option<IpAddr>,
+    v6: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Configured,
+    Running,
+    Stopped,
+}
+
+/// The sans-IO VRRP engine of one host.
+///
+/// It reads no clock and opens no socket: inputs come in through `handle_*`
+/// calls, outputs go out through [`poll_action`](Router::poll_action).
+///
+/// Call order:
+/// 1. [`Router::new`], then report what is known of the interfaces with
+///    [`handle_link`](Router::handle_link) and
+///    [`handle_address`](Router::handle_address) (interfaces start up with
+///    no address; an instance without a source address stays in FAULT);
+/// 2. [`handle_start`](Router::handle_start);
+/// 3. loop: feed every input (`handle_packet`/`handle_advert`,
+///    `handle_script_result`, `handle_link`, `handle_address`), call
+///    [`handle_timeout`](Router::handle_timeout) when the deadline from
+///    [`poll_timeout`](Router::poll_timeout) has passed, and after each call
+///    drain [`poll_action`](Router::poll_action) until `None`, then re-read
+///    `poll_timeout` (any call may change it);
+/// 4. [`handle_shutdown`](Router::handle_shutdown), then drain the actions.
+///
+/// Time: every `now` comes from one monotonic clock and never goes back; an
+/// earlier `now` than already seen is treated as the latest one seen.
+#[derive(Debug)]
+pub struct Router {
+    pub(crate) instances: Vec<Instance>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) actions: VecDeque<Action>,
+    scripts: Vec<ScriptTracker>,
+    links: Vec<Link>,
+    global: Counters,
+    phase: Phase,
+    latest: Instant,
+}
+
+impl Router {
+    /// Check `config` and build the router (all instances in INIT).
+    pub fn new(config: RouterConfig) -> Result<Router, ConfigError> {
+        let config = validate(config)?;
+        let mut links: Vec<Link> = Vec::new();
+        let mut link_of = |name: &str| {
+            if let Some(n) = links.iter().position(|l| l.name == name) {
+                return n;
+            }
+            links.push(Link {
+                name: name.to_owned(),
+                up: true,
+                v4: None,
+                v6: None,
+            });
+            links.len() - 1
+        };
+        let mut instances = Vec::with_capacity(config.instances.len());
+        for (n, cfg) in config.instances.into_iter().enumerate() {
+            let link = link_of(&cfg.interface);
+            let ifaces = cfg
+                .track_interfaces
+                .iter()
+                .map(|t| Tracker {
+                    target: link_of(&t.name),
+                    weight: t.weight,
+                    reverse: t.reverse,
+                })
+                .collect();
+            let scripts = cfg
+                .track_scripts
+                .iter()
+                .filter_map(|t| {
+                    let pos = config.scripts.iter().position(|s| s.name == t.name)?;
+                    let script = config.scripts.get(pos)?;
+                    Some(Tracker {
+                        target: ScriptId(pos),
+                        weight: t.weight.unwrap_or(script.weight),
+                        reverse: t.reverse.unwrap_or(script.reverse),
+                    })
+                })
+                .collect();
+            let mut inst = Instance::new(InstanceId(n), cfg, link);
+            inst.ifaces = ifaces;
+            inst.scripts = scripts;
+            instances.push(inst);
+        }
+        let mut groups = Vec::with_capacity(config.sync_groups.len());
+        for (g, group) in config.sync_groups.into_iter().enumerate() {
+            let members: Vec<InstanceId> = group
+                .members
+                .iter()
+                .filter_map(|m| instances.iter().position(|i: &Instance| &i.cfg.name == m))
+                .map(InstanceId)
+                .collect();
+            for m in &members {
+                if let Some(inst) = instances.get_mut(m.0) {
+                    inst.group = Some(GroupId(g));
+                }
+            }
+            groups.push(Group::new(group.name, members));
+        }
+        Ok(Router {
+            instances,
+            groups,
+            actions: VecDeque::new(),
+            scripts: config.scripts.into_iter().map(ScriptTracker::new).collect(),
+            links,
+            global: Counters::default(),
+            phase: Phase::Configured,
+            latest: Instant::ZERO,
+        })
+    }
+
+    fn clock(&mut self, now: Instant) -> Instant {
+        self.latest = self.latest.max(now);
+        self.latest
+    }
+
+    /// Leave INIT: every instance goes BACKUP, FAULT, or (address owner with
+    /// `state MASTER`) MASTER; tracking scripts are due at once. Ignored
+    /// after the first call.
+    pub fn handle_start(&mut self, now: Instant) {
+        if self.phase != Phase::Configured {
+            return;
+        }
+        let now = self.clock(now);
+        self.phase = Phase::Running;
+        for s in &mut self.scripts {
+            s.start(now);
+        }
+        for i in 0..self.instances.len() {
+            self.refresh_src(i);
+        }
+        let faults: Vec<Option<Reason>> = (0..self.instances.len())
+            .map(|i| self.fault_of(i))
+            .collect();
+        for i in 0..self.instances.len() {
+            let prio = self.priority_of(i);
+            if let Some(inst) = self.instances.get_mut(i) {
+                inst.set_priority(prio, now, &mut self.actions);
+            }
+        }
+        // A group starts FAULT if any member is, MASTER if all members are
+        // owners starting as MASTER, BACKUP otherwise (keepalived).
+        for g in 0..self.groups.len() {
+            let members = self
+                .groups
+                .get(g)
+                .map(|x| x.members.clone())
+                .unwrap_or_default();
+            let faulty = members
+                .iter()
+                .any(|m| faults.get(m.0).is_some_and(|f| f.is_some()));
+            let all_owners = members.iter().all(|m| {
+                self.instances
+                    .get(m.0)
+                    .is_some_and(|i| i.is_owner() && i.hint() == State::Master)
+            });
+            let state = if faulty {
+                State::Fault
+            } else if all_owners {
+                State::Master
+            } else {
+                State::Backup
+            };
+            self.set_group_state(GroupId(g), state);
+        }
+        for (i, own) in faults.into_iter().enumerate() {
+            let group_state = self
+                .instances
+                .get(i)
+                .and_then(|inst| inst.group)
+                .and_then(|g| self.groups.get(g.0))
+                .map(|g| g.state);
+            let fault = own.or((group_state == Some(State::Fault)).then_some(Reason::SyncGroup));
+            let Some(inst) = self.instances.get_mut(i) else {
+                continue;
+            };
+            let owner_now = inst.is_owner()
+                && inst.hint() == State::Master
+                && group_state.is_none_or(|s| s == State::Master);
+            inst.start(now, fault, owner_now, &mut self.actions);
+            inst.fault = own;
+        }
+    }
+
+    /// Find the instance for `vrid` on the packet's interface: `Ok` when the
+    /// family matches, `Err` for an instance of the other family.
+    fn lookup(&self, meta: &RxMeta<'_>, vrid: u8) -> Option<Result<usize, usize>> {
+        let link = self.links.iter().position(|l| l.name == meta.interface)?;
+        let family = Family::of(&meta.src);
+        let mut other = None;
+        for (n, inst) in self.instances.iter().enumerate() {
+            if inst.link == link && inst.cfg.vrid == vrid {
+                if inst.cfg.family == family {
+                    return Some(Ok(n));
+                }
+                other = other.or(Some(n));
+            }
+        }
+        other.map(Err)
+    }
+
+    /// A parsed advertisement arrived (the byte-level path ends here too).
+    pub fn handle_advert(&mut self, now: Instant, meta: &RxMeta<'_>, repr: &Repr) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let now = self.clock(now);
+        let i = match self.lookup(meta, repr.vrid) {
+            Some(Ok(i)) => i,
+            Some(Err(i)) => {
+                if let Some(inst) = self.instances.get_mut(i) {
+                    inst.count_drop(DropReason::Family);
+                }
+                return;
+            }
+            None => {
+                self.global.count_drop(DropReason::UnknownVrid);
+                return;
+            }
+        };
+        let Some(inst) = self.instances.get_mut(i) else {
+            return;
+        };
+        if inst.receive(now, meta, repr, &mut self.actions) == RxOutcome::SteppedDown {
+            self.sync_backup(now, InstanceId(i));
+        }
+    }
+
+    /// Fire every timer whose deadline is at or before `now`, earliest first.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let now = self.clock(now);
+        for _ in 0..MAX_FIRES_PER_CALL {
+            let inst = self
+                .instances
+                .iter()
+                .enumerate()
+                .filter_map(|(n, i)| i.next_deadline().map(|at| (at, n)))
+                .min();
+            let script = self
+                .scripts
+                .iter()
+                .enumerate()
+                .filter_map(|(n, s)| s.next_run().map(|at| (at, n)))
+                .min();
+            match (inst, script) {
+                (Some((at, n)), s) if at <= now && s.is_none_or(|(sat, _)| at <= sat) => {
+                    self.fire_instance(now, n)
+                }
+                (_, Some((at, n))) if at <= now => self.fire_script(now, n),
+                _ => return,
+            }
+        }
+    }
+
+    fn fire_instance(&mut self, now: Instant, n: usize) {
+        let Some(inst) = self.instances.get_mut(n) else {
+            return;
+        };
+        let Some(timer) = inst.take_expired(now) else {
+            return;
+        };
+        if timer == Timer::Main && inst.state == State::Backup {
+            self.goto_master(now, InstanceId(n), Reason::MasterDown);
+        } else {
+            inst.on_timer(timer, now, &mut self.actions);
+        }
+    }
+
+    fn fire_script(&mut self, now: Instant, n: usize) {
+        if let Some(s) = self.scripts.get_mut(n) {
+            if let Some(timeout) = s.fire(now) {
+                self.actions.push_back(Action::RunScript {
+                    script: ScriptId(n),
+                    timeout,
+                });
+            }
+        }
+    }
+
+    /// A tracking script run finished (or timed out).
+    pub fn handle_script_result(&mut self, now: Instant, script: ScriptId, result: ScriptResult) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let now = self.clock(now);
+        let Some(s) = self.scripts.get_mut(script.0) else {
+            return;
+        };
+        if s.record(result).is_none() {
+            return;
+        }
+        let tracking: Vec<usize> = (0..self.instances.len())
+            .filter(|i| {
+                self.instances
+                    .get(*i)
+                    .is_some_and(|inst| inst.scripts.iter().any(|t| t.target == script))
+            })
+            .collect();
+        for i in tracking {
+            self.refresh(now, i);
+        }
+    }
+
+    /// An interface went up or down. Unknown names are ignored.
+    pub fn handle_link(&mut self, now: Instant, interface: &str, up: bool) {
+        let now = self.clock(now);
+        let Some(l) = self.links.iter().position(|x| x.name == interface) else {
+            return;
+        };
+        if let Some(link) = self.links.get_mut(l) {
+            if link.up == up {
+                return;
+            }
+            link.up = up;
+        }
+        self.refresh_link(now, l);
+    }
+
+    /// The interface's primary address of `family` changed (`None`: it has
+    /// none). It is the advert source without `unicast_src_ip` and breaks
+    /// equal-priority ties; for IPv6 report the link-local address.
+    pub fn handle_address(
+        &mut self,
+        now: Instant,
+        interface: &str,
+        family: Family,
+        addr: Option<IpAddr>,
+    ) {
+        let now = self.clock(now);
+        let addr = addr.filter(|a| Family::of(a) == family);
+        let Some(l) = self.links.iter().position(|x| x.name == interface) else {
+            return;
+        };
+        if let Some(link) = self.links.get_mut(l) {
+            let slot = match family {
+                Family::V4 => &mut link.v4,
+                Family::V6 => &mut link.v6,
+            };
+            if *slot == addr {
+                return;
+            }
+            *slot = addr;
+        }
+        self.refresh_link(now, l);
+    }
+
+    fn refresh_link(&mut self, now: Instant, l: usize) {
+        let affected: Vec<usize> = (0..self.instances.len())
+            .filter(|i| {
+                self.instances
+                    .get(*i)
+                    .is_some_and(|inst| inst.link == l || inst.ifaces.iter().any(|t| t.target == l))
+            })
+            .collect();
+        for i in affected {
+            self.refresh_src(i);
+            if self.phase == Phase::Running {
+                self.refresh(now, i);
+            }
+        }
+    }
+
+    /// Graceful stop: masters send priority 0 and remove their addresses.
+    /// Later inputs are ignored.
+    pub fn handle_shutdown(&mut self, now: Instant) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
+        let now = self.clock(now);
+        self.phase = Phase::Stopped;
+        for inst in &mut self.instances {
+            inst.shutdown(now, &mut self.actions);
+        }
+        for s in &mut self.scripts {
+            s.stop();
+        }
+    }
+
+    /// The next action for the shell, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The earliest deadline: call `handle_timeout` once it has passed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase != Phase::Running {
+            return None;
+        }
+        let inst = self
+            .instances
+            .iter()
+            .filter_map(|i| i.next_deadline())
+            .min();
+        let script = self.scripts.iter().filter_map(|s| s.next_run()).min();
+        match (inst, script) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn refresh_src(&mut self, i: usize) {
+        let Some(inst) = self.instances.get(i) else {
+            return;
+        };
+        let Some(link) = self.links.get(inst.link) else {
+            return;
+        };
+        let src = inst.cfg.unicast_src.or(match inst.cfg.family {
+            Family::V4 => link.v4,
+            Family::V6 => link.v6,
+        });
+        let up = link.up;
+        if let Some(inst) = self.instances.get_mut(i) {
+            inst.src = src;
+            inst.can_send = up && src.is_some();
+        }
+    }
+
+    fn link_status(&self, l: usize) -> TrackStatus {
+        match self.links.get(l) {
+            Some(link) if link.up => TrackStatus::Up,
+            _ => TrackStatus::Down,
+        }
+    }
+
+    fn script_status(&self, s: ScriptId) -> TrackStatus {
+        self.scripts
+            .get(s.0)
+            .map(|s| s.status())
+            .unwrap_or(TrackStatus::Unknown)
+    }
+
+    /// The instance's own fault condition, if any (its group aside).
+    fn fault_of(&self, i: usize) -> Option<Reason> {
+        let inst = self.instances.get(i)?;
+        if self.link_status(inst.link) == TrackStatus::Down {
+            return Some(Reason::InterfaceDown);
+        }
+        if inst.src.is_none() {
+            return Some(Reason::NoSourceAddress);
+        }
+        let mut pending = false;
+        let ifaces = inst
+            .ifaces
+            .iter()
+            .filter(|t| t.weight == 0)
+            .map(|t| holds_fault(t.reverse, self.link_status(t.target)));
+        let scripts = inst
+            .scripts
+            .iter()
+            .filter(|t| t.weight == 0)
+            .map(|t| holds_fault(t.reverse, self.script_status(t.target)));
+        for held in ifaces.chain(scripts) {
+            match held {
+                Some(true) => return Some(Reason::TrackerFailed),
+                None => pending = true,
+                Some(false) => {}
+            }
+        }
+        pending.then_some(Reason::TrackerPending)
+    }
+
+    /// Base priority plus tracker weights within 1..=254; owners keep 255.
+    fn priority_of(&self, i: usize) -> u8 {
+        let Some(inst) = self.instances.get(i) else {
+            return 1;
+        };
+        if inst.is_owner() {
+            return inst.base_priority();
+        }
+        let ifaces = inst
+            .ifaces
+            .iter()
+            .map(|t| contribution(t.weight, t.reverse, self.link_status(t.target)));
+        let scripts = inst
+            .scripts
+            .iter()
+            .map(|t| contribution(t.weight, t.reverse, self.script_status(t.target)));
+        let total = i32::from(inst.base_priority()) + ifaces.chain(scripts).sum::<i32>();
+        u8::try_from(total.clamp(1, 254)).unwrap_or(1)
+    }
+
+    /// Re-evaluate an instance after a tracker, link or address change.
+    fn refresh(&mut self, now: Instant, i: usize) {
+        let prio = self.priority_of(i);
+        let fault = self.fault_of(i);
+        let member_faulty = self.group_member_faulty(InstanceId(i));
+        let Some(inst) = self.instances.get_mut(i) else {
+            return;
+        };
+        match fault {
+            Some(reason) => {
+                let entering = inst.state != State::Fault;
+                if entering || inst.fault != Some(reason) {
+                    inst.enter_fault(now, reason, &mut self.actions);
+                }
+                inst.fault = Some(reason);
+                inst.set_priority(prio, now, &mut self.actions);
+                if entering {
+                    self.sync_fault(now, InstanceId(i));
+                }
+            }
+            None => {
+                inst.fault = None;
+                inst.set_priority(prio, now, &mut self.actions);
+                if inst.state == State::Fault {
+                    if member_faulty {
+                        inst.want = State::Backup;
+                    } else {
+                        inst.leave_fault(now, Reason::Recovered, &mut self.actions);
+                        self.sync_backup(now, InstanceId(i));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A snapshot of one instance.
+    pub fn instance(&self, id: InstanceId) -> Option<InstanceSnapshot<'_>> {
+        self.instances.get(id.0).map(|i| i.snapshot())
+    }
+
+    /// Every instance id, in configuration order.
+    pub fn instance_ids(&self) -> impl Iterator<Item = InstanceId> + '_ {
+        (0..self.instances.len()).map(InstanceId)
+    }
+
+    /// The instance called `name`.
+    pub fn instance_id(&self, name: &str) -> Option<InstanceId> {
+        self.instances
+            .iter()
+            .position(|i| i.cfg.name == name)
+            .map(InstanceId)
+    }
+
+    /// An instance's name.
+    pub fn instance_name(&self, id: InstanceId) -> Option<&str> {
+        self.instances.get(id.0).map(|i| i.cfg.name.as_str())
+    }
+
+    /// The script called `name`.
+    pub fn script_id(&self, name: &str) -> Option<ScriptId> {
+        self.scripts
+            .iter()
+            .position(|s| s.cfg.name == name)
+            .map(ScriptId)
+    }
+
+    /// A script's name.
+    pub fn script_name(&self, id: ScriptId) -> Option<&str> {
+        self.scripts.get(id.0).map(|s| s.cfg.name.as_str())
+    }
+
+    /// A script's debounced status.
+    pub fn script_status_of(&self, id: ScriptId) -> Option<TrackStatus> {
+        self.scripts.get(id.0).map(|s| s.status())
+    }
+
+    /// The sync group called `name`.
+    pub fn group_id(&self, name: &str) -> Option<GroupId> {
+        self.groups.iter().position(|g| g.name == name).map(GroupId)
+    }
+
+    /// A sync group's name and state.
+    pub fn group(&self, id: GroupId) -> Option<(&str, State)> {
+        self.groups.get(id.0).map(|g| (g.name.as_str(), g.state))
+    }
+
+    /// Drops of packets that matched no instance (unknown VRID or
+    /// interface, or unparsable before the VRID).
+    pub fn global_counters(&self) -> Counters {
+        self.global
+    }
+}
