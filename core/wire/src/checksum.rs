@@ -46,6 +46,7 @@ fn to_v6(a: IpAddr) -> Ipv6Addr {
     }
 }
 
+/// Sum of the IPv4 pseudo-header (RFC 768 layout: addresses, zero, protocol, length).
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16) -> u32 {
     let mut acc = sum(0, &src.octets());
     acc = sum(acc, &dst.octets());
@@ -53,6 +54,8 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16) -> u3
         .wrapping_add(u32::from(len))
 }
 
+/// Sum of the IPv6 pseudo-header (RFC 8200 section 8.1: addresses, 32-bit
+/// length, three zero bytes, next header).
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, proto: u8, len: u32) -> u32 {
     let mut acc = sum(0, &src.octets());
     acc = sum(acc, &dst.octets());

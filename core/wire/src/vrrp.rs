@@ -51,10 +51,6 @@ pub const MCAST_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// IPv6 multicast group of VRRP.
 pub const MCAST_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 
-/// Largest VRRP message that Ethernet padding can follow: a 46-byte minimum
-/// payload minus a 20-byte IPv4 header. IPv6 adverts are never padded.
-const MAX_PADDED_V4: usize = 46 - ipv4::HEADER_LEN;
-
 const AUTH_NONE: u8 = 0;
 const AUTH_SIMPLE: u8 = 1;
 const AUTH_AH: u8 = 2;
@@ -399,14 +395,14 @@ pub struct Repr {
 }
 
 impl Repr {
-    /// Parse a VRRP message (the IP payload). `src` and `dst` are the IP
-    /// addresses: `src` gives the address family, both enter the v3
+    /// Parse a VRRP message: the IP payload, cut at the IP length so that no
+    /// Ethernet padding follows ([`parse_ipv4`] does this). `src` and `dst` are
+    /// the IP addresses: `src` gives the address family, both enter the v3
     /// pseudo-header. Over IPv4 a v3 checksum may take any [`ChecksumForm`].
     ///
     /// Checks, each with its own error: fixed header present (`Truncated`),
     /// version 2 or 3 and v2 only over IPv4 (`BadVersion`), type 1 (`BadType`),
-    /// size equal to what the count announces, with only Ethernet zero padding
-    /// tolerated after it (`BadLength`), checksum (`BadChecksum`), v2 auth type
+    /// size equal to what the version and count announce (`BadLength`), checksum (`BadChecksum`), v2 auth type
     /// (`UnsupportedAuth` for AH, `BadAuthType` above 2), non-zero interval and
     /// `src`/`dst` of one family (`Malformed`).
     pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, src: IpAddr, dst: IpAddr) -> Result<Repr> {
@@ -437,17 +433,12 @@ impl Repr {
             return Err(Error::BadVersion);
         }
 
-        let buf = packet.buffer.as_ref();
+        // Exact size only: trailing zeros cannot be told from a v2 password's
+        // padding under a lowered count, so Ethernet padding must be cut by
+        // the IP layer (Total Length), as `parse_ipv4` and raw sockets do.
         let len = packet.message_len(addr_len);
-        match buf.get(len..) {
-            None => return Err(Error::BadLength),
-            Some(rest) if !rest.is_empty() => {
-                let padding = addr_len == 4 && buf.len() <= MAX_PADDED_V4;
-                if !padding || rest.iter().any(|&b| b != 0) {
-                    return Err(Error::BadLength);
-                }
-            }
-            Some(_) => {}
+        if packet.buffer.as_ref().len() != len {
+            return Err(Error::BadLength);
         }
         let form = packet
             .checksum_form(len, src, dst)
