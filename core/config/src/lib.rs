@@ -1,1 +1,157 @@
-//! (filled by the config work)
+//! keepalived.conf reader, validator, printer and compact binary form.
+//!
+//! No I/O happens here: files are reached through a caller-supplied
+//! [`Loader`], and the result is a [`vigil_model::Config`] with every default
+//! resolved, plus the warnings met on the way.
+//!
+//! ```text
+//! text --lexer--> tokens --include--> tokens --parser--> AST --validate--> Config
+//! Config --binary--> bytes --binary--> Config          Config --show--> text
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod binary;
+mod crc32;
+pub mod error;
+pub mod glob;
+pub mod include;
+pub mod lexer;
+pub mod loader;
+pub mod parser;
+pub mod show;
+pub mod span;
+mod validate;
+pub mod values;
+
+pub use binary::{from_binary, to_binary, BinaryError};
+pub use error::{Diagnostic, Problem, Severity};
+pub use include::SourceMap;
+pub use loader::{LoadError, Loader, MemoryLoader};
+pub use show::show;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use vigil_model::Config;
+
+/// How to read a configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Strict mode: unknown keywords are errors, not warnings.
+    pub strict: bool,
+}
+
+/// A configuration and the warnings met while reading it.
+pub type Loaded = (Config, Vec<Diagnostic>);
+
+/// Reads and validates the configuration file at `path` (and its includes).
+/// `Err` holds every diagnostic (errors and warnings) in file order.
+pub fn parse_file(
+    loader: &dyn Loader,
+    path: &str,
+    opts: Options,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    match loader.read(path) {
+        Ok(text) => parse_text(path, &text, loader, opts),
+        Err(e) => Err(alloc::vec![Diagnostic {
+            severity: Severity::Error,
+            file: path.into(),
+            line: 1,
+            col: 1,
+            problem: Problem::Unreadable(path.into(), e),
+        }]),
+    }
+}
+
+/// Reads and validates `text`, the content of the file `name`; includes are
+/// resolved relative to `name` through `loader`.
+pub fn parse_text(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    opts: Options,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut found = Vec::new();
+    let ex = include::expand(name, text, loader, &mut found);
+    let stmts = parser::parse(ex.tokens, &mut found);
+    let config = validate::validate(&stmts, opts.strict, &mut found);
+    // Stable order: by position as read (file order of first appearance).
+    found.sort_by_key(|(span, _, _)| *span);
+    let diags: Vec<Diagnostic> = found
+        .into_iter()
+        .map(|(span, problem, severity)| Diagnostic {
+            severity,
+            file: String::from(ex.sources.name(span.file)),
+            line: span.line,
+            col: span.col,
+            problem,
+        })
+        .collect();
+    if diags.iter().any(Diagnostic::is_error) {
+        Err(diags)
+    } else {
+        Ok((config, diags))
+    }
+}
+
+/// Why [`load_any`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadAnyError {
+    /// The bytes are a binary configuration that is refused.
+    Binary(BinaryError),
+    /// The bytes are text with errors (or not UTF-8).
+    Text(Vec<Diagnostic>),
+}
+
+impl core::fmt::Display for LoadAnyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LoadAnyError::Binary(e) => write!(f, "{e}"),
+            LoadAnyError::Text(d) => {
+                for (i, d) in d.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Loads either form: bytes starting with the binary magic are decoded,
+/// anything else is parsed as keepalived.conf text named `name`.
+pub fn load_any(
+    bytes: &[u8],
+    name: &str,
+    loader: &dyn Loader,
+    opts: Options,
+) -> Result<Loaded, LoadAnyError> {
+    if binary::is_binary(bytes) {
+        return from_binary(bytes)
+            .map(|c| (c, Vec::new()))
+            .map_err(LoadAnyError::Binary);
+    }
+    match core::str::from_utf8(bytes) {
+        Ok(text) => parse_text(name, text, loader, opts).map_err(LoadAnyError::Text),
+        Err(e) => {
+            // Point at the first bad byte.
+            let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let col = core::str::from_utf8(good.get(line_start..).unwrap_or(&[]))
+                .map_or(0, |s| s.chars().count())
+                + 1;
+            Err(LoadAnyError::Text(alloc::vec![Diagnostic {
+                severity: Severity::Error,
+                file: name.into(),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                col: u32::try_from(col).unwrap_or(u32::MAX),
+                problem: Problem::NotUtf8,
+            }]))
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! keepalived.conf lexer: words, quoted strings and braces, with spans.
+//!
+//! keepalived reads its configuration line by line, so the lexer keeps the
+//! line structure: every token records the *logical* line it belongs to (a
+//! line ending in `\` continues on the next one). Rules, as keepalived applies
+//! them:
+//! - `#` and `!` start a comment anywhere outside double quotes, even inside a
+//!   word (`\#` and `\!` stand for the characters themselves);
+//! - `{` and `}` are tokens of their own wherever they appear outside quotes,
+//!   so `vrrp_instance VI_1{` and `}}` work;
+//! - `"..."` is one word without the quotes and ends on the same line.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::Problem;
+use crate::span::{FileId, Span};
+
+/// What a token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A word or a quoted string (without its quotes).
+    Word {
+        /// The text.
+        text: String,
+        /// True if it was written in double quotes.
+        quoted: bool,
+    },
+    /// `{`
+    Open,
+    /// `}`
+    Close,
+}
+
+/// A token with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// What it is.
+    pub kind: TokenKind,
+    /// Where it starts.
+    pub span: Span,
+    /// Logical line number (a statement's keyword and values share it).
+    pub line: u32,
+}
+
+/// Splits `text` (the content of file `file`) into tokens. Problems (an
+/// unterminated quote) are appended to `problems`; lexing carries on.
+pub fn lex(file: FileId, text: &str, problems: &mut Vec<(Span, Problem)>) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut logical = 0u32;
+    let mut continued = false;
+    for (index, raw) in text.split('\n').enumerate() {
+        let line_no = u32::try_from(index)
+            .unwrap_or(u32::MAX - 1)
+            .saturating_add(1);
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if !continued {
+            logical = logical.saturating_add(1);
+        }
+        continued = lex_line(file, line_no, logical, line, &mut tokens, problems);
+    }
+    tokens
+}
+
+/// Lexes one physical line; returns true if it ends with a continuation `\`.
+fn lex_line(
+    file: FileId,
+    line_no: u32,
+    logical: u32,
+    line: &str,
+    out: &mut Vec<Token>,
+    problems: &mut Vec<(Span, Problem)>,
+) -> bool {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    let span_at = |i: usize| Span {
+        file,
+        line: line_no,
+        col: u32::try_from(i).unwrap_or(u32::MAX - 1).saturating_add(1),
+    };
+    while let Some(&c) = chars.get(i) {
+        match c {
+            ' ' | '\t' | '\x0b' | '\x0c' => i += 1,
+            '#' | '!' => break,
+            '{' | '}' => {
+                let kind = if c == '{' {
+                    TokenKind::Open
+                } else {
+                    TokenKind::Close
+                };
+                out.push(Token {
+                    kind,
+                    span: span_at(i),
+                    line: logical,
+                });
+                i += 1;
+            }
+            '"' => {
+                let start = i;
+                let rest = chars.get(i + 1..).unwrap_or(&[]);
+                match rest.iter().position(|&c| c == '"') {
+                    Some(len) => {
+                        let text: String = rest.iter().take(len).collect();
+                        out.push(Token {
+                            kind: TokenKind::Word { text, quoted: true },
+                            span: span_at(start),
+                            line: logical,
+                        });
+                        i += len + 2;
+                    }
+                    None => {
+                        problems.push((span_at(start), Problem::UnterminatedQuote));
+                        let text: String = rest.iter().collect();
+                        out.push(Token {
+                            kind: TokenKind::Word { text, quoted: true },
+                            span: span_at(start),
+                            line: logical,
+                        });
+                        return false;
+                    }
+                }
+            }
+            '\\' if chars.get(i + 1).is_none() => return true,
+            _ => {
+                let start = i;
+                let mut text = String::new();
+                while let Some(&c) = chars.get(i) {
+                    match c {
+                        ' ' | '\t' | '\x0b' | '\x0c' | '#' | '!' | '{' | '}' | '"' => break,
+                        '\\' => match chars.get(i + 1) {
+                            Some(&e @ ('#' | '!')) => {
+                                text.push(e);
+                                i += 2;
+                            }
+                            // A trailing backslash continues the line: end the word here.
+                            None => break,
+                            Some(_) => {
+                                text.push('\\');
+                                i += 1;
+                            }
+                        },
+                        _ => {
+                            text.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Token {
+                    kind: TokenKind::Word {
+                        text,
+                        quoted: false,
+                    },
+                    span: span_at(start),
+                    line: logical,
+                });
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<(String, u32, u32, u32)> {
+        let mut problems = Vec::new();
+        let toks = lex(0, text, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        toks.into_iter()
+            .map(|t| {
+                let s = match t.kind {
+                    TokenKind::Word {
+                        text,
+                        quoted: false,
+                    } => text,
+                    TokenKind::Word { text, quoted: true } => alloc::format!("\"{text}\""),
+                    TokenKind::Open => "{".into(),
+                    TokenKind::Close => "}".into(),
+                };
+                (s, t.span.line, t.span.col, t.line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_braces_and_columns() {
+        let w = words("vrrp_instance VI_1{\n  state MASTER }}");
+        let got: Vec<_> = w.iter().map(|(s, l, c, _)| (s.as_str(), *l, *c)).collect();
+        assert_eq!(
+            got,
+            [
+                ("vrrp_instance", 1, 1),
+                ("VI_1", 1, 15),
+                ("{", 1, 19),
+                ("state", 2, 3),
+                ("MASTER", 2, 9),
+                ("}", 2, 16),
+                ("}", 2, 17)
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_anywhere_and_escapes() {
+        let w =
+            words("priority 100 # 优先级\nstate BACKUP! x\nauth_pass a\\#b#c\n# whole\n! whole");
+        let got: Vec<_> = w.iter().map(|(s, ..)| s.as_str()).collect();
+        assert_eq!(
+            got,
+            ["priority", "100", "state", "BACKUP", "auth_pass", "a#b"]
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_after_utf8() {
+        // The comment is on the previous line; here UTF-8 precedes nothing,
+        // but a quoted UTF-8 string shifts the next column by characters.
+        let w = words("x \"é\" y");
+        assert_eq!(w[2].2, 7);
+    }
+
+    #[test]
+    fn quoted_strings_keep_blanks_and_hashes() {
+        let w = words("notify \"/bin/x.sh a # b\" root");
+        assert_eq!(w[1].0, "\"/bin/x.sh a # b\"");
+        assert_eq!(w[2].0, "root");
+    }
+
+    #[test]
+    fn backslash_continues_the_logical_line() {
+        let w = words("a b \\\n c\nd");
+        let lines: Vec<_> = w.iter().map(|(s, _, _, l)| (s.as_str(), *l)).collect();
+        assert_eq!(lines, [("a", 1), ("b", 1), ("c", 1), ("d", 2)]);
+    }
+
+    #[test]
+    fn unterminated_quote_is_reported_with_its_column() {
+        let mut problems = Vec::new();
+        let toks = lex(3, "script \"/bin/x", &mut problems);
+        assert_eq!(toks.len(), 2);
+        assert_eq!(
+            problems,
+            [(
+                Span {
+                    file: 3,
+                    line: 1,
+                    col: 8
+                },
+                Problem::UnterminatedQuote
+            )]
+        );
+    }
+
+    #[test]
+    fn crlf_line_ends() {
+        let w = words("a\r\nb\r\n");
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1].0, "b");
+    }
+}

@@ -1,0 +1,4 @@
+//! placeholder
+pub fn show(_c: &vigil_model::Config) -> alloc::string::String {
+    alloc::string::String::new()
+}

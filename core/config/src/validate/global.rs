@@ -1,0 +1,121 @@
+//! `global_defs { ... }`.
+
+use core::net::IpAddr;
+
+use vigil_model::{GlobalDefs, SmtpServer, VrrpVersion};
+
+use super::Ctx;
+use crate::error::Problem;
+use crate::parser::Stmt;
+
+/// Longest keepalived accepts for GARP delays and refreshes, in seconds.
+const MAX_GARP_SECS: u64 = 86_400;
+
+/// Reads the statements of a `global_defs` block into `g` (several blocks
+/// add up, as in keepalived).
+pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDefs {
+    for stmt in body {
+        let kw = stmt.keyword.text.as_str();
+        match kw {
+            "router_id" => g.router_id = ctx.text(stmt).or(g.router_id),
+            "notification_email" => {
+                if let Some(list) = ctx.block(stmt) {
+                    for item in list {
+                        ctx.at_most(item, 0);
+                        g.notification_email.push(item.keyword.text.clone());
+                    }
+                }
+            }
+            "notification_email_from" => {
+                g.notification_email_from = ctx.text(stmt).or(g.notification_email_from)
+            }
+            "smtp_server" => {
+                ctx.at_most(stmt, 2);
+                if let Some(host) = ctx.nth(stmt, 0) {
+                    let port = match stmt.args.get(1) {
+                        Some(w) => ctx.int_word(stmt, w, 1, 65535),
+                        None => Some(25),
+                    };
+                    if let Some(port) = port {
+                        g.smtp_server = Some(SmtpServer {
+                            host: host.text.clone(),
+                            port,
+                        });
+                    }
+                }
+            }
+            "smtp_connect_timeout" => set(&mut g.smtp_connect_timeout, ctx.duration(stmt, 3600)),
+            "vrrp_mcast_group4" => {
+                if let Some(w) = ctx.one(stmt) {
+                    match ctx.ip_word(w) {
+                        Some(IpAddr::V4(a)) => g.vrrp_mcast_group4 = a,
+                        Some(IpAddr::V6(_)) => {
+                            ctx.error(w.span, Problem::WrongFamily(w.text.clone()))
+                        }
+                        None => {}
+                    }
+                }
+            }
+            "vrrp_mcast_group6" => {
+                if let Some(w) = ctx.one(stmt) {
+                    match ctx.ip_word(w) {
+                        Some(IpAddr::V6(a)) => g.vrrp_mcast_group6 = a,
+                        Some(IpAddr::V4(_)) => {
+                            ctx.error(w.span, Problem::WrongFamily(w.text.clone()))
+                        }
+                        None => {}
+                    }
+                }
+            }
+            "vrrp_garp_interval" => set(&mut g.vrrp_garp_interval, ctx.duration(stmt, 1000)),
+            "vrrp_gna_interval" => set(&mut g.vrrp_gna_interval, ctx.duration(stmt, 1000)),
+            "vrrp_garp_master_delay" => set(
+                &mut g.vrrp_garp_master_delay,
+                ctx.duration(stmt, MAX_GARP_SECS),
+            ),
+            "vrrp_garp_master_repeat" => {
+                set(&mut g.vrrp_garp_master_repeat, ctx.int(stmt, 0, 10_000))
+            }
+            "vrrp_garp_master_refresh" => set(
+                &mut g.vrrp_garp_master_refresh,
+                ctx.duration(stmt, MAX_GARP_SECS),
+            ),
+            "vrrp_garp_master_refresh_repeat" => set(
+                &mut g.vrrp_garp_master_refresh_repeat,
+                ctx.int(stmt, 0, 10_000),
+            ),
+            "vrrp_skip_check_adv_addr" => set(&mut g.vrrp_skip_check_adv_addr, ctx.flag_bool(stmt)),
+            "vrrp_strict" => set(&mut g.vrrp_strict, ctx.flag_bool(stmt)),
+            "vrrp_version" => set(&mut g.vrrp_version, version(ctx, stmt)),
+            "vrrp_check_unicast_src" => set(&mut g.vrrp_check_unicast_src, ctx.flag_bool(stmt)),
+            "v3_checksum_as_v2" => set(&mut g.v3_checksum_as_v2, ctx.flag_bool(stmt)),
+            "enable_script_security" => set(&mut g.enable_script_security, ctx.flag_bool(stmt)),
+            "script_user" => {
+                if ctx.nth(stmt, 0).is_some() {
+                    g.script_user = ctx.run_as(stmt, 0);
+                }
+            }
+            "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
+            _ => ctx.unknown(stmt, "global_defs"),
+        }
+    }
+    g
+}
+
+/// `version 2|3` / `vrrp_version 2|3`.
+pub(super) fn version(ctx: &mut Ctx, stmt: &Stmt) -> Option<VrrpVersion> {
+    ctx.int::<u8>(stmt, 2, 3).map(|v| {
+        if v == 2 {
+            VrrpVersion::V2
+        } else {
+            VrrpVersion::V3
+        }
+    })
+}
+
+/// Assigns a value that was read correctly (errors are already reported).
+pub(super) fn set<T>(slot: &mut T, v: Option<T>) {
+    if let Some(v) = v {
+        *slot = v;
+    }
+}

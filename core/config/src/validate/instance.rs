@@ -1,0 +1,546 @@
+//! `vrrp_instance NAME { ... }`, its address lists and tracking entries.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use core::time::Duration;
+
+use vigil_model::{
+    AddrScope, Auth, GlobalDefs, InitialState, Notify, TrackInterface, TrackScript, VirtualAddress,
+    VrrpInstance, VrrpScript, VrrpVersion,
+};
+
+use super::global::{set, version};
+use super::{lookup, Ctx};
+use crate::error::Problem;
+use crate::parser::{Stmt, Word};
+use crate::span::Span;
+use crate::values;
+
+/// A `track_script` entry: name, explicit `(weight, reverse)`, position.
+type TrackDraft = (String, Option<(i16, bool)>, Span);
+
+/// An instance as written, with the spans of what is checked later.
+pub(super) struct Draft {
+    name: String,
+    at: Span,
+    state: Option<InitialState>,
+    interface: Option<String>,
+    vrid: Option<(u8, Span)>,
+    priority: Option<u8>,
+    advert: Option<(Duration, Word)>,
+    version: Option<(VrrpVersion, Span)>,
+    auth: Auth,
+    vips: Vec<(VirtualAddress, Span)>,
+    excluded: Vec<VirtualAddress>,
+    src_ip: Option<(IpAddr, Span)>,
+    peers: Vec<(IpAddr, Span)>,
+    preempt: bool,
+    preempt_delay: Duration,
+    track_scripts: Vec<TrackDraft>,
+    track_interfaces: Vec<TrackInterface>,
+    notify: Notify,
+    smtp_alert: bool,
+    garp_master_delay: Option<Duration>,
+    garp_master_repeat: Option<u32>,
+    garp_master_refresh: Option<Duration>,
+    garp_master_refresh_repeat: Option<u32>,
+    accept: Option<bool>,
+    use_vmac: Option<Option<String>>,
+    dont_track_primary: bool,
+    check_unicast_src: Option<bool>,
+    skip_check_adv_addr: Option<bool>,
+}
+
+/// Reads one `vrrp_instance` block.
+pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
+    let (name, at) = ctx.name(stmt)?;
+    let body = ctx.block(stmt)?;
+    let mut d = Draft {
+        name,
+        at,
+        state: None,
+        interface: None,
+        vrid: None,
+        priority: None,
+        advert: None,
+        version: None,
+        auth: Auth::None,
+        vips: Vec::new(),
+        excluded: Vec::new(),
+        src_ip: None,
+        peers: Vec::new(),
+        preempt: true,
+        preempt_delay: Duration::ZERO,
+        track_scripts: Vec::new(),
+        track_interfaces: Vec::new(),
+        notify: Notify::default(),
+        smtp_alert: false,
+        garp_master_delay: None,
+        garp_master_repeat: None,
+        garp_master_refresh: None,
+        garp_master_refresh_repeat: None,
+        accept: None,
+        use_vmac: None,
+        dont_track_primary: false,
+        check_unicast_src: None,
+        skip_check_adv_addr: None,
+    };
+    for s in body {
+        keyword(ctx, s, &mut d);
+    }
+    Some(d)
+}
+
+fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
+    let kw = s.keyword.text.as_str();
+    match kw {
+        "state" => {
+            let states = [
+                ("MASTER", InitialState::Master),
+                ("BACKUP", InitialState::Backup),
+            ];
+            d.state = ctx
+                .choice(s, |t| lookup(&states, t), "MASTER|BACKUP")
+                .or(d.state);
+        }
+        "interface" => d.interface = ctx.text(s).or(d.interface.take()),
+        "virtual_router_id" => {
+            if let Some(w) = ctx.one(s) {
+                d.vrid = ctx.int_word(s, w, 1, 255).map(|v| (v, w.span)).or(d.vrid);
+            }
+        }
+        "priority" => d.priority = ctx.int(s, 1, 255).or(d.priority),
+        "advert_int" => {
+            if let Some(w) = ctx.one(s) {
+                d.advert = ctx
+                    .duration_word(s, w)
+                    .map(|v| (v, w.clone()))
+                    .or(d.advert.take());
+            }
+        }
+        "version" => d.version = version(ctx, s).map(|v| (v, s.keyword.span)).or(d.version),
+        "authentication" => {
+            if let Some(body) = ctx.block(s) {
+                d.auth = authentication(ctx, body);
+            }
+        }
+        "virtual_ipaddress" => {
+            if let Some(list) = ctx.block(s) {
+                d.vips.extend(
+                    list.iter()
+                        .filter_map(|l| vip(ctx, l).map(|v| (v, l.keyword.span))),
+                );
+            }
+        }
+        "virtual_ipaddress_excluded" => {
+            if let Some(list) = ctx.block(s) {
+                d.excluded.extend(list.iter().filter_map(|l| vip(ctx, l)));
+            }
+        }
+        "unicast_src_ip" | "mcast_src_ip" => {
+            if let Some(w) = ctx.one(s) {
+                d.src_ip = ctx.ip_word(w).map(|a| (a, w.span)).or(d.src_ip);
+            }
+        }
+        "unicast_peer" => {
+            if let Some(list) = ctx.block(s) {
+                for item in list {
+                    ctx.at_most(item, 0);
+                    if let Some(a) = ctx.ip_word(&item.keyword) {
+                        d.peers.push((a, item.keyword.span));
+                    }
+                }
+            }
+        }
+        "nopreempt" => {
+            ctx.flag(s);
+            d.preempt = false;
+        }
+        "preempt" => set(&mut d.preempt, ctx.flag_bool(s)),
+        "preempt_delay" => set(&mut d.preempt_delay, ctx.duration(s, 1000)),
+        "track_script" => {
+            if let Some(list) = ctx.block(s) {
+                for item in list {
+                    let w = weight(ctx, item);
+                    d.track_scripts
+                        .push((item.keyword.text.clone(), w, item.keyword.span));
+                }
+            }
+        }
+        "track_interface" => {
+            if let Some(list) = ctx.block(s) {
+                for item in list {
+                    let (weight, reverse) = weight(ctx, item).unwrap_or((0, false));
+                    d.track_interfaces.push(TrackInterface {
+                        name: item.keyword.text.clone(),
+                        weight,
+                        reverse,
+                    });
+                }
+            }
+        }
+        "smtp_alert" => set(&mut d.smtp_alert, ctx.flag_bool(s)),
+        "garp_master_delay" => {
+            d.garp_master_delay = ctx.duration(s, 86_400).or(d.garp_master_delay)
+        }
+        "garp_master_repeat" => {
+            d.garp_master_repeat = ctx.int(s, 0, 10_000).or(d.garp_master_repeat)
+        }
+        "garp_master_refresh" => {
+            d.garp_master_refresh = ctx.duration(s, 86_400).or(d.garp_master_refresh)
+        }
+        "garp_master_refresh_repeat" => {
+            d.garp_master_refresh_repeat = ctx.int(s, 0, 10_000).or(d.garp_master_refresh_repeat)
+        }
+        "accept" => d.accept = ctx.flag_bool(s).or(d.accept),
+        "no_accept" => {
+            ctx.flag(s);
+            d.accept = Some(false);
+        }
+        "use_vmac" => {
+            ctx.at_most(s, 1);
+            d.use_vmac = Some(s.args.first().map(|w| w.text.clone()));
+        }
+        "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
+        "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
+        "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
+        _ => {
+            if !notify(ctx, s, kw, &mut d.notify) {
+                ctx.unknown(s, "vrrp_instance");
+            }
+        }
+    }
+}
+
+/// Handles the notify keywords shared with sync groups; false if `kw` is
+/// not one of them.
+pub(super) fn notify(ctx: &mut Ctx, s: &Stmt, kw: &str, n: &mut Notify) -> bool {
+    let slot = match kw {
+        "notify_master" => &mut n.master,
+        "notify_backup" => &mut n.backup,
+        "notify_fault" => &mut n.fault,
+        "notify_stop" => &mut n.stop,
+        "notify" => &mut n.any,
+        _ => return false,
+    };
+    if let Some(c) = ctx.command(s) {
+        *slot = Some(c);
+    }
+    true
+}
+
+fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
+    let mut pass: Option<[u8; 8]> = None;
+    let mut kind_ok = true;
+    for s in body {
+        match s.keyword.text.as_str() {
+            "auth_type" => {
+                if let Some(w) = ctx.one(s) {
+                    if w.text.eq_ignore_ascii_case("AH") {
+                        ctx.error(w.span, Problem::AuthAhUnsupported);
+                        kind_ok = false;
+                    } else if !w.text.eq_ignore_ascii_case("PASS") {
+                        ctx.choice_of(s, w, |_| None::<()>, "PASS|AH");
+                        kind_ok = false;
+                    }
+                }
+            }
+            "auth_pass" => {
+                if let Some(w) = ctx.one(s) {
+                    let bytes = w.text.as_bytes();
+                    if bytes.len() > 8 {
+                        ctx.warn(w.span, Problem::AuthPassTruncated(w.text.clone()));
+                    }
+                    let mut p = [0u8; 8];
+                    for (dst, src) in p.iter_mut().zip(bytes) {
+                        *dst = *src;
+                    }
+                    pass = Some(p);
+                }
+            }
+            _ => ctx.unknown(s, "authentication"),
+        }
+    }
+    match pass {
+        Some(p) if kind_ok => Auth::Pass(p),
+        _ => Auth::None,
+    }
+}
+
+/// `ADDR[/PREFIX] [brd ADDR] [dev IF] [scope SCOPE] [label L] [no_track]`.
+fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
+    let w = &line.keyword;
+    let (addr_text, prefix_text) = match w.text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (w.text.as_str(), None),
+    };
+    let Some(addr) = values::ip(addr_text) else {
+        ctx.error(w.span, Problem::BadAddress(w.text.clone()));
+        return None;
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix_len = match prefix_text {
+        None => max,
+        Some(p) => match values::int(p) {
+            Some(v) if (0..=i64::from(max)).contains(&v) => v as u8,
+            _ => {
+                ctx.error(w.span, Problem::BadPrefix(w.text.clone()));
+                return None;
+            }
+        },
+    };
+    let mut v = VirtualAddress {
+        addr,
+        prefix_len,
+        broadcast: None,
+        dev: None,
+        scope: AddrScope::Global,
+        label: None,
+        no_track: false,
+    };
+    let mut args = line.args.iter();
+    while let Some(opt) = args.next() {
+        let value = match opt.text.as_str() {
+            "no_track" => {
+                v.no_track = true;
+                continue;
+            }
+            "brd" | "dev" | "scope" | "label" => match args.next() {
+                Some(val) => val,
+                None => {
+                    ctx.error(opt.span, Problem::MissingValue(opt.text.clone()));
+                    return None;
+                }
+            },
+            _ => {
+                let p = Problem::UnknownKeyword(opt.text.clone(), "virtual_ipaddress");
+                if ctx.strict {
+                    ctx.error(opt.span, p);
+                } else {
+                    ctx.warn(opt.span, p);
+                }
+                break;
+            }
+        };
+        match opt.text.as_str() {
+            "brd" => match values::ip(&value.text) {
+                Some(IpAddr::V4(b)) if addr.is_ipv4() => v.broadcast = Some(b),
+                _ => {
+                    ctx.error(value.span, Problem::BadAddress(value.text.clone()));
+                    return None;
+                }
+            },
+            "dev" => v.dev = Some(value.text.clone()),
+            "label" => v.label = Some(value.text.clone()),
+            _ => {
+                let scopes = [
+                    ("global", AddrScope::Global),
+                    ("site", AddrScope::Site),
+                    ("link", AddrScope::Link),
+                    ("host", AddrScope::Host),
+                    ("nowhere", AddrScope::Nowhere),
+                ];
+                let s = Stmt {
+                    keyword: opt.clone(),
+                    args: Vec::new(),
+                    block: None,
+                };
+                v.scope = ctx.choice_of(
+                    &s,
+                    value,
+                    |t| lookup(&scopes, t),
+                    "global|site|link|host|nowhere",
+                )?;
+            }
+        }
+    }
+    Some(v)
+}
+
+/// `NAME [weight N [reverse|noreverse|no_reverse]]` of the track lists.
+fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
+    ctx.at_most(item, 3);
+    let kw = item.args.first()?;
+    if kw.text != "weight" {
+        ctx.choice_of(item, kw, |_| None::<()>, "weight");
+        return None;
+    }
+    let n = ctx.nth(item, 1)?;
+    let w = Stmt {
+        keyword: kw.clone(),
+        args: Vec::new(),
+        block: None,
+    };
+    let weight = ctx.int_word(&w, n, -253, 253)?;
+    let reverse = match item.args.get(2) {
+        None => false,
+        Some(r) => {
+            let choices = [
+                ("reverse", true),
+                ("noreverse", false),
+                ("no_reverse", false),
+            ];
+            ctx.choice_of(item, r, |t| lookup(&choices, t), "reverse|noreverse")?
+        }
+    };
+    Some((weight, reverse))
+}
+
+/// Applies defaults and inheritance and checks what involves several
+/// keywords or blocks.
+pub(super) fn resolve(
+    ctx: &mut Ctx,
+    drafts: Vec<Draft>,
+    global: &GlobalDefs,
+    scripts: &[VrrpScript],
+) -> Vec<VrrpInstance> {
+    let mut out: Vec<VrrpInstance> = Vec::new();
+    for d in drafts {
+        if out.iter().any(|i| i.name == d.name) {
+            ctx.error(
+                d.at,
+                Problem::DuplicateName("vrrp_instance", d.name.clone()),
+            );
+        }
+        let Some((vrid, vrid_at)) = d.vrid else {
+            ctx.error(
+                d.at,
+                Problem::MissingKeyword("vrrp_instance", "virtual_router_id"),
+            );
+            continue;
+        };
+        // The family is the VIPs', else the peers', else the source's.
+        let ipv6 = d
+            .vips
+            .first()
+            .map(|(v, _)| v.addr.is_ipv6())
+            .or(d.peers.first().map(|(a, _)| a.is_ipv6()))
+            .or(d.src_ip.map(|(a, _)| a.is_ipv6()))
+            .unwrap_or(false);
+        for (v, at) in &d.vips {
+            if v.addr.is_ipv6() != ipv6 {
+                ctx.error(*at, Problem::MixedFamilies(alloc::format!("{}", v.addr)));
+            }
+        }
+        for (a, at) in d.peers.iter().chain(d.src_ip.as_ref()) {
+            if a.is_ipv6() != ipv6 {
+                ctx.error(*at, Problem::WrongFamily(alloc::format!("{a}")));
+            }
+        }
+        if d.interface.is_none() && d.peers.is_empty() {
+            ctx.error(d.at, Problem::NoInterface);
+        }
+        let version = match (d.version, ipv6) {
+            (Some((VrrpVersion::V2, at)), true) => {
+                ctx.warn(at, Problem::Ipv6ForcesV3);
+                VrrpVersion::V3
+            }
+            (_, true) => VrrpVersion::V3,
+            (Some((v, _)), false) => v,
+            (None, false) => global.vrrp_version,
+        };
+        let advert_int = match d.advert {
+            None => Duration::from_secs(1),
+            Some((v, w)) => {
+                if !advert_ok(v, version) {
+                    let n = if version == VrrpVersion::V2 { 2 } else { 3 };
+                    ctx.error(w.span, Problem::AdvertIntForVersion(w.text.clone(), n));
+                }
+                v
+            }
+        };
+        let priority = d
+            .priority
+            .unwrap_or(if d.state == Some(InitialState::Master) {
+                255
+            } else {
+                100
+            });
+        let state = d.state.unwrap_or(if priority == 255 {
+            InitialState::Master
+        } else {
+            InitialState::Backup
+        });
+        let interface_key = d.interface.clone().unwrap_or_else(|| "-".into());
+        if let Some(other) = out.iter().find(|o| {
+            o.virtual_router_id == vrid
+                && o.is_ipv6() == ipv6
+                && o.interface.as_deref().unwrap_or("-") == interface_key
+        }) {
+            let p = Problem::DuplicateVrid {
+                vrid,
+                interface: interface_key,
+                other: other.name.clone(),
+            };
+            ctx.error(vrid_at, p);
+        }
+        let mut track_scripts = Vec::new();
+        for (name, w, at) in d.track_scripts {
+            match scripts.iter().find(|s| s.name == name) {
+                None => ctx.error(at, Problem::UnknownTrackScript(name)),
+                Some(s) => {
+                    let (weight, reverse) = w.unwrap_or((s.weight, s.weight_reverse));
+                    track_scripts.push(TrackScript {
+                        name,
+                        weight,
+                        reverse,
+                    });
+                }
+            }
+        }
+        out.push(VrrpInstance {
+            name: d.name,
+            state,
+            interface: d.interface,
+            virtual_router_id: vrid,
+            priority,
+            advert_int,
+            version,
+            auth: d.auth,
+            virtual_addresses: d.vips.into_iter().map(|(v, _)| v).collect(),
+            excluded_addresses: d.excluded,
+            src_ip: d.src_ip.map(|(a, _)| a),
+            unicast_peers: d.peers.into_iter().map(|(a, _)| a).collect(),
+            preempt: d.preempt,
+            preempt_delay: d.preempt_delay,
+            track_scripts,
+            track_interfaces: d.track_interfaces,
+            notify: d.notify,
+            smtp_alert: d.smtp_alert,
+            garp_master_delay: d.garp_master_delay.unwrap_or(global.vrrp_garp_master_delay),
+            garp_master_repeat: d
+                .garp_master_repeat
+                .unwrap_or(global.vrrp_garp_master_repeat),
+            garp_master_refresh: d
+                .garp_master_refresh
+                .unwrap_or(global.vrrp_garp_master_refresh),
+            garp_master_refresh_repeat: d
+                .garp_master_refresh_repeat
+                .unwrap_or(global.vrrp_garp_master_refresh_repeat),
+            accept: d.accept.unwrap_or(!global.vrrp_strict),
+            use_vmac: d
+                .use_vmac
+                .map(|n| n.unwrap_or_else(|| alloc::format!("vrrp.{vrid}"))),
+            dont_track_primary: d.dont_track_primary,
+            check_unicast_src: d.check_unicast_src.unwrap_or(global.vrrp_check_unicast_src),
+            skip_check_adv_addr: d
+                .skip_check_adv_addr
+                .unwrap_or(global.vrrp_skip_check_adv_addr),
+        });
+    }
+    out
+}
+
+/// VRRPv2 carries whole seconds (1..=255) in 8 bits; VRRPv3 centiseconds
+/// (1..=4095) in 12 bits.
+fn advert_ok(v: Duration, version: VrrpVersion) -> bool {
+    match version {
+        VrrpVersion::V2 => v.subsec_nanos() == 0 && (1..=255).contains(&v.as_secs()),
+        VrrpVersion::V3 => {
+            v.subsec_nanos().is_multiple_of(10_000_000)
+                && v >= Duration::from_millis(10)
+                && v <= Duration::from_millis(40_950)
+        }
+    }
+}

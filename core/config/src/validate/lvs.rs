@@ -1,0 +1,554 @@
+//! `virtual_server ... { real_server ... { CHECKER { ... } } }`.
+//!
+//! Checker options can be given on the checker, the real server or the
+//! virtual server, in any order; they are collected first and resolved at the
+//! end of the virtual server, nearest first, as keepalived does.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use core::time::Duration;
+
+use vigil_model::{
+    CheckCommon, CheckKind, Checker, Command, DnsCheck, DnsType, HttpCheck, LbKind, MiscCheck,
+    Protocol, RealServer, RunAs, Scheduler, SorryServer, StatusRange, Url, VirtualServer, VsKey,
+};
+
+use super::global::set;
+use super::{lookup, Ctx};
+use crate::error::Problem;
+use crate::parser::Stmt;
+use crate::values;
+
+/// Longest timer accepted (one year), against overflow.
+const MAX_TIMER_SECS: u64 = 365 * 86_400;
+/// keepalived's `LVS_MAX_TIMEOUT` for persistence (31 days).
+const MAX_PERSISTENCE: i64 = 31 * 86_400;
+
+/// The checker options that can be inherited.
+#[derive(Default, Clone)]
+struct Defaults {
+    connect_timeout: Option<Duration>,
+    retry: Option<u32>,
+    delay_before_retry: Option<Duration>,
+    warmup: Option<Duration>,
+    delay_loop: Option<Duration>,
+    virtualhost: Option<String>,
+}
+
+impl Defaults {
+    /// Handles an inheritable option; false if `kw` is not one.
+    fn keyword(&mut self, ctx: &mut Ctx, s: &Stmt, kw: &str) -> bool {
+        match kw {
+            "connect_timeout" => {
+                self.connect_timeout = ctx.duration(s, MAX_TIMER_SECS).or(self.connect_timeout)
+            }
+            "retry" | "nb_get_retry" => {
+                self.retry = ctx.int(s, 0, i64::from(u32::MAX)).or(self.retry)
+            }
+            "delay_before_retry" => {
+                self.delay_before_retry =
+                    ctx.duration(s, MAX_TIMER_SECS).or(self.delay_before_retry)
+            }
+            "warmup" => self.warmup = ctx.duration(s, MAX_TIMER_SECS).or(self.warmup),
+            "delay_loop" => self.delay_loop = ctx.duration(s, MAX_TIMER_SECS).or(self.delay_loop),
+            "virtualhost" => self.virtualhost = ctx.text(s).or(self.virtualhost.take()),
+            _ => return false,
+        }
+        true
+    }
+}
+
+enum KindDraft {
+    Http {
+        ssl: bool,
+        urls: Vec<Url>,
+    },
+    Tcp,
+    Misc {
+        path: Option<Command>,
+        timeout: Option<Duration>,
+        dynamic: bool,
+        user: Option<RunAs>,
+    },
+    Dns(DnsCheck),
+}
+
+struct CheckDraft {
+    kind: KindDraft,
+    connect_ip: Option<IpAddr>,
+    connect_port: Option<u16>,
+    bindto: Option<IpAddr>,
+    own: Defaults,
+}
+
+struct RsDraft {
+    rs: RealServer,
+    lb_kind: Option<LbKind>,
+    inhibit: Option<bool>,
+    own: Defaults,
+    checks: Vec<CheckDraft>,
+}
+
+/// Reads one `virtual_server` block.
+pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
+    let key = key(ctx, stmt)?;
+    let body = ctx.block(stmt)?;
+    let mut vs = VirtualServer {
+        key,
+        delay_loop: Duration::from_secs(60),
+        scheduler: Scheduler::Wlc,
+        lb_kind: LbKind::Nat,
+        protocol: Protocol::Tcp,
+        persistence_timeout: None,
+        persistence_granularity: None,
+        sorry_server: None,
+        quorum: 1,
+        hysteresis: 0,
+        quorum_up: None,
+        quorum_down: None,
+        alpha: false,
+        omega: false,
+        ha_suspend: false,
+        smtp_alert: false,
+        real_servers: Vec::new(),
+    };
+    let mut own = Defaults::default();
+    let mut inhibit = false;
+    let mut sorry_inhibit = false;
+    let mut servers = Vec::new();
+    for s in body {
+        let kw = s.keyword.text.as_str();
+        match kw {
+            "delay_loop" => set(&mut vs.delay_loop, ctx.duration(s, MAX_TIMER_SECS)),
+            "lb_algo" | "lvs_sched" => set(&mut vs.scheduler, scheduler(ctx, s)),
+            "lb_kind" | "lvs_method" => set(&mut vs.lb_kind, lb_kind(ctx, s)),
+            "protocol" => {
+                let t = [
+                    ("TCP", Protocol::Tcp),
+                    ("UDP", Protocol::Udp),
+                    ("SCTP", Protocol::Sctp),
+                ];
+                set(
+                    &mut vs.protocol,
+                    ctx.choice(s, |x| lookup(&t, x), "TCP|UDP|SCTP"),
+                );
+            }
+            "persistence_timeout" => {
+                ctx.at_most(s, 1);
+                vs.persistence_timeout = match s.args.first() {
+                    None => Some(360),
+                    Some(w) => ctx
+                        .int_word(s, w, 1, MAX_PERSISTENCE)
+                        .or(vs.persistence_timeout),
+                };
+            }
+            "persistence_granularity" => {
+                if let Some(w) = ctx.one(s) {
+                    let max = if matches!(
+                        vs.key,
+                        VsKey::Addr {
+                            addr: IpAddr::V6(_),
+                            ..
+                        }
+                    ) {
+                        128
+                    } else {
+                        32
+                    };
+                    let p = values::netmask_prefix(&w.text).or_else(|| {
+                        values::int(&w.text)
+                            .filter(|v| (1..=max).contains(v))
+                            .map(|v| v as u8)
+                    });
+                    match p {
+                        Some(p) => vs.persistence_granularity = Some(p),
+                        None => ctx.error(w.span, Problem::BadPrefix(w.text.clone())),
+                    }
+                }
+            }
+            "sorry_server" => {
+                ctx.at_most(s, 2);
+                if let Some((addr, port)) = addr_port(ctx, s) {
+                    vs.sorry_server = Some(SorryServer {
+                        addr,
+                        port,
+                        inhibit: false,
+                    });
+                }
+            }
+            "sorry_server_inhibit" => set(&mut sorry_inhibit, ctx.flag_bool(s)),
+            "inhibit_on_failure" => set(&mut inhibit, ctx.flag_bool(s)),
+            "quorum" => set(&mut vs.quorum, ctx.int(s, 1, i64::from(u32::MAX))),
+            "hysteresis" => set(&mut vs.hysteresis, ctx.int(s, 0, i64::from(u32::MAX))),
+            "quorum_up" => vs.quorum_up = ctx.command(s).or(vs.quorum_up.take()),
+            "quorum_down" => vs.quorum_down = ctx.command(s).or(vs.quorum_down.take()),
+            "alpha" => set(&mut vs.alpha, ctx.flag_bool(s)),
+            "omega" => set(&mut vs.omega, ctx.flag_bool(s)),
+            "ha_suspend" => set(&mut vs.ha_suspend, ctx.flag_bool(s)),
+            "smtp_alert" => set(&mut vs.smtp_alert, ctx.flag_bool(s)),
+            "real_server" => servers.extend(real_server(ctx, s)),
+            _ => {
+                if !own.keyword(ctx, s, kw) {
+                    ctx.unknown(s, "virtual_server");
+                }
+            }
+        }
+    }
+    if let Some(sorry) = &mut vs.sorry_server {
+        sorry.inhibit = sorry_inhibit;
+    }
+    for d in servers {
+        let rs = resolve_rs(ctx, d, &vs, &own, inhibit);
+        vs.real_servers.push(rs);
+    }
+    Some(vs)
+}
+
+/// `virtual_server ADDR [PORT]` or `virtual_server fwmark N`.
+fn key(ctx: &mut Ctx, stmt: &Stmt) -> Option<VsKey> {
+    let first = ctx.nth(stmt, 0)?;
+    match first.text.as_str() {
+        "fwmark" => {
+            ctx.at_most(stmt, 2);
+            let n = ctx.nth(stmt, 1)?;
+            Some(VsKey::Fwmark(ctx.int_word(
+                stmt,
+                n,
+                1,
+                i64::from(u32::MAX),
+            )?))
+        }
+        "group" => {
+            ctx.unknown(stmt, "the top level (virtual_server group)");
+            None
+        }
+        _ => {
+            ctx.at_most(stmt, 2);
+            let (addr, port) = addr_port(ctx, stmt)?;
+            Some(VsKey::Addr { addr, port })
+        }
+    }
+}
+
+/// `ADDR [PORT]` as the first two values (port 0 when absent).
+fn addr_port(ctx: &mut Ctx, s: &Stmt) -> Option<(IpAddr, u16)> {
+    let a = ctx.nth(s, 0)?;
+    let addr = ctx.ip_word(a)?;
+    let port = match s.args.get(1) {
+        Some(p) => ctx.int_word(s, p, 0, 65535)?,
+        None => 0,
+    };
+    Some((addr, port))
+}
+
+fn scheduler(ctx: &mut Ctx, s: &Stmt) -> Option<Scheduler> {
+    ctx.choice(
+        s,
+        |t| {
+            Scheduler::ALL
+                .into_iter()
+                .find(|x| x.name().eq_ignore_ascii_case(t))
+        },
+        "rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh",
+    )
+}
+
+fn lb_kind(ctx: &mut Ctx, s: &Stmt) -> Option<LbKind> {
+    // TUN may be followed by tunnel options, which vigil does not use.
+    let tun = s
+        .args
+        .first()
+        .is_some_and(|w| w.text.eq_ignore_ascii_case("TUN"));
+    ctx.at_most(s, if tun { usize::MAX } else { 1 });
+    let w = ctx.nth(s, 0)?;
+    let t = [
+        ("NAT", LbKind::Nat),
+        ("DR", LbKind::Dr),
+        ("TUN", LbKind::Tun),
+    ];
+    ctx.choice_of(s, w, |x| lookup(&t, x), "NAT|DR|TUN")
+}
+
+fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
+    ctx.at_most(stmt, 2);
+    let (addr, port) = addr_port(ctx, stmt)?;
+    let mut d = RsDraft {
+        rs: RealServer {
+            addr,
+            port,
+            weight: 1,
+            lb_kind: LbKind::Nat,
+            inhibit_on_failure: false,
+            notify_up: None,
+            notify_down: None,
+            uthreshold: 0,
+            lthreshold: 0,
+            smtp_alert: false,
+            checkers: Vec::new(),
+        },
+        lb_kind: None,
+        inhibit: None,
+        own: Defaults::default(),
+        checks: Vec::new(),
+    };
+    // A real server without a block is allowed (no checkers).
+    let body = stmt
+        .block
+        .as_ref()
+        .map(|b| b.stmts.as_slice())
+        .unwrap_or(&[]);
+    for s in body {
+        let kw = s.keyword.text.as_str();
+        match kw {
+            "weight" => set(&mut d.rs.weight, ctx.int(s, 0, 65535)),
+            "lb_kind" | "lvs_method" => d.lb_kind = lb_kind(ctx, s).or(d.lb_kind),
+            "inhibit_on_failure" => d.inhibit = ctx.flag_bool(s).or(d.inhibit),
+            "notify_up" => d.rs.notify_up = ctx.command(s).or(d.rs.notify_up.take()),
+            "notify_down" => d.rs.notify_down = ctx.command(s).or(d.rs.notify_down.take()),
+            "uthreshold" => set(&mut d.rs.uthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
+            "lthreshold" => set(&mut d.rs.lthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
+            "smtp_alert" => set(&mut d.rs.smtp_alert, ctx.flag_bool(s)),
+            "HTTP_GET" | "SSL_GET" | "TCP_CHECK" | "MISC_CHECK" | "DNS_CHECK" => {
+                d.checks.extend(checker(ctx, s))
+            }
+            _ => {
+                if !d.own.keyword(ctx, s, kw) {
+                    ctx.unknown(s, "real_server");
+                }
+            }
+        }
+    }
+    Some(d)
+}
+
+fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
+    ctx.at_most(stmt, 0);
+    let body = ctx.block(stmt)?;
+    let section = match stmt.keyword.text.as_str() {
+        "HTTP_GET" => "HTTP_GET",
+        "SSL_GET" => "SSL_GET",
+        "TCP_CHECK" => "TCP_CHECK",
+        "MISC_CHECK" => "MISC_CHECK",
+        _ => "DNS_CHECK",
+    };
+    let mut kind = match section {
+        "HTTP_GET" | "SSL_GET" => KindDraft::Http {
+            ssl: section == "SSL_GET",
+            urls: Vec::new(),
+        },
+        "TCP_CHECK" => KindDraft::Tcp,
+        "MISC_CHECK" => KindDraft::Misc {
+            path: None,
+            timeout: None,
+            dynamic: false,
+            user: None,
+        },
+        _ => KindDraft::Dns(DnsCheck {
+            query_type: DnsType::Soa,
+            name: ".".into(),
+        }),
+    };
+    let mut d = CheckDraft {
+        kind: KindDraft::Tcp,
+        connect_ip: None,
+        connect_port: None,
+        bindto: None,
+        own: Defaults::default(),
+    };
+    for s in body {
+        let kw = s.keyword.text.as_str();
+        let misc = matches!(kind, KindDraft::Misc { .. });
+        match (kw, &mut kind) {
+            ("connect_ip", _) if !misc => d.connect_ip = ctx.ip(s).or(d.connect_ip),
+            ("connect_port", _) if !misc => {
+                d.connect_port = ctx.int(s, 1, 65535).or(d.connect_port)
+            }
+            ("bindto", _) if !misc => d.bindto = ctx.ip(s).or(d.bindto),
+            ("url", KindDraft::Http { urls, .. }) => urls.extend(url(ctx, s)),
+            ("misc_path", KindDraft::Misc { path, .. }) => *path = ctx.command(s).or(path.take()),
+            ("misc_timeout", KindDraft::Misc { timeout, .. }) => {
+                *timeout = ctx.duration(s, MAX_TIMER_SECS).or(*timeout)
+            }
+            ("misc_dynamic", KindDraft::Misc { dynamic, .. }) => set(dynamic, ctx.flag_bool(s)),
+            ("user", KindDraft::Misc { user, .. }) => {
+                if ctx.nth(s, 0).is_some() {
+                    *user = ctx.run_as(s, 0);
+                }
+            }
+            ("type", KindDraft::Dns(dns)) => {
+                let t = |x: &str| {
+                    DnsType::ALL
+                        .into_iter()
+                        .find(|t| t.name().eq_ignore_ascii_case(x))
+                };
+                set(
+                    &mut dns.query_type,
+                    ctx.choice(s, t, "A|NS|CNAME|SOA|MX|TXT|AAAA"),
+                );
+            }
+            ("name", KindDraft::Dns(dns)) => set(&mut dns.name, ctx.text(s)),
+            ("virtualhost", KindDraft::Http { .. }) => {
+                d.own.keyword(ctx, s, kw);
+            }
+            ("virtualhost", _) => ctx.unknown(s, section),
+            _ => {
+                if !d.own.keyword(ctx, s, kw) {
+                    ctx.unknown(s, section);
+                }
+            }
+        }
+    }
+    match &kind {
+        KindDraft::Http { urls, .. } if urls.is_empty() => {
+            ctx.error(stmt.keyword.span, Problem::MissingKeyword(section, "url"));
+            return None;
+        }
+        KindDraft::Misc { path: None, .. } => {
+            ctx.error(
+                stmt.keyword.span,
+                Problem::MissingKeyword("MISC_CHECK", "misc_path"),
+            );
+            return None;
+        }
+        _ => {}
+    }
+    d.kind = kind;
+    Some(d)
+}
+
+/// `url { path P; status_code ...; digest D; virtualhost H }`.
+fn url(ctx: &mut Ctx, stmt: &Stmt) -> Option<Url> {
+    let body = ctx.block(stmt)?;
+    let mut u = Url {
+        path: String::new(),
+        status_codes: Vec::new(),
+        digest: None,
+        virtualhost: None,
+    };
+    let mut has_path = false;
+    for s in body {
+        match s.keyword.text.as_str() {
+            "path" => {
+                if let Some(p) = ctx.text(s) {
+                    u.path = p;
+                    has_path = true;
+                }
+            }
+            "digest" => u.digest = ctx.text(s).or(u.digest.take()),
+            "virtualhost" => u.virtualhost = ctx.text(s).or(u.virtualhost.take()),
+            "status_code" => {
+                ctx.nth(s, 0);
+                for w in &s.args {
+                    let (a, b) = w.text.split_once('-').unwrap_or((&w.text, &w.text));
+                    match (values::int(a), values::int(b)) {
+                        (Some(first), Some(last))
+                            if (100..=999).contains(&first) && (first..=999).contains(&last) =>
+                        {
+                            u.status_codes.push(StatusRange {
+                                first: first as u16,
+                                last: last as u16,
+                            })
+                        }
+                        _ => {
+                            let p = Problem::BadChoice {
+                                keyword: s.keyword.text.clone(),
+                                value: w.text.clone(),
+                                expected: "HTTP status codes 100..999 or ranges A-B",
+                            };
+                            ctx.error(w.span, p);
+                        }
+                    }
+                }
+            }
+            _ => ctx.unknown(s, "url"),
+        }
+    }
+    if !has_path {
+        ctx.error(stmt.keyword.span, Problem::MissingKeyword("url", "path"));
+        return None;
+    }
+    if u.status_codes.is_empty() {
+        u.status_codes.push(StatusRange {
+            first: 200,
+            last: 299,
+        });
+    }
+    Some(u)
+}
+
+/// Resolves one real server and its checkers: checker, else real server,
+/// else virtual server, else the kind's default.
+fn resolve_rs(
+    ctx: &mut Ctx,
+    d: RsDraft,
+    vs: &VirtualServer,
+    vs_own: &Defaults,
+    vs_inhibit: bool,
+) -> RealServer {
+    let _ = ctx;
+    let mut rs = d.rs;
+    rs.lb_kind = d.lb_kind.unwrap_or(vs.lb_kind);
+    rs.inhibit_on_failure = d.inhibit.unwrap_or(vs_inhibit);
+    let pick =
+        |c: &Defaults, f: fn(&Defaults) -> Option<Duration>| f(c).or(f(&d.own)).or(f(vs_own));
+    for c in d.checks {
+        let own = &c.own;
+        let delay_loop = pick(own, |x| x.delay_loop).unwrap_or(vs.delay_loop);
+        let (retry_default, dbr_default) = match c.kind {
+            KindDraft::Http { .. } => (1, Duration::from_secs(3)),
+            KindDraft::Dns(_) => (3, delay_loop),
+            KindDraft::Misc { .. } => (0, Duration::from_secs(1)),
+            KindDraft::Tcp => (1, Duration::from_secs(1)),
+        };
+        let common = CheckCommon {
+            connect_ip: c.connect_ip.unwrap_or(rs.addr),
+            connect_port: c.connect_port.unwrap_or(rs.port),
+            bindto: c.bindto,
+            connect_timeout: pick(own, |x| x.connect_timeout).unwrap_or(Duration::from_secs(5)),
+            retry: own
+                .retry
+                .or(d.own.retry)
+                .or(vs_own.retry)
+                .unwrap_or(retry_default),
+            delay_before_retry: pick(own, |x| x.delay_before_retry).unwrap_or(dbr_default),
+            warmup: pick(own, |x| x.warmup).unwrap_or(delay_loop),
+            delay_loop,
+        };
+        let virtualhost = own
+            .virtualhost
+            .clone()
+            .or(d.own.virtualhost.clone())
+            .or(vs_own.virtualhost.clone());
+        let kind = match c.kind {
+            KindDraft::Http { ssl, urls } => {
+                let h = HttpCheck { urls, virtualhost };
+                if ssl {
+                    CheckKind::SslGet(h)
+                } else {
+                    CheckKind::HttpGet(h)
+                }
+            }
+            KindDraft::Tcp => CheckKind::Tcp,
+            KindDraft::Dns(dns) => CheckKind::Dns(dns),
+            KindDraft::Misc {
+                path,
+                timeout,
+                dynamic,
+                user,
+            } => {
+                let Some(mut path) = path else { continue };
+                if user.is_some() {
+                    path.run_as = user;
+                }
+                CheckKind::Misc(MiscCheck {
+                    path,
+                    timeout: timeout.unwrap_or(vs.delay_loop),
+                    dynamic,
+                })
+            }
+        };
+        rs.checkers.push(Checker { common, kind });
+    }
+    rs
+}

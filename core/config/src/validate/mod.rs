@@ -1,0 +1,304 @@
+//! Syntax tree to model: keyword tables, value checks, defaults and
+//! cross-references.
+//!
+//! Each block kind has its own file; they share [`Ctx`], which records
+//! diagnostics and reads values. Values that depend on other blocks (the
+//! global defaults an instance inherits, the scripts it tracks) are kept in
+//! drafts with their spans and resolved once everything is read.
+
+mod global;
+mod instance;
+mod lvs;
+mod script;
+mod sync_group;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use core::time::Duration;
+
+use vigil_model::{Command, Config, RunAs};
+
+use crate::error::{Problem, Severity};
+use crate::include::Found;
+use crate::parser::{Stmt, Word};
+use crate::span::Span;
+use crate::values;
+
+/// Builds the model from the top-level statements; problems go to `found`.
+pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Vec<Found>) -> Config {
+    let mut ctx = Ctx { found, strict };
+    let mut global = None;
+    let mut scripts = Vec::new();
+    let mut groups = Vec::new();
+    let mut instances = Vec::new();
+    let mut servers = Vec::new();
+    for stmt in stmts {
+        match stmt.keyword.text.as_str() {
+            "global_defs" => {
+                if let Some(body) = ctx.block(stmt) {
+                    global = Some(global::parse(
+                        &mut ctx,
+                        body,
+                        global.take().unwrap_or_default(),
+                    ));
+                }
+            }
+            "vrrp_script" => scripts.extend(script::parse(&mut ctx, stmt)),
+            "vrrp_sync_group" => groups.extend(sync_group::parse(&mut ctx, stmt)),
+            "vrrp_instance" => instances.extend(instance::parse(&mut ctx, stmt)),
+            "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
+            _ => ctx.unknown(stmt, "the top level"),
+        }
+    }
+    let global = global.unwrap_or_default();
+    script::check_names(&mut ctx, &scripts);
+    let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
+    let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
+    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
+    Config {
+        global,
+        scripts,
+        sync_groups,
+        instances,
+        virtual_servers: servers,
+    }
+}
+
+/// Shared state of a validation: the diagnostics and the strictness.
+pub(crate) struct Ctx<'a> {
+    found: &'a mut Vec<Found>,
+    strict: bool,
+}
+
+impl Ctx<'_> {
+    pub fn error(&mut self, span: Span, problem: Problem) {
+        self.found.push((span, problem, Severity::Error));
+    }
+
+    pub fn warn(&mut self, span: Span, problem: Problem) {
+        self.found.push((span, problem, Severity::Warning));
+    }
+
+    /// An unknown keyword: skipped with its block; an error when strict.
+    pub fn unknown(&mut self, stmt: &Stmt, section: &'static str) {
+        let p = Problem::UnknownKeyword(stmt.keyword.text.clone(), section);
+        if self.strict {
+            self.error(stmt.keyword.span, p);
+        } else {
+            self.warn(stmt.keyword.span, p);
+        }
+    }
+
+    /// The block of a block keyword; reports its absence.
+    pub fn block<'s>(&mut self, stmt: &'s Stmt) -> Option<&'s [Stmt]> {
+        match &stmt.block {
+            Some(b) => Some(&b.stmts),
+            None => {
+                self.error(
+                    stmt.keyword.span,
+                    Problem::ExpectedBlock(stmt.keyword.text.clone()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Warns about a block after a keyword that takes none.
+    fn no_block(&mut self, stmt: &Stmt) {
+        if let Some(b) = &stmt.block {
+            self.warn(b.open, Problem::UnexpectedBlock(stmt.keyword.text.clone()));
+        }
+    }
+
+    /// Warns about values beyond the first `n`.
+    pub fn at_most(&mut self, stmt: &Stmt, n: usize) {
+        if let Some(w) = stmt.args.get(n) {
+            self.warn(w.span, Problem::ExtraValue(w.text.clone()));
+        }
+    }
+
+    /// A keyword without values (a flag).
+    pub fn flag(&mut self, stmt: &Stmt) {
+        self.no_block(stmt);
+        self.at_most(stmt, 0);
+    }
+
+    /// A flag with an optional boolean (`smtp_alert [BOOL]`); default true.
+    pub fn flag_bool(&mut self, stmt: &Stmt) -> Option<bool> {
+        self.no_block(stmt);
+        self.at_most(stmt, 1);
+        match stmt.args.first() {
+            None => Some(true),
+            Some(w) => self.choice_of(stmt, w, values::boolean, "on|off|true|false|yes|no"),
+        }
+    }
+
+    /// The single value of a keyword.
+    pub fn one<'s>(&mut self, stmt: &'s Stmt) -> Option<&'s Word> {
+        self.no_block(stmt);
+        self.at_most(stmt, 1);
+        self.nth(stmt, 0)
+    }
+
+    /// Value `i` (0-based after the keyword); reports its absence.
+    pub fn nth<'s>(&mut self, stmt: &'s Stmt, i: usize) -> Option<&'s Word> {
+        let w = stmt.args.get(i);
+        if w.is_none() {
+            let at = stmt.args.last().map_or(stmt.keyword.span, |w| w.span);
+            self.error(at, Problem::MissingValue(stmt.keyword.text.clone()));
+        }
+        w
+    }
+
+    /// An integer word within `min..=max`.
+    pub fn int_word<T: TryFrom<i64>>(
+        &mut self,
+        stmt: &Stmt,
+        w: &Word,
+        min: i64,
+        max: i64,
+    ) -> Option<T> {
+        let kw = &stmt.keyword.text;
+        match values::int(&w.text) {
+            None => self.error(w.span, Problem::NotANumber(kw.clone(), w.text.clone())),
+            Some(v) if v < min || v > max => self.error(
+                w.span,
+                Problem::OutOfRange {
+                    keyword: kw.clone(),
+                    value: w.text.clone(),
+                    min,
+                    max,
+                },
+            ),
+            Some(v) => return T::try_from(v).ok(),
+        }
+        None
+    }
+
+    /// The single integer value of a keyword.
+    pub fn int<T: TryFrom<i64>>(&mut self, stmt: &Stmt, min: i64, max: i64) -> Option<T> {
+        let w = self.one(stmt)?;
+        self.int_word(stmt, w, min, max)
+    }
+
+    /// A duration word in seconds.
+    pub fn duration_word(&mut self, stmt: &Stmt, w: &Word) -> Option<Duration> {
+        let d = values::duration(&w.text);
+        if d.is_none() {
+            self.error(
+                w.span,
+                Problem::BadDuration(stmt.keyword.text.clone(), w.text.clone()),
+            );
+        }
+        d
+    }
+
+    /// The single duration value of a keyword, at most `max_secs`.
+    pub fn duration(&mut self, stmt: &Stmt, max_secs: u64) -> Option<Duration> {
+        let w = self.one(stmt)?;
+        let d = self.duration_word(stmt, w)?;
+        if d > Duration::from_secs(max_secs) {
+            let p = Problem::OutOfRange {
+                keyword: stmt.keyword.text.clone(),
+                value: w.text.clone(),
+                min: 0,
+                max: i64::try_from(max_secs).unwrap_or(i64::MAX),
+            };
+            self.error(w.span, p);
+            return None;
+        }
+        Some(d)
+    }
+
+    /// An IP address word.
+    pub fn ip_word(&mut self, w: &Word) -> Option<IpAddr> {
+        let a = values::ip(&w.text);
+        if a.is_none() {
+            self.error(w.span, Problem::BadAddress(w.text.clone()));
+        }
+        a
+    }
+
+    /// The single IP address value of a keyword.
+    pub fn ip(&mut self, stmt: &Stmt) -> Option<IpAddr> {
+        let w = self.one(stmt)?;
+        self.ip_word(w)
+    }
+
+    /// The single text value of a keyword.
+    pub fn text(&mut self, stmt: &Stmt) -> Option<String> {
+        self.one(stmt).map(|w| w.text.clone())
+    }
+
+    /// A word mapped through `parse`, or a [`Problem::BadChoice`].
+    pub fn choice_of<T>(
+        &mut self,
+        stmt: &Stmt,
+        w: &Word,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &'static str,
+    ) -> Option<T> {
+        let v = parse(&w.text);
+        if v.is_none() {
+            let p = Problem::BadChoice {
+                keyword: stmt.keyword.text.clone(),
+                value: w.text.clone(),
+                expected,
+            };
+            self.error(w.span, p);
+        }
+        v
+    }
+
+    /// The single value of a keyword mapped through `parse`.
+    pub fn choice<T>(
+        &mut self,
+        stmt: &Stmt,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &'static str,
+    ) -> Option<T> {
+        let w = self.one(stmt)?;
+        self.choice_of(stmt, w, parse, expected)
+    }
+
+    /// `USER [GROUP]` starting at value `i`.
+    pub fn run_as(&mut self, stmt: &Stmt, i: usize) -> Option<RunAs> {
+        self.at_most(stmt, i + 2);
+        let user = stmt.args.get(i)?.text.clone();
+        let group = stmt.args.get(i + 1).map(|w| w.text.clone());
+        Some(RunAs { user, group })
+    }
+
+    /// `KEYWORD "PROGRAM ARGS" [USER [GROUP]]`.
+    pub fn command(&mut self, stmt: &Stmt) -> Option<Command> {
+        self.no_block(stmt);
+        let w = self.nth(stmt, 0)?;
+        let argv = values::split_command(&w.text);
+        if argv.is_empty() {
+            self.error(w.span, Problem::EmptyCommand);
+            return None;
+        }
+        let run_as = self.run_as(stmt, 1);
+        Some(Command {
+            text: w.text.clone(),
+            argv,
+            run_as,
+        })
+    }
+
+    /// The single value of a keyword as a name (instance, script...).
+    pub fn name(&mut self, stmt: &Stmt) -> Option<(String, Span)> {
+        self.at_most(stmt, 1);
+        let w = self.nth(stmt, 0)?;
+        Some((w.text.clone(), w.span))
+    }
+}
+
+/// Case-insensitive lookup of `text` among `(name, value)` pairs.
+pub(crate) fn lookup<T: Copy>(table: &[(&str, T)], text: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(text))
+        .map(|&(_, v)| v)
+}
