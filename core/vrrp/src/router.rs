@@ -219,6 +219,33 @@ impl Router {
         }
     }
 
+    /// A VRRP packet arrived: `payload` is the VRRP message (the IP payload,
+    /// cut at the IP length). Parse errors are counted on the instance the
+    /// VRID byte points to, else globally; a valid advert goes on to
+    /// [`handle_advert`](Router::handle_advert).
+    pub fn handle_packet(&mut self, now: Instant, meta: &RxMeta<'_>, payload: &[u8]) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let parsed = vigil_wire::vrrp::Packet::new_checked(payload)
+            .and_then(|p| Repr::parse(&p, meta.src, meta.dst));
+        match parsed {
+            Ok(repr) => self.handle_advert(now, meta, &repr),
+            Err(e) => {
+                let reason = DropReason::from_wire(e);
+                // The VRID is the second byte in both versions.
+                match payload.get(1).and_then(|vrid| self.lookup(meta, *vrid)) {
+                    Some(Ok(i)) | Some(Err(i)) => {
+                        if let Some(inst) = self.instances.get_mut(i) {
+                            inst.count_drop(reason);
+                        }
+                    }
+                    None => self.global.count_drop(reason),
+                }
+            }
+        }
+    }
+
     /// Find the instance for `vrid` on the packet's interface: `Ok` when the
     /// family matches, `Err` for an instance of the other family.
     fn lookup(&self, meta: &RxMeta<'_>, vrid: u8) -> Option<Result<usize, usize>> {

@@ -23,6 +23,17 @@ fn max_addresses(family: Family) -> usize {
 /// Refuse what cannot run, then apply keepalived's silent fixes (each logged).
 pub(crate) fn validate(mut config: RouterConfig) -> Result<RouterConfig, ConfigError> {
     let mut names = HashSet::new();
+    for inst in &mut config.instances {
+        if inst.family == Family::V6 && inst.version == Version::V2 {
+            // RFC 3768 is IPv4 only; keepalived runs IPv6 instances as v3.
+            log::warn!(
+                "({}) VRRPv2 does not support IPv6 - using version 3",
+                inst.name
+            );
+            inst.version = Version::V3;
+            inst.auth = Auth::None;
+        }
+    }
     for (n, inst) in config.instances.iter().enumerate() {
         if !names.insert(inst.name.as_str()) {
             return Err(ConfigError::DuplicateInstance(inst.name.clone()));
