@@ -1,4 +1,493 @@
-//! placeholder
-pub fn show(_c: &vigil_model::Config) -> alloc::string::String {
-    alloc::string::String::new()
+//! Any [`Config`] back to canonical keepalived.conf text.
+//!
+//! Every resolved value is written explicitly (defaults included), so that
+//! reading the text back gives the same model, whatever the inheritance rules.
+//! Limits: a string containing `"` cannot be written (the grammar has no
+//! escapes), and an `auth_pass` cut inside a UTF-8 character comes back
+//! different.
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use core::net::IpAddr;
+use core::time::Duration;
+
+use vigil_model::{
+    Auth, CheckKind, Checker, Command, Config, GlobalDefs, InitialState, Notify, RealServer, RunAs,
+    VirtualAddress, VirtualServer, VrrpInstance, VrrpScript, VrrpVersion, VsKey,
+};
+
+use crate::values::{format_duration, prefix_netmask};
+
+/// The configuration as keepalived.conf text.
+pub fn show(config: &Config) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        depth: 0,
+    };
+    global(&mut w, &config.global);
+    for s in &config.scripts {
+        script(&mut w, s);
+    }
+    for g in &config.sync_groups {
+        w.open(&["vrrp_sync_group", &quote(&g.name)]);
+        w.open(&["group"]);
+        for m in &g.instances {
+            w.line(&[&quote(m)]);
+        }
+        w.close();
+        notify(&mut w, &g.notify);
+        w.flag("smtp_alert", g.smtp_alert);
+        w.close();
+    }
+    for i in &config.instances {
+        instance(&mut w, i);
+    }
+    for vs in &config.virtual_servers {
+        virtual_server(&mut w, vs);
+    }
+    w.out
+}
+
+struct Writer {
+    out: String,
+    depth: usize,
+}
+
+impl Writer {
+    fn line(&mut self, words: &[&str]) {
+        for _ in 0..self.depth {
+            self.out.push_str("    ");
+        }
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                self.out.push(' ');
+            }
+            self.out.push_str(word);
+        }
+        self.out.push('\n');
+    }
+
+    fn open(&mut self, head: &[&str]) {
+        let mut words = alloc::vec::Vec::from(head);
+        words.push("{");
+        self.line(&words);
+        self.depth += 1;
+    }
+
+    fn close(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.line(&["}"]);
+        if self.depth == 0 {
+            self.out.push('\n');
+        }
+    }
+
+    fn flag(&mut self, keyword: &str, on: bool) {
+        if on {
+            self.line(&[keyword]);
+        }
+    }
+
+    fn value(&mut self, keyword: &str, v: &str) {
+        self.line(&[keyword, v]);
+    }
+
+    fn duration(&mut self, keyword: &str, d: Duration) {
+        self.value(keyword, &format_duration(d));
+    }
+
+    fn num(&mut self, keyword: &str, n: impl core::fmt::Display) {
+        self.value(keyword, &format!("{n}"));
+    }
+
+    fn command(&mut self, keyword: &str, c: &Command) {
+        let text = quote_always(&c.text);
+        match &c.run_as {
+            Some(r) => {
+                let (u, g) = run_as(r);
+                let mut words = alloc::vec![keyword, text.as_str(), u.as_ref()];
+                if let Some(g) = &g {
+                    words.push(g);
+                }
+                self.line(&words);
+            }
+            None => self.line(&[keyword, &text]),
+        }
+    }
+
+    fn user(&mut self, keyword: &str, r: &RunAs) {
+        let (u, g) = run_as(r);
+        match &g {
+            Some(g) => self.line(&[keyword, &u, g]),
+            None => self.line(&[keyword, &u]),
+        }
+    }
+}
+
+fn run_as(r: &RunAs) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
+    (quote(&r.user), r.group.as_deref().map(quote))
+}
+
+/// Quotes a word when it would not read back as itself.
+fn quote(s: &str) -> Cow<'_, str> {
+    let plain = !s.is_empty()
+        && s != "include"
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '#' | '!' | '{' | '}' | '"' | '\\'));
+    if plain {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(format!("\"{s}\""))
+    }
+}
+
+fn quote_always(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+fn ip(a: IpAddr) -> String {
+    format!("{a}")
+}
+
+fn global(w: &mut Writer, g: &GlobalDefs) {
+    w.open(&["global_defs"]);
+    if let Some(r) = &g.router_id {
+        w.value("router_id", &quote(r));
+    }
+    if !g.notification_email.is_empty() {
+        w.open(&["notification_email"]);
+        for e in &g.notification_email {
+            w.line(&[&quote(e)]);
+        }
+        w.close();
+    }
+    if let Some(f) = &g.notification_email_from {
+        w.value("notification_email_from", &quote(f));
+    }
+    if let Some(s) = &g.smtp_server {
+        w.line(&["smtp_server", &quote(&s.host), &format!("{}", s.port)]);
+    }
+    w.duration("smtp_connect_timeout", g.smtp_connect_timeout);
+    w.value("vrrp_mcast_group4", &format!("{}", g.vrrp_mcast_group4));
+    w.value("vrrp_mcast_group6", &format!("{}", g.vrrp_mcast_group6));
+    w.duration("vrrp_garp_interval", g.vrrp_garp_interval);
+    w.duration("vrrp_gna_interval", g.vrrp_gna_interval);
+    w.duration("vrrp_garp_master_delay", g.vrrp_garp_master_delay);
+    w.num("vrrp_garp_master_repeat", g.vrrp_garp_master_repeat);
+    w.duration("vrrp_garp_master_refresh", g.vrrp_garp_master_refresh);
+    w.num(
+        "vrrp_garp_master_refresh_repeat",
+        g.vrrp_garp_master_refresh_repeat,
+    );
+    w.flag("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
+    w.flag("vrrp_strict", g.vrrp_strict);
+    w.value("vrrp_version", version(g.vrrp_version));
+    w.flag("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
+    w.flag("v3_checksum_as_v2", g.v3_checksum_as_v2);
+    w.flag("enable_script_security", g.enable_script_security);
+    if let Some(u) = &g.script_user {
+        w.user("script_user", u);
+    }
+    w.flag("lvs_flush", g.lvs_flush);
+    w.close();
+}
+
+fn version(v: VrrpVersion) -> &'static str {
+    match v {
+        VrrpVersion::V2 => "2",
+        VrrpVersion::V3 => "3",
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn script(w: &mut Writer, s: &VrrpScript) {
+    w.open(&["vrrp_script", &quote(&s.name)]);
+    w.value("script", &quote_always(&s.script.text));
+    if let Some(u) = &s.script.run_as {
+        w.user("user", u);
+    }
+    w.duration("interval", s.interval);
+    w.duration("timeout", s.timeout);
+    let weight = format!("{}", s.weight);
+    if s.weight_reverse {
+        w.line(&["weight", &weight, "reverse"]);
+    } else {
+        w.line(&["weight", &weight]);
+    }
+    w.num("fall", s.fall);
+    w.num("rise", s.rise);
+    w.flag("init_fail", s.init_fail);
+    w.close();
+}
+
+fn notify(w: &mut Writer, n: &Notify) {
+    let hooks = [
+        ("notify_master", &n.master),
+        ("notify_backup", &n.backup),
+        ("notify_fault", &n.fault),
+        ("notify_stop", &n.stop),
+        ("notify", &n.any),
+    ];
+    for (kw, c) in hooks {
+        if let Some(c) = c {
+            w.command(kw, c);
+        }
+    }
+}
+
+fn instance(w: &mut Writer, i: &VrrpInstance) {
+    w.open(&["vrrp_instance", &quote(&i.name)]);
+    let state = match i.state {
+        InitialState::Master => "MASTER",
+        InitialState::Backup => "BACKUP",
+    };
+    w.value("state", state);
+    if let Some(ifname) = &i.interface {
+        w.value("interface", &quote(ifname));
+    }
+    w.num("virtual_router_id", i.virtual_router_id);
+    w.num("priority", i.priority);
+    w.duration("advert_int", i.advert_int);
+    w.value("version", version(i.version));
+    if let Auth::Pass(p) = &i.auth {
+        let len = p.iter().rposition(|&b| b != 0).map_or(0, |n| n + 1);
+        let pass = String::from_utf8_lossy(p.get(..len).unwrap_or(&[])).into_owned();
+        w.open(&["authentication"]);
+        w.value("auth_type", "PASS");
+        w.value("auth_pass", &quote(&pass));
+        w.close();
+    }
+    addresses(w, "virtual_ipaddress", &i.virtual_addresses);
+    addresses(w, "virtual_ipaddress_excluded", &i.excluded_addresses);
+    if let Some(src) = i.src_ip {
+        let kw = if i.unicast_peers.is_empty() {
+            "mcast_src_ip"
+        } else {
+            "unicast_src_ip"
+        };
+        w.value(kw, &ip(src));
+    }
+    if !i.unicast_peers.is_empty() {
+        w.open(&["unicast_peer"]);
+        for p in &i.unicast_peers {
+            w.line(&[&ip(*p)]);
+        }
+        w.close();
+    }
+    w.flag(if i.preempt { "preempt" } else { "nopreempt" }, true);
+    w.duration("preempt_delay", i.preempt_delay);
+    if !i.track_scripts.is_empty() {
+        w.open(&["track_script"]);
+        for t in &i.track_scripts {
+            track(w, &t.name, t.weight, t.reverse);
+        }
+        w.close();
+    }
+    if !i.track_interfaces.is_empty() {
+        w.open(&["track_interface"]);
+        for t in &i.track_interfaces {
+            track(w, &t.name, t.weight, t.reverse);
+        }
+        w.close();
+    }
+    notify(w, &i.notify);
+    w.flag("smtp_alert", i.smtp_alert);
+    w.duration("garp_master_delay", i.garp_master_delay);
+    w.num("garp_master_repeat", i.garp_master_repeat);
+    w.duration("garp_master_refresh", i.garp_master_refresh);
+    w.num("garp_master_refresh_repeat", i.garp_master_refresh_repeat);
+    w.flag(if i.accept { "accept" } else { "no_accept" }, true);
+    if let Some(v) = &i.use_vmac {
+        w.value("use_vmac", &quote(v));
+    }
+    w.flag("dont_track_primary", i.dont_track_primary);
+    w.value("check_unicast_src", on_off(i.check_unicast_src));
+    w.value("skip_check_adv_addr", on_off(i.skip_check_adv_addr));
+    w.close();
+}
+
+fn track(w: &mut Writer, name: &str, weight: i16, reverse: bool) {
+    let n = format!("{weight}");
+    let name = quote(name);
+    if reverse {
+        w.line(&[&name, "weight", &n, "reverse"]);
+    } else {
+        w.line(&[&name, "weight", &n]);
+    }
+}
+
+fn addresses(w: &mut Writer, keyword: &str, list: &[VirtualAddress]) {
+    if list.is_empty() {
+        return;
+    }
+    w.open(&[keyword]);
+    for v in list {
+        let mut words = alloc::vec![format!("{}/{}", v.addr, v.prefix_len)];
+        if let Some(b) = v.broadcast {
+            words.push("brd".into());
+            words.push(format!("{b}"));
+        }
+        if let Some(d) = &v.dev {
+            words.push("dev".into());
+            words.push(quote(d).into_owned());
+        }
+        if v.scope != vigil_model::AddrScope::Global {
+            words.push("scope".into());
+            words.push(v.scope.name().into());
+        }
+        if let Some(l) = &v.label {
+            words.push("label".into());
+            words.push(quote(l).into_owned());
+        }
+        if v.no_track {
+            words.push("no_track".into());
+        }
+        let refs: alloc::vec::Vec<&str> = words.iter().map(String::as_str).collect();
+        w.line(&refs);
+    }
+    w.close();
+}
+
+fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
+    match vs.key {
+        VsKey::Addr { addr, port } => w.open(&["virtual_server", &ip(addr), &format!("{port}")]),
+        VsKey::Fwmark(m) => w.open(&["virtual_server", "fwmark", &format!("{m}")]),
+    }
+    w.duration("delay_loop", vs.delay_loop);
+    w.value("lb_algo", vs.scheduler.name());
+    w.value("lb_kind", vs.lb_kind.name());
+    w.value("protocol", vs.protocol.name());
+    if let Some(t) = vs.persistence_timeout {
+        w.num("persistence_timeout", t);
+    }
+    if let Some(p) = vs.persistence_granularity {
+        match vs.key {
+            VsKey::Addr {
+                addr: IpAddr::V4(_),
+                ..
+            } => w.value("persistence_granularity", &format!("{}", prefix_netmask(p))),
+            _ => w.num("persistence_granularity", p),
+        }
+    }
+    if let Some(s) = &vs.sorry_server {
+        w.line(&["sorry_server", &ip(s.addr), &format!("{}", s.port)]);
+        w.flag("sorry_server_inhibit", s.inhibit);
+    }
+    w.num("quorum", vs.quorum);
+    w.num("hysteresis", vs.hysteresis);
+    if let Some(c) = &vs.quorum_up {
+        w.command("quorum_up", c);
+    }
+    if let Some(c) = &vs.quorum_down {
+        w.command("quorum_down", c);
+    }
+    w.flag("alpha", vs.alpha);
+    w.flag("omega", vs.omega);
+    w.flag("ha_suspend", vs.ha_suspend);
+    w.flag("smtp_alert", vs.smtp_alert);
+    for rs in &vs.real_servers {
+        real_server(w, rs);
+    }
+    w.close();
+}
+
+fn real_server(w: &mut Writer, rs: &RealServer) {
+    w.open(&["real_server", &ip(rs.addr), &format!("{}", rs.port)]);
+    w.num("weight", rs.weight);
+    w.value("lb_kind", rs.lb_kind.name());
+    w.flag("inhibit_on_failure", rs.inhibit_on_failure);
+    if let Some(c) = &rs.notify_up {
+        w.command("notify_up", c);
+    }
+    if let Some(c) = &rs.notify_down {
+        w.command("notify_down", c);
+    }
+    w.num("uthreshold", rs.uthreshold);
+    w.num("lthreshold", rs.lthreshold);
+    w.flag("smtp_alert", rs.smtp_alert);
+    for c in &rs.checkers {
+        checker(w, c);
+    }
+    w.close();
+}
+
+fn checker(w: &mut Writer, c: &Checker) {
+    let name = match &c.kind {
+        CheckKind::HttpGet(_) => "HTTP_GET",
+        CheckKind::SslGet(_) => "SSL_GET",
+        CheckKind::Tcp => "TCP_CHECK",
+        CheckKind::Misc(_) => "MISC_CHECK",
+        CheckKind::Dns(_) => "DNS_CHECK",
+    };
+    w.open(&[name]);
+    let k = &c.common;
+    // MISC_CHECK has no connection options in keepalived; they resolve to
+    // the real server's address anyway.
+    if !matches!(c.kind, CheckKind::Misc(_)) {
+        w.value("connect_ip", &ip(k.connect_ip));
+        w.num("connect_port", k.connect_port);
+        if let Some(b) = k.bindto {
+            w.value("bindto", &ip(b));
+        }
+    }
+    w.duration("connect_timeout", k.connect_timeout);
+    w.num("retry", k.retry);
+    w.duration("delay_before_retry", k.delay_before_retry);
+    w.duration("warmup", k.warmup);
+    w.duration("delay_loop", k.delay_loop);
+    match &c.kind {
+        CheckKind::HttpGet(h) | CheckKind::SslGet(h) => {
+            if let Some(v) = &h.virtualhost {
+                w.value("virtualhost", &quote(v));
+            }
+            for u in &h.urls {
+                w.open(&["url"]);
+                w.value("path", &quote(&u.path));
+                let codes: alloc::vec::Vec<String> = u
+                    .status_codes
+                    .iter()
+                    .map(|r| {
+                        if r.first == r.last {
+                            format!("{}", r.first)
+                        } else {
+                            format!("{}-{}", r.first, r.last)
+                        }
+                    })
+                    .collect();
+                let mut words = alloc::vec!["status_code"];
+                words.extend(codes.iter().map(String::as_str));
+                w.line(&words);
+                if let Some(d) = &u.digest {
+                    w.value("digest", &quote(d));
+                }
+                if let Some(v) = &u.virtualhost {
+                    w.value("virtualhost", &quote(v));
+                }
+                w.close();
+            }
+        }
+        CheckKind::Tcp => {}
+        CheckKind::Misc(m) => {
+            w.value("misc_path", &quote_always(&m.path.text));
+            if let Some(u) = &m.path.run_as {
+                w.user("user", u);
+            }
+            w.duration("misc_timeout", m.timeout);
+            w.flag("misc_dynamic", m.dynamic);
+        }
+        CheckKind::Dns(d) => {
+            w.value("type", d.query_type.name());
+            w.value("name", &quote(&d.name));
+        }
+    }
+    w.close();
 }
