@@ -16,11 +16,11 @@
 //! Errors are typed per module; those that come from a syscall carry the errno.
 
 pub mod clock;
-//pub mod garp;
+pub mod garp;
 pub mod logger;
-//pub mod netlink;
+pub mod netlink;
 pub mod script;
 pub mod script_security;
 pub mod signals;
 pub mod syslog;
-//pub mod vrrp_socket;
+pub mod vrrp_socket;
