@@ -291,7 +291,7 @@ fn s09_track_script_weight_moves_the_vip_and_back() {
     let adverts = sim.adverts(high, "WEB_VIP");
     let first_70 = adverts.iter().find(|(_, p)| *p == 70).unwrap().0;
     assert_eq!(first_70, Instant::from_millis(12_010));
-    let last_100 = adverts.iter().filter(|(_, p)| *p == 100).last().unwrap().0;
+    let last_100 = adverts.iter().rfind(|(_, p)| *p == 100).unwrap().0;
     sim.run_for(Duration::from_secs(6));
     let latency = sim.latency.as_micros() as u64;
     assert_eq!(

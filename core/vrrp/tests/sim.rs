@@ -154,6 +154,12 @@ fn new_router(config: &RouterConfig, addr: IpAddr) -> Router {
     router
 }
 
+impl Default for Sim {
+    fn default() -> Self {
+        Sim::new()
+    }
+}
+
 impl Sim {
     pub fn new() -> Sim {
         Sim {
@@ -231,6 +237,13 @@ impl Sim {
             self.nodes[node].router.handle_link(now, IFACE, up);
             self.drain(node);
         }
+    }
+
+    /// Report another (tracked) interface of a node up or down.
+    pub fn set_other_link(&mut self, node: usize, name: &str, up: bool) {
+        let now = self.now;
+        self.nodes[node].router.handle_link(now, name, up);
+        self.drain(node);
     }
 
     pub fn partition(&mut self, a: usize, b: usize) {
