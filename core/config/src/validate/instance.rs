@@ -27,6 +27,8 @@ pub(super) struct Draft {
     state: Option<InitialState>,
     interface: Option<String>,
     vrid: Option<(u8, Span)>,
+    /// `virtual_router_id` was written (maybe with a bad value).
+    vrid_seen: bool,
     priority: Option<u8>,
     advert: Option<(Duration, Word)>,
     version: Option<(VrrpVersion, Span)>,
@@ -62,6 +64,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         state: None,
         interface: None,
         vrid: None,
+        vrid_seen: false,
         priority: None,
         advert: None,
         version: None,
@@ -106,6 +109,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         }
         "interface" => d.interface = ctx.text(s).or(d.interface.take()),
         "virtual_router_id" => {
+            d.vrid_seen = true;
             if let Some(w) = ctx.one(s) {
                 d.vrid = ctx.int_word(s, w, 1, 255).map(|v| (v, w.span)).or(d.vrid);
             }
@@ -404,10 +408,13 @@ pub(super) fn resolve(
             );
         }
         let Some((vrid, vrid_at)) = d.vrid else {
-            ctx.error(
-                d.at,
-                Problem::MissingKeyword("vrrp_instance", "virtual_router_id"),
-            );
+            // A bad value was already reported where it is written.
+            if !d.vrid_seen {
+                ctx.error(
+                    d.at,
+                    Problem::MissingKeyword("vrrp_instance", "virtual_router_id"),
+                );
+            }
             continue;
         };
         // The family is the VIPs', else the peers', else the source's.
