@@ -4,18 +4,18 @@
 //! second word and in the trailer:
 //!
 //! ```text
-//!  0                   1                   2                   3
-//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-//! +-------+-------+---------------+---------------+---------------+
-//! |Version| Type  |     VRID      |   Priority    |  Count Addrs  |
-//! +-------+-------+---------------+---------------+---------------+
-//! v2: | Auth Type     | Adver Int (s) |           Checksum            |
-//! v3: | Rsvd  |  Max Adver Int (cs, 12 bits)  |        Checksum          |
-//! +---------------------------------------------------------------+
-//! |     Count Addrs addresses: 4 bytes each (IPv4), 16 (IPv6)     |
-//! +---------------------------------------------------------------+
-//! |  v2 only: Authentication Data, 8 bytes (zero padded password) |
-//! +---------------------------------------------------------------+
+//!      0                   1                   2                   3
+//!      0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//!     +-------+-------+---------------+---------------+---------------+
+//!     |Version| Type  |     VRID      |   Priority    |  Count Addrs  |
+//!     +-------+-------+---------------+---------------+---------------+
+//! v2: |   Auth Type   | Adver Int (s) |           Checksum            |
+//! v3: | Rsvd  |  Max Adver Int (cs)   |           Checksum            |
+//!     +---------------------------------------------------------------+
+//!     |    Count Addrs addresses: 4 bytes each (IPv4), 16 (IPv6)      |
+//!     +---------------------------------------------------------------+
+//! v2: |         Authentication Data, 8 bytes (zero padded)            |
+//!     +---------------------------------------------------------------+
 //! ```
 //!
 //! The checksum is the Internet checksum of the VRRP message (v2, and v3 over
