@@ -472,6 +472,26 @@ impl Sim {
         self.drain(to);
     }
 
+    /// Hand a parsed advert to a node now, bypassing the wire parser.
+    pub fn inject_repr(
+        &mut self,
+        to: usize,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        repr: &vigil_vrrp::Repr,
+    ) {
+        let now = self.now;
+        let meta = RxMeta {
+            interface: IFACE,
+            src,
+            dst,
+            ttl: Some(ttl),
+        };
+        self.nodes[to].router.handle_advert(now, &meta, repr);
+        self.drain(to);
+    }
+
     fn deliver(&mut self, p: Pending) {
         match p {
             Pending::Packet {
