@@ -496,3 +496,84 @@ fn notify_lines_follow_keepalived() {
         vec!["INSTANCE VI_1 BACKUP 80", "INSTANCE VI_1 MASTER 80"]
     );
 }
+
+#[test]
+fn address_owner_with_state_master_is_master_at_once() {
+    let mut sim = Sim::new();
+    let mut o = seed_instance("VI_1", 51, 255);
+    o.initial_state = Some(InitialState::Master);
+    let owner = sim.add("owner", v4(150), with(vec![o]));
+    let other = sim.add("other", v4(200), with(vec![seed_instance("VI_1", 51, 100)]));
+    sim.start(other);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.masters("VI_1"), vec![other]);
+    let t = sim.now;
+    sim.start(owner);
+    assert_eq!(sim.entered(owner, "VI_1", State::Master), vec![t]);
+    assert_eq!(sim.adverts(owner, "VI_1")[0], (t, 255));
+    sim.run_for(Duration::from_millis(1));
+    assert_eq!(sim.masters("VI_1"), vec![owner]);
+}
+
+#[test]
+fn ipv6_failover_with_unsolicited_na_spacing() {
+    use std::net::IpAddr;
+    let ll = |n: u16| -> IpAddr { format!("fe80::{n}").parse().unwrap() };
+    let vip: IpAddr = "2001:db8::150".parse().unwrap();
+    let mk = |prio: u8| {
+        let mut c = vigil_vrrp::InstanceConfig::new("VI_6", sim::IFACE, 61);
+        c.family = vigil_vrrp::Family::V6;
+        c.version = Version::V3;
+        c.priority = prio;
+        c.virtual_addresses = vec![vip];
+        c.garp.master_repeat = 2;
+        c.garp.master_delay = Duration::ZERO;
+        c.garp.garp_interval = Duration::from_secs(9);
+        c.garp.gna_interval = Duration::from_millis(250);
+        c
+    };
+    let mut sim = Sim::new();
+    let high = sim.add("a", ll(1), with(vec![mk(100)]));
+    let low = sim.add("b", ll(2), with(vec![mk(80)]));
+    sim.start(high);
+    sim.start(low);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.masters("VI_6"), vec![high]);
+    let t = Instant::from_micros(3_609_375);
+    let nas: Vec<Instant> = sim
+        .log
+        .iter()
+        .filter(|r| r.node == high && matches!(&r.what, What::Gratuitous { addrs, .. } if addrs == &vec![vip]))
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(nas, vec![t, t.plus_micros(250_000)], "two NAs, vrrp_gna_interval apart");
+    let (last, _) = *sim.adverts(high, "VI_6").last().unwrap();
+    sim.crash(high);
+    sim.run_for(Duration::from_secs(5));
+    let latency = sim.latency.as_micros() as u64;
+    assert_eq!(sim.entered(low, "VI_6", State::Master), vec![last.plus_micros(latency + DOWN_80)]);
+}
+
+#[test]
+fn garp_refresh_while_master() {
+    let mut sim = Sim::new();
+    let mut c = seed_instance("VI_1", 51, 255);
+    c.garp.master_repeat = 1;
+    c.garp.master_delay = Duration::ZERO;
+    c.garp.master_refresh = Duration::from_secs(10);
+    c.garp.refresh_repeat = 2;
+    c.excluded_addresses = vec![v4(151)];
+    let n = sim.add("owner", v4(150), with(vec![c]));
+    sim.start(n);
+    sim.run_for(Duration::from_secs(25));
+    let garps: Vec<(u64, usize)> = sim
+        .log
+        .iter()
+        .filter_map(|r| match &r.what {
+            What::Gratuitous { addrs, .. } => Some((r.at.as_micros() / SEC, addrs.len())),
+            _ => None,
+        })
+        .collect();
+    // One at takeover, then two every 10 s (1 s apart), VIP and excluded.
+    assert_eq!(garps, vec![(0, 2), (10, 2), (11, 2), (20, 2), (21, 2)]);
+}
