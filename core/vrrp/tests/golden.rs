@@ -17,12 +17,21 @@ fn transcript(sim: &Sim) -> String {
     for r in &sim.log {
         let node = &sim.nodes[r.node].name;
         let what = match &r.what {
-            What::State { instance, from, to, reason } => {
+            What::State {
+                instance,
+                from,
+                to,
+                reason,
+            } => {
                 format!("({instance}) {from} -> {to} ({reason})")
             }
             What::VipsAdded { instance } => format!("({instance}) add VIPs"),
             What::VipsRemoved { instance } => format!("({instance}) remove VIPs"),
-            What::Advert { instance, priority, dst } => {
+            What::Advert {
+                instance,
+                priority,
+                dst,
+            } => {
                 format!("({instance}) advert priority {priority} to {dst}")
             }
             What::Gratuitous { instance, addrs } => {
@@ -38,7 +47,9 @@ fn transcript(sim: &Sim) -> String {
 }
 
 fn check(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.txt"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.txt"));
     if std::env::var_os("VIGIL_BLESS").is_some() {
         std::fs::write(&path, actual).expect("write golden file");
         return;

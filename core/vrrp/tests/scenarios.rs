@@ -543,15 +543,25 @@ fn ipv6_failover_with_unsolicited_na_spacing() {
     let nas: Vec<Instant> = sim
         .log
         .iter()
-        .filter(|r| r.node == high && matches!(&r.what, What::Gratuitous { addrs, .. } if addrs == &vec![vip]))
+        .filter(|r| {
+            r.node == high
+                && matches!(&r.what, What::Gratuitous { addrs, .. } if addrs == &vec![vip])
+        })
         .map(|r| r.at)
         .collect();
-    assert_eq!(nas, vec![t, t.plus_micros(250_000)], "two NAs, vrrp_gna_interval apart");
+    assert_eq!(
+        nas,
+        vec![t, t.plus_micros(250_000)],
+        "two NAs, vrrp_gna_interval apart"
+    );
     let (last, _) = *sim.adverts(high, "VI_6").last().unwrap();
     sim.crash(high);
     sim.run_for(Duration::from_secs(5));
     let latency = sim.latency.as_micros() as u64;
-    assert_eq!(sim.entered(low, "VI_6", State::Master), vec![last.plus_micros(latency + DOWN_80)]);
+    assert_eq!(
+        sim.entered(low, "VI_6", State::Master),
+        vec![last.plus_micros(latency + DOWN_80)]
+    );
 }
 
 #[test]
