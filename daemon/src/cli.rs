@@ -1,1 +1,362 @@
-//! Command line (filled by the config work).
+//! Command line: `vigil run|check|compile|show`, plus keepalived's own
+//! top-level flags (`vigil -f FILE -n -l -D`, `vigil -t`) so that existing
+//! service files keep working.
+//!
+//! Exit codes:
+//! - 0 ([`EXIT_OK`]): success (for `check`: the configuration is usable);
+//! - 1 ([`EXIT_CONFIG`]): the configuration is refused (diagnostics on stderr);
+//! - 2 ([`EXIT_USAGE`]): bad command line;
+//! - 3 ([`EXIT_IO`]): a file could not be read or written.
+
+use std::process::ExitCode;
+
+use argh::FromArgs;
+use vigil_config::{load_any, show, to_binary, Diagnostic, LoadAnyError, Options};
+use vigil_model::Config;
+
+use crate::loader::FsLoader;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// The configuration is refused.
+pub const EXIT_CONFIG: u8 = 1;
+/// Bad command line.
+pub const EXIT_USAGE: u8 = 2;
+/// A file could not be read or written.
+pub const EXIT_IO: u8 = 3;
+
+/// Where the configuration is looked for when no file is given, in order.
+pub const DEFAULT_CONFIGS: [&str; 2] = ["/etc/vigil/vigil.conf", "/etc/keepalived/keepalived.conf"];
+
+/// vigil: a keepalived-compatible VRRP and IPVS daemon. Without a
+/// subcommand it runs, taking keepalived's flags.
+#[derive(FromArgs, Debug, PartialEq)]
+pub struct Cli {
+    #[argh(subcommand)]
+    command: Option<Sub>,
+    /// configuration file (text or binary; default /etc/vigil/vigil.conf,
+    /// then /etc/keepalived/keepalived.conf)
+    #[argh(option, short = 'f', long = "use-file")]
+    use_file: Option<String>,
+    /// stay in the foreground
+    #[argh(switch, short = 'n', long = "dont-fork")]
+    dont_fork: bool,
+    /// log to the console
+    #[argh(switch, short = 'l', long = "log-console")]
+    log_console: bool,
+    /// detailed (debug) logging
+    #[argh(switch, short = 'D', long = "log-detail")]
+    log_detail: bool,
+    /// syslog facility LOG_LOCAL<N> (0..7)
+    #[argh(option, short = 'S', long = "log-facility")]
+    log_facility: Option<u8>,
+    /// pid file
+    #[argh(option, short = 'p', long = "pid")]
+    pid: Option<String>,
+    /// check the configuration and exit (keepalived -t)
+    #[argh(switch, short = 't', long = "config-test")]
+    config_test: bool,
+}
+
+#[derive(FromArgs, Debug, PartialEq)]
+#[argh(subcommand)]
+enum Sub {
+    Run(RunOptions),
+    Check(CheckArgs),
+    Compile(CompileArgs),
+    Show(ShowArgs),
+}
+
+/// Load the configuration and run the daemon.
+#[derive(FromArgs, Debug, PartialEq, Default, Clone)]
+#[argh(subcommand, name = "run")]
+pub struct RunOptions {
+    /// configuration file (text or binary)
+    #[argh(option, short = 'f', long = "use-file")]
+    pub use_file: Option<String>,
+    /// stay in the foreground
+    #[argh(switch, short = 'n', long = "dont-fork")]
+    pub dont_fork: bool,
+    /// log to the console
+    #[argh(switch, short = 'l', long = "log-console")]
+    pub log_console: bool,
+    /// detailed (debug) logging
+    #[argh(switch, short = 'D', long = "log-detail")]
+    pub log_detail: bool,
+    /// syslog facility LOG_LOCAL<N> (0..7)
+    #[argh(option, short = 'S', long = "log-facility")]
+    pub log_facility: Option<u8>,
+    /// pid file
+    #[argh(option, short = 'p', long = "pid")]
+    pub pid: Option<String>,
+    /// control socket path
+    #[argh(option, long = "control")]
+    pub control: Option<String>,
+}
+
+/// Check a configuration (like keepalived -t): exit 0 if usable.
+#[derive(FromArgs, Debug, PartialEq)]
+#[argh(subcommand, name = "check")]
+struct CheckArgs {
+    /// configuration file
+    #[argh(option, short = 'f', long = "use-file")]
+    use_file: Option<String>,
+    /// unknown keywords and any warning make the check fail
+    #[argh(switch)]
+    strict: bool,
+}
+
+/// Compile a configuration to the compact binary form.
+#[derive(FromArgs, Debug, PartialEq)]
+#[argh(subcommand, name = "compile")]
+struct CompileArgs {
+    /// configuration file (text or binary)
+    #[argh(positional)]
+    file: String,
+    /// output file
+    #[argh(option, short = 'o')]
+    output: String,
+}
+
+/// Print a configuration (text or binary) as canonical keepalived.conf.
+#[derive(FromArgs, Debug, PartialEq)]
+#[argh(subcommand, name = "show")]
+struct ShowArgs {
+    /// configuration file
+    #[argh(positional)]
+    file: String,
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let name = args.first().map(String::as_str).unwrap_or("vigil");
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let cli = match Cli::from_args(&[name], &rest) {
+        Ok(cli) => cli,
+        Err(early) => {
+            return match early.status {
+                Ok(()) => {
+                    println!("{}", early.output);
+                    ExitCode::from(EXIT_OK)
+                }
+                Err(()) => {
+                    eprintln!("{}", early.output);
+                    ExitCode::from(EXIT_USAGE)
+                }
+            };
+        }
+    };
+    ExitCode::from(dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Some(Sub::Run(opts)) => load_and_run(&opts),
+        Some(Sub::Check(a)) => check(a.use_file.as_deref(), a.strict),
+        Some(Sub::Compile(a)) => compile(&a.file, &a.output),
+        Some(Sub::Show(a)) => show_file(&a.file),
+        None if cli.config_test => check(cli.use_file.as_deref(), false),
+        None => load_and_run(&RunOptions {
+            use_file: cli.use_file,
+            dont_fork: cli.dont_fork,
+            log_console: cli.log_console,
+            log_detail: cli.log_detail,
+            log_facility: cli.log_facility,
+            pid: cli.pid,
+            control: None,
+        }),
+    }
+}
+
+/// The file to read: the one given, else the first default that exists.
+fn config_path(given: Option<&str>) -> String {
+    if let Some(p) = given {
+        return p.into();
+    }
+    let found = DEFAULT_CONFIGS
+        .iter()
+        .find(|p| std::path::Path::new(p).exists());
+    found.unwrap_or(&DEFAULT_CONFIGS[0]).to_string()
+}
+
+/// Why a configuration could not be loaded, with its exit code.
+enum LoadFailure {
+    Io(String),
+    Config(LoadAnyError),
+}
+
+fn load(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), LoadFailure> {
+    let bytes = std::fs::read(path).map_err(|e| LoadFailure::Io(format!("{path}: {e}")))?;
+    load_any(&bytes, path, &FsLoader, opts).map_err(LoadFailure::Config)
+}
+
+/// Loads a configuration, printing diagnostics; `Err` is the exit code.
+fn load_reporting(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), u8> {
+    match load(path, opts) {
+        Ok((c, warnings)) => {
+            for w in &warnings {
+                eprintln!("{w}");
+            }
+            Ok((c, warnings))
+        }
+        Err(LoadFailure::Io(e)) => {
+            eprintln!("vigil: cannot read {e}");
+            Err(EXIT_IO)
+        }
+        Err(LoadFailure::Config(LoadAnyError::Binary(e))) => {
+            eprintln!("{path}: {e}");
+            Err(EXIT_CONFIG)
+        }
+        Err(LoadFailure::Config(LoadAnyError::Text(diags))) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            let n = diags.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "{path}: configuration refused ({n} error{})",
+                if n == 1 { "" } else { "s" }
+            );
+            Err(EXIT_CONFIG)
+        }
+    }
+}
+
+fn check(file: Option<&str>, strict: bool) -> u8 {
+    let path = config_path(file);
+    match load_reporting(&path, Options { strict }) {
+        Ok((_, warnings)) if strict && !warnings.is_empty() => EXIT_CONFIG,
+        Ok((c, _)) => {
+            eprintln!("{path}: configuration OK ({})", summary(&c));
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn compile(file: &str, output: &str) -> u8 {
+    let config = match load_reporting(file, Options::default()) {
+        Ok((c, _)) => c,
+        Err(code) => return code,
+    };
+    let bytes = match to_binary(&config) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    if let Err(e) = std::fs::write(output, &bytes) {
+        eprintln!("vigil: cannot write {output}: {e}");
+        return EXIT_IO;
+    }
+    EXIT_OK
+}
+
+fn show_file(file: &str) -> u8 {
+    match load_reporting(file, Options::default()) {
+        Ok((c, _)) => {
+            print!("{}", show(&c));
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+/// One line describing a configuration.
+pub fn summary(c: &Config) -> String {
+    let reals: usize = c.virtual_servers.iter().map(|v| v.real_servers.len()).sum();
+    format!(
+        "{} vrrp_instance, {} vrrp_script, {} vrrp_sync_group, {} virtual_server, {} real_server",
+        c.instances.len(),
+        c.scripts.len(),
+        c.sync_groups.len(),
+        c.virtual_servers.len(),
+        reals
+    )
+}
+
+fn load_and_run(opts: &RunOptions) -> u8 {
+    let level = if opts.log_detail {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
+    // A second logger (in tests) is harmless: keep the first.
+    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+    let path = config_path(opts.use_file.as_deref());
+    match load_reporting(&path, Options::default()) {
+        Ok((config, _)) => run(opts, config),
+        Err(code) => code,
+    }
+}
+
+/// Runs the daemon on a loaded configuration. For now it only reports what
+/// it would run; the event loop plugs in here.
+pub fn run(opts: &RunOptions, config: Config) -> u8 {
+    log::info!(
+        "vigil {} starting: {}",
+        env!("CARGO_PKG_VERSION"),
+        summary(&config)
+    );
+    if let Some(pid) = &opts.pid {
+        log::debug!("pid file {pid} (not written yet)");
+    }
+    EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::from_args(&["vigil"], args).unwrap()
+    }
+
+    #[test]
+    fn keepalived_flags_without_subcommand() {
+        let c = parse(&[
+            "-f",
+            "/x.conf",
+            "-n",
+            "-l",
+            "-D",
+            "-S",
+            "3",
+            "-p",
+            "/run/v.pid",
+        ]);
+        assert_eq!(c.command, None);
+        assert_eq!(c.use_file.as_deref(), Some("/x.conf"));
+        assert!(c.dont_fork && c.log_console && c.log_detail);
+        assert_eq!(c.log_facility, Some(3));
+        let c = parse(&["--use-file", "/y.conf", "--config-test"]);
+        assert!(c.config_test);
+        assert_eq!(c.use_file.as_deref(), Some("/y.conf"));
+    }
+
+    #[test]
+    fn subcommands() {
+        let c = parse(&["run", "-f", "a", "--control", "/run/vigil.sock", "-n"]);
+        let Some(Sub::Run(r)) = c.command else {
+            panic!()
+        };
+        assert_eq!(
+            (r.use_file.as_deref(), r.control.as_deref(), r.dont_fork),
+            (Some("a"), Some("/run/vigil.sock"), true)
+        );
+        assert!(matches!(
+            parse(&["check", "--strict"]).command,
+            Some(Sub::Check(CheckArgs { strict: true, .. }))
+        ));
+        assert!(matches!(
+            parse(&["compile", "a", "-o", "b"]).command,
+            Some(Sub::Compile(_))
+        ));
+        assert!(matches!(parse(&["show", "a"]).command, Some(Sub::Show(_))));
+        assert!(
+            Cli::from_args(&["vigil"], &["compile", "a"]).is_err(),
+            "-o is required"
+        );
+    }
+}

@@ -2,4 +2,5 @@
 //! drives the sans-IO core crates (`vigil-config`, `vigil-wire`, `vigil-vrrp`).
 
 pub mod cli;
+pub mod loader;
 pub mod os;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `vigil` binary: see [`vigil::cli`] for commands and exit codes.
+
+fn main() -> std::process::ExitCode {
+    vigil::cli::main()
+}
