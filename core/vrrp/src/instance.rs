@@ -555,6 +555,10 @@ impl Instance {
     /// RFC 5798 6.4.3 / RFC 9568: a master hearing a lower priority (or
     /// priority 0) re-advertises at once; one hearing a higher priority, or
     /// an equal one from a higher address, becomes BACKUP.
+    ///
+    /// Unlike keepalived, a dropped packet does not restart the Adver_Timer
+    /// (keepalived reschedules on any packet for the VRID, so a stream of
+    /// junk could delay its adverts); only an advert we send does.
     fn receive_master(
         &mut self,
         now: Instant,
