@@ -96,44 +96,9 @@ pub fn prefix_netmask(prefix: u8) -> core::net::Ipv4Addr {
     core::net::Ipv4Addr::from(bits)
 }
 
-/// Splits a command line into words: blanks separate, `'...'` and `"..."`
-/// group, a backslash outside single quotes escapes the next character.
+/// Splits a command line into words (see [`vigil_model::split_words`]).
 pub fn split_command(text: &str) -> Vec<String> {
-    let mut argv = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"') | None, '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-                in_word = true;
-            }
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, ' ' | '\t') => {
-                if in_word {
-                    argv.push(core::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                cur.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        argv.push(cur);
-    }
-    argv
+    vigil_model::split_words(text)
 }
 
 #[cfg(test)]

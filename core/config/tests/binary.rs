@@ -95,3 +95,30 @@ fn big_generated_config_round_trips_through_binary_and_show() {
     let shown = vigil_config::show(&c);
     assert_eq!(common::ok(&shown), c);
 }
+
+#[test]
+fn durations_of_every_precision_and_commands_round_trip() {
+    use std::time::Duration;
+    let mut c = common::ok(&common::gen::big_config(1, 0, 0));
+    let cases = [
+        Duration::ZERO,
+        Duration::from_secs(1),
+        Duration::from_millis(10),
+        Duration::from_micros(3_000_001),
+        Duration::new(1, 1),
+        Duration::from_secs(365 * 86_400),
+    ];
+    for d in cases {
+        c.instances[0].advert_int = d;
+        c.global.vrrp_garp_interval = d;
+        assert_eq!(from_binary(&to_binary(&c).unwrap()).unwrap(), c, "{d:?}");
+    }
+    // argv is rebuilt from the text when loading.
+    let cmd = vigil_model::Command::new("/bin/x 'a b' \"c\\\"d\" e\\ f", None);
+    assert_eq!(cmd.argv, ["/bin/x", "a b", "c\"d", "e f"]);
+    c.instances[0].notify.stop = Some(cmd);
+    assert_eq!(from_binary(&to_binary(&c).unwrap()).unwrap(), c);
+    // Too large for the compact encoding: refused, not truncated.
+    c.instances[0].advert_int = Duration::new(u64::MAX, 1);
+    assert_eq!(to_binary(&c), Err(BinaryError::TooLarge));
+}

@@ -29,17 +29,21 @@ pub struct CheckCommon {
     /// `bindto ADDR`: source address; default none (kernel's choice).
     pub bindto: Option<IpAddr>,
     /// `connect_timeout SECS`; default 5 s.
+    #[serde(with = "crate::compact_duration")]
     pub connect_timeout: Duration,
     /// `retry N` (`nb_get_retry`): extra attempts before declaring a live
     /// server down; default 1, DNS_CHECK 3, MISC_CHECK 0.
     pub retry: u32,
     /// `delay_before_retry SECS`; default 3 s for HTTP_GET/SSL_GET, the
     /// delay_loop for DNS_CHECK, 1 s otherwise.
+    #[serde(with = "crate::compact_duration")]
     pub delay_before_retry: Duration,
     /// `warmup SECS`: random delay (0..warmup) before the first check;
     /// default the delay_loop.
+    #[serde(with = "crate::compact_duration")]
     pub warmup: Duration,
     /// `delay_loop SECS`: time between checks; default the virtual server's.
+    #[serde(with = "crate::compact_duration")]
     pub delay_loop: Duration,
 }
 
@@ -96,6 +100,7 @@ pub struct MiscCheck {
     /// `misc_path CMD` (`user USER [GROUP]` lands in `run_as`); required.
     pub path: Command,
     /// `misc_timeout SECS`; default the virtual server's delay_loop.
+    #[serde(with = "crate::compact_duration")]
     pub timeout: Duration,
     /// `misc_dynamic`: exit codes 2..=255 set the weight; default false.
     pub dynamic: bool,

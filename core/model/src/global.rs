@@ -22,6 +22,7 @@ pub struct GlobalDefs {
     /// `smtp_server HOST [PORT]`; default none (no mail).
     pub smtp_server: Option<SmtpServer>,
     /// `smtp_connect_timeout SECS`; default 30 s.
+    #[serde(with = "crate::compact_duration")]
     pub smtp_connect_timeout: Duration,
     /// `vrrp_mcast_group4 ADDR`; default 224.0.0.18 (RFC 5798).
     pub vrrp_mcast_group4: Ipv4Addr,
@@ -29,16 +30,20 @@ pub struct GlobalDefs {
     pub vrrp_mcast_group6: Ipv6Addr,
     /// `vrrp_garp_interval SECS`: pause between gratuitous ARPs on one
     /// interface (microsecond resolution); default 0.
+    #[serde(with = "crate::compact_duration")]
     pub vrrp_garp_interval: Duration,
     /// `vrrp_gna_interval SECS`: pause between unsolicited NAs; default 0.
+    #[serde(with = "crate::compact_duration")]
     pub vrrp_gna_interval: Duration,
     /// `vrrp_garp_master_delay SECS`: second GARP burst after becoming
     /// MASTER, 0 = none; default 5 s. Instances inherit it.
+    #[serde(with = "crate::compact_duration")]
     pub vrrp_garp_master_delay: Duration,
     /// `vrrp_garp_master_repeat N`: GARPs per burst; default 5.
     pub vrrp_garp_master_repeat: u32,
     /// `vrrp_garp_master_refresh SECS`: periodic GARP while MASTER, 0 = off;
     /// default 0.
+    #[serde(with = "crate::compact_duration")]
     pub vrrp_garp_master_refresh: Duration,
     /// `vrrp_garp_master_refresh_repeat N`: GARPs per refresh; default 1.
     pub vrrp_garp_master_refresh_repeat: u32,

@@ -28,6 +28,7 @@ pub struct VrrpInstance {
     pub priority: u8,
     /// `advert_int SECS`; default 1 s. VRRPv2: whole seconds 1..=255;
     /// VRRPv3: multiples of 10 ms, 0.01..=40.95 s.
+    #[serde(with = "crate::compact_duration")]
     pub advert_int: Duration,
     /// `version 2|3`; default the global `vrrp_version`; always 3 for IPv6.
     pub version: VrrpVersion,
@@ -48,6 +49,7 @@ pub struct VrrpInstance {
     /// `nopreempt` (false) / `preempt` (true); default true.
     pub preempt: bool,
     /// `preempt_delay SECS`, 0..=1000; default 0.
+    #[serde(with = "crate::compact_duration")]
     pub preempt_delay: Duration,
     /// `track_script { NAME [weight N [reverse]] }`.
     pub track_scripts: Vec<TrackScript>,
@@ -58,10 +60,12 @@ pub struct VrrpInstance {
     /// `smtp_alert [BOOL]`: mail on transitions; default false.
     pub smtp_alert: bool,
     /// `garp_master_delay SECS`; default the global `vrrp_garp_master_delay`.
+    #[serde(with = "crate::compact_duration")]
     pub garp_master_delay: Duration,
     /// `garp_master_repeat N`; default the global `vrrp_garp_master_repeat`.
     pub garp_master_repeat: u32,
     /// `garp_master_refresh SECS`, 0 = off; default the global value.
+    #[serde(with = "crate::compact_duration")]
     pub garp_master_refresh: Duration,
     /// `garp_master_refresh_repeat N`; default the global value.
     pub garp_master_refresh_repeat: u32,

@@ -16,6 +16,7 @@ extern crate alloc;
 
 mod checker;
 mod command;
+mod compact_duration;
 mod global;
 mod instance;
 mod script;
@@ -26,7 +27,7 @@ mod virtual_server;
 pub use checker::{
     CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, MiscCheck, StatusRange, Url,
 };
-pub use command::{Command, Notify, RunAs};
+pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{GlobalDefs, SmtpServer};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
 pub use script::VrrpScript;

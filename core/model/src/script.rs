@@ -17,9 +17,11 @@ pub struct VrrpScript {
     /// `script.run_as`.
     pub script: Command,
     /// `interval SECS`: time between runs; default 1 s.
+    #[serde(with = "crate::compact_duration")]
     pub interval: Duration,
     /// `timeout SECS`: a run lasting longer counts as a failure; keepalived's
     /// default (0) means "the interval", which is what is stored.
+    #[serde(with = "crate::compact_duration")]
     pub timeout: Duration,
     /// `weight N [reverse]`, -253..=253; default 0 (failure = FAULT).
     pub weight: i16,

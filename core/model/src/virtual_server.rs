@@ -14,6 +14,7 @@ pub struct VirtualServer {
     /// `virtual_server ADDR PORT` or `virtual_server fwmark N`.
     pub key: VsKey,
     /// `delay_loop SECS`: time between checks; default 60 s.
+    #[serde(with = "crate::compact_duration")]
     pub delay_loop: Duration,
     /// `lb_algo` / `lvs_sched`; default wlc.
     pub scheduler: Scheduler,
