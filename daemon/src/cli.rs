@@ -8,6 +8,9 @@
 //! - 2 ([`EXIT_USAGE`]): bad command line;
 //! - 3 ([`EXIT_IO`]): a file could not be read or written.
 
+use crate::os::logger::{self, LogOptions};
+use crate::os::syslog::Facility;
+use crate::runtime;
 use std::process::ExitCode;
 
 use argh::FromArgs;
@@ -277,32 +280,47 @@ pub fn summary(c: &Config) -> String {
 }
 
 fn load_and_run(opts: &RunOptions) -> u8 {
-    let level = if opts.log_detail {
-        log::LevelFilter::Debug
-    } else {
-        log::LevelFilter::Info
+    let facility = match Facility::from_option(opts.log_facility.map(u32::from)) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("vigil: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let log = LogOptions {
+        to_stderr: opts.log_console,
+        facility,
+        detail: opts.log_detail,
     };
     // A second logger (in tests) is harmless: keep the first.
-    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+    let _ = logger::init(&log);
     let path = config_path(opts.use_file.as_deref());
     match load_reporting(&path, Options::default()) {
-        Ok((config, _)) => run(opts, config),
+        Ok((config, _)) => run(opts, log, &path, config),
         Err(code) => code,
     }
 }
 
-/// Runs the daemon on a loaded configuration. For now it only reports what
-/// it would run; the event loop plugs in here.
-pub fn run(opts: &RunOptions, config: Config) -> u8 {
+/// Runs the daemon on a loaded configuration until it is stopped.
+pub fn run(opts: &RunOptions, log: LogOptions, path: &str, config: Config) -> u8 {
     log::info!(
         "vigil {} starting: {}",
         env!("CARGO_PKG_VERSION"),
         summary(&config)
     );
-    if let Some(pid) = &opts.pid {
-        log::debug!("pid file {pid} (not written yet)");
-    }
-    EXIT_OK
+    let settings = runtime::Settings {
+        config_path: path.into(),
+        pid_file: opts.pid.as_ref().map(Into::into),
+        control: Some(
+            opts.control
+                .clone()
+                .unwrap_or_else(|| runtime::DEFAULT_CONTROL.to_string())
+                .into(),
+        ),
+        log,
+        foreground: opts.dont_fork,
+    };
+    runtime::run(settings, config)
 }
 
 #[cfg(test)]

@@ -4,3 +4,4 @@
 pub mod cli;
 pub mod loader;
 pub mod os;
+pub mod runtime;

@@ -70,12 +70,29 @@ impl Lab {
             .join(format!("{prefix}-{tag}"));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let switch = format!("{prefix}-sw");
-        let lab = Lab { prefix, switch: switch.clone(), hosts: Vec::new(), dir };
+        let lab = Lab {
+            prefix,
+            switch: switch.clone(),
+            hosts: Vec::new(),
+            dir,
+        };
         ip(&["netns", "add", &switch])?;
         cleanup::register(&switch);
         ip(&["-n", &switch, "link", "add", "br0", "type", "bridge"])?;
         // No STP delays and no multicast snooping: VRRP multicast must flood at once.
-        ip(&["-n", &switch, "link", "set", "br0", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0"])?;
+        ip(&[
+            "-n",
+            &switch,
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ])?;
         ip(&["-n", &switch, "link", "set", "br0", "up"])?;
         Ok(lab)
     }
@@ -89,21 +106,62 @@ impl Lab {
         self.hosts.push(ns.clone());
         let port = format!("p{}", self.hosts.len());
         let mac = format!("02:00:00:00:00:{:02x}", self.hosts.len());
-        ip(&["-n", &ns, "link", "add", "eth0", "address", &mac, "type", "veth", "peer", "name", &port, "netns", &self.switch])?;
-        ip(&["-n", &self.switch, "link", "set", &port, "master", "br0", "up"])?;
+        ip(&[
+            "-n",
+            &ns,
+            "link",
+            "add",
+            "eth0",
+            "address",
+            &mac,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &port,
+            "netns",
+            &self.switch,
+        ])?;
+        ip(&[
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            &port,
+            "master",
+            "br0",
+            "up",
+        ])?;
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
         ip(&["-n", &ns, "addr", "add", addr, "dev", "eth0"])?;
         ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        Ok(Host { name: name.to_string(), ns, addr: addr.to_string(), dir })
+        Ok(Host {
+            name: name.to_string(),
+            ns,
+            addr: addr.to_string(),
+            dir,
+        })
     }
 
     /// Cuts or restores `host`'s cable (its bridge port) without touching the host.
     pub fn cable(&self, host: &Host, up: bool) -> Result<(), String> {
-        let idx = self.hosts.iter().position(|h| *h == host.ns).ok_or("unknown host")?;
+        let idx = self
+            .hosts
+            .iter()
+            .position(|h| *h == host.ns)
+            .ok_or("unknown host")?;
         let port = format!("p{}", idx + 1);
-        ip(&["-n", &self.switch, "link", "set", &port, if up { "up" } else { "down" }]).map(|_| ())
+        ip(&[
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            &port,
+            if up { "up" } else { "down" },
+        ])
+        .map(|_| ())
     }
 
     pub fn switch_ns(&self) -> &str {
@@ -151,7 +209,9 @@ impl Host {
 
     /// Does `dev` carry `addr` (no prefix) right now? Also returns the label shown.
     pub fn addr_label(&self, dev: &str, addr: &str) -> Option<String> {
-        let out = self.run(&["ip", "-o", "-4", "addr", "show", "dev", dev]).ok()?;
+        let out = self
+            .run(&["ip", "-o", "-4", "addr", "show", "dev", dev])
+            .ok()?;
         out.lines().find_map(|l| {
             let mut words = l.split_whitespace();
             words.find(|w| *w == "inet")?;
@@ -177,7 +237,9 @@ impl Host {
 
     /// The neighbour-table MAC for `addr` on eth0, if any (any NUD state with a lladdr).
     pub fn neigh_mac(&self, addr: &str) -> Option<String> {
-        let out = self.run(&["ip", "neigh", "show", addr, "dev", "eth0"]).ok()?;
+        let out = self
+            .run(&["ip", "neigh", "show", addr, "dev", "eth0"])
+            .ok()?;
         let mut w = out.split_whitespace();
         w.find(|x| *x == "lladdr")?;
         w.next().map(str::to_string)
@@ -185,7 +247,8 @@ impl Host {
 
     /// One ping with a short deadline.
     pub fn ping(&self, addr: &str) -> bool {
-        self.run(&["ping", "-c", "1", "-W", "1", "-q", addr]).is_ok()
+        self.run(&["ping", "-c", "1", "-W", "1", "-q", addr])
+            .is_ok()
     }
 
     /// Writes a file into this host's scratch directory and returns its path.

@@ -53,20 +53,34 @@ impl Daemon {
         cmd.args(["netns", "exec", &host.ns]);
         match kind {
             Kind::Vigil => {
-                cmd.arg(vigil_bin()).args(["run", "-n", "-l", "-D", "-f"]).arg(&conf_path);
+                cmd.arg(vigil_bin())
+                    .args(["run", "-n", "-l", "-D", "-f"])
+                    .arg(&conf_path);
                 cmd.arg("-p").arg(&pid).arg("--control").arg(&control);
             }
             Kind::Keepalived => {
                 let d = host.dir();
-                cmd.args(["keepalived", "-n", "-l", "-D", "-P", "-f"]).arg(&conf_path);
+                cmd.args(["keepalived", "-n", "-l", "-D", "-P", "-f"])
+                    .arg(&conf_path);
                 cmd.arg("-p").arg(d.join(format!("{tag}.main.pid")));
                 cmd.arg("-r").arg(d.join(format!("{tag}.vrrp.pid")));
                 cmd.arg("-c").arg(d.join(format!("{tag}.chk.pid")));
             }
         }
-        cmd.stdin(Stdio::null()).stdout(logfile).stderr(errfile).process_group(0);
-        let child = cmd.spawn().map_err(|e| format!("start {kind:?} on {}: {e}", host.name))?;
-        Ok(Daemon { kind, host: host.clone(), child: Some(child), log, control })
+        cmd.stdin(Stdio::null())
+            .stdout(logfile)
+            .stderr(errfile)
+            .process_group(0);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("start {kind:?} on {}: {e}", host.name))?;
+        Ok(Daemon {
+            kind,
+            host: host.clone(),
+            child: Some(child),
+            log,
+            control,
+        })
     }
 
     fn pgid(&self) -> Option<Pid> {
@@ -92,7 +106,9 @@ impl Daemon {
     /// SIGTERM, then waits up to `grace` for a clean exit; returns its exit code.
     pub fn stop(&mut self, grace: Duration) -> Result<Option<i32>, String> {
         self.signal(Signal::SIGTERM)?;
-        let Some(mut c) = self.child.take() else { return Ok(None) };
+        let Some(mut c) = self.child.take() else {
+            return Ok(None);
+        };
         let deadline = std::time::Instant::now() + grace;
         loop {
             if let Ok(Some(st)) = c.try_wait() {
@@ -101,7 +117,10 @@ impl Daemon {
             if std::time::Instant::now() > deadline {
                 let _ = kill(Pid::from_raw(-(c.id() as i32)), Signal::SIGKILL);
                 let _ = c.wait();
-                return Err(format!("{:?} on {} ignored SIGTERM for {grace:?}", self.kind, self.host.name));
+                return Err(format!(
+                    "{:?} on {} ignored SIGTERM for {grace:?}",
+                    self.kind, self.host.name
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -23,7 +23,11 @@ pub fn until<T>(
 }
 
 /// Like [`until`] for a boolean condition; `Err` names what was awaited.
-pub fn for_cond(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) -> Result<Duration, String> {
+pub fn for_cond(
+    timeout: Duration,
+    what: &str,
+    mut cond: impl FnMut() -> bool,
+) -> Result<Duration, String> {
     until(timeout, Duration::from_millis(5), || cond().then_some(()))
         .map(|(_, d)| d)
         .ok_or_else(|| format!("timed out after {timeout:?} waiting for {what}"))
@@ -34,7 +38,10 @@ pub fn holds(period: Duration, what: &str, mut cond: impl FnMut() -> bool) -> Re
     let start = Instant::now();
     while start.elapsed() < period {
         if !cond() {
-            return Err(format!("{what} stopped holding after {:?}", start.elapsed()));
+            return Err(format!(
+                "{what} stopped holding after {:?}",
+                start.elapsed()
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }

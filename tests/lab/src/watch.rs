@@ -32,12 +32,19 @@ impl VipWatch {
             }
             samples
         });
-        VipWatch { stop, thread: Some(thread) }
+        VipWatch {
+            stop,
+            thread: Some(thread),
+        }
     }
 
     pub fn finish(mut self) -> Timeline {
         self.stop.store(true, Ordering::Relaxed);
-        let samples = self.thread.take().and_then(|t| t.join().ok()).unwrap_or_default();
+        let samples = self
+            .thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
         Timeline { samples }
     }
 }

@@ -16,10 +16,16 @@ fn say(what: &str) {
 }
 
 fn show_addrs(h: &Host) {
-    let out = h.run(&["ip", "-o", "-4", "addr", "show", "dev", "eth0"]).unwrap_or_default();
+    let out = h
+        .run(&["ip", "-o", "-4", "addr", "show", "dev", "eth0"])
+        .unwrap_or_default();
     for l in out.lines() {
         let l = l.split("\\").next().unwrap_or(l);
-        println!("  [{}] {}", h.name, l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "));
+        println!(
+            "  [{}] {}",
+            h.name,
+            l.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+        );
     }
 }
 
@@ -37,13 +43,19 @@ fn run() -> Result<(), String> {
     say("starting vigil on r1 (MASTER, priority 100) and r2 (BACKUP, priority 80)");
     let mut m = Daemon::start(Kind::Vigil, &r1, "vigil", MASTER)?;
     let b = Daemon::start(Kind::Vigil, &r2, "vigil", BACKUP)?;
-    wait::for_cond(Duration::from_secs(8), "the VIP on r1", || r1.has_addr("eth0", VIP))
-        .map_err(|e| format!("{e}\n{}", m.log_tail(20)))?;
+    wait::for_cond(Duration::from_secs(8), "the VIP on r1", || {
+        r1.has_addr("eth0", VIP)
+    })
+    .map_err(|e| format!("{e}\n{}", m.log_tail(20)))?;
     show_addrs(&r1);
     show_addrs(&r2);
     let ok = client.ping(VIP);
     println!("  client ping {VIP}: {}", if ok { "ok" } else { "FAILED" });
-    println!("  client ARP: {VIP} -> {}  (r1 eth0 is {})", client.neigh_mac(VIP).unwrap_or_default(), r1.mac("eth0")?);
+    println!(
+        "  client ARP: {VIP} -> {}  (r1 eth0 is {})",
+        client.neigh_mac(VIP).unwrap_or_default(),
+        r1.mac("eth0")?
+    );
     if let Ok(s) = m.status_json() {
         println!("  vigil status on r1: {}", s.trim());
     }
@@ -61,13 +73,19 @@ fn run() -> Result<(), String> {
         took.as_secs_f64()
     );
     show_addrs(&r2);
-    let reach = wait::until(Duration::from_secs(3), Duration::from_millis(50), || client.ping(VIP).then_some(()));
+    let reach = wait::until(Duration::from_secs(3), Duration::from_millis(50), || {
+        client.ping(VIP).then_some(())
+    });
     println!(
         "  client ping {VIP}: {}  ({:.3} s after the kill)",
         if reach.is_some() { "ok" } else { "FAILED" },
         t0.elapsed().as_secs_f64()
     );
-    println!("  client ARP: {VIP} -> {}  (r2 eth0 is {})", client.neigh_mac(VIP).unwrap_or_default(), r2.mac("eth0")?);
+    println!(
+        "  client ARP: {VIP} -> {}  (r2 eth0 is {})",
+        client.neigh_mac(VIP).unwrap_or_default(),
+        r2.mac("eth0")?
+    );
     println!("\n--- vigil log on r2 ---\n{}", b.log_tail(12));
 
     say("removing the lab");

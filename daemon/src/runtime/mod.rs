@@ -1,0 +1,65 @@
+//! The event loop: one thread, one smol `LocalExecutor`, driving the sans-IO
+//! `vigil_vrrp::Router` with real time, real sockets and real processes.
+//!
+//! Tasks wait on the outside world (VRRP sockets, the netlink monitor, signals,
+//! children, the control socket) and send [`event::Event`]s into one channel; the
+//! loop feeds them to the router, fires its timers when `poll_timeout` passes,
+//! and carries out every action it polls.
+
+mod daemon;
+mod event;
+mod hooks;
+mod net;
+pub mod plan;
+
+use std::path::PathBuf;
+
+use crate::os::logger::LogOptions;
+
+/// The executor every task runs on; it lives as long as the process.
+pub type Spawner = &'static smol::LocalExecutor<'static>;
+
+/// What `vigil run` was asked for.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub control: Option<PathBuf>,
+    pub log: LogOptions,
+    pub foreground: bool,
+}
+
+/// Default control socket.
+pub const DEFAULT_CONTROL: &str = "/run/vigil.sock";
+
+/// Runs the daemon until SIGTERM/SIGINT; returns the process exit code.
+pub fn run(settings: Settings, config: vigil_model::Config) -> u8 {
+    if !settings.foreground {
+        // keepalived forks into the background unless -n; so do we, before any
+        // thread or socket exists.
+        if let Err(e) = nix::unistd::daemon(false, false) {
+            log::error!("cannot go to the background: {e}");
+            return 1;
+        }
+    }
+    if let Some(p) = &settings.pid_file {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            log::error!("pid file {}: {e}", p.display());
+        }
+    }
+    let pid_file = settings.pid_file.clone();
+    let ex: Spawner = Box::leak(Box::new(smol::LocalExecutor::new()));
+    let code = smol::block_on(ex.run(async move {
+        match daemon::Daemon::start(settings, config, ex) {
+            Ok(d) => d.run().await,
+            Err(e) => {
+                log::error!("{e}");
+                1
+            }
+        }
+    }));
+    if let Some(p) = &pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    code
+}

@@ -1,0 +1,327 @@
+//! From the validated keepalived model to what runs: the state machine's own
+//! configuration (`RouterConfig`) and the shell's side of each instance (where its
+//! VIPs go, which scripts to run as whom). Script security is decided here, once
+//! per load, because keepalived too disables an insecure script for good.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use vigil_model as model;
+use vigil_vrrp as vrrp;
+
+use crate::os::netlink::Scope;
+use crate::os::{script_security, users};
+
+/// A VIP as the shell installs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vip {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    /// `dev`, else the instance's interface.
+    pub dev: String,
+    pub label: Option<String>,
+    pub broadcast: Option<std::net::Ipv4Addr>,
+    pub scope: Scope,
+}
+
+/// A script ready to run: resolved program, credentials, and its text for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runnable {
+    pub text: String,
+    pub argv: Vec<String>,
+    pub run_as: (u32, u32),
+}
+
+/// The notify hooks of an instance or group, those that passed the checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    pub master: Option<Runnable>,
+    pub backup: Option<Runnable>,
+    pub fault: Option<Runnable>,
+    pub stop: Option<Runnable>,
+    pub any: Option<Runnable>,
+}
+
+/// The shell's view of one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstancePlan {
+    pub interface: String,
+    pub family: vrrp::Family,
+    /// Source the adverts' socket binds to (`unicast_src_ip` / `mcast_src_ip`).
+    pub source: Option<IpAddr>,
+    pub multicast: bool,
+    pub group: IpAddr,
+    pub vips: Vec<Vip>,
+    pub hooks: Hooks,
+}
+
+/// Everything the daemon runs, derived from one configuration.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub router: vrrp::RouterConfig,
+    pub instances: HashMap<String, InstancePlan>,
+    pub groups: HashMap<String, Hooks>,
+    pub scripts: HashMap<String, Runnable>,
+}
+
+/// What can make a plan impossible (the config itself was already validated).
+#[derive(Debug)]
+pub enum PlanError {
+    NoInterface(String),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::NoInterface(i) => write!(f, "({i}) no interface: set `interface`"),
+        }
+    }
+}
+
+/// Resolves a command: PATH lookup, user, and (with `enable_script_security`) the
+/// ownership and permission rule. `None`, with a log line, when it cannot run.
+fn runnable(g: &model::GlobalDefs, cmd: &model::Command, what: &str) -> Option<Runnable> {
+    let run_as = match cmd.run_as.as_ref().or(g.script_user.as_ref()) {
+        Some(u) => match users::resolve(&u.user, u.group.as_deref()) {
+            Ok(ids) => ids,
+            Err(e) => {
+                log::error!("{what}: script \"{}\": {e}; disabled", cmd.text);
+                return None;
+            }
+        },
+        None => users::default_script_user(),
+    };
+    let program = cmd.argv.first().map(String::as_str).unwrap_or("");
+    let env_path = std::env::var_os("PATH");
+    let path =
+        match script_security::resolve_command(program, env_path.as_deref(), run_as.0, run_as.1) {
+            Ok(p) => p,
+            Err(e) => {
+                // keepalived keeps such a script and reports it failing each time it runs;
+                // so do we: the runner logs "not found" at every attempt.
+                log::warn!("{what}: {e}");
+                PathBuf::from(program)
+            }
+        };
+    if g.enable_script_security && script_security::runs_privileged(&path, run_as.0, run_as.1) {
+        if let Err(e) = script_security::check_script_security(&path) {
+            log::error!("{what}: SECURITY VIOLATION - {e}; script disabled");
+            return None;
+        }
+    }
+    let mut argv = cmd.argv.clone();
+    if let Some(first) = argv.first_mut() {
+        *first = path.display().to_string();
+    }
+    Some(Runnable {
+        text: cmd.text.clone(),
+        argv,
+        run_as,
+    })
+}
+
+fn hooks(g: &model::GlobalDefs, n: &model::Notify, owner: &str) -> Hooks {
+    let one = |c: &Option<model::Command>, kind: &str| {
+        c.as_ref()
+            .and_then(|c| runnable(g, c, &format!("({owner}) {kind}")))
+    };
+    Hooks {
+        master: one(&n.master, "notify_master"),
+        backup: one(&n.backup, "notify_backup"),
+        fault: one(&n.fault, "notify_fault"),
+        stop: one(&n.stop, "notify_stop"),
+        any: one(&n.any, "notify"),
+    }
+}
+
+fn version(v: model::VrrpVersion) -> vrrp::Version {
+    match v {
+        model::VrrpVersion::V2 => vrrp::Version::V2,
+        model::VrrpVersion::V3 => vrrp::Version::V3,
+    }
+}
+
+fn auth(a: &model::Auth) -> vrrp::Auth {
+    match a {
+        model::Auth::None => vrrp::Auth::None,
+        model::Auth::Pass(p) => vrrp::Auth::Simple(*p),
+    }
+}
+
+fn scope(s: model::AddrScope) -> Scope {
+    Scope::from_name(s.name()).unwrap_or(Scope::Global)
+}
+
+/// Centiseconds of an advert interval; v2 rounds to whole seconds as keepalived.
+fn advert_cs(d: core::time::Duration, v: vrrp::Version) -> u16 {
+    let cs = (d.as_millis() / 10).clamp(1, 4095) as u16;
+    match v {
+        vrrp::Version::V2 => (cs.div_ceil(100).max(1)) * 100,
+        vrrp::Version::V3 => cs,
+    }
+}
+
+impl Plan {
+    pub fn new(c: &model::Config) -> Result<Plan, PlanError> {
+        let g = &c.global;
+        let mut scripts = HashMap::new();
+        let mut script_cfgs = Vec::new();
+        for s in &c.scripts {
+            let Some(r) = runnable(g, &s.script, &format!("vrrp_script {}", s.name)) else {
+                continue;
+            };
+            scripts.insert(s.name.clone(), r);
+            script_cfgs.push(vrrp::ScriptConfig {
+                name: s.name.clone(),
+                interval: s.interval,
+                timeout: Some(s.timeout),
+                weight: i32::from(s.weight),
+                reverse: s.weight_reverse,
+                fall: s.fall.max(1),
+                rise: s.rise.max(1),
+                init_fail: s.init_fail,
+            });
+        }
+        let mut instances = HashMap::new();
+        let mut inst_cfgs = Vec::new();
+        for i in &c.instances {
+            let Some(ifname) = i.interface.clone() else {
+                return Err(PlanError::NoInterface(i.name.clone()));
+            };
+            let family = match i.virtual_addresses.first().map(|v| v.addr) {
+                Some(IpAddr::V6(_)) => vrrp::Family::V6,
+                _ => match i.unicast_peers.first() {
+                    Some(IpAddr::V6(_)) => vrrp::Family::V6,
+                    _ => vrrp::Family::V4,
+                },
+            };
+            let v = if family == vrrp::Family::V6 {
+                vrrp::Version::V3
+            } else {
+                version(i.version)
+            };
+            let group = match family {
+                vrrp::Family::V4 => IpAddr::V4(g.vrrp_mcast_group4),
+                vrrp::Family::V6 => IpAddr::V6(g.vrrp_mcast_group6),
+            };
+            let mut cfg = vrrp::InstanceConfig::new(&i.name, &ifname, i.virtual_router_id);
+            cfg.version = v;
+            cfg.family = family;
+            cfg.priority = i.priority;
+            cfg.advert_int_cs = advert_cs(i.advert_int, v);
+            cfg.auth = if v == vrrp::Version::V2 {
+                auth(&i.auth)
+            } else {
+                vrrp::Auth::None
+            };
+            cfg.virtual_addresses = i.virtual_addresses.iter().map(|a| a.addr).collect();
+            cfg.excluded_addresses = i.excluded_addresses.iter().map(|a| a.addr).collect();
+            cfg.initial_state = Some(match i.state {
+                model::InitialState::Master => vrrp::InitialState::Master,
+                model::InitialState::Backup => vrrp::InitialState::Backup,
+            });
+            cfg.nopreempt = !i.preempt;
+            cfg.preempt_delay = i.preempt_delay;
+            cfg.unicast_src = i.src_ip.filter(|_| !i.unicast_peers.is_empty());
+            cfg.unicast_peers = i.unicast_peers.clone();
+            cfg.multicast_group = Some(group);
+            cfg.garp = vrrp::GarpConfig {
+                master_delay: i.garp_master_delay,
+                master_repeat: i.garp_master_repeat,
+                garp_interval: g.vrrp_garp_interval,
+                gna_interval: g.vrrp_gna_interval,
+                master_refresh: i.garp_master_refresh,
+                refresh_repeat: i.garp_master_refresh_repeat,
+            };
+            cfg.accept = i.accept;
+            cfg.skip_check_adv_addr = i.skip_check_adv_addr;
+            cfg.check_unicast_src = i.check_unicast_src;
+            cfg.v3_checksum_as_v2 = g.v3_checksum_as_v2;
+            cfg.track_scripts = i
+                .track_scripts
+                .iter()
+                .filter(|t| scripts.contains_key(&t.name))
+                .map(|t| vrrp::TrackedScript {
+                    name: t.name.clone(),
+                    weight: Some(i32::from(t.weight)),
+                    reverse: Some(t.reverse),
+                })
+                .collect();
+            let mut track_ifs: Vec<vrrp::TrackedInterface> = i
+                .track_interfaces
+                .iter()
+                .map(|t| vrrp::TrackedInterface {
+                    name: t.name.clone(),
+                    weight: i32::from(t.weight),
+                    reverse: t.reverse,
+                })
+                .collect();
+            track_ifs.retain(|t| !(i.dont_track_primary && t.name == ifname));
+            cfg.track_interfaces = track_ifs;
+            let vips = i
+                .virtual_addresses
+                .iter()
+                .chain(&i.excluded_addresses)
+                .map(|a| Vip {
+                    addr: a.addr,
+                    prefix_len: a.prefix_len,
+                    dev: a.dev.clone().unwrap_or_else(|| ifname.clone()),
+                    label: a.label.clone(),
+                    broadcast: a.broadcast,
+                    scope: scope(a.scope),
+                })
+                .collect();
+            instances.insert(
+                i.name.clone(),
+                InstancePlan {
+                    interface: ifname.clone(),
+                    family,
+                    source: i.src_ip,
+                    multicast: i.unicast_peers.is_empty(),
+                    group,
+                    vips,
+                    hooks: hooks(g, &i.notify, &i.name),
+                },
+            );
+            inst_cfgs.push(cfg);
+        }
+        let groups = c
+            .sync_groups
+            .iter()
+            .map(|s| (s.name.clone(), hooks(g, &s.notify, &s.name)))
+            .collect();
+        let sync_groups = c
+            .sync_groups
+            .iter()
+            .map(|s| vrrp::SyncGroupConfig {
+                name: s.name.clone(),
+                members: s.instances.clone(),
+            })
+            .collect();
+        Ok(Plan {
+            router: vrrp::RouterConfig {
+                instances: inst_cfgs,
+                scripts: script_cfgs,
+                sync_groups,
+            },
+            instances,
+            groups,
+            scripts,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advert_interval_rounding() {
+        let d = core::time::Duration::from_millis;
+        assert_eq!(advert_cs(d(1000), vrrp::Version::V2), 100);
+        assert_eq!(advert_cs(d(1500), vrrp::Version::V2), 200);
+        assert_eq!(advert_cs(d(100), vrrp::Version::V3), 10);
+        assert_eq!(advert_cs(d(40950), vrrp::Version::V3), 4095);
+    }
+}
