@@ -2,6 +2,7 @@
 //! drives the sans-IO core crates (`vigil-config`, `vigil-wire`, `vigil-vrrp`).
 
 pub mod cli;
+pub mod control;
 pub mod loader;
 pub mod os;
 pub mod runtime;
