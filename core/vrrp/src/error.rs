@@ -1,4 +1,5 @@
-//! Reasons a [`RouterConfig`](crate::RouterConfig) is refused by `Router::new`.
+//! Reasons a [`RouterConfig`](crate::RouterConfig) is refused by `Router::new`
+//! or `Router::reconfigure`.
 
 use core::fmt;
 use std::net::IpAddr;

@@ -1,5 +1,8 @@
 //! Handles to the objects a [`Router`](crate::Router) owns; they index its
 //! tables in configuration order, so the shell can keep parallel tables.
+//! A [`Router::reconfigure`](crate::Router::reconfigure) renumbers them in
+//! the new order (its report maps old to new); instances it stopped get ids
+//! after the live ones until the next reload.
 
 /// A `vrrp_instance`, numbered in `RouterConfig::instances` order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -14,7 +17,8 @@ pub struct ScriptId(pub(crate) usize);
 pub struct GroupId(pub(crate) usize);
 
 impl InstanceId {
-    /// Position in `RouterConfig::instances`.
+    /// Position in `RouterConfig::instances` (past its end: an instance
+    /// stopped by the last reload).
     pub fn index(self) -> usize {
         self.0
     }

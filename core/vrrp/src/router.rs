@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use vigil_wire::vrrp::Repr;
 
 use crate::action::Action;
-use crate::config::{Family, RouterConfig};
+use crate::config::{Family, InstanceConfig, RouterConfig, ScriptConfig, SyncGroupConfig};
 use crate::counters::{Counters, DropReason};
 use crate::error::ConfigError;
 use crate::id::{GroupId, InstanceId, ScriptId};
@@ -25,15 +25,94 @@ const MAX_FIRES_PER_CALL: usize = 100_000;
 
 /// What the router knows about one interface.
 #[derive(Debug, Clone)]
-struct Link {
-    name: String,
-    up: bool,
+pub(crate) struct Link {
+    pub(crate) name: String,
+    pub(crate) up: bool,
     v4: Option<IpAddr>,
     v6: Option<IpAddr>,
 }
 
+impl Link {
+    /// An interface not heard of yet: up, without addresses.
+    pub(crate) fn new(name: &str) -> Link {
+        Link {
+            name: name.to_owned(),
+            up: true,
+            v4: None,
+            v6: None,
+        }
+    }
+}
+
+/// The index of `name` in `links`, added if missing.
+pub(crate) fn link_index(links: &mut Vec<Link>, name: &str) -> usize {
+    if let Some(n) = links.iter().position(|l| l.name == name) {
+        return n;
+    }
+    links.push(Link::new(name));
+    links.len() - 1
+}
+
+/// An instance's trackers resolved against the link and script tables.
+pub(crate) fn trackers(
+    cfg: &InstanceConfig,
+    scripts: &[ScriptConfig],
+    links: &mut Vec<Link>,
+) -> (Vec<Tracker<usize>>, Vec<Tracker<ScriptId>>) {
+    let ifaces = cfg
+        .track_interfaces
+        .iter()
+        .map(|t| Tracker {
+            target: link_index(links, &t.name),
+            weight: t.weight,
+            reverse: t.reverse,
+        })
+        .collect();
+    let scripts = cfg
+        .track_scripts
+        .iter()
+        .filter_map(|t| {
+            let pos = scripts.iter().position(|s| s.name == t.name)?;
+            let script = scripts.get(pos)?;
+            Some(Tracker {
+                target: ScriptId(pos),
+                weight: t.weight.unwrap_or(script.weight),
+                reverse: t.reverse.unwrap_or(script.reverse),
+            })
+        })
+        .collect();
+    (ifaces, scripts)
+}
+
+/// Sync groups over `instances` (by member name), each member pointed at
+/// its group; `state_of` gives a group's starting state.
+pub(crate) fn build_groups(
+    configs: Vec<SyncGroupConfig>,
+    instances: &mut [Instance],
+    state_of: impl Fn(&str) -> State,
+) -> Vec<Group> {
+    let mut groups = Vec::with_capacity(configs.len());
+    for (g, group) in configs.into_iter().enumerate() {
+        let members: Vec<InstanceId> = group
+            .members
+            .iter()
+            .filter_map(|m| instances.iter().position(|i| &i.cfg.name == m))
+            .map(InstanceId)
+            .collect();
+        for m in &members {
+            if let Some(inst) = instances.get_mut(m.0) {
+                inst.group = Some(GroupId(g));
+            }
+        }
+        let mut built = Group::new(group.name, members);
+        built.state = state_of(&built.name);
+        groups.push(built);
+    }
+    groups
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(crate) enum Phase {
     Configured,
     Running,
     Stopped,
@@ -58,6 +137,9 @@ enum Phase {
 ///    `poll_timeout` (any call may change it);
 /// 4. [`handle_shutdown`](Router::handle_shutdown), then drain the actions.
 ///
+/// [`reconfigure`](Router::reconfigure) (SIGHUP) may be called at any point;
+/// drain the actions after it as after any call.
+///
 /// Time: every `now` comes from one monotonic clock and never goes back; an
 /// earlier `now` than already seen is treated as the latest one seen.
 #[derive(Debug)]
@@ -65,10 +147,13 @@ pub struct Router {
     pub(crate) instances: Vec<Instance>,
     pub(crate) groups: Vec<Group>,
     pub(crate) actions: VecDeque<Action>,
-    scripts: Vec<ScriptTracker>,
-    links: Vec<Link>,
+    pub(crate) scripts: Vec<ScriptTracker>,
+    pub(crate) links: Vec<Link>,
+    /// Instances stopped by the last `reconfigure`, numbered after the live
+    /// ones so that the actions they queued still resolve to a name.
+    pub(crate) retired: Vec<Instance>,
     global: Counters,
-    phase: Phase,
+    pub(crate) phase: Phase,
     latest: Instant,
 }
 
@@ -77,76 +162,30 @@ impl Router {
     pub fn new(config: RouterConfig) -> Result<Router, ConfigError> {
         let config = validate(config)?;
         let mut links: Vec<Link> = Vec::new();
-        let mut link_of = |name: &str| {
-            if let Some(n) = links.iter().position(|l| l.name == name) {
-                return n;
-            }
-            links.push(Link {
-                name: name.to_owned(),
-                up: true,
-                v4: None,
-                v6: None,
-            });
-            links.len() - 1
-        };
         let mut instances = Vec::with_capacity(config.instances.len());
         for (n, cfg) in config.instances.into_iter().enumerate() {
-            let link = link_of(&cfg.interface);
-            let ifaces = cfg
-                .track_interfaces
-                .iter()
-                .map(|t| Tracker {
-                    target: link_of(&t.name),
-                    weight: t.weight,
-                    reverse: t.reverse,
-                })
-                .collect();
-            let scripts = cfg
-                .track_scripts
-                .iter()
-                .filter_map(|t| {
-                    let pos = config.scripts.iter().position(|s| s.name == t.name)?;
-                    let script = config.scripts.get(pos)?;
-                    Some(Tracker {
-                        target: ScriptId(pos),
-                        weight: t.weight.unwrap_or(script.weight),
-                        reverse: t.reverse.unwrap_or(script.reverse),
-                    })
-                })
-                .collect();
+            let link = link_index(&mut links, &cfg.interface);
+            let (ifaces, scripts) = trackers(&cfg, &config.scripts, &mut links);
             let mut inst = Instance::new(InstanceId(n), cfg, link);
             inst.ifaces = ifaces;
             inst.scripts = scripts;
             instances.push(inst);
         }
-        let mut groups = Vec::with_capacity(config.sync_groups.len());
-        for (g, group) in config.sync_groups.into_iter().enumerate() {
-            let members: Vec<InstanceId> = group
-                .members
-                .iter()
-                .filter_map(|m| instances.iter().position(|i: &Instance| &i.cfg.name == m))
-                .map(InstanceId)
-                .collect();
-            for m in &members {
-                if let Some(inst) = instances.get_mut(m.0) {
-                    inst.group = Some(GroupId(g));
-                }
-            }
-            groups.push(Group::new(group.name, members));
-        }
+        let groups = build_groups(config.sync_groups, &mut instances, |_| State::Init);
         Ok(Router {
             instances,
             groups,
             actions: VecDeque::new(),
             scripts: config.scripts.into_iter().map(ScriptTracker::new).collect(),
             links,
+            retired: Vec::new(),
             global: Counters::default(),
             phase: Phase::Configured,
             latest: Instant::ZERO,
         })
     }
 
-    fn clock(&mut self, now: Instant) -> Instant {
+    pub(crate) fn clock(&mut self, now: Instant) -> Instant {
         self.latest = self.latest.max(now);
         self.latest
     }
@@ -436,7 +475,7 @@ impl Router {
         let now = self.clock(now);
         self.phase = Phase::Stopped;
         for inst in &mut self.instances {
-            inst.shutdown(now, &mut self.actions);
+            inst.shutdown(now, Reason::Shutdown, &mut self.actions);
         }
         for s in &mut self.scripts {
             s.stop();
@@ -465,7 +504,7 @@ impl Router {
         }
     }
 
-    fn refresh_src(&mut self, i: usize) {
+    pub(crate) fn refresh_src(&mut self, i: usize) {
         let Some(inst) = self.instances.get(i) else {
             return;
         };
@@ -498,7 +537,7 @@ impl Router {
     }
 
     /// The instance's own fault condition, if any (its group aside).
-    fn fault_of(&self, i: usize) -> Option<Reason> {
+    pub(crate) fn fault_of(&self, i: usize) -> Option<Reason> {
         let inst = self.instances.get(i)?;
         if self.link_status(inst.link) == TrackStatus::Down {
             return Some(Reason::InterfaceDown);
@@ -528,7 +567,7 @@ impl Router {
     }
 
     /// Base priority plus tracker weights within 1..=254; owners keep 255.
-    fn priority_of(&self, i: usize) -> u8 {
+    pub(crate) fn priority_of(&self, i: usize) -> u8 {
         let Some(inst) = self.instances.get(i) else {
             return 1;
         };
@@ -548,7 +587,7 @@ impl Router {
     }
 
     /// Re-evaluate an instance after a tracker, link or address change.
-    fn refresh(&mut self, now: Instant, i: usize) {
+    pub(crate) fn refresh(&mut self, now: Instant, i: usize) {
         let prio = self.priority_of(i);
         let fault = self.fault_of(i);
         let member_faulty = self.group_member_faulty(InstanceId(i));
@@ -582,9 +621,19 @@ impl Router {
         }
     }
 
-    /// A snapshot of one instance.
+    /// A live instance, or one retired by the last
+    /// [`reconfigure`](Router::reconfigure).
+    fn any_instance(&self, id: InstanceId) -> Option<&Instance> {
+        match id.0.checked_sub(self.instances.len()) {
+            None => self.instances.get(id.0),
+            Some(r) => self.retired.get(r),
+        }
+    }
+
+    /// A snapshot of one instance (also of one stopped by the last
+    /// [`reconfigure`](Router::reconfigure), in INIT).
     pub fn instance(&self, id: InstanceId) -> Option<InstanceSnapshot<'_>> {
-        self.instances.get(id.0).map(|i| i.snapshot())
+        self.any_instance(id).map(|i| i.snapshot())
     }
 
     /// Every instance id, in configuration order.
@@ -600,9 +649,11 @@ impl Router {
             .map(InstanceId)
     }
 
-    /// An instance's name.
+    /// An instance's name; ids of instances stopped by the last
+    /// [`reconfigure`](Router::reconfigure) resolve too, so that the actions
+    /// it queued for them can be carried out.
     pub fn instance_name(&self, id: InstanceId) -> Option<&str> {
-        self.instances.get(id.0).map(|i| i.cfg.name.as_str())
+        self.any_instance(id).map(|i| i.cfg.name.as_str())
     }
 
     /// The script called `name`.

@@ -50,6 +50,9 @@ pub enum Reason {
     SyncGroup,
     /// Graceful stop.
     Shutdown,
+    /// Stopped by a configuration reload (removed, or restarted because its
+    /// VRID, interface, family, version or addressing changed).
+    Reload,
 }
 
 impl fmt::Display for Reason {
@@ -66,6 +69,7 @@ impl fmt::Display for Reason {
             Reason::Recovered => "fault cleared",
             Reason::SyncGroup => "sync group",
             Reason::Shutdown => "shutdown",
+            Reason::Reload => "configuration reload",
         })
     }
 }

@@ -135,6 +135,52 @@ impl Router {
         self.set_group_state(g, State::Fault);
     }
 
+    /// Bring a group rebuilt by a reload in line with its members: FAULT if
+    /// one has a fault of its own (the others follow it); otherwise members
+    /// held in FAULT by the old group recover, and the group is MASTER if a
+    /// member is (its transitions then pull the others, as a running group
+    /// does), else BACKUP. A consistent group is left as it is.
+    pub(crate) fn reconcile_group(&mut self, now: Instant, g: usize) {
+        let members = self
+            .groups
+            .get(g)
+            .map(|x| x.members.clone())
+            .unwrap_or_default();
+        let faulty = members
+            .iter()
+            .copied()
+            .find(|m| self.instances.get(m.0).is_some_and(|i| i.fault.is_some()));
+        if let Some(f) = faulty {
+            for m in members.iter().filter(|m| **m != f) {
+                if let Some(inst) = self.instances.get_mut(m.0) {
+                    if matches!(inst.state, State::Backup | State::Master) {
+                        inst.enter_fault(now, Reason::SyncGroup, &mut self.actions);
+                    }
+                }
+            }
+            self.set_group_state(GroupId(g), State::Fault);
+            return;
+        }
+        for m in &members {
+            if let Some(inst) = self.instances.get_mut(m.0) {
+                inst.leave_fault(now, Reason::Recovered, &mut self.actions);
+            }
+        }
+        let any = |s: State| {
+            members
+                .iter()
+                .any(|m| self.instances.get(m.0).is_some_and(|i| i.state == s))
+        };
+        let state = if any(State::Master) {
+            State::Master
+        } else if any(State::Backup) {
+            State::Backup
+        } else {
+            return;
+        };
+        self.set_group_state(GroupId(g), state);
+    }
+
     /// Whether another member of `id`'s group still has a fault of its own.
     pub(crate) fn group_member_faulty(&self, id: InstanceId) -> bool {
         let Some(g) = self.instances.get(id.0).and_then(|i| i.group) else {

@@ -82,6 +82,32 @@ impl ScriptTracker {
         }
     }
 
+    /// Take a new configuration of the script with the same name (reload).
+    ///
+    /// The status survives, as does a run in progress and the next run time
+    /// (a changed interval applies from the next run). The result counter is
+    /// kept when `rise` and `fall` are unchanged; otherwise it is set to the
+    /// edge of the status, fully up or fully down, so that the new `fall` or
+    /// `rise` results are needed to change it. `init_fail` only matters for a
+    /// script that has not reported yet. keepalived 2.2.7 only carries an up
+    /// status (as "considered successful"); carrying every status keeps a
+    /// failing check from being forgotten by a SIGHUP.
+    pub(crate) fn reconfigure(&mut self, cfg: ScriptConfig) {
+        let debounce_changed = cfg.rise != self.cfg.rise || cfg.fall != self.cfg.fall;
+        let fresh = ScriptTracker::new(cfg);
+        if self.status == TrackStatus::Unknown {
+            self.result = fresh.result;
+            self.status = fresh.status;
+        } else if debounce_changed {
+            let rise = fresh.cfg.rise.max(1);
+            self.result = match self.status {
+                TrackStatus::Up => rise + fresh.cfg.fall.max(1) - 1,
+                TrackStatus::Down | TrackStatus::Unknown => 0,
+            };
+        }
+        self.cfg = fresh.cfg;
+    }
+
     pub(crate) fn status(&self) -> TrackStatus {
         self.status
     }
@@ -200,6 +226,34 @@ mod tests {
         assert_eq!(holds_fault(false, TrackStatus::Down), Some(true));
         assert_eq!(holds_fault(true, TrackStatus::Down), Some(false));
         assert_eq!(holds_fault(false, TrackStatus::Unknown), None);
+    }
+
+    #[test]
+    fn reconfigure_keeps_status_and_reseats_the_counter() {
+        // Unchanged rise/fall: the counter is kept (one failure of two).
+        let mut s = script(2, 2, false);
+        s.record(ScriptResult::Success);
+        s.record(ScriptResult::Failure);
+        s.reconfigure(script(2, 2, false).cfg);
+        assert_eq!(s.status(), TrackStatus::Up);
+        assert_eq!(s.record(ScriptResult::Failure), Some(TrackStatus::Down));
+        // New fall: an up script needs the new number of failures.
+        let mut s = script(1, 1, false);
+        s.record(ScriptResult::Success);
+        s.reconfigure(script(1, 3, false).cfg);
+        assert_eq!(s.record(ScriptResult::Failure), None);
+        assert_eq!(s.record(ScriptResult::Failure), None);
+        assert_eq!(s.record(ScriptResult::Failure), Some(TrackStatus::Down));
+        // New rise: a down script needs the new number of successes.
+        s.reconfigure(script(3, 3, false).cfg);
+        assert_eq!(s.status(), TrackStatus::Down);
+        assert_eq!(s.record(ScriptResult::Success), None);
+        assert_eq!(s.record(ScriptResult::Success), None);
+        assert_eq!(s.record(ScriptResult::Success), Some(TrackStatus::Up));
+        // Not reported yet: init_fail of the new configuration applies.
+        let mut s = script(2, 2, false);
+        s.reconfigure(script(2, 2, true).cfg);
+        assert_eq!(s.status(), TrackStatus::Down);
     }
 
     #[test]

@@ -12,8 +12,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use vigil_vrrp::{
-    Action, Family, InstanceConfig, Instant, NotifyState, NotifyTarget, Reason, Router,
-    RouterConfig, RxMeta, ScriptResult, State,
+    Action, ConfigError, Family, InstanceConfig, Instant, NotifyState, NotifyTarget, Reason,
+    ReloadReport, Router, RouterConfig, RxMeta, ScriptResult, State,
 };
 use vigil_wire::vrrp::Packet;
 
@@ -106,7 +106,8 @@ enum Pending {
     Script {
         node: usize,
         generation: u64,
-        script: usize,
+        /// By name: ids may change at a reload while the run is going.
+        script: String,
         result: u8,
     },
 }
@@ -227,6 +228,19 @@ impl Sim {
         n.vips.clear();
         n.generation += 1;
         self.start(node);
+    }
+
+    /// Reload a node's configuration (SIGHUP) now and carry out the actions.
+    pub fn reload(
+        &mut self,
+        node: usize,
+        config: RouterConfig,
+    ) -> Result<ReloadReport, ConfigError> {
+        let now = self.now;
+        let report = self.nodes[node].router.reconfigure(now, config.clone())?;
+        self.nodes[node].config = config;
+        self.drain(node);
+        Ok(report)
     }
 
     /// Plug or unplug a node's cable; the router hears about it.
@@ -369,13 +383,18 @@ impl Sim {
                     ScriptResult::Failure => 1,
                     ScriptResult::TimedOut => 2,
                 };
-                self.record(node, What::ScriptRun { script: name });
+                self.record(
+                    node,
+                    What::ScriptRun {
+                        script: name.clone(),
+                    },
+                );
                 self.push(
                     self.now + after,
                     Pending::Script {
                         node,
                         generation,
-                        script: script.index(),
+                        script: name,
                         result: code,
                     },
                 );
@@ -525,10 +544,10 @@ impl Sim {
                 if !n.alive || n.generation != generation {
                     return;
                 }
-                let id = n
-                    .router
-                    .script_id(&n.config.scripts[script].name)
-                    .expect("script exists");
+                // A script removed by a reload: its result goes nowhere.
+                let Some(id) = n.router.script_id(&script) else {
+                    return;
+                };
                 let result = match result {
                     0 => ScriptResult::Success,
                     1 => ScriptResult::Failure,
