@@ -717,3 +717,39 @@ fn report_reads_as_one_log_line() {
         "reload: 1 kept, 0 updated, 0 restarted, 1 added (VI_3), 1 removed (VI_2)"
     );
 }
+
+#[test]
+fn restarted_group_member_rejoins_without_moving_the_others() {
+    let group = |vrid2: u8| {
+        let mut c = rich();
+        c.scripts.clear();
+        c.instances[0].track_scripts.clear();
+        c.instances[1].vrid = vrid2;
+        c
+    };
+    let mut sim = Sim::new();
+    let node = sim.add("r1", v4(100), group(52));
+    sim.start(node);
+    sim.run_for(Duration::from_secs(8));
+    assert_eq!(sim.masters("VI_2"), vec![node]);
+    let at = sim.now;
+    let mark = sim.log.len();
+    let report = sim.reload(node, group(53)).unwrap();
+    assert_eq!(report.kept, names(&["VI_1"]));
+    assert_eq!(report.restarted, names(&["VI_2"]));
+    let log = log_since(&sim, mark, node);
+    assert!(log.iter().all(|w| match w {
+        What::State { instance, .. } | What::VipsRemoved { instance } => instance == "VI_2",
+        What::Notify { line } => line.starts_with("INSTANCE VI_2"),
+        _ => true,
+    }));
+    assert_eq!(sim.state(node, "VI_1"), State::Master);
+    let r = &sim.nodes[node].router;
+    assert_eq!(r.group(r.group_id("G").unwrap()).unwrap().1, State::Master);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(
+        sim.entered(node, "VI_2", State::Master).last().copied(),
+        Some(at.plus_micros(DOWN_100))
+    );
+    assert_eq!(sim.entered(node, "VI_1", State::Master).len(), 1);
+}
