@@ -183,14 +183,16 @@ fn drops_json(w: &mut Writer, c: &Counters) {
     w.end_object();
 }
 
-/// `s` with control characters escaped, so a strange name cannot forge
-/// lines or terminal sequences in the human view.
+/// `s` with control characters, line separators and bidi overrides escaped,
+/// so a strange name cannot forge lines, terminal sequences or reorder text
+/// in the human view.
 struct Clean<'a>(&'a str);
 
 impl fmt::Display for Clean<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.chars() {
-            if c.is_control() {
+            let odd = matches!(c, '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || odd {
                 write!(f, "{}", c.escape_default())?;
             } else {
                 f.write_char(c)?;
@@ -380,5 +382,6 @@ mod tests {
     fn control_characters_are_escaped_in_text() {
         assert_eq!(Clean("a\nb\u{1b}[2J").to_string(), "a\\nb\\u{1b}[2J");
         assert_eq!(Clean("VI_é").to_string(), "VI_é");
+        assert_eq!(Clean("a\u{202e}b").to_string(), "a\\u{202e}b");
     }
 }

@@ -9,7 +9,7 @@
 
 use core::fmt;
 use std::future::Future;
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -357,7 +357,23 @@ impl Connection {
     /// Send `body` and close the connection (EOF ends the reply). Gives up
     /// after the reply timeout; spawn it so a slow reader waits alone.
     pub async fn reply(self, body: impl AsRef<[u8]>) -> Result<(), ReplyError> {
-        send_all(&self.stream, body.as_ref(), self.reply_timeout).await
+        let sent = send_all(&self.stream, body.as_ref(), self.reply_timeout).await;
+        discard_input(&self.stream);
+        sent
+    }
+}
+
+/// Read away what the client sent beyond its request: closing a unix
+/// socket with unread data makes the peer's next read fail with
+/// ECONNRESET instead of EOF, which would cut off our reply. Bounded, and
+/// never waits.
+fn discard_input(stream: &Async<UnixStream>) {
+    let mut sink = [0u8; 512];
+    for _ in 0..16 {
+        match stream.get_ref().read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => return,
+        }
     }
 }
 
@@ -443,6 +459,7 @@ async fn read_request(
             }
             let msg = format!("{ERROR_PREFIX}{e}\n");
             let _ = send_all(&stream, msg.as_bytes(), reply_timeout).await;
+            discard_input(&stream);
             None
         }
     }
