@@ -1,13 +1,14 @@
 //! The status reply rendered from a real `Router`: exact JSON for a fixed
 //! state, values after a small scenario, escaping of strange names.
 
-mod control_util;
+#[path = "control_json.rs"]
+mod control_json;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use control_util::{parse, self_check, Value};
+use control_json::{parse, Value};
 use vigil::control::{render, InstanceExtra, Request, StatusExtra};
 use vigil_vrrp::{
     Auth, DropReason, Family, InstanceConfig, Instant, Repr, Router, RouterConfig, RxMeta,
@@ -46,11 +47,6 @@ fn vi1_extra() -> InstanceExtra {
         vrid: 51,
         vips: vec![(v4(192, 168, 67, 150), 24)],
     }
-}
-
-#[test]
-fn the_json_checker_rejects_invalid_documents() {
-    self_check();
 }
 
 #[test]
