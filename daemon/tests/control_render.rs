@@ -231,6 +231,7 @@ fn json_escapes_odd_names_without_raw_control_characters() {
 fn text_has_one_block_per_instance() {
     let (router, extra) = scenario();
     let text = render(&TEXT, &router, &extra);
+    eprintln!("{text}");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
