@@ -25,10 +25,13 @@ pub enum Kind {
     Interval,
     /// Random bytes of random length (1..=80).
     Garbage,
+    /// Nothing wrong: a valid advert with the victim's parameters. The control
+    /// case, proving that a test would see an accepted packet.
+    Valid,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Ttl,
         Kind::Checksum,
         Kind::Short,
@@ -37,6 +40,7 @@ impl Kind {
         Kind::Version,
         Kind::Interval,
         Kind::Garbage,
+        Kind::Valid,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Kind {
             Kind::Version => "version",
             Kind::Interval => "interval",
             Kind::Garbage => "garbage",
+            Kind::Valid => "valid",
         }
     }
 
@@ -190,6 +195,7 @@ pub fn payload(
     let pw = v.password.as_deref();
     let good = || v2_advert(v, v.vrid, v.advert_int, pw);
     match kind {
+        Kind::Valid => (good(), 255),
         Kind::Ttl => (good(), 64),
         Kind::Checksum => {
             let mut p = good();
@@ -281,6 +287,7 @@ mod tests {
     #[test]
     fn each_kind_breaks_one_thing() {
         let (base, _) = one(Kind::Ttl);
+        assert_eq!(one(Kind::Valid), (base.clone(), 255));
         let (p, ttl) = one(Kind::Checksum);
         assert_eq!(ttl, 255);
         assert_ne!(checksum(&[&p]), 0);

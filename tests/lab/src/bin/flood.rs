@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: vigil-lab-flood --kind KIND --src ADDR [--dst ADDR] [--dev IFACE]
     [--count N] [--rate PPS] [--max-secs S] [--vrid N] [--password PW | --no-auth]
     [--advert-int S] [--vip ADDR]... [--priority N] [--seed N]
-kinds: ttl checksum short vrid password version interval garbage
+kinds: ttl checksum short vrid password version interval garbage valid
 defaults: --dst 224.0.0.18 --dev eth0 --count 1000 --rate 1000 (0: no pacing)
           --max-secs 30 --vrid 51 --password 1111 --advert-int 1 --priority 254";
 
