@@ -9,12 +9,15 @@
 #[path = "../src/bench/craft.rs"]
 #[allow(dead_code, unused_imports)]
 mod craft;
+#[path = "../src/bench/drops.rs"]
+#[allow(dead_code, unused_imports)]
+mod drops;
 #[path = "../src/bench/json.rs"]
 #[allow(dead_code, unused_imports)]
 mod json;
 
 use craft::Kind;
-use json::Value;
+use drops::Drops;
 use std::time::Duration;
 use vigil_lab::harness::{check, run};
 use vigil_lab::scenario::seed;
@@ -25,55 +28,9 @@ const GROUP: &str = "224.0.0.44";
 const SENT: u64 = 2000;
 /// Packets per second: 2,000 packets take two seconds, two advert intervals.
 const RATE: u64 = 1000;
-/// Some receive-queue loss is tolerated on a busy machine; a drop counted under
-/// the wrong reason is not.
-const MIN_COUNTED: f64 = 0.99;
 
 fn flood_bin() -> &'static str {
     env!("CARGO_BIN_EXE_vigil-lab-flood")
-}
-
-/// The drop counter `kind` must raise, and whether it is the global one
-/// (packets that match no instance).
-fn counter_of(kind: Kind) -> Option<(&'static str, bool)> {
-    match kind {
-        Kind::Ttl => Some(("ttl", false)),
-        Kind::Checksum => Some(("checksum", false)),
-        Kind::Short => Some(("length", false)),
-        Kind::Vrid => Some(("unknown_vrid", true)),
-        Kind::Password => Some(("auth_password", false)),
-        Kind::Version => Some(("version", false)),
-        Kind::Interval => Some(("interval", false)),
-        // Random bytes land under several reasons: only the total is known.
-        Kind::Garbage | Kind::Valid => None,
-    }
-}
-
-/// All drop counters of one router: `(global?, key) -> n`.
-type Drops = Vec<((bool, String), u64)>;
-
-fn drops(status: &Value) -> Result<Drops, String> {
-    let inst = status
-        .get("instances")
-        .and_then(|a| a.at(0))
-        .ok_or("status: no instance")?;
-    let mut out = Vec::new();
-    for (global, d) in [
-        (false, inst.get("counters").and_then(|c| c.get("drops"))),
-        (true, status.get("global").and_then(|g| g.get("drops"))),
-    ] {
-        let d = d.ok_or("status: no drops object")?;
-        for (k, v) in d.members() {
-            let n = v
-                .as_f64()
-                .ok_or_else(|| format!("status: drops.{k} is not a number"))?;
-            out.push(((global, k.clone()), n as u64));
-        }
-    }
-    if out.is_empty() {
-        return Err("status: empty drop counters".into());
-    }
-    Ok(out)
 }
 
 /// What `vigil status` can tell: counters, or why the command does not exist yet.
@@ -90,7 +47,7 @@ fn read_status(d: &Daemon) -> Result<Status, String> {
         match d.status_json() {
             Ok(text) => {
                 let v = json::parse(&text)?;
-                return drops(&v).map(Status::Counters);
+                return drops::from_status(&v).map(Status::Counters);
             }
             Err(e) if e.contains("Unrecognized argument") => {
                 return Ok(Status::Unsupported(e.trim().to_string()))
@@ -104,63 +61,6 @@ fn read_status(d: &Daemon) -> Result<Status, String> {
         d.host.name,
         last.trim()
     ))
-}
-
-fn delta(before: &Drops, after: &Drops) -> Drops {
-    after
-        .iter()
-        .map(|(k, a)| {
-            let b = before.iter().find(|(bk, _)| bk == k).map_or(0, |(_, n)| *n);
-            (k.clone(), a.saturating_sub(b))
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect()
-}
-
-fn show(d: &Drops) -> String {
-    let parts: Vec<String> = d
-        .iter()
-        .map(|((g, k), n)| format!("{}{k} +{n}", if *g { "global." } else { "" }))
-        .collect();
-    if parts.is_empty() {
-        "nothing".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The counters grew by what `kind` should cause, and by nothing else.
-fn check_counters(who: &str, kind: Kind, sent: u64, d: &Drops) -> Result<(), String> {
-    let total: u64 = d.iter().map(|(_, n)| n).sum();
-    let lo = (sent as f64 * MIN_COUNTED) as u64;
-    let want = match counter_of(kind) {
-        Some((key, global)) => {
-            let got = d
-                .iter()
-                .find(|((g, k), _)| *g == global && k == key)
-                .map_or(0, |(_, n)| *n);
-            if got < lo || got > sent || total != got {
-                return Err(format!(
-                    "{who}: {} flood of {sent}: expected {}{key} +{sent} only, got {}",
-                    kind.name(),
-                    if global { "global." } else { "" },
-                    show(d)
-                ));
-            }
-            got
-        }
-        None => {
-            if total < lo || total > sent {
-                return Err(format!(
-                    "{who}: garbage flood of {sent}: drops grew by {total} ({})",
-                    show(d)
-                ));
-            }
-            total
-        }
-    };
-    println!("    {who}: {} ({want}/{sent} counted)", show(d));
-    Ok(())
 }
 
 fn transitions(d: &Daemon) -> usize {
@@ -284,14 +184,15 @@ fn scenario(kind: Kind, dst: &str, hit: [bool; 2]) -> Result<(), String> {
         let after = read_status(d).map_err(|e| with_logs(&[d], e))?;
         match (prior, &after) {
             (Status::Counters(pre), Status::Counters(post)) => {
-                let grew = delta(pre, post);
+                let grew = drops::delta(pre, post);
+                let who = &d.host.name;
                 if got_flood {
-                    check_counters(&d.host.name, kind, SENT, &grew)?;
+                    let n = drops::check(kind, SENT, &grew).map_err(|e| format!("{who}: {e}"))?;
+                    println!("    {who}: {} ({n}/{SENT} counted)", drops::show(&grew));
                 } else if !grew.is_empty() {
                     return Err(format!(
-                        "{} was not flooded, yet its drops grew: {}",
-                        d.host.name,
-                        show(&grew)
+                        "{who} was not flooded, yet its drops grew: {}",
+                        drops::show(&grew)
                     ));
                 }
             }

@@ -9,6 +9,14 @@
 
 #[path = "../bench/craft.rs"]
 mod craft;
+// The flood test's counter expectations, unit-tested here (a harness = false
+// test cannot run unit tests).
+#[cfg(test)]
+#[path = "../bench/drops.rs"]
+mod drops;
+#[cfg(test)]
+#[path = "../bench/json.rs"]
+mod json;
 
 use craft::{Kind, Rng, Victim};
 use nix::sys::socket::{
