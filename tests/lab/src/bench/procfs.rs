@@ -10,6 +10,9 @@ pub struct Memory {
     pub rss_kib: u64,
     /// VmHWM (peak RSS) summed over the processes.
     pub hwm_kib: u64,
+    /// RssAnon: the private heap and stacks, the part that a shared library
+    /// mapping does not explain.
+    pub anon_kib: u64,
     pub processes: usize,
 }
 
@@ -55,6 +58,7 @@ pub fn memory(pids: &[u32]) -> Memory {
         };
         m.rss_kib += status_kib(&s, "VmRSS").unwrap_or(0);
         m.hwm_kib += status_kib(&s, "VmHWM").unwrap_or(0);
+        m.anon_kib += status_kib(&s, "RssAnon").unwrap_or(0);
         m.processes += 1;
     }
     m
@@ -108,6 +112,7 @@ mod tests {
         let m = memory(&[me, u32::MAX]);
         assert_eq!(m.processes, 1);
         assert!(m.rss_kib > 0 && m.hwm_kib >= m.rss_kib);
+        assert!(m.anon_kib > 0 && m.anon_kib <= m.rss_kib);
         // Burn a little CPU so the counter is not trivially zero.
         let mut x = 0u64;
         let t = std::time::Instant::now();

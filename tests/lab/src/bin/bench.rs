@@ -441,11 +441,15 @@ fn kib(k: u64) -> String {
 
 struct Table {
     rows: Vec<[String; 4]>,
+    /// Whether the current section ran (`--only`): rows of skipped ones are left out.
+    on: bool,
 }
 
 impl Table {
     fn row(&mut self, what: &str, v: String, k: String, goal: &str) {
-        self.rows.push([what.into(), v, k, goal.into()]);
+        if self.on {
+            self.rows.push([what.into(), v, k, goal.into()]);
+        }
     }
 
     fn print(&self) {
@@ -504,7 +508,10 @@ fn run(o: &Opts) -> Result<(), String> {
         o.idle.as_secs(),
         vigil_lab::proc::vigil_bin().display()
     );
-    let mut t = Table { rows: Vec::new() };
+    let mut t = Table {
+        rows: Vec::new(),
+        on: true,
+    };
 
     println!("\n== failover after master loss, VRRPv2 advert_int 1");
     let v2 = repeat(o, "failover v2", |k, r| failover_once(k, false, r));
@@ -522,21 +529,30 @@ fn run(o: &Opts) -> Result<(), String> {
     });
 
     let sum = |v: &Vec<Vec<f64>>, i: usize| stats::summarize(&v[i]);
-    for (label, data, expect, goal) in [
-        ("failover v2 (1 s)", &v2, EXPECT_V2, "3.6875 s ± 20 ms"),
+    for (section, label, data, expect, goal) in [
         (
+            "failover-v2",
+            "failover v2 (1 s)",
+            &v2,
+            EXPECT_V2,
+            "3.6875 s ± 20 ms",
+        ),
+        (
+            "failover-v3",
             "failover v3 (0.1 s)",
             &v3,
             EXPECT_V3,
             "0.36875 s ± 20 ms, < 1 s",
         ),
         (
+            "graceful",
             "graceful SIGTERM -> VIP",
             &grace,
             SKEW_V2,
             "<= 0.6875 s + 20 ms",
         ),
     ] {
+        t.on = o.wants(section);
         let (vm, vx) = fmt_secs(sum(data, 0));
         let (km, kx) = fmt_secs(sum(data, 1));
         t.row(&format!("{label} median"), vm, km, goal);
@@ -583,10 +599,15 @@ fn run(o: &Opts) -> Result<(), String> {
         })
     };
     let ratio = |v: Option<u64>, k: Option<u64>| match (v, k) {
-        (Some(v), Some(k)) if k > 0 => format!("{:.2}x keepalived", v as f64 / k as f64),
+        (Some(v), Some(k)) if k > 0 => {
+            let r = v as f64 / k as f64;
+            let verdict = if r <= 0.2 { "met" } else { "missed" };
+            format!("{r:.2}x keepalived: {verdict}")
+        }
         _ => "n/a".into(),
     };
     let m1 = |i: usize| mem1.get(i).copied().flatten();
+    t.on = o.wants("memory");
     t.row(
         "VmRSS 1 instance (master)",
         cell(m1(0).map(|m| m.0), |m| m.rss_kib),
@@ -600,6 +621,12 @@ fn run(o: &Opts) -> Result<(), String> {
         "",
     );
     t.row(
+        "RssAnon 1 instance (master)",
+        cell(m1(0).map(|m| m.0), |m| m.anon_kib),
+        cell(m1(1).map(|m| m.0), |m| m.anon_kib),
+        "",
+    );
+    t.row(
         "VmRSS 1 instance: vigil/keepalived",
         ratio(m1(0).map(|m| m.0.rss_kib), m1(1).map(|m| m.0.rss_kib)),
         String::new(),
@@ -610,7 +637,8 @@ fn run(o: &Opts) -> Result<(), String> {
         "\n== {INSTANCES} instances each side, {} s idle (both daemons at once)",
         o.idle.as_secs()
     );
-    let idle = if o.wants("idle") {
+    t.on = o.wants("idle");
+    let idle = if t.on {
         idle_twenty(o.idle)
     } else {
         Err("skipped".into())
@@ -638,6 +666,12 @@ fn run(o: &Opts) -> Result<(), String> {
                 &format!("VmHWM {INSTANCES} instances (master)"),
                 cell(Some(v.mem_master), |m| m.hwm_kib),
                 cell(Some(k.mem_master), |m| m.hwm_kib),
+                "",
+            );
+            t.row(
+                &format!("RssAnon {INSTANCES} instances (master)"),
+                cell(Some(v.mem_master), |m| m.anon_kib),
+                cell(Some(k.mem_master), |m| m.anon_kib),
                 "",
             );
             t.row(
