@@ -14,10 +14,10 @@ use crate::runtime;
 use std::process::ExitCode;
 
 use argh::FromArgs;
-use vigil_config::{load_any, show, to_binary, Diagnostic, LoadAnyError, Options};
+use vigil_config::{show, to_binary, Diagnostic, LoadAnyError, Options};
 use vigil_model::Config;
 
-use crate::loader::FsLoader;
+use crate::loader::{load, LoadFailure};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -68,6 +68,7 @@ enum Sub {
     Check(CheckArgs),
     Compile(CompileArgs),
     Show(ShowArgs),
+    Status(StatusArgs),
 }
 
 /// Load the configuration and run the daemon.
@@ -121,6 +122,32 @@ struct CompileArgs {
     output: String,
 }
 
+/// Ask the running daemon for the state of every instance.
+#[derive(FromArgs, Debug, PartialEq)]
+#[argh(subcommand, name = "status")]
+struct StatusArgs {
+    /// control socket path (default /run/vigil.sock)
+    #[argh(option, long = "control")]
+    control: Option<String>,
+    /// machine-readable JSON
+    #[argh(switch)]
+    json: bool,
+}
+
+fn status(a: &StatusArgs) -> u8 {
+    let path = a.control.as_deref().unwrap_or(runtime::DEFAULT_CONTROL);
+    match crate::control::query(path, crate::control::Request::Status { json: a.json }) {
+        Ok(body) => {
+            print!("{body}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("vigil: {e}");
+            EXIT_IO
+        }
+    }
+}
+
 /// Print a configuration (text or binary) as canonical keepalived.conf.
 #[derive(FromArgs, Debug, PartialEq)]
 #[argh(subcommand, name = "show")]
@@ -159,6 +186,7 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Sub::Check(a)) => check(a.use_file.as_deref(), a.strict),
         Some(Sub::Compile(a)) => compile(&a.file, &a.output),
         Some(Sub::Show(a)) => show_file(&a.file),
+        Some(Sub::Status(a)) => status(&a),
         None if cli.config_test => check(cli.use_file.as_deref(), false),
         None => load_and_run(&RunOptions {
             use_file: cli.use_file,
@@ -184,16 +212,6 @@ fn config_path(given: Option<&str>) -> String {
 }
 
 /// Why a configuration could not be loaded, with its exit code.
-enum LoadFailure {
-    Io(String),
-    Config(LoadAnyError),
-}
-
-fn load(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), LoadFailure> {
-    let bytes = std::fs::read(path).map_err(|e| LoadFailure::Io(format!("{path}: {e}")))?;
-    load_any(&bytes, path, &FsLoader, opts).map_err(LoadFailure::Config)
-}
-
 /// Loads a configuration, printing diagnostics; `Err` is the exit code.
 fn load_reporting(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), u8> {
     match load(path, opts) {

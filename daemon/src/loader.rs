@@ -2,7 +2,8 @@
 
 use std::io::ErrorKind;
 
-use vigil_config::{LoadError, Loader};
+use vigil_config::{load_any, Diagnostic, LoadAnyError, LoadError, Loader, Options};
+use vigil_model::Config;
 
 /// Reads configuration files with `std::fs`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,6 +34,44 @@ impl Loader for FsLoader {
             }
         }
         Ok(names)
+    }
+}
+
+/// Why a configuration file could not be loaded.
+pub enum LoadFailure {
+    Io(String),
+    Config(LoadAnyError),
+}
+
+/// Reads and validates a configuration file, text or binary (sniffed).
+pub fn load(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), LoadFailure> {
+    let bytes = std::fs::read(path).map_err(|e| LoadFailure::Io(format!("{path}: {e}")))?;
+    load_any(&bytes, path, &FsLoader, opts).map_err(LoadFailure::Config)
+}
+
+/// [`load`] for the running daemon (reload): every diagnostic goes to the log.
+pub fn load_logged(path: &str) -> Option<Config> {
+    match load(path, Options::default()) {
+        Ok((c, warnings)) => {
+            for w in &warnings {
+                log::warn!("{w}");
+            }
+            Some(c)
+        }
+        Err(LoadFailure::Io(e)) => {
+            log::error!("cannot read {e}");
+            None
+        }
+        Err(LoadFailure::Config(LoadAnyError::Binary(e))) => {
+            log::error!("{path}: {e}");
+            None
+        }
+        Err(LoadFailure::Config(LoadAnyError::Text(diags))) => {
+            for d in &diags {
+                log::error!("{d}");
+            }
+            None
+        }
     }
 }
 

@@ -165,6 +165,17 @@ impl Signals {
                 }
             }
         }
+        // A parent may have started us with these signals blocked (the mask is
+        // inherited across exec): a daemon that cannot be stopped is worse than
+        // one that ignores its parent's wishes.
+        let mut set = SigSet::empty();
+        for s in Signal::ALL {
+            set.add(s.nix());
+        }
+        if let Err(e) = set.thread_unblock() {
+            restore(&previous);
+            return Err(SignalError::Sigaction(Signal::Terminate.nix(), e));
+        }
         Ok(Signals {
             reader,
             _writer: w,

@@ -7,7 +7,7 @@ use vigil_vrrp::{self as vrrp, Action, NotifyTarget, Router, RxMeta};
 use super::event::Event;
 use super::hooks::{self, Running};
 use super::net::Net;
-use super::plan::Plan;
+use super::plan::{Plan, Vip};
 use super::{Settings, Spawner};
 use crate::os::clock;
 use crate::os::netlink::{LinkEvent, Monitor, Netlink};
@@ -25,8 +25,10 @@ pub struct Daemon {
     pub(super) plan: Plan,
     pub(super) net: Net,
     running: Running,
-    #[allow(dead_code)] // read by the control socket status (uptime)
     pub(super) started: std::time::Instant,
+    /// What AddVips installed, per instance name: RemoveVips removes exactly
+    /// that, even after a reload changed the configured list.
+    installed: std::collections::HashMap<String, Vec<Vip>>,
 }
 
 fn now() -> vrrp::Instant {
@@ -58,8 +60,10 @@ impl Daemon {
             net: Net::new(nl),
             running: Running::default(),
             started: std::time::Instant::now(),
+            installed: Default::default(),
         };
         d.spawn_signals()?;
+        d.spawn_control();
         d.spawn_monitor()?;
         d.sync_links(now());
         for (name, inst) in &d.plan.instances {
@@ -89,6 +93,32 @@ impl Daemon {
             })
             .detach();
         Ok(())
+    }
+
+    /// The control socket is an aid, not a necessity: failing to bind it is
+    /// logged and the daemon runs on.
+    fn spawn_control(&self) {
+        let Some(path) = self.settings.control.clone() else {
+            return;
+        };
+        let mut server = match crate::control::Server::bind(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("control socket {}: {e}", path.display());
+                return;
+            }
+        };
+        let tx = self.tx.clone();
+        self.spawner
+            .spawn(async move {
+                loop {
+                    let conn = server.accept().await;
+                    if tx.send(Event::Control(conn)).await.is_err() {
+                        return;
+                    }
+                }
+            })
+            .detach();
     }
 
     fn spawn_monitor(&self) -> Result<(), String> {
@@ -220,6 +250,7 @@ impl Daemon {
             Event::Signal(Signal::Terminate | Signal::Interrupt) => return Some(self.stop().await),
             Event::Signal(Signal::Reload) => self.reload(now),
             Event::Signal(Signal::Child) => {}
+            Event::Control(conn) => self.status(now, conn),
         }
         None
     }
@@ -312,12 +343,17 @@ impl Daemon {
                 let name = name_of(&self.router, instance);
                 if let Some(inst) = self.plan.instances.get(&name) {
                     self.net.add_vips(&name, &inst.vips);
+                    self.installed.insert(name, inst.vips.clone());
                 }
             }
             Action::RemoveVips { instance } => {
                 let name = name_of(&self.router, instance);
-                if let Some(inst) = self.plan.instances.get(&name) {
-                    self.net.del_vips(&name, &inst.vips, false);
+                let vips = self
+                    .installed
+                    .remove(&name)
+                    .or_else(|| self.plan.instances.get(&name).map(|i| i.vips.clone()));
+                if let Some(vips) = vips {
+                    self.net.del_vips(&name, &vips, false);
                 }
             }
             Action::SendGratuitous { instance, addrs } => {
@@ -399,7 +435,85 @@ impl Daemon {
         0
     }
 
-    fn reload(&mut self, _now: vrrp::Instant) {
-        log::warn!("reload requested: not supported yet, configuration kept");
+    /// SIGHUP: read the configuration again. A configuration with errors is
+    /// refused and the running one kept; otherwise the router carries unchanged
+    /// instances over untouched (no VIP flap) and restarts only what changed.
+    fn reload(&mut self, now: vrrp::Instant) {
+        let path = self.settings.config_path.display().to_string();
+        log::info!("reloading {path}");
+        let config = match crate::loader::load_logged(&path) {
+            Some(c) => c,
+            None => {
+                log::error!("reload refused: {path} has errors; the running configuration is kept");
+                return;
+            }
+        };
+        let plan = match Plan::new(&config) {
+            Ok(p) => p,
+            Err(e) => {
+                log::error!("reload refused: {e}; the running configuration is kept");
+                return;
+            }
+        };
+        match self.router.reconfigure(now, plan.router.clone()) {
+            Ok(report) => {
+                log::info!("reload: {report}");
+                self.plan = plan;
+                self.sync_links(now);
+                self.open_sockets();
+            }
+            Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),
+        }
+    }
+
+    /// Answers a control request from the router's snapshots; the reply is sent
+    /// by its own task so a slow reader never holds the loop.
+    fn status(&mut self, now: vrrp::Instant, conn: crate::control::Connection) {
+        use crate::control::{InstanceExtra, StatusExtra};
+        let instances = self
+            .router
+            .instance_ids()
+            .map(|id| {
+                let name = self.router.instance_name(id).unwrap_or("");
+                let cfg = self.plan.router.instances.iter().find(|c| c.name == name);
+                let plan = self.plan.instances.get(name);
+                InstanceExtra {
+                    interface: cfg.map(|c| c.interface.clone()).unwrap_or_default(),
+                    vrid: cfg.map_or(0, |c| c.vrid),
+                    vips: plan
+                        .map(|p| p.vips.iter().map(|v| (v.addr, v.prefix_len)).collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let extra = StatusExtra {
+            pid: std::process::id(),
+            uptime: self.started.elapsed(),
+            config_path: self.settings.config_path.clone(),
+            now,
+            instances,
+            scripts: self
+                .plan
+                .router
+                .scripts
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
+            sync_groups: self
+                .plan
+                .router
+                .sync_groups
+                .iter()
+                .map(|g| g.name.clone())
+                .collect(),
+        };
+        let body = crate::control::render(&conn.request(), &self.router, &extra);
+        self.spawner
+            .spawn(async move {
+                if let Err(e) = conn.reply(body).await {
+                    log::debug!("control reply: {e}");
+                }
+            })
+            .detach();
     }
 }

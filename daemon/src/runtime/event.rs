@@ -22,4 +22,6 @@ pub enum Event {
         script: String,
         result: ScriptResult,
     },
+    /// A valid request on the control socket, waiting for its reply.
+    Control(crate::control::Connection),
 }

@@ -45,22 +45,34 @@ pub fn delete_all() {
     }
 }
 
-/// Blocks SIGINT/SIGTERM in this (main) thread and its later children threads, and
-/// starts a thread that waits for them, removes the lab and exits with 130.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_signal(_: nix::libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// On SIGINT/SIGTERM, removes the lab and exits with 130. A handler plus a
+/// watcher thread rather than blocking the signals: a blocked mask would be
+/// inherited by every process the lab starts (vigil, keepalived, tcpdump).
 /// Call once, first thing in `main`.
 pub fn install_signal_cleanup() {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    if set.thread_block().is_err() {
-        return;
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let action = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic.
+        let _ = unsafe { sigaction(sig, &action) };
     }
-    std::thread::spawn(move || {
-        if let Ok(sig) = set.wait() {
-            eprintln!("\n{sig:?}: removing the lab");
+    std::thread::spawn(|| loop {
+        if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+            eprintln!("\ninterrupted: removing the lab");
             delete_all();
             std::process::exit(130);
         }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     });
 }
