@@ -5,6 +5,7 @@
 //! Everything the lab creates carries a per-process prefix and is removed when the
 //! [`Lab`] is dropped, and also on SIGINT/SIGTERM (see [`cleanup`]).
 
+pub mod bench;
 pub mod cleanup;
 pub mod harness;
 pub mod netns;

@@ -6,19 +6,12 @@
 //!
 //! Run as root: `cargo test --release -p vigil-lab --test flood [-- FILTER]`.
 
-#[path = "../src/bench/craft.rs"]
-#[allow(dead_code, unused_imports)]
-mod craft;
-#[path = "../src/bench/drops.rs"]
-#[allow(dead_code, unused_imports)]
-mod drops;
-#[path = "../src/bench/json.rs"]
-#[allow(dead_code, unused_imports)]
-mod json;
-
 use craft::Kind;
 use drops::Drops;
 use std::time::Duration;
+use vigil_lab::bench::craft;
+use vigil_lab::bench::drops;
+use vigil_lab::bench::json;
 use vigil_lab::harness::{check, run};
 use vigil_lab::scenario::seed;
 use vigil_lab::{wait, watch::VipWatch, Daemon, Host, Kind as Daemon_, Lab};

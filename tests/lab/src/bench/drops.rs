@@ -1,8 +1,8 @@
 //! The drop counters of `vigil status --json`, and what a flood of each crafted
-//! kind must do to them. Expects `crate::craft` and `crate::json` next to it.
+//! kind must do to them.
 
-use crate::craft::Kind;
-use crate::json::Value;
+use super::craft::Kind;
+use super::json::Value;
 
 /// Every drop counter of one router: `((global?, key), n)`.
 pub type Drops = Vec<((bool, String), u64)>;
@@ -114,8 +114,8 @@ pub fn check(kind: Kind, sent: u64, grew: &Drops) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::json;
     use super::*;
-    use crate::json;
 
     /// The shape `vigil status --json` prints (daemon/src/control/render.rs).
     fn status(ttl: u64, vrid: u64) -> Value {

@@ -15,26 +15,17 @@
 //! - CPU: utime+stime of all the daemon's processes over an idle window with 20
 //!   instances on each router.
 
-#[path = "../bench/background.rs"]
-mod background;
-#[path = "../bench/clock.rs"]
-mod clock;
-#[cfg(test)]
-#[path = "../bench/json.rs"]
-mod json;
-#[path = "../bench/pcap.rs"]
-mod pcap;
-#[path = "../bench/procfs.rs"]
-mod procfs;
-#[path = "../bench/stats.rs"]
-mod stats;
-
 use background::Background;
 use nix::sys::signal::Signal;
 use procfs::Memory;
 use stats::Summary;
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use vigil_lab::bench::background;
+use vigil_lab::bench::clock;
+use vigil_lab::bench::pcap;
+use vigil_lab::bench::procfs;
+use vigil_lab::bench::stats;
 use vigil_lab::scenario::seed;
 use vigil_lab::{cleanup, netns, wait, Daemon, Host, Kind, Lab};
 

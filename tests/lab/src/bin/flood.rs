@@ -7,16 +7,9 @@
 //! whole IPv4 header (TTL included) is ours. The count and the running time are
 //! both bounded, so a mistake cannot flood for long.
 
-#[path = "../bench/craft.rs"]
-mod craft;
+use vigil_lab::bench::craft;
 // The flood test's counter expectations, unit-tested here (a harness = false
 // test cannot run unit tests).
-#[cfg(test)]
-#[path = "../bench/drops.rs"]
-mod drops;
-#[cfg(test)]
-#[path = "../bench/json.rs"]
-mod json;
 
 use craft::{Kind, Rng, Victim};
 use nix::sys::socket::{
