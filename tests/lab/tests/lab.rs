@@ -138,6 +138,13 @@ fn s01_preemption() -> Result<(), String> {
     p.lab.cable(&p.r1, true)?;
     vip_moves_to(&p.r1, &p.r2, 8.0).map_err(|e| logs(&[&m2, &b], e))?;
     client_follows(&p.client, &p.r1).map_err(|e| logs(&[&m2, &b], e))?;
+    // The killed daemon left its VIP on r1; the new one removed it at start.
+    if !m2.log_text().contains("left on eth0 by an earlier run") {
+        return Err(logs(
+            &[&m2],
+            "the leftover VIP of the killed run was not reported removed".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -416,6 +423,66 @@ fn sighup_keeps_vip() -> Result<(), String> {
     if !vip_on(&p.r1) {
         return Err(logs(&[&m], "VIP gone after SIGHUP".into()));
     }
+    // A broken configuration is refused on SIGHUP, with its error located, and
+    // the running one kept.
+    let conf = p.r1.dir().join("vigil.conf");
+    let broken = seed("01-single-master.master.conf")?.replace("priority 100", "priority 300");
+    std::fs::write(&conf, broken).map_err(|e| e.to_string())?;
+    m.signal(nix::sys::signal::Signal::SIGHUP)?;
+    wait::for_cond(SECS(3.0), "the refused reload in the log", || {
+        let l = m.log_text();
+        l.contains("vigil.conf:") && l.contains("priority") && l.contains("reload refused")
+    })
+    .map_err(|e| logs(&[&m], e))?;
+    wait::holds(SECS(2.0), "VIP staying after a refused reload", || {
+        vip_on(&p.r1)
+    })
+    .map_err(|e| logs(&[&m], e))?;
+    Ok(())
+}
+
+/// IPv6: VRRPv3 over ff02::12 from link-local sources, an IPv6 VIP, unsolicited
+/// neighbour advertisements; failover when the master dies.
+fn ipv6_failover() -> Result<(), String> {
+    let p = pair("v6")?;
+    for h in [&p.r1, &p.r2, &p.client] {
+        // IPv6 needs its link-local address (after DAD) before VRRP can run.
+        wait::for_cond(
+            SECS(5.0),
+            &format!("link-local address on {}", h.name),
+            || {
+                h.run(&[
+                    "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link",
+                ])
+                .is_ok_and(|o| o.contains("fe80") && !o.contains("tentative"))
+            },
+        )?;
+    }
+    let conf = |prio: u32, state: &str| {
+        format!(
+            "vrrp_instance V6 {{\n  state {state}\n  interface eth0\n  virtual_router_id 61\n  priority {prio}\n  advert_int 1\n  virtual_ipaddress {{\n    fd00::150/64 dev eth0\n  }}\n}}\n"
+        )
+    };
+    let mut m = Daemon::start(Kind::Vigil, &p.r1, "vigil", &conf(100, "MASTER"))?;
+    let b = Daemon::start(Kind::Vigil, &p.r2, "vigil", &conf(80, "BACKUP"))?;
+    let has6 = |h: &Host| {
+        h.run(&["ip", "-6", "-o", "addr", "show", "dev", "eth0"])
+            .is_ok_and(|o| o.contains("fd00::150/64"))
+    };
+    wait::for_cond(SECS(8.0), "IPv6 VIP on r1 only", || {
+        has6(&p.r1) && !has6(&p.r2)
+    })
+    .map_err(|e| logs(&[&m, &b], e))?;
+    m.kill();
+    p.lab.cable(&p.r1, false)?;
+    let t =
+        wait::for_cond(SECS(8.0), "IPv6 VIP on r2", || has6(&p.r2)).map_err(|e| logs(&[&b], e))?;
+    in_window(
+        "IPv6 failover",
+        t,
+        master_down_v2(80) - 1.0,
+        master_down_v2(80) + 0.1,
+    )?;
     Ok(())
 }
 
@@ -500,6 +567,7 @@ fn main() {
         ("s06_dual_master", || check(s06_dual_master())),
         ("s09_track_script", || check(s09_track_script())),
         ("graceful_stop", || check(graceful_stop())),
+        ("ipv6_failover", || check(ipv6_failover())),
         ("sighup_keeps_vip", || check(sighup_keeps_vip())),
         ("interop_v2_vigil_master", || check(interop(true, false))),
         ("interop_v2_keepalived_master", || {
