@@ -7,14 +7,17 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// One sample: time since the start, and which hosts held the VIP.
+pub type Sample = (Duration, Vec<bool>);
+
 pub struct VipWatch {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Vec<(Duration, Vec<bool>)>>>,
+    thread: Option<JoinHandle<Vec<Sample>>>,
 }
 
 /// What the watch saw: for each sample, its time since the start and which hosts held the VIP.
 pub struct Timeline {
-    pub samples: Vec<(Duration, Vec<bool>)>,
+    pub samples: Vec<Sample>,
 }
 
 impl VipWatch {

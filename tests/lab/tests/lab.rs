@@ -90,12 +90,9 @@ fn in_window(what: &str, t: Duration, lo: f64, hi: f64) -> Result<(), String> {
     Ok(())
 }
 
-/// Seed 01: the master is killed and its cable cut; the backup takes the VIP after
-/// Master_Down_Interval, the client's ARP entry follows; the master comes back and
-/// preempts.
-fn s01_preemption() -> Result<(), String> {
-    let p = pair("s01")?;
-    let mut m = Daemon::start(
+/// Starts vigil with seed 01 on both routers: master r1 (100), backup r2 (80).
+fn seed01(p: &Pair) -> Result<(Daemon, Daemon), String> {
+    let m = Daemon::start(
         Kind::Vigil,
         &p.r1,
         "vigil",
@@ -107,6 +104,15 @@ fn s01_preemption() -> Result<(), String> {
         "vigil",
         &seed("01-single-master.backup.conf")?,
     )?;
+    Ok((m, b))
+}
+
+/// Seed 01: the master is killed and its cable cut; the backup takes the VIP after
+/// Master_Down_Interval, the client's ARP entry follows; the master comes back and
+/// preempts.
+fn s01_preemption() -> Result<(), String> {
+    let p = pair("s01")?;
+    let (mut m, b) = seed01(&p)?;
     let ctx = |e: String| logs(&[&m, &b], e);
     wait::for_cond(SECS(6.0), "VIP on r1 as eth0:0", || {
         p.r1.addr_label("eth0", VIP).as_deref() == Some("eth0:0")
@@ -362,18 +368,7 @@ fn s09_track_script() -> Result<(), String> {
 /// takes over after Skew_Time = 0.6875 s, not Master_Down_Interval.
 fn graceful_stop() -> Result<(), String> {
     let p = pair("stop")?;
-    let mut m = Daemon::start(
-        Kind::Vigil,
-        &p.r1,
-        "vigil",
-        &seed("01-single-master.master.conf")?,
-    )?;
-    let b = Daemon::start(
-        Kind::Vigil,
-        &p.r2,
-        "vigil",
-        &seed("01-single-master.backup.conf")?,
-    )?;
+    let (mut m, b) = seed01(&p)?;
     vip_moves_to(&p.r1, &p.r2, 6.0).map_err(|e| logs(&[&m, &b], e))?;
     std::thread::sleep(SECS(1.5));
     let start = std::time::Instant::now();
