@@ -71,7 +71,9 @@ pub fn timestamp_now() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let t = nix::libc::time_t::try_from(secs).unwrap_or(0);
+    // The type comes from localtime_r's signature: naming libc's `time_t` alias
+    // warns on musl, where it is being widened.
+    let t = secs.try_into().unwrap_or(0);
     // SAFETY: localtime_r only writes the tm we hand it; a zeroed tm is valid.
     let mut tm: nix::libc::tm = unsafe { core::mem::zeroed() };
     let ok = !unsafe { nix::libc::localtime_r(&t, &mut tm) }.is_null();
