@@ -138,7 +138,7 @@ fn status(a: &StatusArgs) -> u8 {
     let path = a.control.as_deref().unwrap_or(runtime::DEFAULT_CONTROL);
     match crate::control::query(path, crate::control::Request::Status { json: a.json }) {
         Ok(body) => {
-            print!("{body}");
+            out(&body);
             EXIT_OK
         }
         Err(e) => {
@@ -157,6 +157,14 @@ struct ShowArgs {
     file: String,
 }
 
+/// Writes to stdout, ignoring a closed pipe (`vigil show X | head`): with
+/// `panic = "abort"`, `print!` on EPIPE would abort the process.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes()).and_then(|()| o.flush());
+}
+
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -167,7 +175,7 @@ pub fn main() -> ExitCode {
         Err(early) => {
             return match early.status {
                 Ok(()) => {
-                    println!("{}", early.output);
+                    out(&format!("{}\n", early.output));
                     ExitCode::from(EXIT_OK)
                 }
                 Err(()) => {
@@ -277,7 +285,7 @@ fn compile(file: &str, output: &str) -> u8 {
 fn show_file(file: &str) -> u8 {
     match load_reporting(file, Options::default()) {
         Ok((c, _)) => {
-            print!("{}", show(&c));
+            out(&show(&c));
             EXIT_OK
         }
         Err(code) => code,
