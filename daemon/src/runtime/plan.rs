@@ -223,7 +223,9 @@ impl Plan {
             });
             cfg.nopreempt = !i.preempt;
             cfg.preempt_delay = i.preempt_delay;
-            cfg.unicast_src = i.src_ip.filter(|_| !i.unicast_peers.is_empty());
+            // The advert source for both modes (`unicast_src_ip` or `mcast_src_ip`):
+            // the socket binds it, and the v3 checksum covers it.
+            cfg.unicast_src = i.src_ip;
             cfg.unicast_peers = i.unicast_peers.clone();
             cfg.multicast_group = Some(group);
             cfg.garp = vrrp::GarpConfig {
