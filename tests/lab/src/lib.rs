@@ -16,3 +16,9 @@ pub mod watch;
 
 pub use netns::{Host, Lab};
 pub use proc::{Daemon, Kind};
+
+/// The workspace root (where `target/` lives), without `..` components.
+pub fn workspace_root() -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    p.canonicalize().unwrap_or(p)
+}

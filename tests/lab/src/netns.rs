@@ -65,8 +65,8 @@ impl Lab {
         let prefix = format!("vl{}{}", std::process::id() % 100000, n);
         // Not under /tmp: script security (enable_script_security) refuses scripts
         // below a world-writable directory, and the lab's notify scripts live here.
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../target/lab")
+        let dir = crate::workspace_root()
+            .join("target/lab")
             .join(format!("{prefix}-{tag}"));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let switch = format!("{prefix}-sw");

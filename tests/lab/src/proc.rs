@@ -6,7 +6,7 @@ use crate::netns::Host;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ pub fn vigil_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("VIGIL_BIN") {
         return PathBuf::from(p);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = crate::workspace_root();
     for profile in ["release", "debug"] {
         let p = root.join("target").join(profile).join("vigil");
         if p.exists() {
@@ -143,10 +143,15 @@ impl Daemon {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
-    /// Runs `vigil status --json` against this daemon's control socket.
-    pub fn status_json(&self) -> Result<String, String> {
-        let out = Command::new(vigil_bin())
-            .args(["status", "--json", "--control"])
+    /// Runs `vigil status [--json]` against this daemon's control socket.
+    pub fn status(&self, json: bool) -> Result<String, String> {
+        let mut cmd = Command::new(vigil_bin());
+        cmd.arg("status");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .arg("--control")
             .arg(&self.control)
             .output()
             .map_err(|e| e.to_string())?;
@@ -155,6 +160,11 @@ impl Daemon {
         } else {
             Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
+    }
+
+    /// `vigil status --json`.
+    pub fn status_json(&self) -> Result<String, String> {
+        self.status(true)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 pub fn seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/seed-configs")
+    crate::workspace_root().join("tests/data/seed-configs")
 }
 
 /// The text of a seed configuration, e.g. `seed("01-single-master.master.conf")`.

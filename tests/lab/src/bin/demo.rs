@@ -56,8 +56,11 @@ fn run() -> Result<(), String> {
         client.neigh_mac(VIP).unwrap_or_default(),
         r1.mac("eth0")?
     );
-    if let Ok(s) = m.status_json() {
-        println!("  vigil status on r1: {}", s.trim());
+    if let Ok(s) = m.status(false) {
+        println!("  vigil status on r1:");
+        for l in s.lines() {
+            println!("    {l}");
+        }
     }
 
     say("killing vigil on r1 (SIGKILL) and cutting its cable");
