@@ -1,0 +1,242 @@
+//! One checker's schedule and retry bookkeeping (keepalived's `checker_t`:
+//! `is_up`, `has_run`, `retry_it`).
+
+use core::time::Duration;
+
+use crate::id::RsId;
+use crate::probe::{Outcome, ProbeKind};
+use crate::time::Instant;
+
+/// A configured checker and where it stands. Read-only outside the crate.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    rs: RsId,
+    kind: ProbeKind,
+    delay_loop: Duration,
+    delay_before_retry: Duration,
+    retry: u32,
+    warmup: Duration,
+    up: bool,
+    /// A verdict was reached at least once (keepalived's `has_run`).
+    has_run: bool,
+    /// Failed attempts so far in the current retry series.
+    retry_it: u32,
+    /// When the next probe is due; `None` while one is in flight or before
+    /// the start.
+    next: Option<Instant>,
+    in_flight: Option<InFlight>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    started: Instant,
+    watchdog: Instant,
+}
+
+/// How a verdict changed the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Nothing to report.
+    Same,
+    /// Went down -> up.
+    Up,
+    /// Went up -> down.
+    Down,
+}
+
+impl Checker {
+    pub(crate) fn new(rs: RsId, cfg: &vigil_model::Checker, alpha: bool) -> Checker {
+        let c = &cfg.common;
+        Checker {
+            rs,
+            kind: ProbeKind::from_checker(cfg),
+            delay_loop: c.delay_loop,
+            delay_before_retry: c.delay_before_retry,
+            retry: c.retry,
+            warmup: c.warmup,
+            up: !alpha,
+            has_run: false,
+            retry_it: 0,
+            next: None,
+            in_flight: None,
+        }
+    }
+
+    /// The real server it checks.
+    pub fn real_server(&self) -> RsId {
+        self.rs
+    }
+
+    /// The probe it asks for.
+    pub fn probe(&self) -> &ProbeKind {
+        &self.kind
+    }
+
+    /// Time between checks (`delay_loop`, the checker's or the virtual server's).
+    pub fn delay_loop(&self) -> Duration {
+        self.delay_loop
+    }
+
+    /// Time between retries after a failure (`delay_before_retry`).
+    pub fn delay_before_retry(&self) -> Duration {
+        self.delay_before_retry
+    }
+
+    /// Extra attempts before a live server is declared down (`retry`).
+    pub fn retry(&self) -> u32 {
+        self.retry
+    }
+
+    /// Upper bound of the random delay before the first check (`warmup`).
+    pub fn warmup(&self) -> Duration {
+        self.warmup
+    }
+
+    /// Whether the checker currently passes.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// Whether a probe is awaiting its result.
+    pub fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// When the next probe is due, if none is in flight.
+    pub fn next_probe(&self) -> Option<Instant> {
+        self.next
+    }
+
+    /// Arms the first probe at `at`.
+    pub(crate) fn schedule(&mut self, at: Instant) {
+        self.next = Some(at);
+    }
+
+    /// The checker's next deadline: the watchdog of the probe in flight, else
+    /// the next probe.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self.in_flight {
+            Some(f) => Some(f.watchdog),
+            None => self.next,
+        }
+    }
+
+    /// Whether the probe in flight has outlived its watchdog at `now`.
+    pub(crate) fn overdue(&self, now: Instant) -> bool {
+        self.in_flight.is_some_and(|f| f.watchdog <= now)
+    }
+
+    /// Starts a probe if one is due at `now` and none is in flight.
+    pub(crate) fn launch(&mut self, now: Instant) -> bool {
+        match self.next {
+            Some(at) if at <= now && self.in_flight.is_none() => {
+                self.next = None;
+                self.in_flight = Some(InFlight {
+                    started: now,
+                    watchdog: now + self.kind.watchdog(),
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Applies the verdict of the probe in flight and schedules the next one;
+    /// `None` if no probe was in flight.
+    ///
+    /// keepalived: a pass resets the retry series (and brings a down checker
+    /// up); a failure of a live checker is retried `retry` times, spaced by
+    /// `delay_before_retry`, before the checker goes down; a down checker
+    /// is simply probed again after `delay_loop`.
+    pub(crate) fn finish(&mut self, now: Instant, outcome: Outcome) -> Option<Change> {
+        let flight = self.in_flight.take()?;
+        let mut delay = self.delay_loop;
+        let change = match outcome {
+            Outcome::Pass(_) => {
+                self.retry_it = 0;
+                if self.up {
+                    Change::Same
+                } else {
+                    self.up = true;
+                    Change::Up
+                }
+            }
+            Outcome::Fail if self.up && self.retry_it < self.retry => {
+                self.retry_it = self.retry_it.saturating_add(1);
+                delay = self.delay_before_retry;
+                Change::Same
+            }
+            Outcome::Fail => {
+                self.retry_it = 0;
+                if self.up {
+                    self.up = false;
+                    Change::Down
+                } else {
+                    Change::Same
+                }
+            }
+        };
+        self.has_run = true;
+        // MISC_CHECK keeps its rhythm from the program's start (keepalived's
+        // `last_ran`); the socket checkers count from the verdict.
+        let base = match self.kind {
+            ProbeKind::Misc { .. } => flight.started,
+            _ => now,
+        };
+        self.next = Some((base + delay).max(now));
+        Some(change)
+    }
+
+    /// Whether a verdict has been reached at least once.
+    pub fn has_run(&self) -> bool {
+        self.has_run
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::IpAddr;
+    use vigil_model::{CheckCommon, CheckKind};
+
+    fn tcp(retry: u32) -> Checker {
+        let cfg = vigil_model::Checker {
+            common: CheckCommon {
+                connect_ip: IpAddr::from([10, 0, 0, 2]),
+                connect_port: 80,
+                bindto: None,
+                connect_timeout: Duration::from_secs(1),
+                retry,
+                delay_before_retry: Duration::from_secs(2),
+                warmup: Duration::ZERO,
+                delay_loop: Duration::from_secs(5),
+            },
+            kind: CheckKind::Tcp,
+        };
+        Checker::new(RsId { vs: 0, rs: 0 }, &cfg, false)
+    }
+
+    #[test]
+    fn no_verdict_without_a_probe_and_no_double_launch() {
+        let mut c = tcp(1);
+        assert_eq!(c.finish(Instant::ZERO, Outcome::Fail), None);
+        c.schedule(Instant::from_secs(1));
+        assert!(!c.launch(Instant::ZERO));
+        assert!(c.launch(Instant::from_secs(1)));
+        assert!(!c.launch(Instant::from_secs(9)), "one in flight at most");
+        assert_eq!(c.deadline(), Some(Instant::from_secs(7)));
+    }
+
+    #[test]
+    fn retry_zero_goes_down_on_the_first_failure() {
+        let mut c = tcp(0);
+        c.schedule(Instant::ZERO);
+        assert!(c.launch(Instant::ZERO));
+        assert_eq!(
+            c.finish(Instant::from_secs(1), Outcome::Fail),
+            Some(Change::Down)
+        );
+        assert!(!c.is_up() && c.has_run());
+        assert_eq!(c.next_probe(), Some(Instant::from_secs(6)));
+    }
+}

@@ -1,0 +1,272 @@
+//! The facade: every checker of every real server, and the servers' verdicts.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use vigil_model::Config;
+
+use crate::action::Action;
+use crate::checker::{Change, Checker};
+use crate::error::Ignored;
+use crate::id::{CheckerId, RsId};
+use crate::probe::{outcome, Outcome, ProbeResult};
+use crate::rng::XorShift;
+use crate::time::{micros, Instant};
+
+/// keepalived waits this long after start before the first check of any
+/// checker (`BOOTSTRAP_DELAY`), warmup comes on top.
+pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
+
+/// Where one real server stands.
+#[derive(Debug, Clone)]
+struct Server {
+    /// Checkers currently down (keepalived's `num_failed_checkers`); the
+    /// server is up when zero.
+    failed: usize,
+    /// Configured `weight`.
+    configured: u32,
+    /// Current weight (changed by `misc_dynamic`).
+    weight: u32,
+    notify_up: bool,
+    notify_down: bool,
+}
+
+/// The sans-IO health checkers of one daemon (keepalived's checker process).
+///
+/// It reads no clock and opens no socket: probes are requested as
+/// [`Action::Probe`], performed by the shell, and reported back.
+///
+/// Call order:
+/// 1. [`Checkers::new`] from the validated configuration and a random seed
+///    (for the warmup spread); [`real_server_state`](Checkers::real_server_state)
+///    gives the starting verdicts (up, or down under `alpha`);
+/// 2. [`handle_start`](Checkers::handle_start): each checker's first probe is
+///    due [`BOOTSTRAP_DELAY`] plus a random `0..=warmup` later;
+/// 3. loop: call [`handle_timeout`](Checkers::handle_timeout) when the
+///    deadline from [`poll_timeout`](Checkers::poll_timeout) has passed,
+///    report each probe's outcome with
+///    [`handle_probe_result`](Checkers::handle_probe_result), and after each
+///    call drain [`poll_action`](Checkers::poll_action) until `None`, then
+///    re-read `poll_timeout`.
+///
+/// A checker never has more than one probe in flight. If the shell does not
+/// answer within the probe's [`watchdog`](crate::ProbeKind::watchdog), the
+/// probe counts as timed out and a late result is ignored.
+///
+/// Time: every `now` comes from one monotonic clock; an earlier `now` than
+/// already seen is treated as the latest one seen.
+///
+/// Not modelled: `ha_suspend` (checks run whether or not the VIP is held).
+#[derive(Debug)]
+pub struct Checkers {
+    checkers: Vec<Checker>,
+    /// `servers[vs][rs]`, parallel to the configuration.
+    servers: Vec<Vec<Server>>,
+    actions: VecDeque<Action>,
+    rng: XorShift,
+    started: bool,
+    latest: Instant,
+}
+
+impl Checkers {
+    /// One checker per configured checker of each real server, in
+    /// configuration order; `seed` drives the warmup spread.
+    pub fn new(config: &Config, seed: u64) -> Checkers {
+        let mut checkers = Vec::new();
+        let mut servers = Vec::with_capacity(config.virtual_servers.len());
+        for (v, vs) in config.virtual_servers.iter().enumerate() {
+            let mut row = Vec::with_capacity(vs.real_servers.len());
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                let id = RsId { vs: v, rs: r };
+                checkers.extend(rs.checkers.iter().map(|c| Checker::new(id, c, vs.alpha)));
+                row.push(Server {
+                    failed: if vs.alpha { rs.checkers.len() } else { 0 },
+                    configured: rs.weight,
+                    weight: rs.weight,
+                    notify_up: rs.notify_up.is_some(),
+                    notify_down: rs.notify_down.is_some(),
+                });
+            }
+            servers.push(row);
+        }
+        Checkers {
+            checkers,
+            servers,
+            actions: VecDeque::new(),
+            rng: XorShift::new(seed),
+            started: false,
+            latest: Instant::ZERO,
+        }
+    }
+
+    fn clock(&mut self, now: Instant) -> Instant {
+        self.latest = self.latest.max(now);
+        self.latest
+    }
+
+    /// Arms every checker's first probe. Ignored after the first call.
+    pub fn handle_start(&mut self, now: Instant) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        let now = self.clock(now);
+        for c in &mut self.checkers {
+            let spread = self.rng.up_to(micros(c.warmup()));
+            c.schedule(now + BOOTSTRAP_DELAY + Duration::from_micros(spread));
+        }
+    }
+
+    /// The earliest instant at which [`handle_timeout`](Checkers::handle_timeout)
+    /// has work: a probe due, or a probe's watchdog.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.checkers.iter().filter_map(Checker::deadline).min()
+    }
+
+    /// Fires everything due at `now`: overdue probes count as timed out,
+    /// due checkers request their probe.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.clock(now);
+        for n in 0..self.checkers.len() {
+            let Some(c) = self.checkers.get_mut(n) else {
+                continue;
+            };
+            if c.overdue(now) {
+                self.verdict(now, CheckerId(n), ProbeResult::TimedOut);
+            }
+            let Some(c) = self.checkers.get_mut(n) else {
+                continue;
+            };
+            if c.launch(now) {
+                self.actions.push_back(Action::Probe {
+                    checker: CheckerId(n),
+                    kind: c.probe().clone(),
+                });
+            }
+        }
+    }
+
+    /// The outcome of the probe in flight for `checker`. A result with no
+    /// probe in flight (stale or duplicate) changes nothing.
+    pub fn handle_probe_result(
+        &mut self,
+        now: Instant,
+        checker: CheckerId,
+        result: ProbeResult,
+    ) -> Result<(), Ignored> {
+        let now = self.clock(now);
+        match self.checkers.get(checker.0) {
+            None => Err(Ignored::UnknownChecker(checker)),
+            Some(c) if !c.in_flight() => Err(Ignored::NotInFlight(checker)),
+            Some(_) => {
+                self.verdict(now, checker, result);
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies a result to an in-flight checker and its real server.
+    fn verdict(&mut self, now: Instant, id: CheckerId, result: ProbeResult) {
+        let Some(c) = self.checkers.get_mut(id.0) else {
+            return;
+        };
+        let dynamic = c.probe().dynamic();
+        let seen = outcome(result, dynamic);
+        let rs = c.real_server();
+        let Some(change) = c.finish(now, seen) else {
+            return;
+        };
+        let Some(server) = self
+            .servers
+            .get_mut(rs.vs)
+            .and_then(|row| row.get_mut(rs.rs))
+        else {
+            return;
+        };
+        if let (Outcome::Pass(w), true) = (seen, dynamic) {
+            let weight = w.unwrap_or(server.configured);
+            if weight != server.weight {
+                server.weight = weight;
+                self.actions.push_back(Action::SetWeight {
+                    vs: rs.vs,
+                    rs: rs.rs,
+                    weight,
+                });
+            }
+        }
+        let (vs, r) = (rs.vs, rs.rs);
+        match change {
+            Change::Same => {}
+            Change::Down => {
+                server.failed = server.failed.saturating_add(1);
+                if server.failed == 1 {
+                    self.actions.push_back(Action::RealServerDown { vs, rs: r });
+                    if server.notify_down {
+                        self.actions.push_back(Action::Notify {
+                            vs,
+                            rs: r,
+                            up: false,
+                        });
+                    }
+                }
+            }
+            Change::Up => {
+                server.failed = server.failed.saturating_sub(1);
+                if server.failed == 0 {
+                    self.actions.push_back(Action::RealServerUp { vs, rs: r });
+                    if server.notify_up {
+                        self.actions.push_back(Action::Notify {
+                            vs,
+                            rs: r,
+                            up: true,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next output, oldest first.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// `(up, weight)` of real server `rs` of virtual server `vs` (indices
+    /// into the configuration); `None` if there is no such server. A server
+    /// without checkers is always up.
+    pub fn real_server_state(&self, vs: usize, rs: usize) -> Option<(bool, u32)> {
+        let s = self.servers.get(vs)?.get(rs)?;
+        Some((s.failed == 0, s.weight))
+    }
+
+    /// The checker with this id.
+    pub fn checker(&self, id: CheckerId) -> Option<&Checker> {
+        self.checkers.get(id.0)
+    }
+
+    /// Every checker with its id, in configuration order.
+    pub fn iter(&self) -> impl Iterator<Item = (CheckerId, &Checker)> {
+        self.checkers
+            .iter()
+            .enumerate()
+            .map(|(n, c)| (CheckerId(n), c))
+    }
+
+    /// The checkers of one real server.
+    pub fn checkers_of(&self, vs: usize, rs: usize) -> impl Iterator<Item = CheckerId> + '_ {
+        self.iter()
+            .filter(move |(_, c)| c.real_server() == RsId { vs, rs })
+            .map(|(id, _)| id)
+    }
+
+    /// Number of checkers.
+    pub fn len(&self) -> usize {
+        self.checkers.len()
+    }
+
+    /// Whether no checker is configured.
+    pub fn is_empty(&self) -> bool {
+        self.checkers.is_empty()
+    }
+}

@@ -1,0 +1,309 @@
+//! What the shell is asked to probe, and what it reports back.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::IpAddr;
+use core::time::Duration;
+
+use vigil_model::{CheckKind, Checker, Command, DnsType, StatusRange};
+
+/// One probe to perform; built once per checker from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// `TCP_CHECK`: success when a TCP connection is established within
+    /// `timeout`.
+    Tcp {
+        /// Address to connect to (`connect_ip`, else the real server's).
+        connect_ip: IpAddr,
+        /// Port (`connect_port`, else the real server's).
+        port: u16,
+        /// Source address (`bindto`), else the kernel's choice.
+        bindto: Option<IpAddr>,
+        /// `connect_timeout`.
+        timeout: Duration,
+    },
+    /// `HTTP_GET` / `SSL_GET`: every URL in order, each answered with an
+    /// accepted status (and body digest if given); one failing URL fails the
+    /// probe. `timeout` bounds each connect/read, as keepalived's.
+    Http {
+        /// `SSL_GET` (TLS) rather than `HTTP_GET`.
+        tls: bool,
+        /// Address to connect to.
+        connect_ip: IpAddr,
+        /// Port.
+        port: u16,
+        /// Source address.
+        bindto: Option<IpAddr>,
+        /// `connect_timeout`.
+        timeout: Duration,
+        /// The URLs, in configuration order.
+        urls: Vec<HttpUrl>,
+    },
+    /// `MISC_CHECK`: run a program; its exit status is the verdict.
+    Misc {
+        /// `misc_path` (with its user).
+        command: Command,
+        /// `misc_timeout`: kill the program after this long.
+        timeout: Duration,
+        /// `misc_dynamic`: exit codes 2..=255 set the weight.
+        dynamic: bool,
+    },
+    /// `DNS_CHECK`: a query answered without error.
+    Dns {
+        /// Server address.
+        connect_ip: IpAddr,
+        /// Server port.
+        port: u16,
+        /// Source address.
+        bindto: Option<IpAddr>,
+        /// `connect_timeout`.
+        timeout: Duration,
+        /// Query type.
+        query_type: DnsType,
+        /// Query name.
+        name: String,
+    },
+}
+
+/// One URL of an HTTP probe, its virtual host resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl {
+    /// Request path.
+    pub path: String,
+    /// Host header: the URL's `virtualhost`, else the checker's, else none
+    /// (the shell then sends the address).
+    pub virtualhost: Option<String>,
+    /// Accepted status codes (never empty: default 200-299).
+    pub status: Vec<StatusRange>,
+    /// Expected MD5 of the body, lowercase hex as configured.
+    pub digest: Option<String>,
+}
+
+impl ProbeKind {
+    /// The probe a configured checker asks for.
+    pub fn from_checker(c: &Checker) -> ProbeKind {
+        let co = &c.common;
+        match &c.kind {
+            CheckKind::Tcp => ProbeKind::Tcp {
+                connect_ip: co.connect_ip,
+                port: co.connect_port,
+                bindto: co.bindto,
+                timeout: co.connect_timeout,
+            },
+            CheckKind::HttpGet(h) | CheckKind::SslGet(h) => ProbeKind::Http {
+                tls: matches!(c.kind, CheckKind::SslGet(_)),
+                connect_ip: co.connect_ip,
+                port: co.connect_port,
+                bindto: co.bindto,
+                timeout: co.connect_timeout,
+                urls: h
+                    .urls
+                    .iter()
+                    .map(|u| HttpUrl {
+                        path: u.path.clone(),
+                        virtualhost: u.virtualhost.clone().or_else(|| h.virtualhost.clone()),
+                        status: if u.status_codes.is_empty() {
+                            alloc::vec![StatusRange {
+                                first: 200,
+                                last: 299
+                            }]
+                        } else {
+                            u.status_codes.clone()
+                        },
+                        digest: u.digest.clone(),
+                    })
+                    .collect(),
+            },
+            CheckKind::Misc(m) => ProbeKind::Misc {
+                command: m.path.clone(),
+                timeout: m.timeout,
+                dynamic: m.dynamic,
+            },
+            CheckKind::Dns(d) => ProbeKind::Dns {
+                connect_ip: co.connect_ip,
+                port: co.connect_port,
+                bindto: co.bindto,
+                timeout: co.connect_timeout,
+                query_type: d.query_type,
+                name: d.name.clone(),
+            },
+        }
+    }
+
+    /// The per-step timeout the shell applies.
+    pub fn timeout(&self) -> Duration {
+        match self {
+            ProbeKind::Tcp { timeout, .. }
+            | ProbeKind::Http { timeout, .. }
+            | ProbeKind::Misc { timeout, .. }
+            | ProbeKind::Dns { timeout, .. } => *timeout,
+        }
+    }
+
+    /// How long a probe may stay unanswered before the checkers give up on
+    /// the shell and count it as timed out: each step's timeout (one per
+    /// URL for HTTP) plus [`WATCHDOG_GRACE`], which also covers keepalived's
+    /// SIGTERM-then-SIGKILL escalation of a MISC_CHECK (2 s + 2 s).
+    pub fn watchdog(&self) -> Duration {
+        let steps = match self {
+            ProbeKind::Http { urls, .. } => u32::try_from(urls.len().max(1)).unwrap_or(u32::MAX),
+            _ => 1,
+        };
+        self.timeout()
+            .checked_mul(steps)
+            .unwrap_or(Duration::MAX)
+            .saturating_add(WATCHDOG_GRACE)
+    }
+
+    /// Whether an exit status sets the weight (`misc_dynamic`).
+    pub(crate) fn dynamic(&self) -> bool {
+        matches!(self, ProbeKind::Misc { dynamic: true, .. })
+    }
+}
+
+/// Slack after a probe's own timeouts before the watchdog fires.
+pub const WATCHDOG_GRACE: Duration = Duration::from_secs(5);
+
+/// The outcome of a probe, as reported by the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeResult {
+    /// The check passed (for MISC_CHECK, the same as exit status 0).
+    Ok,
+    /// The check failed for this reason.
+    Failed(FailReason),
+    /// The probe's timeout expired (a MISC_CHECK program was killed).
+    TimedOut,
+    /// A MISC_CHECK program exited with this status.
+    MiscExit(u8),
+}
+
+/// Why a probe failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailReason {
+    /// The connection was refused (RST).
+    Refused,
+    /// No route, host or network unreachable.
+    Unreachable,
+    /// The connection was reset or closed mid-exchange.
+    Reset,
+    /// Another socket error (errno).
+    Socket(i32),
+    /// TLS handshake failed.
+    Tls,
+    /// The HTTP status was not among the accepted ones.
+    HttpStatus(u16),
+    /// The body's MD5 did not match `digest`.
+    DigestMismatch,
+    /// The answer could not be parsed (HTTP or DNS).
+    Malformed,
+    /// The DNS server answered with this error rcode, or without an answer.
+    DnsRcode(u8),
+    /// The MISC_CHECK program could not be started.
+    Spawn,
+    /// The MISC_CHECK program died from this signal.
+    Signal(i32),
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailReason::Refused => f.write_str("connection refused"),
+            FailReason::Unreachable => f.write_str("unreachable"),
+            FailReason::Reset => f.write_str("connection reset"),
+            FailReason::Socket(e) => write!(f, "socket error {e}"),
+            FailReason::Tls => f.write_str("TLS handshake failed"),
+            FailReason::HttpStatus(s) => write!(f, "HTTP status {s} not accepted"),
+            FailReason::DigestMismatch => f.write_str("body digest mismatch"),
+            FailReason::Malformed => f.write_str("malformed answer"),
+            FailReason::DnsRcode(r) => write!(f, "DNS rcode {r}"),
+            FailReason::Spawn => f.write_str("program could not be started"),
+            FailReason::Signal(s) => write!(f, "program killed by signal {s}"),
+        }
+    }
+}
+
+impl fmt::Display for ProbeResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeResult::Ok => f.write_str("ok"),
+            ProbeResult::Failed(r) => write!(f, "failed: {r}"),
+            ProbeResult::TimedOut => f.write_str("timed out"),
+            ProbeResult::MiscExit(c) => write!(f, "exit status {c}"),
+        }
+    }
+}
+
+/// What a result means for the checker: passed (with a weight for
+/// `misc_dynamic`), or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Up; `Some(w)` sets the real server's weight, `None` restores the
+    /// configured one when dynamic, leaves it otherwise.
+    Pass(Option<u32>),
+    /// Down (after retries).
+    Fail,
+}
+
+/// keepalived's reading of a result: exit 0 passes; with `misc_dynamic`,
+/// 1 fails and 2..=255 pass with weight `code - 2`; without it any nonzero
+/// status fails.
+pub(crate) fn outcome(result: ProbeResult, dynamic: bool) -> Outcome {
+    match result {
+        ProbeResult::Ok | ProbeResult::MiscExit(0) => Outcome::Pass(None),
+        ProbeResult::MiscExit(c) if dynamic && c >= 2 => Outcome::Pass(Some(u32::from(c - 2))),
+        ProbeResult::MiscExit(_) | ProbeResult::Failed(_) | ProbeResult::TimedOut => Outcome::Fail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_misc_dynamic() {
+        assert_eq!(outcome(ProbeResult::MiscExit(0), true), Outcome::Pass(None));
+        assert_eq!(outcome(ProbeResult::MiscExit(1), true), Outcome::Fail);
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(2), true),
+            Outcome::Pass(Some(0))
+        );
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(255), true),
+            Outcome::Pass(Some(253))
+        );
+        assert_eq!(outcome(ProbeResult::MiscExit(7), false), Outcome::Fail);
+        assert_eq!(outcome(ProbeResult::TimedOut, true), Outcome::Fail);
+        assert_eq!(
+            outcome(ProbeResult::Failed(FailReason::Refused), false),
+            Outcome::Fail
+        );
+    }
+
+    #[test]
+    fn watchdog_covers_every_url() {
+        let url = HttpUrl {
+            path: "/".into(),
+            virtualhost: None,
+            status: alloc::vec![],
+            digest: None,
+        };
+        let p = ProbeKind::Http {
+            tls: false,
+            connect_ip: IpAddr::from([10, 0, 0, 1]),
+            port: 80,
+            bindto: None,
+            timeout: Duration::from_secs(2),
+            urls: alloc::vec![url.clone(), url],
+        };
+        assert_eq!(p.watchdog(), Duration::from_secs(4) + WATCHDOG_GRACE);
+    }
+
+    #[test]
+    fn reasons_display_distinctly() {
+        assert_eq!(
+            alloc::format!("{}", ProbeResult::Failed(FailReason::HttpStatus(503))),
+            "failed: HTTP status 503 not accepted"
+        );
+    }
+}
