@@ -1,0 +1,359 @@
+//! An IPVS table as plain data: services, each with its destinations.
+//!
+//! The same type describes what the kernel holds (read back by the shell)
+//! and what the configuration wants, so that [`crate::diff`] can compare them.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use core::fmt;
+use core::net::IpAddr;
+use vigil_model::{LbKind, Protocol};
+
+/// `IP_VS_SVC_F_PERSISTENT`: connections from one client stick to one
+/// destination for [`Service::timeout`] seconds.
+pub const FLAG_PERSISTENT: u32 = 0x0001;
+
+/// Address family of a service (fwmark services carry it explicitly, since
+/// they have no address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    /// AF_INET.
+    V4,
+    /// AF_INET6.
+    V6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub fn of(addr: &IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+
+    /// The full prefix length (32 or 128): the netmask of a service without
+    /// persistence granularity.
+    pub fn full_prefix(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
+}
+
+/// What identifies a service in the kernel; nothing else can be edited away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServiceKey {
+    /// `virtual_server ADDR PORT` with its protocol.
+    Addr {
+        /// Virtual address (its family is the service's).
+        addr: IpAddr,
+        /// Virtual port.
+        port: u16,
+        /// Transport protocol.
+        protocol: IpProto,
+    },
+    /// `virtual_server fwmark N` (the kernel ignores the protocol).
+    Fwmark {
+        /// The firewall mark.
+        mark: u32,
+        /// Address family of the marked packets.
+        family: Family,
+    },
+}
+
+impl ServiceKey {
+    /// The service's address family.
+    pub fn family(&self) -> Family {
+        match self {
+            ServiceKey::Addr { addr, .. } => Family::of(addr),
+            ServiceKey::Fwmark { family, .. } => *family,
+        }
+    }
+}
+
+/// Transport protocol of an address-keyed service, ordered by its IP
+/// protocol number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IpProto {
+    /// TCP (6).
+    Tcp,
+    /// UDP (17).
+    Udp,
+    /// SCTP (132).
+    Sctp,
+}
+
+impl IpProto {
+    /// The IP protocol number, as IPVS wants it.
+    pub fn number(self) -> u8 {
+        match self {
+            IpProto::Tcp => 6,
+            IpProto::Udp => 17,
+            IpProto::Sctp => 132,
+        }
+    }
+}
+
+impl From<Protocol> for IpProto {
+    fn from(p: Protocol) -> Self {
+        match p {
+            Protocol::Tcp => IpProto::Tcp,
+            Protocol::Udp => IpProto::Udp,
+            Protocol::Sctp => IpProto::Sctp,
+        }
+    }
+}
+
+/// An IPVS virtual service: its key and the attributes an edit can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Identity.
+    pub key: ServiceKey,
+    /// Scheduler name (`rr`, `wlc`, ...): the kernel module suffix.
+    pub scheduler: String,
+    /// User flags ([`FLAG_PERSISTENT`]; the kernel's internal `HASHED` flag
+    /// is not part of the table).
+    pub flags: u32,
+    /// Persistence timeout in seconds; 0 when not persistent.
+    pub timeout: u32,
+    /// Persistence granularity as a prefix length (full length when not
+    /// persistent); the codec turns it into the kernel's netmask.
+    pub netmask: u8,
+}
+
+/// How packets reach a destination (`IP_VS_CONN_F_FWD_MASK` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Forwarding {
+    /// Masquerading (NAT).
+    Nat,
+    /// The kernel's choice for a destination on this very host.
+    Local,
+    /// IP-in-IP tunnelling.
+    Tun,
+    /// Direct routing.
+    Dr,
+}
+
+impl From<LbKind> for Forwarding {
+    fn from(kind: LbKind) -> Self {
+        match kind {
+            LbKind::Nat => Forwarding::Nat,
+            LbKind::Dr => Forwarding::Dr,
+            LbKind::Tun => Forwarding::Tun,
+        }
+    }
+}
+
+/// What identifies a destination within its service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DestKey {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+}
+
+/// A real server as the kernel sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Destination {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// Forwarding method.
+    pub forwarding: Forwarding,
+    /// Scheduling weight; 0 takes no new connections (inhibited).
+    pub weight: u32,
+    /// Upper connection threshold; 0 = none.
+    pub u_threshold: u32,
+    /// Lower connection threshold.
+    pub l_threshold: u32,
+}
+
+impl Destination {
+    /// Its identity within the service.
+    pub fn key(&self) -> DestKey {
+        DestKey {
+            addr: self.addr,
+            port: self.port,
+        }
+    }
+}
+
+/// Why a table change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableError {
+    /// The destination's service is not in the table.
+    NoService,
+}
+
+impl fmt::Display for TableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TableError::NoService => f.write_str("no such virtual service"),
+        }
+    }
+}
+
+/// One service and its destinations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Slot {
+    service: Service,
+    dests: BTreeMap<DestKey, Destination>,
+}
+
+/// Services ordered by key, each with its destinations ordered by key. The
+/// keys are taken from the values, so they cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Table {
+    slots: BTreeMap<ServiceKey, Slot>,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of services.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether there is no service.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Adds a service, or replaces its attributes (keeping its destinations).
+    /// Returns the previous attributes.
+    pub fn insert_service(&mut self, service: Service) -> Option<Service> {
+        match self.slots.get_mut(&service.key) {
+            Some(slot) => Some(core::mem::replace(&mut slot.service, service)),
+            None => {
+                let slot = Slot {
+                    service,
+                    dests: BTreeMap::new(),
+                };
+                self.slots.insert(slot.service.key, slot);
+                None
+            }
+        }
+    }
+
+    /// Removes a service with its destinations; returns its attributes.
+    pub fn remove_service(&mut self, key: &ServiceKey) -> Option<Service> {
+        self.slots.remove(key).map(|slot| slot.service)
+    }
+
+    /// Adds or replaces a destination of an existing service; returns the
+    /// previous one.
+    pub fn insert_dest(
+        &mut self,
+        service: &ServiceKey,
+        dest: Destination,
+    ) -> Result<Option<Destination>, TableError> {
+        let slot = self.slots.get_mut(service).ok_or(TableError::NoService)?;
+        Ok(slot.dests.insert(dest.key(), dest))
+    }
+
+    /// Removes a destination; returns it.
+    pub fn remove_dest(&mut self, service: &ServiceKey, dest: &DestKey) -> Option<Destination> {
+        self.slots.get_mut(service)?.dests.remove(dest)
+    }
+
+    /// The service of this key.
+    pub fn service(&self, key: &ServiceKey) -> Option<&Service> {
+        self.slots.get(key).map(|slot| &slot.service)
+    }
+
+    /// One destination of a service.
+    pub fn dest(&self, service: &ServiceKey, dest: &DestKey) -> Option<&Destination> {
+        self.slots.get(service)?.dests.get(dest)
+    }
+
+    /// Every service, in key order.
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.slots.values().map(|slot| &slot.service)
+    }
+
+    /// The destinations of a service in key order (none if it is absent).
+    pub fn dests(&self, service: &ServiceKey) -> impl Iterator<Item = &Destination> {
+        self.slots
+            .get(service)
+            .into_iter()
+            .flat_map(|slot| slot.dests.values())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::Ipv4Addr;
+
+    fn svc(last: u8) -> Service {
+        Service {
+            key: ServiceKey::Addr {
+                addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+                port: 80,
+                protocol: IpProto::Tcp,
+            },
+            scheduler: "rr".into(),
+            flags: 0,
+            timeout: 0,
+            netmask: 32,
+        }
+    }
+
+    fn dest(last: u8, weight: u32) -> Destination {
+        Destination {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 1, last)),
+            port: 80,
+            forwarding: Forwarding::Dr,
+            weight,
+            u_threshold: 0,
+            l_threshold: 0,
+        }
+    }
+
+    #[test]
+    fn dest_needs_its_service() {
+        let mut t = Table::new();
+        let key = svc(1).key;
+        assert_eq!(t.insert_dest(&key, dest(1, 1)), Err(TableError::NoService));
+        t.insert_service(svc(1));
+        assert_eq!(t.insert_dest(&key, dest(1, 1)), Ok(None));
+        assert_eq!(t.insert_dest(&key, dest(1, 5)), Ok(Some(dest(1, 1))));
+        assert_eq!(t.dests(&key).count(), 1);
+        assert_eq!(t.dest(&key, &dest(1, 0).key()).map(|d| d.weight), Some(5));
+    }
+
+    #[test]
+    fn replacing_a_service_keeps_its_dests_and_removing_drops_them() {
+        let mut t = Table::new();
+        let key = svc(1).key;
+        t.insert_service(svc(1));
+        t.insert_dest(&key, dest(1, 1)).unwrap();
+        let mut edited = svc(1);
+        edited.scheduler = "wlc".into();
+        assert_eq!(t.insert_service(edited), Some(svc(1)));
+        assert_eq!(t.dests(&key).count(), 1);
+        assert!(t.remove_service(&key).is_some());
+        assert!(t.is_empty());
+        assert_eq!(t.dests(&key).count(), 0);
+        assert_eq!(t.remove_dest(&key, &dest(1, 1).key()), None);
+    }
+
+    #[test]
+    fn fwmark_keys_carry_their_family() {
+        let k = ServiceKey::Fwmark {
+            mark: 7,
+            family: Family::V6,
+        };
+        assert_eq!(k.family(), Family::V6);
+        assert_eq!(svc(1).key.family(), Family::V4);
+        assert_eq!(Family::V6.full_prefix(), 128);
+    }
+}
