@@ -206,7 +206,7 @@ pub fn spawn(script: &Script) -> Result<Child, SpawnError> {
             reader = Some(r);
         }
     }
-    let child = cmd.spawn().map_err(|e| map_spawn_error(first, e))?;
+    let child = spawn_retrying_busy(&mut cmd).map_err(|e| map_spawn_error(first, e))?;
     // Close our copies of the pipe's write end now, so EOF means "all writers gone".
     drop(cmd);
     let pid = Pid::from_raw(child.id() as i32);
@@ -224,6 +224,25 @@ pub fn spawn(script: &Script) -> Result<Child, SpawnError> {
         timeout: script.timeout,
         reaped: false,
     })
+}
+
+/// `Command::spawn`, retried briefly on ETXTBSY: a script that was just written
+/// is "busy" while any process forked meanwhile still holds the writer's
+/// descriptor (until that process execs), which lasts microseconds. Admins and
+/// package managers rewrite scripts; a transient error must not count as a
+/// failed check.
+fn spawn_retrying_busy(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(nix::libc::ETXTBSY) && attempt < ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Run `script` to completion.
