@@ -169,7 +169,7 @@ mod tests {
     use super::*;
     use alloc::vec;
     use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    use vigil_model::{LbKind, Protocol, RealServer, Scheduler, SorryServer};
+    use vigil_model::{LbKind, Protocol, RealServer, SorryServer};
 
     const ANY: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
@@ -191,23 +191,8 @@ mod tests {
 
     fn vs(key: VsKey) -> VirtualServer {
         VirtualServer {
-            key,
-            delay_loop: core::time::Duration::from_secs(60),
-            scheduler: Scheduler::Wlc,
-            lb_kind: LbKind::Nat,
             protocol: Protocol::Udp,
-            persistence_timeout: None,
-            persistence_granularity: None,
-            sorry_server: None,
-            quorum: 1,
-            hysteresis: 0,
-            quorum_up: None,
-            quorum_down: None,
-            alpha: false,
-            omega: false,
-            ha_suspend: false,
-            smtp_alert: false,
-            real_servers: vec![],
+            ..VirtualServer::new(key)
         }
     }
 

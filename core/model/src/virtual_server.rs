@@ -50,6 +50,32 @@ pub struct VirtualServer {
     pub real_servers: Vec<RealServer>,
 }
 
+impl VirtualServer {
+    /// A virtual server with keepalived 2.2.7's defaults (delay_loop 60 s, wlc,
+    /// NAT, TCP, quorum 1) and no real servers.
+    pub fn new(key: VsKey) -> Self {
+        VirtualServer {
+            key,
+            delay_loop: Duration::from_secs(60),
+            scheduler: Scheduler::Wlc,
+            lb_kind: LbKind::Nat,
+            protocol: Protocol::Tcp,
+            persistence_timeout: None,
+            persistence_granularity: None,
+            sorry_server: None,
+            quorum: 1,
+            hysteresis: 0,
+            quorum_up: None,
+            quorum_down: None,
+            alpha: false,
+            omega: false,
+            ha_suspend: false,
+            smtp_alert: false,
+            real_servers: Vec::new(),
+        }
+    }
+}
+
 /// How the service is addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VsKey {

@@ -94,25 +94,7 @@ struct RsDraft {
 pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
     let key = key(ctx, stmt)?;
     let body = ctx.block(stmt)?;
-    let mut vs = VirtualServer {
-        key,
-        delay_loop: Duration::from_secs(60),
-        scheduler: Scheduler::Wlc,
-        lb_kind: LbKind::Nat,
-        protocol: Protocol::Tcp,
-        persistence_timeout: None,
-        persistence_granularity: None,
-        sorry_server: None,
-        quorum: 1,
-        hysteresis: 0,
-        quorum_up: None,
-        quorum_down: None,
-        alpha: false,
-        omega: false,
-        ha_suspend: false,
-        smtp_alert: false,
-        real_servers: Vec::new(),
-    };
+    let mut vs = VirtualServer::new(key);
     let mut own = Defaults::default();
     let mut inhibit = false;
     let mut sorry_inhibit = false;
