@@ -90,6 +90,16 @@ fn in_window(what: &str, t: Duration, lo: f64, hi: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// Kills the master on r1 and cuts its cable; the priority-80 backup on r2 must
+/// take the VIP after its Master_Down_Interval. The kill falls somewhere within an
+/// advert interval, so 2.69 to 3.69 s after it.
+fn kill_master(p: &Pair, m: &mut Daemon, b: &Daemon, what: &str) -> Result<(), String> {
+    m.kill();
+    p.lab.cable(&p.r1, false)?;
+    let t = vip_moves_to(&p.r2, &p.client, 6.0).map_err(|e| logs(&[b], e))?;
+    in_window(what, t, master_down_v2(80) - 1.0, master_down_v2(80) + 0.1)
+}
+
 /// Starts vigil with seed 01 on both routers: master r1 (100), backup r2 (80).
 fn seed01(p: &Pair) -> Result<(Daemon, Daemon), String> {
     let m = Daemon::start(
@@ -123,16 +133,7 @@ fn s01_preemption() -> Result<(), String> {
     }
     client_follows(&p.client, &p.r1).map_err(&ctx)?;
 
-    m.kill();
-    p.lab.cable(&p.r1, false)?;
-    let t = vip_moves_to(&p.r2, &p.client, 6.0).map_err(|e| logs(&[&b], e))?;
-    // Killed somewhere within an advert interval: between 2.69 and 3.69 s after the kill.
-    in_window(
-        "failover after master loss",
-        t,
-        master_down_v2(80) - 1.0,
-        master_down_v2(80) + 0.1,
-    )?;
+    kill_master(&p, &mut m, &b, "failover after master loss")?;
     client_follows(&p.client, &p.r2).map_err(|e| logs(&[&b], e))?;
 
     let m2 = Daemon::start(
@@ -516,15 +517,7 @@ fn interop(vigil_is_master: bool, v3: bool) -> Result<(), String> {
     .map_err(|e| logs(&[&m, &b], e))?;
     let startup = watch.finish().longest_overlap();
 
-    m.kill();
-    p.lab.cable(&p.r1, false)?;
-    let t = vip_moves_to(&p.r2, &p.client, 6.0).map_err(|e| logs(&[&b], e))?;
-    in_window(
-        "failover to the peer",
-        t,
-        master_down_v2(80) - 1.0,
-        master_down_v2(80) + 0.1,
-    )?;
+    kill_master(&p, &mut m, &b, "failover to the peer")?;
 
     // The master's host "reboots": its addresses are gone, its cable comes back.
     p.r1.run(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"])?;
