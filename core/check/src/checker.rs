@@ -4,7 +4,7 @@
 use core::time::Duration;
 
 use crate::id::RsId;
-use crate::probe::{Outcome, ProbeKind};
+use crate::probe::{Outcome, ProbeKind, ProbeResult};
 use crate::time::Instant;
 
 /// A configured checker and where it stands. Read-only outside the crate.
@@ -25,6 +25,13 @@ pub struct Checker {
     /// the start.
     next: Option<Instant>,
     in_flight: Option<InFlight>,
+    /// `ha_suspend` while the director holds no VIP of the service: due
+    /// probes are skipped and the verdict stands.
+    suspended: bool,
+    /// The last result and when it came.
+    last: Option<(Instant, ProbeResult)>,
+    /// When the checker last went up or down.
+    changed: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +63,57 @@ impl Checker {
             warmup: c.warmup,
             up: !alpha,
             has_run: false,
-            retry_it: 0,
+            // keepalived starts the retry series used up: one failure is
+            // enough before the first verdict ("initially").
+            retry_it: c.retry,
             next: None,
             in_flight: None,
+            suspended: false,
+            last: None,
+            changed: None,
         }
+    }
+
+    /// Takes over the state of `old`, the same checker of the same real server
+    /// in the configuration before a reload: verdict, retry series, schedule
+    /// and the probe in flight, so a reload neither flaps nor re-probes.
+    pub(crate) fn inherit(&mut self, old: &Checker) {
+        self.up = old.up;
+        self.has_run = old.has_run;
+        self.retry_it = old.retry_it.min(self.retry);
+        self.next = old.next;
+        self.in_flight = old.in_flight;
+        self.last = old.last;
+        self.changed = old.changed;
+    }
+
+    /// Whether `other` checks the same thing the same way (keepalived's
+    /// `compare_*_check` at reload): the probe and its timing.
+    pub(crate) fn same_as(&self, other: &Checker) -> bool {
+        self.kind == other.kind
+            && self.delay_loop == other.delay_loop
+            && self.delay_before_retry == other.delay_before_retry
+            && self.retry == other.retry
+    }
+
+    /// `ha_suspend`: while suspended, due probes are skipped.
+    pub(crate) fn set_suspended(&mut self, suspended: bool) {
+        self.suspended = suspended;
+    }
+
+    /// Whether probes are suspended (`ha_suspend`).
+    pub fn is_suspended(&self) -> bool {
+        self.suspended
+    }
+
+    /// The last probe result and when it came.
+    pub fn last_result(&self) -> Option<(Instant, ProbeResult)> {
+        self.last
+    }
+
+    /// When the checker last changed between up and down.
+    pub fn last_change(&self) -> Option<Instant> {
+        self.changed
     }
 
     /// The real server it checks.
@@ -129,6 +183,11 @@ impl Checker {
     /// Starts a probe if one is due at `now` and none is in flight.
     pub(crate) fn launch(&mut self, now: Instant) -> bool {
         match self.next {
+            // keepalived re-arms a disabled checker without running it.
+            Some(at) if at <= now && self.suspended => {
+                self.next = Some(now + self.delay_loop);
+                false
+            }
             Some(at) if at <= now && self.in_flight.is_none() => {
                 self.next = None;
                 self.in_flight = Some(InFlight {
@@ -148,8 +207,14 @@ impl Checker {
     /// up); a failure of a live checker is retried `retry` times, spaced by
     /// `delay_before_retry`, before the checker goes down; a down checker
     /// is simply probed again after `delay_loop`.
-    pub(crate) fn finish(&mut self, now: Instant, outcome: Outcome) -> Option<Change> {
+    pub(crate) fn finish(
+        &mut self,
+        now: Instant,
+        result: ProbeResult,
+        outcome: Outcome,
+    ) -> Option<Change> {
         let flight = self.in_flight.take()?;
+        self.last = Some((now, result));
         let mut delay = self.delay_loop;
         let change = match outcome {
             Outcome::Pass(_) => {
@@ -177,6 +242,9 @@ impl Checker {
             }
         };
         self.has_run = true;
+        if change != Change::Same {
+            self.changed = Some(now);
+        }
         // MISC_CHECK keeps its rhythm from the program's start (keepalived's
         // `last_ran`); the socket checkers count from the verdict.
         let base = match self.kind {
@@ -219,7 +287,10 @@ mod tests {
     #[test]
     fn no_verdict_without_a_probe_and_no_double_launch() {
         let mut c = tcp(1);
-        assert_eq!(c.finish(Instant::ZERO, Outcome::Fail), None);
+        assert_eq!(
+            c.finish(Instant::ZERO, ProbeResult::TimedOut, Outcome::Fail),
+            None
+        );
         c.schedule(Instant::from_secs(1));
         assert!(!c.launch(Instant::ZERO));
         assert!(c.launch(Instant::from_secs(1)));
@@ -233,7 +304,7 @@ mod tests {
         c.schedule(Instant::ZERO);
         assert!(c.launch(Instant::ZERO));
         assert_eq!(
-            c.finish(Instant::from_secs(1), Outcome::Fail),
+            c.finish(Instant::from_secs(1), ProbeResult::TimedOut, Outcome::Fail),
             Some(Change::Down)
         );
         assert!(!c.is_up() && c.has_run());

@@ -20,16 +20,47 @@ pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
 
 /// Where one real server stands.
 #[derive(Debug, Clone)]
-struct Server {
+pub(crate) struct Server {
     /// Checkers currently down (keepalived's `num_failed_checkers`); the
     /// server is up when zero.
-    failed: usize,
+    pub(crate) failed: usize,
     /// Configured `weight`.
-    configured: u32,
+    pub(crate) configured: u32,
     /// Current weight (changed by `misc_dynamic`).
-    weight: u32,
-    notify_up: bool,
-    notify_down: bool,
+    pub(crate) weight: u32,
+    pub(crate) notify_up: bool,
+    pub(crate) notify_down: bool,
+    /// When the server last went up or down.
+    pub(crate) changed: Option<Instant>,
+    /// The result that took it down, while it is down.
+    pub(crate) reason: Option<ProbeResult>,
+}
+
+impl Server {
+    pub(crate) fn new(rs: &vigil_model::RealServer, alpha: bool) -> Server {
+        Server {
+            failed: if alpha { rs.checkers.len() } else { 0 },
+            configured: rs.weight,
+            weight: rs.weight,
+            notify_up: rs.notify_up.is_some(),
+            notify_down: rs.notify_down.is_some(),
+            changed: None,
+            reason: None,
+        }
+    }
+}
+
+/// What the operator sees of one real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerView {
+    /// Every checker passes.
+    pub up: bool,
+    /// Current weight (configured, or set by `misc_dynamic`).
+    pub weight: u32,
+    /// When it last went up or down (`None`: never since start).
+    pub changed: Option<Instant>,
+    /// The result that took it down, while down.
+    pub reason: Option<ProbeResult>,
 }
 
 /// The sans-IO health checkers of one daemon (keepalived's checker process).
@@ -57,15 +88,16 @@ struct Server {
 /// Time: every `now` comes from one monotonic clock; an earlier `now` than
 /// already seen is treated as the latest one seen.
 ///
-/// Not modelled: `ha_suspend` (checks run whether or not the VIP is held).
+/// `ha_suspend`: the shell calls [`set_suspended`](Checkers::set_suspended)
+/// as the director gains or loses the service's VIP.
 #[derive(Debug)]
 pub struct Checkers {
-    checkers: Vec<Checker>,
+    pub(crate) checkers: Vec<Checker>,
     /// `servers[vs][rs]`, parallel to the configuration.
-    servers: Vec<Vec<Server>>,
+    pub(crate) servers: Vec<Vec<Server>>,
     actions: VecDeque<Action>,
-    rng: XorShift,
-    started: bool,
+    pub(crate) rng: XorShift,
+    pub(crate) started: bool,
     latest: Instant,
 }
 
@@ -80,13 +112,7 @@ impl Checkers {
             for (r, rs) in vs.real_servers.iter().enumerate() {
                 let id = RsId { vs: v, rs: r };
                 checkers.extend(rs.checkers.iter().map(|c| Checker::new(id, c, vs.alpha)));
-                row.push(Server {
-                    failed: if vs.alpha { rs.checkers.len() } else { 0 },
-                    configured: rs.weight,
-                    weight: rs.weight,
-                    notify_up: rs.notify_up.is_some(),
-                    notify_down: rs.notify_down.is_some(),
-                });
+                row.push(Server::new(rs, vs.alpha));
             }
             servers.push(row);
         }
@@ -100,7 +126,7 @@ impl Checkers {
         }
     }
 
-    fn clock(&mut self, now: Instant) -> Instant {
+    pub(crate) fn clock(&mut self, now: Instant) -> Instant {
         self.latest = self.latest.max(now);
         self.latest
     }
@@ -174,7 +200,7 @@ impl Checkers {
         let dynamic = c.probe().dynamic();
         let seen = outcome(result, dynamic);
         let rs = c.real_server();
-        let Some(change) = c.finish(now, seen) else {
+        let Some(change) = c.finish(now, result, seen) else {
             return;
         };
         let Some(server) = self
@@ -201,6 +227,8 @@ impl Checkers {
             Change::Down => {
                 server.failed = server.failed.saturating_add(1);
                 if server.failed == 1 {
+                    server.changed = Some(now);
+                    server.reason = Some(result);
                     self.actions.push_back(Action::RealServerDown { vs, rs: r });
                     if server.notify_down {
                         self.actions.push_back(Action::Notify {
@@ -214,6 +242,8 @@ impl Checkers {
             Change::Up => {
                 server.failed = server.failed.saturating_sub(1);
                 if server.failed == 0 {
+                    server.changed = Some(now);
+                    server.reason = None;
                     self.actions.push_back(Action::RealServerUp { vs, rs: r });
                     if server.notify_up {
                         self.actions.push_back(Action::Notify {
@@ -238,6 +268,29 @@ impl Checkers {
     pub fn real_server_state(&self, vs: usize, rs: usize) -> Option<(bool, u32)> {
         let s = self.servers.get(vs)?.get(rs)?;
         Some((s.failed == 0, s.weight))
+    }
+
+    /// The operator's view of real server `rs` of virtual server `vs`.
+    pub fn server_view(&self, vs: usize, rs: usize) -> Option<ServerView> {
+        let s = self.servers.get(vs)?.get(rs)?;
+        Some(ServerView {
+            up: s.failed == 0,
+            weight: s.weight,
+            changed: s.changed,
+            reason: s.reason,
+        })
+    }
+
+    /// `ha_suspend`: suspends (or resumes) every checker of virtual server
+    /// `vs`. A suspended checker skips its due probes and keeps its verdict.
+    pub fn set_suspended(&mut self, vs: usize, suspended: bool) {
+        for c in self
+            .checkers
+            .iter_mut()
+            .filter(|c| c.real_server().vs == vs)
+        {
+            c.set_suspended(suspended);
+        }
     }
 
     /// The checker with this id.

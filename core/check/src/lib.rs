@@ -25,12 +25,13 @@ mod checkers;
 mod error;
 mod id;
 mod probe;
+mod reload;
 mod rng;
 mod time;
 
 pub use action::Action;
 pub use checker::Checker;
-pub use checkers::{Checkers, BOOTSTRAP_DELAY};
+pub use checkers::{Checkers, ServerView, BOOTSTRAP_DELAY};
 pub use error::Ignored;
 pub use id::{CheckerId, RsId};
 pub use probe::{FailReason, HttpUrl, ProbeKind, ProbeResult, WATCHDOG_GRACE};

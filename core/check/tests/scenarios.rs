@@ -123,29 +123,57 @@ fn probes_are_spaced_by_delay_loop_from_each_verdict() {
     assert_eq!(c.poll_timeout(), Some(at(22)));
 }
 
+/// Starts `c` at 0 and passes its first probe (at 1 s): keepalived starts
+/// the retry series used up, so retries only apply once a check has passed.
+fn passed_once(c: &mut Checkers) {
+    c.handle_start(at(0));
+    c.handle_timeout(at(1));
+    drain(c);
+    c.handle_probe_result(at(1), CheckerId(0), ProbeResult::Ok)
+        .unwrap();
+    assert!(drain(c).is_empty());
+    assert_eq!(c.poll_timeout(), Some(at(11)));
+}
+
 #[test]
-fn retries_then_down_then_recovery() {
+fn the_very_first_failure_is_a_verdict() {
     let mut c = tcp_one("");
     c.handle_start(at(0));
     c.handle_timeout(at(1));
     drain(&mut c);
     let refused = ProbeResult::Failed(FailReason::Refused);
-    // First failure: retry 1 after delay_before_retry.
     c.handle_probe_result(at(1), CheckerId(0), refused).unwrap();
-    assert!(drain(&mut c).is_empty());
-    assert_eq!(c.real_server_state(0, 0), Some((true, 5)));
-    assert_eq!(c.poll_timeout(), Some(at(4)));
-    c.handle_timeout(at(4));
+    assert_eq!(
+        drain(&mut c).first(),
+        Some(&Action::RealServerDown { vs: 0, rs: 0 })
+    );
+}
+
+#[test]
+fn retries_then_down_then_recovery() {
+    let mut c = tcp_one("");
+    passed_once(&mut c);
+    c.handle_timeout(at(11));
     drain(&mut c);
-    // Second failure: retry 2.
-    c.handle_probe_result(at(4), CheckerId(0), ProbeResult::TimedOut)
+    let refused = ProbeResult::Failed(FailReason::Refused);
+    // First failure: retry 1 after delay_before_retry.
+    c.handle_probe_result(at(11), CheckerId(0), refused)
         .unwrap();
     assert!(drain(&mut c).is_empty());
-    assert_eq!(c.poll_timeout(), Some(at(7)));
-    c.handle_timeout(at(7));
+    assert_eq!(c.real_server_state(0, 0), Some((true, 5)));
+    assert_eq!(c.poll_timeout(), Some(at(14)));
+    c.handle_timeout(at(14));
+    drain(&mut c);
+    // Second failure: retry 2.
+    c.handle_probe_result(at(14), CheckerId(0), ProbeResult::TimedOut)
+        .unwrap();
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(c.poll_timeout(), Some(at(17)));
+    c.handle_timeout(at(17));
     drain(&mut c);
     // Third failure: retries exhausted, down.
-    c.handle_probe_result(at(7), CheckerId(0), refused).unwrap();
+    c.handle_probe_result(at(17), CheckerId(0), refused)
+        .unwrap();
     assert_eq!(
         drain(&mut c),
         vec![
@@ -159,17 +187,17 @@ fn retries_then_down_then_recovery() {
     );
     assert_eq!(c.real_server_state(0, 0), Some((false, 5)));
     // Down: plain delay_loop, no retries, no repeated verdicts.
-    assert_eq!(c.poll_timeout(), Some(at(17)));
-    c.handle_timeout(at(17));
-    drain(&mut c);
-    c.handle_probe_result(at(17), CheckerId(0), refused)
-        .unwrap();
-    assert!(drain(&mut c).is_empty());
     assert_eq!(c.poll_timeout(), Some(at(27)));
-    // The next success brings it back at once.
     c.handle_timeout(at(27));
     drain(&mut c);
-    c.handle_probe_result(at(28), CheckerId(0), ProbeResult::Ok)
+    c.handle_probe_result(at(27), CheckerId(0), refused)
+        .unwrap();
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(c.poll_timeout(), Some(at(37)));
+    // The next success brings it back at once.
+    c.handle_timeout(at(37));
+    drain(&mut c);
+    c.handle_probe_result(at(38), CheckerId(0), ProbeResult::Ok)
         .unwrap();
     assert_eq!(
         drain(&mut c),
@@ -188,9 +216,9 @@ fn retries_then_down_then_recovery() {
 #[test]
 fn a_success_between_failures_restarts_the_retry_series() {
     let mut c = tcp_one("");
-    c.handle_start(at(0));
+    passed_once(&mut c);
     let refused = ProbeResult::Failed(FailReason::Refused);
-    let mut t = 1;
+    let mut t = 11;
     for result in [refused, refused, ProbeResult::Ok, refused, refused] {
         c.handle_timeout(at(t));
         assert_eq!(probes(&drain(&mut c)).len(), 1, "probe due at {t}");
@@ -255,17 +283,17 @@ fn stale_and_unknown_results_are_ignored() {
 #[test]
 fn one_probe_in_flight_and_the_watchdog_times_it_out() {
     let mut c = tcp_one("");
-    c.handle_start(at(0));
-    c.handle_timeout(at(1));
+    passed_once(&mut c);
+    c.handle_timeout(at(11));
     assert_eq!(probes(&drain(&mut c)).len(), 1);
     // Way past delay_loop without an answer: no second probe, the watchdog
-    // (1 + 2 + 5 s) counts a timeout and the retry comes 3 s later.
-    c.handle_timeout(at(8));
+    // (11 + 2 + 5 s) counts a timeout and the retry comes 3 s later.
+    c.handle_timeout(at(18));
     assert!(probes(&drain(&mut c)).is_empty());
-    assert_eq!(c.poll_timeout(), Some(at(11)));
-    let late = c.handle_probe_result(at(9), CheckerId(0), ProbeResult::Ok);
+    assert_eq!(c.poll_timeout(), Some(at(21)));
+    let late = c.handle_probe_result(at(19), CheckerId(0), ProbeResult::Ok);
     assert_eq!(late, Err(Ignored::NotInFlight(CheckerId(0))));
-    c.handle_timeout(at(11));
+    c.handle_timeout(at(21));
     assert_eq!(probes(&drain(&mut c)).len(), 1);
 }
 
