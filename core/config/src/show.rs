@@ -13,8 +13,8 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use vigil_model::{
-    Auth, CheckKind, Checker, Command, Config, GlobalDefs, InitialState, Notify, RealServer, RunAs,
-    VirtualAddress, VirtualServer, VrrpInstance, VrrpScript, VrrpVersion, VsKey,
+    Auth, CheckKind, Checker, Command, Config, FlushOnStop, GlobalDefs, InitialState, Notify,
+    RealServer, RunAs, VirtualAddress, VirtualServer, VrrpInstance, VrrpScript, VrrpVersion, VsKey,
 };
 
 use crate::values::{format_duration, prefix_netmask};
@@ -191,6 +191,11 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         w.user("script_user", u);
     }
     w.flag("lvs_flush", g.lvs_flush);
+    match g.lvs_flush_on_stop {
+        FlushOnStop::Each => {}
+        FlushOnStop::All => w.line(&["lvs_flush_on_stop"]),
+        FlushOnStop::VirtualServers => w.line(&["lvs_flush_on_stop", "VS"]),
+    }
     w.close();
 }
 
@@ -381,6 +386,9 @@ fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
     if let Some(s) = &vs.sorry_server {
         w.line(&["sorry_server", &ip(s.addr), &format!("{}", s.port)]);
         w.flag("sorry_server_inhibit", s.inhibit);
+        if let Some(k) = s.lb_kind {
+            w.line(&["sorry_server_lvs_method", k.name()]);
+        }
     }
     w.num("quorum", vs.quorum);
     w.num("hysteresis", vs.hysteresis);

@@ -151,7 +151,7 @@ fn add_virtual_server(
         let dest = Destination {
             addr: sorry.addr,
             port: sorry.port,
-            forwarding: Forwarding::from(vs.lb_kind),
+            forwarding: Forwarding::from(sorry.lb_kind.unwrap_or(vs.lb_kind)),
             weight,
             u_threshold: 0,
             l_threshold: 0,
@@ -278,6 +278,7 @@ mod tests {
             addr: a,
             port: 80,
             inhibit: true,
+            lb_kind: None,
         });
         let config = Config {
             virtual_servers: vec![v],

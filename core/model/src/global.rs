@@ -69,6 +69,23 @@ pub struct GlobalDefs {
     pub script_user: Option<RunAs>,
     /// `lvs_flush`: flush the whole IPVS table at startup; default false.
     pub lvs_flush: bool,
+    /// `lvs_flush_on_stop [VS]` (`lvs_flush_onstop` before 2.1.5): what
+    /// leaves the IPVS table at stop; default each owned entry one by one.
+    pub lvs_flush_on_stop: FlushOnStop,
+}
+
+/// `lvs_flush_on_stop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FlushOnStop {
+    /// Not given: remove each real server, then each virtual server we own.
+    #[default]
+    Each,
+    /// `lvs_flush_on_stop`: one flush of the whole table, foreign services
+    /// included (keepalived's documented behaviour).
+    All,
+    /// `lvs_flush_on_stop VS`: remove each virtual server we own; the kernel
+    /// drops their real servers with them.
+    VirtualServers,
 }
 
 /// `smtp_server HOST [PORT]`.
@@ -104,6 +121,7 @@ impl Default for GlobalDefs {
             enable_script_security: false,
             script_user: None,
             lvs_flush: false,
+            lvs_flush_on_stop: FlushOnStop::Each,
         }
     }
 }

@@ -28,7 +28,7 @@ pub use checker::{
     CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, MiscCheck, StatusRange, Url,
 };
 pub use command::{split_words, Command, Notify, RunAs};
-pub use global::{GlobalDefs, SmtpServer};
+pub use global::{FlushOnStop, GlobalDefs, SmtpServer};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;

@@ -99,6 +99,8 @@ pub struct SorryServer {
     pub port: u16,
     /// `sorry_server_inhibit`: weight 0 instead of removal; default false.
     pub inhibit: bool,
+    /// `sorry_server_lvs_method`; default the virtual server's.
+    pub lb_kind: Option<LbKind>,
 }
 
 /// A backend of a virtual server. Checker defaults (timeouts, retries,

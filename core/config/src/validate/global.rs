@@ -2,7 +2,7 @@
 
 use core::net::IpAddr;
 
-use vigil_model::{GlobalDefs, SmtpServer, VrrpVersion};
+use vigil_model::{FlushOnStop, GlobalDefs, SmtpServer, VrrpVersion};
 
 use super::Ctx;
 use crate::error::Problem;
@@ -96,6 +96,17 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
                 }
             }
             "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
+            "lvs_flush_on_stop" | "lvs_flush_onstop" => {
+                ctx.at_most(stmt, 1);
+                g.lvs_flush_on_stop = match ctx.nth(stmt, 0).map(|w| w.text.as_str()) {
+                    None => FlushOnStop::All,
+                    Some(v) if v.eq_ignore_ascii_case("VS") => FlushOnStop::VirtualServers,
+                    Some(_) => {
+                        ctx.unknown(stmt, "lvs_flush_on_stop");
+                        g.lvs_flush_on_stop
+                    }
+                }
+            }
             _ => ctx.unknown(stmt, "global_defs"),
         }
     }

@@ -98,6 +98,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
     let mut own = Defaults::default();
     let mut inhibit = false;
     let mut sorry_inhibit = false;
+    let mut sorry_kind = None;
     let mut servers = Vec::new();
     for s in body {
         let kw = s.keyword.text.as_str();
@@ -156,10 +157,14 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
                         addr,
                         port,
                         inhibit: false,
+                        lb_kind: None,
                     });
                 }
             }
             "sorry_server_inhibit" => set(&mut sorry_inhibit, ctx.flag_bool(s)),
+            "sorry_server_lvs_method" | "sorry_server_lb_kind" => {
+                sorry_kind = lb_kind(ctx, s).or(sorry_kind)
+            }
             "inhibit_on_failure" => set(&mut inhibit, ctx.flag_bool(s)),
             "quorum" => set(&mut vs.quorum, ctx.int(s, 1, i64::from(u32::MAX))),
             "hysteresis" => set(&mut vs.hysteresis, ctx.int(s, 0, i64::from(u32::MAX))),
@@ -179,6 +184,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
     }
     if let Some(sorry) = &mut vs.sorry_server {
         sorry.inhibit = sorry_inhibit;
+        sorry.lb_kind = sorry_kind;
     }
     for d in servers {
         let rs = resolve_rs(ctx, d, &vs, &own, inhibit);
