@@ -32,6 +32,7 @@ fn extra_for(instances: Vec<InstanceExtra>, now: Instant) -> StatusExtra {
         instances,
         scripts: Vec::new(),
         sync_groups: Vec::new(),
+        lvs: Vec::new(),
     }
 }
 

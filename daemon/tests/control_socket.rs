@@ -58,6 +58,7 @@ fn extra() -> StatusExtra {
         }],
         scripts: Vec::new(),
         sync_groups: Vec::new(),
+        lvs: Vec::new(),
     }
 }
 

@@ -25,6 +25,9 @@ pub struct StatusExtra {
     pub scripts: Vec<String>,
     /// `vrrp_sync_group` names to list with their state (may be empty).
     pub sync_groups: Vec<String>,
+    /// The virtual servers, as the LVS thread last published them (empty
+    /// without `virtual_server` blocks).
+    pub lvs: Vec<super::lvs::VsView>,
 }
 
 /// The configured facts of one instance.

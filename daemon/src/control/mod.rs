@@ -39,12 +39,14 @@
 pub mod client;
 mod extra;
 mod json;
+pub mod lvs;
 pub mod protocol;
 pub mod render;
 pub mod server;
 
 pub use client::{query, query_with_timeout, QueryError};
 pub use extra::{InstanceExtra, StatusExtra};
+pub use lvs::{RsView, VsView};
 pub use protocol::{Request, RequestError};
 pub use render::render;
 pub use server::{BindError, Connection, ReplyError, Server};

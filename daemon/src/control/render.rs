@@ -90,6 +90,7 @@ fn status_json(router: &Router, extra: &StatusExtra) -> String {
         instance_json(&mut w, &snap, conf, extra);
     }
     w.end_array();
+    super::lvs::lvs_json(&mut w, &extra.lvs, extra.now);
     w.key("sync_groups");
     w.begin_array();
     for name in &extra.sync_groups {
@@ -255,6 +256,7 @@ fn status_text(out: &mut String, router: &Router, extra: &StatusExtra) -> fmt::R
         writeln!(out)?;
         instance_text(out, &snap, conf, extra)?;
     }
+    super::lvs::lvs_text(out, &extra.lvs, extra.now)?;
     if !extra.sync_groups.is_empty() {
         writeln!(out, "\nSync groups")?;
         for name in &extra.sync_groups {

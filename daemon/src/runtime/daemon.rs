@@ -29,6 +29,9 @@ pub struct Daemon {
     /// What AddVips installed, per instance name: RemoveVips removes exactly
     /// that, even after a reload changed the configured list.
     installed: std::collections::HashMap<String, Vec<Vip>>,
+    /// The health checkers and IPVS table, on their own thread; `None`
+    /// without `virtual_server` blocks.
+    lvs: Option<super::lvs::Lvs>,
 }
 
 fn now() -> vrrp::Instant {
@@ -47,6 +50,7 @@ impl Daemon {
         let router =
             Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
+        let lvs = super::lvs::start_for(&config)?;
         // Packets are bounded (a flood must not eat memory: the kernel drops
         // instead); other events are rare.
         let (tx, rx) = smol::channel::bounded(1024);
@@ -61,6 +65,7 @@ impl Daemon {
             running: Running::default(),
             started: std::time::Instant::now(),
             installed: Default::default(),
+            lvs,
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -344,6 +349,7 @@ impl Daemon {
                 if let Some(inst) = self.plan.instances.get(&name) {
                     self.net.add_vips(&name, &inst.vips);
                     self.installed.insert(name, inst.vips.clone());
+                    self.held_changed();
                 }
             }
             Action::RemoveVips { instance } => {
@@ -355,6 +361,7 @@ impl Daemon {
                 if let Some(vips) = vips {
                     self.net.del_vips(&name, &vips, false);
                 }
+                self.held_changed();
             }
             Action::SendGratuitous { instance, addrs } => {
                 let name = name_of(&self.router, instance);
@@ -424,6 +431,9 @@ impl Daemon {
         log::info!("stopping");
         self.router.handle_shutdown(now());
         self.drain().await;
+        if let Some(lvs) = self.lvs.take() {
+            lvs.stop().await;
+        }
         let t0 = std::time::Instant::now();
         while self.running.count() > 0 && t0.elapsed() < STOP_GRACE {
             smol::Timer::after(Duration::from_millis(10)).await;
@@ -458,11 +468,41 @@ impl Daemon {
         match self.router.reconfigure(now, plan.router.clone()) {
             Ok(report) => {
                 log::info!("reload: {report}");
+                self.reload_lvs(config);
                 self.plan = plan;
                 self.sync_links(now);
                 self.open_sockets();
             }
             Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),
+        }
+    }
+
+    /// Tells the LVS thread which VIPs this host holds (`ha_suspend`).
+    fn held_changed(&self) {
+        if let Some(lvs) = &self.lvs {
+            lvs.set_held(self.installed.values().flatten().map(|v| v.addr).collect());
+        }
+    }
+
+    /// Hands a reloaded configuration to the LVS thread, starting it when
+    /// the configuration gained its first `virtual_server` and stopping it
+    /// when it lost the last one.
+    fn reload_lvs(&mut self, config: vigil_model::Config) {
+        match (&self.lvs, config.virtual_servers.is_empty()) {
+            (Some(lvs), false) => lvs.reload(config),
+            (Some(_), true) => {
+                if let Some(lvs) = self.lvs.take() {
+                    self.spawner.spawn(lvs.stop()).detach();
+                }
+            }
+            (None, false) => match super::lvs::start_for(&config) {
+                Ok(l) => {
+                    self.lvs = l;
+                    self.held_changed();
+                }
+                Err(e) => log::error!("load balancing not started: {e}"),
+            },
+            (None, true) => {}
         }
     }
 
@@ -506,6 +546,7 @@ impl Daemon {
                 .iter()
                 .map(|g| g.name.clone())
                 .collect(),
+            lvs: self.lvs.as_ref().map(|l| l.views()).unwrap_or_default(),
         };
         let body = crate::control::render(&conn.request(), &self.router, &extra);
         self.spawner

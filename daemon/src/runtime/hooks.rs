@@ -15,9 +15,9 @@ use crate::os::script::{self, Outcome, Script};
 
 /// How long a notify hook may run before its process group is killed. keepalived
 /// has no limit; a hung mail script must not pile up children forever.
-const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+pub(super) const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn describe(o: Outcome) -> String {
+pub(super) fn describe(o: Outcome) -> String {
     match o {
         Outcome::Exited(c) => format!("exited with status {c}"),
         Outcome::Signaled(s) => format!("was killed by signal {s}"),
@@ -26,7 +26,7 @@ fn describe(o: Outcome) -> String {
     }
 }
 
-fn script_of(r: &Runnable, extra: &[String], timeout: Duration) -> Script {
+pub(super) fn script_of(r: &Runnable, extra: &[String], timeout: Duration) -> Script {
     let mut s = Script::new(r.argv.iter().cloned().chain(extra.iter().cloned()));
     s.run_as = Some(r.run_as);
     s.timeout = Some(timeout);
@@ -80,6 +80,22 @@ pub struct Running(Rc<Cell<usize>>);
 impl Running {
     pub fn count(&self) -> usize {
         self.0.get()
+    }
+
+    /// Counts one more until the guard is dropped.
+    pub fn enter(&self) -> RunningGuard {
+        self.0.set(self.0.get() + 1);
+        RunningGuard(self.clone())
+    }
+}
+
+/// One running hook, counted by its [`Running`] while alive.
+pub struct RunningGuard(Running);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        let c = &(self.0).0;
+        c.set(c.get().saturating_sub(1));
     }
 }
 

@@ -9,6 +9,7 @@
 mod daemon;
 mod event;
 mod hooks;
+pub mod lvs;
 mod net;
 pub mod plan;
 

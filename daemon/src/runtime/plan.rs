@@ -81,7 +81,11 @@ impl std::fmt::Display for PlanError {
 
 /// Resolves a command: PATH lookup, user, and (with `enable_script_security`) the
 /// ownership and permission rule. `None`, with a log line, when it cannot run.
-fn runnable(g: &model::GlobalDefs, cmd: &model::Command, what: &str) -> Option<Runnable> {
+pub(crate) fn runnable(
+    g: &model::GlobalDefs,
+    cmd: &model::Command,
+    what: &str,
+) -> Option<Runnable> {
     let run_as = match cmd.run_as.as_ref().or(g.script_user.as_ref()) {
         Some(u) => match users::resolve(&u.user, u.group.as_deref()) {
             Ok(ids) => ids,

@@ -98,7 +98,7 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
             "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
             "lvs_flush_on_stop" | "lvs_flush_onstop" => {
                 ctx.at_most(stmt, 1);
-                g.lvs_flush_on_stop = match ctx.nth(stmt, 0).map(|w| w.text.as_str()) {
+                g.lvs_flush_on_stop = match stmt.args.first().map(|w| w.text.as_str()) {
                     None => FlushOnStop::All,
                     Some(v) if v.eq_ignore_ascii_case("VS") => FlushOnStop::VirtualServers,
                     Some(_) => {

@@ -1,0 +1,408 @@
+//! The checker process's logic, driven by the LVS thread: the sans-IO
+//! checkers and planner, and an IPVS table reached through a [`Backend`].
+//!
+//! Membership is always derived from the current checker states (one verdict
+//! function after every change and every reload), never from edge events
+//! alone, and a reload diffs against the kernel's table, not against the old
+//! configuration: a real server that recovered comes back, a hand-deleted
+//! entry is repaired (keepalived's #373 / #1720 / #1018 family).
+//!
+//! Between reloads the engine diffs against its record of what it installed;
+//! a command the kernel refuses makes it read the kernel's table and
+//! reconcile once more.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+
+use vigil_check::{Action, CheckerId, Checkers, Instant, ProbeKind, ProbeResult};
+use vigil_lvs::{diff, Command, Forwarding, Planner, ServiceKey, Table};
+use vigil_model::{Command as Script, Config, FlushOnStop, VsKey};
+
+use super::backend::{Backend, Fault};
+use super::names::{dest_name, service_name};
+
+/// Something the LVS thread must do outside the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    /// Run this probe; report with [`Engine::handle_probe`] and this token.
+    Probe { token: u64, kind: ProbeKind },
+    /// Run a notify command (`notify_up`, `quorum_down`, ...); `what` names
+    /// it for the log.
+    Script { what: String, command: Script },
+}
+
+pub struct Engine<B: Backend> {
+    config: Config,
+    checkers: Checkers,
+    planner: Planner,
+    backend: B,
+    /// What we installed (services we own and their destinations).
+    installed: Table,
+    /// Probes in flight: token -> checker.
+    tokens: HashMap<u64, CheckerId>,
+    next_token: u64,
+    /// The VIPs this host holds (for `ha_suspend`).
+    held: BTreeSet<IpAddr>,
+    out: VecDeque<Out>,
+    /// Some command failed: read the kernel and reconcile at the next update.
+    resync: bool,
+}
+
+/// keepalived's forwarding-method tolerance: older kernels report a
+/// destination on this host as LOCALNODE where DR was asked for.
+fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
+    have == want || (have == Forwarding::Local && want == Forwarding::Dr)
+}
+
+impl<B: Backend> Engine<B> {
+    /// Builds the checkers; nothing is installed before [`Engine::start`].
+    pub fn new(config: Config, backend: B, seed: u64) -> Engine<B> {
+        let checkers = Checkers::new(&config, seed);
+        Engine {
+            config,
+            checkers,
+            planner: Planner::new(),
+            backend,
+            installed: Table::new(),
+            tokens: HashMap::new(),
+            next_token: 1,
+            held: BTreeSet::new(),
+            out: VecDeque::new(),
+            resync: false,
+        }
+    }
+
+    pub fn backend_ref(&self) -> &B {
+        &self.backend
+    }
+
+    pub fn backend_mut(&mut self) -> &mut B {
+        &mut self.backend
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn checkers(&self) -> &Checkers {
+        &self.checkers
+    }
+
+    pub fn planner(&self) -> &Planner {
+        &self.planner
+    }
+
+    pub fn installed(&self) -> &Table {
+        &self.installed
+    }
+
+    /// Reads the kernel's table, flushes it first under `lvs_flush`, installs
+    /// what the configuration wants (real servers without `alpha` are in
+    /// service before their first check, as keepalived does) and arms the
+    /// checkers.
+    pub fn start(&mut self, now: Instant) {
+        if self.config.global.lvs_flush {
+            log::info!("lvs_flush: flushing the IPVS table");
+            if let Err(e) = self.backend.apply(&Command::Flush) {
+                log::error!("IPVS flush: {e}");
+            }
+        }
+        self.suspend_by_vips();
+        self.checkers.handle_start(now);
+        self.resync = true;
+        self.update();
+    }
+
+    /// When [`Engine::handle_timeout`] has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.checkers.poll_timeout()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.checkers.handle_timeout(now);
+        self.update();
+    }
+
+    /// The result of the probe `token`; unknown tokens (a probe of a checker
+    /// removed by a reload) are ignored.
+    pub fn handle_probe(&mut self, now: Instant, token: u64, result: ProbeResult) {
+        let Some(id) = self.tokens.remove(&token) else {
+            return;
+        };
+        if let Err(e) = self.checkers.handle_probe_result(now, id, result) {
+            log::debug!("probe result ignored: {e}");
+        }
+        self.update();
+    }
+
+    /// The VIPs this host now holds; checkers of `ha_suspend` virtual
+    /// servers run only while their address is among them.
+    pub fn set_held(&mut self, vips: impl IntoIterator<Item = IpAddr>) {
+        self.held = vips.into_iter().collect();
+        self.suspend_by_vips();
+    }
+
+    fn suspend_by_vips(&mut self) {
+        for (vi, vs) in self.config.virtual_servers.iter().enumerate() {
+            if !vs.ha_suspend {
+                continue;
+            }
+            // A fwmark service has no address to hold: never suspended.
+            if let VsKey::Addr { addr, .. } = vs.key {
+                self.checkers.set_suspended(vi, !self.held.contains(&addr));
+            }
+        }
+    }
+
+    /// SIGHUP: the new configuration's checkers inherit the state of the
+    /// unchanged ones; the table is recomputed from them and reconciled
+    /// with the kernel's.
+    pub fn reload(&mut self, now: Instant, config: Config) {
+        self.update();
+        let remap = self.checkers.reconfigure(now, &self.config, &config);
+        let renamed: HashMap<CheckerId, CheckerId> = remap.into_iter().collect();
+        self.tokens = self
+            .tokens
+            .drain()
+            .filter_map(|(t, old)| renamed.get(&old).map(|new| (t, *new)))
+            .collect();
+        // Quorum states are per position; a reload judges them afresh.
+        self.planner.reset();
+        self.config = config;
+        self.suspend_by_vips();
+        self.checkers.handle_start(now);
+        self.resync = true;
+        self.update();
+    }
+
+    /// Removes what we installed, as `lvs_flush_on_stop` says, and runs the
+    /// down notifiers of `omega` virtual servers.
+    pub fn stop(&mut self) {
+        for (vi, vs) in self.config.virtual_servers.iter().enumerate() {
+            if !vs.omega {
+                continue;
+            }
+            for (ri, rs) in vs.real_servers.iter().enumerate() {
+                let up = self
+                    .checkers
+                    .real_server_state(vi, ri)
+                    .is_some_and(|(up, _)| up);
+                if let (true, Some(c)) = (up, &rs.notify_down) {
+                    self.out.push_back(Out::Script {
+                        what: format!("notify_down of {}", dest_name(rs.addr, rs.port)),
+                        command: c.clone(),
+                    });
+                }
+            }
+            if let Some(c) = &vs.quorum_down {
+                self.out.push_back(Out::Script {
+                    what: "quorum_down".into(),
+                    command: c.clone(),
+                });
+            }
+        }
+        let cmds: Vec<Command> = match self.config.global.lvs_flush_on_stop {
+            FlushOnStop::All => vec![Command::Flush],
+            FlushOnStop::VirtualServers => self
+                .installed
+                .services()
+                .map(|s| Command::DelService(s.key))
+                .collect(),
+            FlushOnStop::Each => diff(&self.installed, &Table::new()),
+        };
+        for c in &cmds {
+            match self.backend.apply(c) {
+                Ok(()) => {}
+                Err(e) if e.fault == Fault::NotThere => log::debug!("stop: {e}"),
+                Err(e) => log::error!("stop: {e}"),
+            }
+        }
+        self.installed = Table::new();
+        log::info!(
+            "IPVS: removed what was installed ({} command(s))",
+            cmds.len()
+        );
+    }
+
+    /// The next thing to do outside.
+    pub fn poll_out(&mut self) -> Option<Out> {
+        self.out.pop_front()
+    }
+
+    /// Drains the checkers' actions, then brings the table in line.
+    fn update(&mut self) {
+        let mut changed = false;
+        while let Some(a) = self.checkers.poll_action() {
+            changed |= self.act(a);
+        }
+        if changed || self.resync {
+            self.sync();
+        }
+    }
+
+    /// One checker action; `true` when the table may have to change.
+    fn act(&mut self, a: Action) -> bool {
+        fn vs_of(c: &Config, vs: usize) -> Option<&vigil_model::VirtualServer> {
+            c.virtual_servers.get(vs)
+        }
+        match a {
+            Action::Probe { checker, kind } => {
+                let token = self.next_token;
+                self.next_token = self.next_token.wrapping_add(1);
+                self.tokens.insert(token, checker);
+                self.out.push_back(Out::Probe { token, kind });
+                false
+            }
+            Action::RealServerUp { vs, rs } | Action::RealServerDown { vs, rs } => {
+                let up = matches!(a, Action::RealServerUp { .. });
+                if let Some(v) = vs_of(&self.config, vs) {
+                    if let Some(r) = v.real_servers.get(rs) {
+                        let reason = self
+                            .checkers
+                            .server_view(vs, rs)
+                            .and_then(|s| s.reason)
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default();
+                        log::info!(
+                            "{} real server {} {}{reason}",
+                            service_name(&vigil_lvs::service_of(v).key),
+                            dest_name(r.addr, r.port),
+                            if up { "UP" } else { "DOWN" },
+                        );
+                    }
+                }
+                true
+            }
+            Action::SetWeight { .. } => true,
+            Action::Notify { vs, rs, up } => {
+                let r = vs_of(&self.config, vs).and_then(|v| v.real_servers.get(rs));
+                if let Some(r) = r {
+                    let (hook, kind) = if up {
+                        (&r.notify_up, "notify_up")
+                    } else {
+                        (&r.notify_down, "notify_down")
+                    };
+                    if let Some(c) = hook {
+                        self.out.push_back(Out::Script {
+                            what: format!("{kind} of {}", dest_name(r.addr, r.port)),
+                            command: c.clone(),
+                        });
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// Plans the table from the checkers' verdicts and applies the
+    /// difference: against the kernel's table after a reload or a refused
+    /// command, else against what we installed.
+    fn sync(&mut self) {
+        let checkers = &self.checkers;
+        let health = |vs: usize, rs: usize| match checkers.real_server_state(vs, rs) {
+            Some((up, weight)) => (up, Some(weight)),
+            None => (false, None),
+        };
+        let plan = self.planner.plan(&self.config, &health);
+        for (vi, ev) in &plan.events {
+            let Some(vs) = self.config.virtual_servers.get(*vi) else {
+                continue;
+            };
+            let name = service_name(&vigil_lvs::service_of(vs).key);
+            log::info!(
+                "{name}: {}quorum {}",
+                if ev.initial { "starting with " } else { "" },
+                if ev.up { "up" } else { "lost" }
+            );
+            let hook = if ev.up {
+                &vs.quorum_up
+            } else {
+                &vs.quorum_down
+            };
+            if let Some(c) = hook {
+                self.out.push_back(Out::Script {
+                    what: format!(
+                        "{} of {name}",
+                        if ev.up { "quorum_up" } else { "quorum_down" }
+                    ),
+                    command: c.clone(),
+                });
+            }
+        }
+        // A refused command means our record was wrong: read the kernel and
+        // go once more (bounded: a kernel that keeps refusing is logged).
+        for _ in 0..2 {
+            let mut base = if std::mem::take(&mut self.resync) {
+                self.kernel_view(&plan.table)
+            } else {
+                self.installed.clone()
+            };
+            for cmd in diff(&base, &plan.table) {
+                match self.backend.apply(&cmd) {
+                    Ok(()) => apply_to(&mut base, &cmd),
+                    Err(e) => {
+                        match e.fault {
+                            Fault::AlreadyThere | Fault::NotThere => log::warn!("IPVS: {e}"),
+                            Fault::Other => log::error!("IPVS: {e}"),
+                        }
+                        self.resync = true;
+                    }
+                }
+            }
+            self.installed = base;
+            if !self.resync {
+                break;
+            }
+        }
+    }
+
+    /// The kernel's table restricted to the services we own (wanted now, or
+    /// installed before), with keepalived's forwarding tolerance applied.
+    fn kernel_view(&mut self, want: &Table) -> Table {
+        let kernel = match self.backend.table() {
+            Ok(t) => t,
+            Err(e) => {
+                log::error!("IPVS: cannot read the table: {e}");
+                return self.installed.clone();
+            }
+        };
+        let owned: BTreeSet<ServiceKey> = want
+            .services()
+            .chain(self.installed.services())
+            .map(|s| s.key)
+            .collect();
+        let mut view = Table::new();
+        for s in kernel.services().filter(|s| owned.contains(&s.key)) {
+            view.insert_service(s.clone());
+            for d in kernel.dests(&s.key) {
+                let mut d = *d;
+                if let Some(w) = want.dest(&s.key, &d.key()) {
+                    if same_forwarding(d.forwarding, w.forwarding) {
+                        d.forwarding = w.forwarding;
+                    }
+                }
+                let _ = view.insert_dest(&s.key, d);
+            }
+        }
+        view
+    }
+}
+
+/// Records a command the kernel accepted.
+fn apply_to(t: &mut Table, cmd: &Command) {
+    match cmd {
+        Command::Flush => *t = Table::new(),
+        Command::AddService(s) | Command::EditService(s) => {
+            t.insert_service(s.clone());
+        }
+        Command::DelService(k) => {
+            t.remove_service(k);
+        }
+        Command::AddDest(k, d) | Command::EditDest(k, d) => {
+            let _ = t.insert_dest(k, *d);
+        }
+        Command::DelDest(k, d) => {
+            t.remove_dest(k, d);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Load balancing: the health checkers and the IPVS table, on a thread of
+//! their own (keepalived runs them in a separate checker process), so that a
+//! thousand probes or a slow table update never delay a VRRP advert.
+//!
+//! ```text
+//!  VRRP loop --Reload / Held VIPs / Stop--> LVS thread: Engine (checkers + planner)
+//!            <------- status views --------        |-- probes (tasks on its executor)
+//!                                                  |-- notify scripts
+//!                                                  '-- IPVS (generic netlink)
+//! ```
+
+mod backend;
+mod engine;
+mod kernel;
+mod names;
+mod view;
+mod worker;
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use vigil_model::Config;
+
+pub use backend::{Backend, BackendError, Fault, MemoryBackend};
+pub use engine::{Engine, Out};
+pub use worker::Prober;
+
+use crate::control::VsView;
+
+/// How long a stopping daemon waits for the LVS thread to clear the table.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// What the VRRP loop tells the LVS thread.
+pub enum ToLvs {
+    /// A new, validated configuration.
+    Reload(Box<Config>),
+    /// The VIPs this host now holds (for `ha_suspend`).
+    Held(Vec<IpAddr>),
+    /// Remove what was installed and end the thread.
+    Stop,
+}
+
+/// The VRRP loop's handle on the LVS thread.
+pub struct Lvs {
+    tx: smol::channel::Sender<ToLvs>,
+    views: Arc<Mutex<Vec<VsView>>>,
+    done: smol::channel::Receiver<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Lvs {
+    /// Starts the thread: `backend` is opened there (an error is returned
+    /// here, as a start-up error), then the engine installs the table and
+    /// arms the checkers.
+    pub fn start<B, F>(config: Config, backend: F, prober: Prober) -> Result<Lvs, String>
+    where
+        B: Backend + 'static,
+        F: FnOnce() -> Result<B, String> + Send + 'static,
+    {
+        let (tx, rx) = smol::channel::unbounded();
+        let (done_tx, done) = smol::channel::bounded(1);
+        let views = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let shared = views.clone();
+        let thread = std::thread::Builder::new()
+            .name("vigil-lvs".into())
+            .spawn(move || {
+                let backend = match backend() {
+                    Ok(b) => {
+                        let _ = ready_tx.send(Ok(()));
+                        b
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                worker::run(config, backend, prober, rx, shared);
+                let _ = done_tx.try_send(());
+            })
+            .map_err(|e| format!("cannot start the load-balancing thread: {e}"))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Lvs {
+                tx,
+                views,
+                done,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => Err("the load-balancing thread ended at start".into()),
+        }
+    }
+
+    pub fn reload(&self, config: Config) {
+        let _ = self.tx.try_send(ToLvs::Reload(Box::new(config)));
+    }
+
+    pub fn set_held(&self, vips: Vec<IpAddr>) {
+        let _ = self.tx.try_send(ToLvs::Held(vips));
+    }
+
+    /// The last published views.
+    pub fn views(&self) -> Vec<VsView> {
+        self.views.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Asks the thread to clear what it installed and waits for it (bounded).
+    pub async fn stop(mut self) {
+        let _ = self.tx.try_send(ToLvs::Stop);
+        let finished = smol::future::or(async { self.done.recv().await.is_ok() }, async {
+            smol::Timer::after(STOP_WAIT).await;
+            false
+        })
+        .await;
+        match (finished, self.thread.take()) {
+            (true, Some(t)) => {
+                let _ = t.join();
+            }
+            _ => log::error!("the load-balancing thread did not stop in {STOP_WAIT:?}"),
+        }
+    }
+}
+
+/// Starts load balancing for `config` against the kernel's IPVS table, or
+/// nothing when it has no `virtual_server`.
+pub fn start_for(config: &Config) -> Result<Option<Lvs>, String> {
+    if config.virtual_servers.is_empty() {
+        return Ok(None);
+    }
+    kernel::start(config.clone()).map(Some)
+}
