@@ -71,7 +71,7 @@ fn json_of_an_unstarted_router_is_exact() {
             r#""advert_int_ms":1000,"last_transition_s_ago":null,"vips":["192.168.67.150/24"],"#,
             r#""vips_installed":false,"counters":{{"adverts_sent":0,"adverts_received":0,"#,
             r#""became_master":0,"released_master":0,"priority0_sent":0,"priority0_received":0,"#,
-            r#""drops":{{{drops}}}}}}}],"sync_groups":[],"scripts":[],"global":{{"drops":{{{drops}}}}}}}"#,
+            r#""drops":{{{drops}}}}}}}],"virtual_servers":[],"sync_groups":[],"scripts":[],"global":{{"drops":{{{drops}}}}}}}"#,
             "\n"
         ),
         drops = drops
@@ -153,6 +153,7 @@ fn json_reports_the_scenario() {
             "uptime_s",
             "config",
             "instances",
+            "virtual_servers",
             "sync_groups",
             "scripts",
             "global"
