@@ -38,7 +38,7 @@
 
 pub mod client;
 mod extra;
-mod json;
+pub(crate) mod json;
 pub mod protocol;
 pub mod render;
 pub mod server;
