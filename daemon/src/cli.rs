@@ -1,4 +1,4 @@
-//! Command line: `vigil run|check|compile|show`, plus keepalived's own
+//! Command line: `vigil run|check|compile|show|status|ipvs`, plus keepalived's own
 //! top-level flags (`vigil -f FILE -n -l -D`, `vigil -t`) so that existing
 //! service files keep working.
 //!
@@ -69,6 +69,7 @@ enum Sub {
     Compile(CompileArgs),
     Show(ShowArgs),
     Status(StatusArgs),
+    Ipvs(IpvsArgs),
 }
 
 /// Load the configuration and run the daemon.
@@ -148,6 +149,51 @@ fn status(a: &StatusArgs) -> u8 {
     }
 }
 
+/// Print the kernel's IPVS table like `ipvsadm -Ln` (no daemon needed).
+#[derive(FromArgs, Debug, PartialEq)]
+#[argh(subcommand, name = "ipvs")]
+struct IpvsArgs {
+    /// counters (ipvsadm -Ln --stats)
+    #[argh(switch)]
+    stats: bool,
+    /// rates (ipvsadm -Ln --rate)
+    #[argh(switch)]
+    rate: bool,
+    /// machine-readable JSON
+    #[argh(switch)]
+    json: bool,
+}
+
+fn ipvs(a: &IpvsArgs) -> u8 {
+    use crate::ipvsadm::{render, render_json, Layout};
+    let read = || {
+        let k = crate::os::ipvs::Ipvs::open()?;
+        Ok::<_, crate::os::ipvs::IpvsError>((k.info()?, k.dump()?))
+    };
+    let (info, services) = match read() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("vigil: {e}");
+            return EXIT_IO;
+        }
+    };
+    let layout = match (a.stats, a.rate) {
+        (true, true) => {
+            eprintln!("vigil: --stats and --rate exclude each other");
+            return EXIT_USAGE;
+        }
+        (true, false) => Layout::Stats,
+        (false, true) => Layout::Rate,
+        (false, false) => Layout::List,
+    };
+    if a.json {
+        out(&render_json(&info, &services));
+    } else {
+        out(&render(&info, &services, layout));
+    }
+    EXIT_OK
+}
+
 /// Print a configuration (text or binary) as canonical keepalived.conf.
 #[derive(FromArgs, Debug, PartialEq)]
 #[argh(subcommand, name = "show")]
@@ -195,6 +241,7 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Sub::Compile(a)) => compile(&a.file, &a.output),
         Some(Sub::Show(a)) => show_file(&a.file),
         Some(Sub::Status(a)) => status(&a),
+        Some(Sub::Ipvs(a)) => ipvs(&a),
         None if cli.config_test => check(cli.use_file.as_deref(), false),
         None => load_and_run(&RunOptions {
             use_file: cli.use_file,
@@ -398,6 +445,14 @@ mod tests {
             Some(Sub::Compile(_))
         ));
         assert!(matches!(parse(&["show", "a"]).command, Some(Sub::Show(_))));
+        assert!(matches!(
+            parse(&["ipvs", "--stats", "--json"]).command,
+            Some(Sub::Ipvs(IpvsArgs {
+                stats: true,
+                rate: false,
+                json: true
+            }))
+        ));
         assert!(
             Cli::from_args(&["vigil"], &["compile", "a"]).is_err(),
             "-o is required"

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod control;
+pub mod ipvsadm;
 pub mod loader;
 pub mod os;
 pub mod runtime;

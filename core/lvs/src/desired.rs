@@ -76,6 +76,7 @@ pub fn service_of(vs: &VirtualServer) -> Service {
         flags,
         timeout,
         netmask,
+        pe_name: None,
     }
 }
 

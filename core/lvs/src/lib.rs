@@ -28,5 +28,7 @@ pub use planner::{Plan, Planner};
 pub use quorum::{QuorumEvent, QuorumState};
 pub use table::{
     DestKey, Destination, Family, Forwarding, IpProto, Service, ServiceKey, Table, TableError,
-    FLAG_PERSISTENT,
+    TunCsum, TunType, Tunnel, FLAG_HASHED, FLAG_MH_FALLBACK, FLAG_MH_PORT, FLAG_ONEPACKET,
+    FLAG_PERSISTENT, FLAG_SCHED1, FLAG_SCHED2, FLAG_SCHED3, FLAG_SH_FALLBACK, FLAG_SH_PORT,
+    USER_FLAGS,
 };

@@ -12,6 +12,28 @@ use vigil_model::{LbKind, Protocol};
 /// `IP_VS_SVC_F_PERSISTENT`: connections from one client stick to one
 /// destination for [`Service::timeout`] seconds.
 pub const FLAG_PERSISTENT: u32 = 0x0001;
+/// `IP_VS_SVC_F_HASHED`: kernel bookkeeping, set in every dumped service.
+/// Never part of a [`Table`]; the shell masks it out of dumps.
+pub const FLAG_HASHED: u32 = 0x0002;
+/// `IP_VS_SVC_F_ONEPACKET` (`ops`): schedule every UDP datagram on its own.
+pub const FLAG_ONEPACKET: u32 = 0x0004;
+/// Scheduler flag 1 (`flag-1`; `sh-fallback` for sh, `mh-fallback` for mh).
+pub const FLAG_SCHED1: u32 = 0x0008;
+/// Scheduler flag 2 (`flag-2`; `sh-port` for sh, `mh-port` for mh).
+pub const FLAG_SCHED2: u32 = 0x0010;
+/// Scheduler flag 3 (`flag-3`).
+pub const FLAG_SCHED3: u32 = 0x0020;
+/// sh: fall back to another destination when the hashed one is unavailable.
+pub const FLAG_SH_FALLBACK: u32 = FLAG_SCHED1;
+/// sh: hash the source port too.
+pub const FLAG_SH_PORT: u32 = FLAG_SCHED2;
+/// mh: fall back to another destination when the hashed one is unavailable.
+pub const FLAG_MH_FALLBACK: u32 = FLAG_SCHED1;
+/// mh: hash the source port too.
+pub const FLAG_MH_PORT: u32 = FLAG_SCHED2;
+/// Every flag a user can set (all but [`FLAG_HASHED`]).
+pub const USER_FLAGS: u32 =
+    FLAG_PERSISTENT | FLAG_ONEPACKET | FLAG_SCHED1 | FLAG_SCHED2 | FLAG_SCHED3;
 
 /// Address family of a service (fwmark services carry it explicitly, since
 /// they have no address).
@@ -113,14 +135,88 @@ pub struct Service {
     pub key: ServiceKey,
     /// Scheduler name (`rr`, `wlc`, ...): the kernel module suffix.
     pub scheduler: String,
-    /// User flags ([`FLAG_PERSISTENT`]; the kernel's internal `HASHED` flag
-    /// is not part of the table).
+    /// User flags ([`FLAG_PERSISTENT`], [`FLAG_ONEPACKET`], [`FLAG_SCHED1`]
+    /// ..; the kernel's internal [`FLAG_HASHED`] is not part of the table).
     pub flags: u32,
     /// Persistence timeout in seconds; 0 when not persistent.
     pub timeout: u32,
     /// Persistence granularity as a prefix length (full length when not
     /// persistent); the codec turns it into the kernel's netmask.
     pub netmask: u8,
+    /// Persistence engine (`sip`), if any.
+    pub pe_name: Option<String>,
+}
+
+/// Encapsulation of a tunnelled destination (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TunType {
+    /// IP in IP (0), the only type before Linux 5.2.
+    #[default]
+    Ipip,
+    /// Generic UDP encapsulation (1), to [`Tunnel::port`].
+    Gue,
+    /// GRE (2).
+    Gre,
+}
+
+/// Checksum mode of a GUE or GRE tunnel (`IP_VS_TUNNEL_ENCAP_FLAG_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TunCsum {
+    /// No checksum (0).
+    #[default]
+    NoCsum,
+    /// Checksum (1).
+    Csum,
+    /// Remote checksum offload (2; GUE only).
+    RemCsum,
+}
+
+/// Tunnel settings of a [`Forwarding::Tun`] destination. `port` means
+/// something for GUE only and `csum` for GUE and GRE; [`Tunnel::canonical`]
+/// zeroes what the type ignores, as the kernel's dump is compared with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Tunnel {
+    /// Encapsulation.
+    pub kind: TunType,
+    /// GUE destination port (host order here; big-endian on the wire).
+    pub port: u16,
+    /// Checksum mode.
+    pub csum: TunCsum,
+}
+
+impl Tunnel {
+    /// Plain IP-in-IP.
+    pub fn ipip() -> Self {
+        Self::default()
+    }
+
+    /// GUE to `port`.
+    pub fn gue(port: u16, csum: TunCsum) -> Self {
+        Tunnel {
+            kind: TunType::Gue,
+            port,
+            csum,
+        }
+    }
+
+    /// GRE.
+    pub fn gre(csum: TunCsum) -> Self {
+        Tunnel {
+            kind: TunType::Gre,
+            port: 0,
+            csum,
+        }
+    }
+
+    /// The same tunnel with the fields its type ignores set to their
+    /// defaults.
+    pub fn canonical(self) -> Self {
+        match self.kind {
+            TunType::Ipip => Tunnel::ipip(),
+            TunType::Gue => self,
+            TunType::Gre => Tunnel::gre(self.csum),
+        }
+    }
 }
 
 /// How packets reach a destination (`IP_VS_CONN_F_FWD_MASK` values).
@@ -130,10 +226,33 @@ pub enum Forwarding {
     Nat,
     /// The kernel's choice for a destination on this very host.
     Local,
-    /// IP-in-IP tunnelling.
-    Tun,
+    /// Tunnelling (IP-in-IP, GUE or GRE).
+    Tun(Tunnel),
     /// Direct routing.
     Dr,
+}
+
+impl Forwarding {
+    /// The kernel's `IP_VS_CONN_F_FWD_MASK` value.
+    pub fn code(self) -> u32 {
+        match self {
+            Forwarding::Nat => 0,
+            Forwarding::Local => 1,
+            Forwarding::Tun(_) => 2,
+            Forwarding::Dr => 3,
+        }
+    }
+
+    /// Whether `dumped`, read back from the kernel, is what was set as
+    /// `self`. Older kernels report LOCALNODE for a DR destination whose
+    /// address is local, and the tunnel fields a type ignores do not count.
+    pub fn matches_kernel(self, dumped: Forwarding) -> bool {
+        match (self, dumped) {
+            (Forwarding::Dr, Forwarding::Local) => true,
+            (Forwarding::Tun(a), Forwarding::Tun(b)) => a.canonical() == b.canonical(),
+            (a, b) => a == b,
+        }
+    }
 }
 
 impl From<LbKind> for Forwarding {
@@ -141,7 +260,7 @@ impl From<LbKind> for Forwarding {
         match kind {
             LbKind::Nat => Forwarding::Nat,
             LbKind::Dr => Forwarding::Dr,
-            LbKind::Tun => Forwarding::Tun,
+            LbKind::Tun => Forwarding::Tun(Tunnel::ipip()),
         }
     }
 }
@@ -179,6 +298,16 @@ impl Destination {
             addr: self.addr,
             port: self.port,
         }
+    }
+
+    /// Whether `dumped`, read back from the kernel, is this destination
+    /// (see [`Forwarding::matches_kernel`]).
+    pub fn matches_kernel(&self, dumped: &Destination) -> bool {
+        self.forwarding.matches_kernel(dumped.forwarding)
+            && Destination {
+                forwarding: self.forwarding,
+                ..*dumped
+            } == *self
     }
 }
 
@@ -286,6 +415,23 @@ impl Table {
             .into_iter()
             .flat_map(|slot| slot.dests.values())
     }
+
+    /// Whether `dumped`, read back from the kernel, holds exactly this
+    /// table, tolerating what the kernel rewrites
+    /// ([`Destination::matches_kernel`]).
+    pub fn matches_kernel(&self, dumped: &Table) -> bool {
+        self.len() == dumped.len()
+            && self.slots.iter().all(|(key, want)| {
+                dumped.slots.get(key).is_some_and(|have| {
+                    have.service == want.service
+                        && have.dests.len() == want.dests.len()
+                        && want
+                            .dests
+                            .iter()
+                            .all(|(k, d)| have.dests.get(k).is_some_and(|h| d.matches_kernel(h)))
+                })
+            })
+    }
 }
 
 #[cfg(test)]
@@ -304,6 +450,7 @@ mod tests {
             flags: 0,
             timeout: 0,
             netmask: 32,
+            pe_name: None,
         }
     }
 
@@ -355,5 +502,43 @@ mod tests {
         assert_eq!(k.family(), Family::V6);
         assert_eq!(svc(1).key.family(), Family::V4);
         assert_eq!(Family::V6.full_prefix(), 128);
+    }
+
+    #[test]
+    fn kernel_rewrites_are_tolerated_and_nothing_else() {
+        let mut want = Table::new();
+        let key = svc(1).key;
+        want.insert_service(svc(1));
+        want.insert_dest(&key, dest(1, 1)).unwrap();
+        let gre = Destination {
+            forwarding: Forwarding::Tun(Tunnel {
+                port: 99, // ignored by GRE
+                ..Tunnel::gre(TunCsum::Csum)
+            }),
+            ..dest(2, 1)
+        };
+        want.insert_dest(&key, gre).unwrap();
+        let mut have = want.clone();
+        let local = Destination {
+            forwarding: Forwarding::Local,
+            ..dest(1, 1)
+        };
+        have.insert_dest(&key, local).unwrap();
+        let gre_dumped = Destination {
+            forwarding: Forwarding::Tun(Tunnel::gre(TunCsum::Csum)),
+            ..gre
+        };
+        have.insert_dest(&key, gre_dumped).unwrap();
+        assert!(want.matches_kernel(&have));
+        assert!(!have.matches_kernel(&want), "Local sent is not DR dumped");
+        have.insert_dest(&key, dest(1, 2)).unwrap();
+        assert!(!want.matches_kernel(&have), "weight differs");
+        let mut other = want.clone();
+        other.insert_dest(&key, dest(3, 1)).unwrap();
+        assert!(!want.matches_kernel(&other), "extra dest");
+        let nocsum = Forwarding::Tun(Tunnel::gre(TunCsum::NoCsum));
+        assert!(!gre.forwarding.matches_kernel(nocsum));
+        assert_eq!(Forwarding::Tun(Tunnel::ipip()).code(), 2);
+        assert_eq!(USER_FLAGS & FLAG_HASHED, 0);
     }
 }

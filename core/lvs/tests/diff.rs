@@ -6,7 +6,7 @@ mod common;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use vigil_lvs::{
     diff, flush_then, Command, Destination, Family, Forwarding, IpProto, Service, ServiceKey,
-    Table, FLAG_PERSISTENT,
+    Table, Tunnel, FLAG_PERSISTENT,
 };
 
 /// xorshift64: deterministic, seedable, dependency-free.
@@ -58,6 +58,7 @@ fn service(r: &mut Rng, key: ServiceKey) -> Service {
         flags: if persistent { FLAG_PERSISTENT } else { 0 },
         timeout: if persistent { r.pick(&[60, 360]) } else { 0 },
         netmask: key.family().full_prefix() - if persistent { r.pick(&[0, 8]) } else { 0 },
+        pe_name: None,
     }
 }
 
@@ -65,7 +66,11 @@ fn dest(r: &mut Rng) -> Destination {
     Destination {
         addr: IpAddr::V4(Ipv4Addr::new(192, 168, 1, r.below(6) as u8)),
         port: r.pick(&[80, 8080]),
-        forwarding: r.pick(&[Forwarding::Dr, Forwarding::Nat, Forwarding::Tun]),
+        forwarding: r.pick(&[
+            Forwarding::Dr,
+            Forwarding::Nat,
+            Forwarding::Tun(Tunnel::ipip()),
+        ]),
         weight: r.below(4) as u32,
         u_threshold: r.pick(&[0, 0, 100]),
         l_threshold: r.pick(&[0, 0, 10]),

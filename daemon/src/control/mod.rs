@@ -38,7 +38,7 @@
 
 pub mod client;
 mod extra;
-mod json;
+pub(crate) mod json;
 pub mod lvs;
 pub mod protocol;
 pub mod render;

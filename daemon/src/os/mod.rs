@@ -55,6 +55,7 @@
 
 pub mod clock;
 pub mod garp;
+pub mod ipvs;
 pub mod logger;
 pub mod netlink;
 pub mod script;
