@@ -24,7 +24,7 @@ use crate::crc32::crc32;
 /// First bytes of every binary configuration.
 pub const MAGIC: [u8; 4] = *b"VIGL";
 /// The format written by this version; bump when the model changes shape.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 mod field {
     use core::ops::Range;
@@ -208,8 +208,11 @@ mod tests {
             Err(BinaryError::BadMagic)
         );
         let mut future = b.clone();
-        future[4] = 2;
-        assert_eq!(from_binary(&future), Err(BinaryError::FutureVersion(2)));
+        future[4] = (FORMAT_VERSION + 1) as u8;
+        assert_eq!(
+            from_binary(&future),
+            Err(BinaryError::FutureVersion(FORMAT_VERSION + 1))
+        );
         let mut old = b.clone();
         old[4] = 0;
         assert_eq!(from_binary(&old), Err(BinaryError::UnsupportedVersion(0)));
