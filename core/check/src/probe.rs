@@ -243,6 +243,8 @@ pub enum FailReason {
     /// The MISC_CHECK program failed `enable_script_security`, or its user
     /// is unknown: disabled.
     ScriptDisabled,
+    /// The MISC_CHECK program's exit status was lost (reaped elsewhere).
+    StatusLost,
 }
 
 impl fmt::Display for FailReason {
@@ -269,6 +271,7 @@ impl fmt::Display for FailReason {
             FailReason::TlsUnsupported => f.write_str("SSL_GET is not supported by this build"),
             FailReason::BadDnsName => f.write_str("DNS name cannot be encoded"),
             FailReason::ScriptDisabled => f.write_str("script disabled"),
+            FailReason::StatusLost => f.write_str("program's exit status was lost"),
         }
     }
 }
