@@ -217,6 +217,11 @@ impl Checker {
         self.last = Some((now, result));
         let mut delay = self.delay_loop;
         let change = match outcome {
+            // keepalived re-arms delay_loop and leaves the state alone.
+            Outcome::Skip => {
+                self.next = Some(now + delay);
+                return Some(Change::Same);
+            }
             Outcome::Pass(_) => {
                 self.retry_it = 0;
                 if self.up {
@@ -273,6 +278,7 @@ mod tests {
                 connect_ip: IpAddr::from([10, 0, 0, 2]),
                 connect_port: 80,
                 bindto: None,
+                bind_port: None,
                 connect_timeout: Duration::from_secs(1),
                 retry,
                 delay_before_retry: Duration::from_secs(2),

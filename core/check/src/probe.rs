@@ -6,7 +6,7 @@ use core::fmt;
 use core::net::IpAddr;
 use core::time::Duration;
 
-use vigil_model::{CheckKind, Checker, Command, DnsType, StatusRange};
+use vigil_model::{CheckKind, Checker, Command, DnsType, HttpProtocol, StatusRange};
 
 /// One probe to perform; built once per checker from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +20,15 @@ pub enum ProbeKind {
         port: u16,
         /// Source address (`bindto`), else the kernel's choice.
         bindto: Option<IpAddr>,
+        /// Source port (`bind_port`), else an ephemeral one.
+        bind_port: Option<u16>,
         /// `connect_timeout`.
         timeout: Duration,
     },
     /// `HTTP_GET` / `SSL_GET`: every URL in order, each answered with an
     /// accepted status (and body digest if given); one failing URL fails the
-    /// probe. `timeout` bounds each connect/read, as keepalived's.
+    /// probe. Per URL, `timeout` bounds the connect, then again the whole
+    /// response (see [`ProbeKind::watchdog`]).
     Http {
         /// `SSL_GET` (TLS) rather than `HTTP_GET`.
         tls: bool,
@@ -35,8 +38,12 @@ pub enum ProbeKind {
         port: u16,
         /// Source address.
         bindto: Option<IpAddr>,
+        /// Source port.
+        bind_port: Option<u16>,
         /// `connect_timeout`.
         timeout: Duration,
+        /// `http_protocol`.
+        protocol: HttpProtocol,
         /// The URLs, in configuration order.
         urls: Vec<HttpUrl>,
     },
@@ -57,6 +64,8 @@ pub enum ProbeKind {
         port: u16,
         /// Source address.
         bindto: Option<IpAddr>,
+        /// Source port.
+        bind_port: Option<u16>,
         /// `connect_timeout`.
         timeout: Duration,
         /// Query type.
@@ -89,6 +98,7 @@ impl ProbeKind {
                 connect_ip: co.connect_ip,
                 port: co.connect_port,
                 bindto: co.bindto,
+                bind_port: co.bind_port,
                 timeout: co.connect_timeout,
             },
             CheckKind::HttpGet(h) | CheckKind::SslGet(h) => ProbeKind::Http {
@@ -96,7 +106,9 @@ impl ProbeKind {
                 connect_ip: co.connect_ip,
                 port: co.connect_port,
                 bindto: co.bindto,
+                bind_port: co.bind_port,
                 timeout: co.connect_timeout,
+                protocol: h.protocol,
                 urls: h
                     .urls
                     .iter()
@@ -124,6 +136,7 @@ impl ProbeKind {
                 connect_ip: co.connect_ip,
                 port: co.connect_port,
                 bindto: co.bindto,
+                bind_port: co.bind_port,
                 timeout: co.connect_timeout,
                 query_type: d.query_type,
                 name: d.name.clone(),
@@ -142,12 +155,17 @@ impl ProbeKind {
     }
 
     /// How long a probe may stay unanswered before the checkers give up on
-    /// the shell and count it as timed out: each step's timeout (one per
-    /// URL for HTTP) plus [`WATCHDOG_GRACE`], which also covers keepalived's
-    /// SIGTERM-then-SIGKILL escalation of a MISC_CHECK (2 s + 2 s).
+    /// the shell and count it as timed out: the probe's own worst case plus
+    /// [`WATCHDOG_GRACE`] (scheduling, killing and reaping a MISC_CHECK
+    /// program). The shell's bounds (`vigil::os::probe`) are: TCP_CHECK and
+    /// DNS_CHECK one `timeout`; MISC_CHECK `timeout` then SIGKILL; HTTP_GET
+    /// per URL one `timeout` for the connect and one for the whole response,
+    /// URL after URL.
     pub fn watchdog(&self) -> Duration {
         let steps = match self {
-            ProbeKind::Http { urls, .. } => u32::try_from(urls.len().max(1)).unwrap_or(u32::MAX),
+            ProbeKind::Http { urls, .. } => {
+                u32::try_from(urls.len().max(1).saturating_mul(2)).unwrap_or(u32::MAX)
+            }
             _ => 1,
         };
         self.timeout()
@@ -176,6 +194,10 @@ pub enum ProbeResult {
     TimedOut,
     /// A MISC_CHECK program exited with this status.
     MiscExit(u8),
+    /// The check could not run (no socket, a bind to a missing address, an
+    /// unexpected errno): not a failure, keepalived just probes again after
+    /// `delay_loop` (notes 3.3, #1637).
+    NotRun(FailReason),
 }
 
 /// Why a probe failed.
@@ -203,6 +225,26 @@ pub enum FailReason {
     Spawn,
     /// The MISC_CHECK program died from this signal.
     Signal(i32),
+    /// No TCP connection within `connect_timeout`.
+    ConnectTimeout,
+    /// Connected, but no complete answer within `connect_timeout`.
+    ResponseTimeout,
+    /// The connection closed before the HTTP header's end (`\r\n\r\n`).
+    HttpNoHeaderEnd,
+    /// The HTTP status line has no 3-digit code between spaces.
+    HttpNoStatus,
+    /// The response exceeds the probe's size cap (1 MiB) and must be read
+    /// whole (a header without end, a body with a `digest`).
+    HttpTooLarge,
+    /// `SSL_GET` is not implemented in this build.
+    TlsUnsupported,
+    /// The DNS query name cannot be encoded.
+    BadDnsName,
+    /// The MISC_CHECK program failed `enable_script_security`, or its user
+    /// is unknown: disabled.
+    ScriptDisabled,
+    /// The MISC_CHECK program's exit status was lost (reaped elsewhere).
+    StatusLost,
 }
 
 impl fmt::Display for FailReason {
@@ -216,9 +258,20 @@ impl fmt::Display for FailReason {
             FailReason::HttpStatus(s) => write!(f, "HTTP status {s} not accepted"),
             FailReason::DigestMismatch => f.write_str("body digest mismatch"),
             FailReason::Malformed => f.write_str("malformed answer"),
-            FailReason::DnsRcode(r) => write!(f, "DNS rcode {r}"),
+            FailReason::DnsRcode(r) => write!(f, "DNS rcode {r} ({})", crate::dns::rcode_name(*r)),
             FailReason::Spawn => f.write_str("program could not be started"),
             FailReason::Signal(s) => write!(f, "program killed by signal {s}"),
+            FailReason::ConnectTimeout => f.write_str("no connection within connect_timeout"),
+            FailReason::ResponseTimeout => f.write_str("no complete answer within connect_timeout"),
+            FailReason::HttpNoHeaderEnd => {
+                f.write_str("no HTTP header end before the connection closed")
+            }
+            FailReason::HttpNoStatus => f.write_str("no HTTP status code in the status line"),
+            FailReason::HttpTooLarge => f.write_str("HTTP response larger than 1 MiB"),
+            FailReason::TlsUnsupported => f.write_str("SSL_GET is not supported by this build"),
+            FailReason::BadDnsName => f.write_str("DNS name cannot be encoded"),
+            FailReason::ScriptDisabled => f.write_str("script disabled"),
+            FailReason::StatusLost => f.write_str("program's exit status was lost"),
         }
     }
 }
@@ -230,6 +283,7 @@ impl fmt::Display for ProbeResult {
             ProbeResult::Failed(r) => write!(f, "failed: {r}"),
             ProbeResult::TimedOut => f.write_str("timed out"),
             ProbeResult::MiscExit(c) => write!(f, "exit status {c}"),
+            ProbeResult::NotRun(r) => write!(f, "not run: {r}"),
         }
     }
 }
@@ -243,6 +297,8 @@ pub(crate) enum Outcome {
     Pass(Option<u32>),
     /// Down (after retries).
     Fail,
+    /// The check could not run: nothing changes, probe again later.
+    Skip,
 }
 
 /// keepalived's reading of a result: exit 0 passes; with `misc_dynamic`,
@@ -253,6 +309,7 @@ pub(crate) fn outcome(result: ProbeResult, dynamic: bool) -> Outcome {
         ProbeResult::Ok | ProbeResult::MiscExit(0) => Outcome::Pass(None),
         ProbeResult::MiscExit(c) if dynamic && c >= 2 => Outcome::Pass(Some(u32::from(c - 2))),
         ProbeResult::MiscExit(_) | ProbeResult::Failed(_) | ProbeResult::TimedOut => Outcome::Fail,
+        ProbeResult::NotRun(_) => Outcome::Skip,
     }
 }
 
@@ -278,6 +335,10 @@ mod tests {
             outcome(ProbeResult::Failed(FailReason::Refused), false),
             Outcome::Fail
         );
+        assert_eq!(
+            outcome(ProbeResult::NotRun(FailReason::Socket(99)), false),
+            Outcome::Skip
+        );
     }
 
     #[test]
@@ -293,10 +354,21 @@ mod tests {
             connect_ip: IpAddr::from([10, 0, 0, 1]),
             port: 80,
             bindto: None,
+            bind_port: None,
             timeout: Duration::from_secs(2),
+            protocol: HttpProtocol::V10,
             urls: alloc::vec![url.clone(), url],
         };
-        assert_eq!(p.watchdog(), Duration::from_secs(4) + WATCHDOG_GRACE);
+        // Connect plus response, per URL.
+        assert_eq!(p.watchdog(), Duration::from_secs(8) + WATCHDOG_GRACE);
+        let tcp = ProbeKind::Tcp {
+            connect_ip: IpAddr::from([10, 0, 0, 1]),
+            port: 80,
+            bindto: None,
+            bind_port: None,
+            timeout: Duration::from_secs(3),
+        };
+        assert_eq!(tcp.watchdog(), Duration::from_secs(3) + WATCHDOG_GRACE);
     }
 
     #[test]
@@ -304,6 +376,10 @@ mod tests {
         assert_eq!(
             alloc::format!("{}", ProbeResult::Failed(FailReason::HttpStatus(503))),
             "failed: HTTP status 503 not accepted"
+        );
+        assert_eq!(
+            alloc::format!("{}", ProbeResult::Failed(FailReason::DnsRcode(5))),
+            "failed: DNS rcode 5 (REFUSED)"
         );
     }
 }

@@ -92,12 +92,14 @@ fn first_probe_one_second_after_start_without_warmup() {
                     port,
                     timeout,
                     bindto,
+                    bind_port,
                 },
         }] => {
             assert_eq!(*checker, CheckerId(0));
             assert_eq!(connect_ip.to_string(), "10.0.0.10");
             assert_eq!(*port, 80);
             assert_eq!(*timeout, Duration::from_secs(2));
+            assert_eq!(*bind_port, None);
             assert_eq!(*bindto, None);
         }
         other => panic!("expected one TCP probe, got {other:?}"),

@@ -446,6 +446,9 @@ fn checker(w: &mut Writer, c: &Checker) {
         if let Some(b) = k.bindto {
             w.value("bindto", &ip(b));
         }
+        if let Some(p) = k.bind_port {
+            w.num("bind_port", p);
+        }
     }
     w.duration("connect_timeout", k.connect_timeout);
     w.num("retry", k.retry);
@@ -457,6 +460,7 @@ fn checker(w: &mut Writer, c: &Checker) {
             if let Some(v) = &h.virtualhost {
                 w.value("virtualhost", &quote(v));
             }
+            w.value("http_protocol", h.protocol.name());
             for u in &h.urls {
                 w.open(&["url"]);
                 w.value("path", &quote(&u.path));

@@ -28,6 +28,8 @@ pub struct CheckCommon {
     pub connect_port: u16,
     /// `bindto ADDR`: source address; default none (kernel's choice).
     pub bindto: Option<IpAddr>,
+    /// `bind_port PORT`: source port; default none (an ephemeral port).
+    pub bind_port: Option<u16>,
     /// `connect_timeout SECS`; default 5 s.
     #[serde(with = "crate::compact_duration")]
     pub connect_timeout: Duration,
@@ -70,6 +72,48 @@ pub struct HttpCheck {
     /// `virtualhost NAME` (Host header); default the real server's, else the
     /// virtual server's, else none (the address).
     pub virtualhost: Option<String>,
+    /// `http_protocol 1.0|1.0C|1.1`; default 1.0.
+    pub protocol: HttpProtocol,
+}
+
+/// The request's HTTP version (`http_protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum HttpProtocol {
+    /// `GET ... HTTP/1.0`, no `Connection` header (the default).
+    #[default]
+    V10,
+    /// `1.0C`: HTTP/1.0 with `Connection: close`.
+    V10Close,
+    /// `GET ... HTTP/1.1` with `Connection: close`.
+    V11,
+}
+
+impl HttpProtocol {
+    /// Every value, for lookups by name.
+    pub const ALL: [HttpProtocol; 3] =
+        [HttpProtocol::V10, HttpProtocol::V10Close, HttpProtocol::V11];
+
+    /// The value as written in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpProtocol::V10 => "1.0",
+            HttpProtocol::V10Close => "1.0C",
+            HttpProtocol::V11 => "1.1",
+        }
+    }
+
+    /// The version on the request line.
+    pub fn version(self) -> &'static str {
+        match self {
+            HttpProtocol::V10 | HttpProtocol::V10Close => "HTTP/1.0",
+            HttpProtocol::V11 => "HTTP/1.1",
+        }
+    }
+
+    /// Whether the request carries `Connection: close`.
+    pub fn close(self) -> bool {
+        !matches!(self, HttpProtocol::V10)
+    }
 }
 
 /// `url { path P; status_code C...; digest D; virtualhost H }`.

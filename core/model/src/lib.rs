@@ -25,7 +25,8 @@ mod virtual_address;
 mod virtual_server;
 
 pub use checker::{
-    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, MiscCheck, StatusRange, Url,
+    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, HttpProtocol, MiscCheck,
+    StatusRange, Url,
 };
 pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{FlushOnStop, GlobalDefs, SmtpServer};

@@ -9,6 +9,7 @@
 //! | [`vrrp_socket`] | raw IP protocol 112 sockets, v4 and v6, multicast and unicast |
 //! | [`garp`] | gratuitous ARP / unsolicited NA through AF_PACKET |
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
+//! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
 //! | [`script`] | running scripts in their own process group with a timeout |
 //! | [`script_security`] | `enable_script_security` and PATH lookup |
 //! | [`users`] | `script_user` names to uid/gid |
@@ -58,6 +59,7 @@ pub mod garp;
 pub mod ipvs;
 pub mod logger;
 pub mod netlink;
+pub mod probe;
 pub mod script;
 pub mod script_security;
 pub mod signals;

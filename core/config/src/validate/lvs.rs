@@ -10,8 +10,9 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use vigil_model::{
-    CheckCommon, CheckKind, Checker, Command, DnsCheck, DnsType, HttpCheck, LbKind, MiscCheck,
-    Protocol, RealServer, RunAs, Scheduler, SorryServer, StatusRange, Url, VirtualServer, VsKey,
+    CheckCommon, CheckKind, Checker, Command, DnsCheck, DnsType, HttpCheck, HttpProtocol, LbKind,
+    MiscCheck, Protocol, RealServer, RunAs, Scheduler, SorryServer, StatusRange, Url,
+    VirtualServer, VsKey,
 };
 
 use super::global::set;
@@ -63,6 +64,7 @@ enum KindDraft {
     Http {
         ssl: bool,
         urls: Vec<Url>,
+        protocol: HttpProtocol,
     },
     Tcp,
     Misc {
@@ -79,6 +81,7 @@ struct CheckDraft {
     connect_ip: Option<IpAddr>,
     connect_port: Option<u16>,
     bindto: Option<IpAddr>,
+    bind_port: Option<u16>,
     own: Defaults,
 }
 
@@ -324,6 +327,7 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
         "HTTP_GET" | "SSL_GET" => KindDraft::Http {
             ssl: section == "SSL_GET",
             urls: Vec::new(),
+            protocol: HttpProtocol::V10,
         },
         "TCP_CHECK" => KindDraft::Tcp,
         "MISC_CHECK" => KindDraft::Misc {
@@ -342,6 +346,7 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
         connect_ip: None,
         connect_port: None,
         bindto: None,
+        bind_port: None,
         own: Defaults::default(),
     };
     for s in body {
@@ -353,6 +358,15 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
                 d.connect_port = ctx.int(s, 1, 65535).or(d.connect_port)
             }
             ("bindto", _) if !misc => d.bindto = ctx.ip(s).or(d.bindto),
+            ("bind_port", _) if !misc => d.bind_port = ctx.int(s, 1, 65535).or(d.bind_port),
+            ("http_protocol", KindDraft::Http { protocol, .. }) => {
+                let p = |x: &str| {
+                    HttpProtocol::ALL
+                        .into_iter()
+                        .find(|p| p.name().eq_ignore_ascii_case(x))
+                };
+                set(protocol, ctx.choice(s, p, "1.0|1.0C|1.1"));
+            }
             ("url", KindDraft::Http { urls, .. }) => urls.extend(url(ctx, s)),
             ("misc_path", KindDraft::Misc { path, .. }) => *path = ctx.command(s).or(path.take()),
             ("misc_timeout", KindDraft::Misc { timeout, .. }) => {
@@ -375,7 +389,7 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
                     ctx.choice(s, t, "A|NS|CNAME|SOA|MX|TXT|AAAA"),
                 );
             }
-            ("name", KindDraft::Dns(dns)) => set(&mut dns.name, ctx.text(s)),
+            ("name", KindDraft::Dns(dns)) => set(&mut dns.name, dns_name(ctx, s)),
             ("virtualhost", KindDraft::Http { .. }) => {
                 d.own.keyword(ctx, s, kw);
             }
@@ -403,6 +417,25 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
     }
     d.kind = kind;
     Some(d)
+}
+
+/// A DNS_CHECK `name`: labels of 1..=63 bytes, a trailing dot allowed
+/// ("." alone is the root); keepalived rejects empty labels at parse time.
+fn dns_name(ctx: &mut Ctx, s: &Stmt) -> Option<String> {
+    let w = ctx.one(s)?;
+    let name = w.text.strip_suffix('.').unwrap_or(&w.text);
+    let ok =
+        w.text == "." || (!name.is_empty() && name.split('.').all(|l| (1..=63).contains(&l.len())));
+    if !ok {
+        let p = Problem::BadChoice {
+            keyword: s.keyword.text.clone(),
+            value: w.text.clone(),
+            expected: "a domain name with labels of 1 to 63 characters",
+        };
+        ctx.error(w.span, p);
+        return None;
+    }
+    Some(w.text.clone())
 }
 
 /// `url { path P; status_code ...; digest D; virtualhost H }`.
@@ -493,6 +526,7 @@ fn resolve_rs(
             connect_ip: c.connect_ip.unwrap_or(rs.addr),
             connect_port: c.connect_port.unwrap_or(rs.port),
             bindto: c.bindto,
+            bind_port: c.bind_port,
             connect_timeout: pick(own, |x| x.connect_timeout).unwrap_or(Duration::from_secs(5)),
             retry: own
                 .retry
@@ -509,8 +543,16 @@ fn resolve_rs(
             .or(d.own.virtualhost.clone())
             .or(vs_own.virtualhost.clone());
         let kind = match c.kind {
-            KindDraft::Http { ssl, urls } => {
-                let h = HttpCheck { urls, virtualhost };
+            KindDraft::Http {
+                ssl,
+                urls,
+                protocol,
+            } => {
+                let h = HttpCheck {
+                    urls,
+                    virtualhost,
+                    protocol,
+                };
                 if ssl {
                     CheckKind::SslGet(h)
                 } else {
