@@ -39,6 +39,7 @@ fn svc(key: ServiceKey) -> Service {
         flags: 0,
         timeout: 0,
         netmask: 32,
+        pe_name: None,
     }
 }
 

@@ -127,6 +127,9 @@ pub enum Problem {
     AdvertIntForVersion(String, u8),
     /// `auth_type AH` (IPsec AH) is not supported.
     AuthAhUnsupported,
+    /// `SSL_GET`: this build has no TLS client (see the README: the size
+    /// cost was measured and refused).
+    SslGetUnsupported,
     /// `auth_pass` longer than 8 characters (only 8 are used).
     AuthPassTruncated(String),
     /// `track_script` names no `vrrp_script`.
@@ -193,6 +196,12 @@ impl fmt::Display for Problem {
             Problem::AdvertIntForVersion(v, _) => {
                 write!(f, "advert_int for VRRPv3 must be 0.01..40.95 s in steps of 0.01 ({v})")
             }
+            Problem::SslGetUnsupported => write!(
+                f,
+                "SSL_GET is not supported by this build of vigil (no TLS client, to keep the \
+                 firmware small); check the plain HTTP port with HTTP_GET, or the TLS port \
+                 with TCP_CHECK (SSL_GET)"
+            ),
             Problem::AuthAhUnsupported => {
                 write!(f, "auth_type AH (IPsec AH) is not supported; use PASS or none (AH)")
             }

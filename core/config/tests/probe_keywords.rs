@@ -14,7 +14,7 @@ fn vs(checker: &str) -> String {
 
 #[test]
 fn bind_port_and_http_protocol_reach_the_model_show_and_binary() {
-    let text = vs("        HTTP_GET {\n            bind_port 4000\n            http_protocol 1.0C\n            url {\n                path /\n            }\n        }\n        TCP_CHECK {\n            bind_port 4001\n        }\n        DNS_CHECK {\n            bind_port 53\n            name example.org.\n        }\n        SSL_GET {\n            http_protocol 1.1\n            url {\n                path /s\n            }\n        }\n");
+    let text = vs("        HTTP_GET {\n            bind_port 4000\n            http_protocol 1.0C\n            url {\n                path /\n            }\n        }\n        TCP_CHECK {\n            bind_port 4001\n        }\n        DNS_CHECK {\n            bind_port 53\n            name example.org.\n        }\n        HTTP_GET {\n            http_protocol 1.1\n            url {\n                path /s\n            }\n        }\n");
     let c = ok(&text);
     let cs = &c.virtual_servers[0].real_servers[0].checkers;
     assert_eq!(cs[0].common.bind_port, Some(4000));
@@ -23,7 +23,7 @@ fn bind_port_and_http_protocol_reach_the_model_show_and_binary() {
     assert_eq!(cs[2].common.bind_port, Some(53));
     assert!(matches!(&cs[2].kind, CheckKind::Dns(d) if d.name == "example.org."));
     assert_eq!(cs[3].common.bind_port, None);
-    assert!(matches!(&cs[3].kind, CheckKind::SslGet(h) if h.protocol == HttpProtocol::V11));
+    assert!(matches!(&cs[3].kind, CheckKind::HttpGet(h) if h.protocol == HttpProtocol::V11));
 
     let shown = show(&c);
     assert!(shown.contains("bind_port 4000\n"), "{shown}");
@@ -32,6 +32,19 @@ fn bind_port_and_http_protocol_reach_the_model_show_and_binary() {
     // `show` is canonical: reading it back gives the same model.
     assert_eq!(ok(&shown), c);
     assert_eq!(from_binary(&to_binary(&c).unwrap()).unwrap(), c);
+}
+
+#[test]
+fn ssl_get_is_refused_with_its_reason() {
+    let e = errors(&vs(
+        "        SSL_GET {\n            url {\n                path /\n            }\n        }\n",
+    ));
+    assert_eq!(e.len(), 1);
+    assert_eq!((e[0].line, e[0].col), (3, 9));
+    assert!(e[0]
+        .problem
+        .to_string()
+        .contains("SSL_GET is not supported"));
 }
 
 #[test]

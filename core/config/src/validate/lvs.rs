@@ -300,7 +300,11 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             "uthreshold" => set(&mut d.rs.uthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "lthreshold" => set(&mut d.rs.lthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "smtp_alert" => set(&mut d.rs.smtp_alert, ctx.flag_bool(s)),
-            "HTTP_GET" | "SSL_GET" | "TCP_CHECK" | "MISC_CHECK" | "DNS_CHECK" => {
+            "SSL_GET" => {
+                ctx.error(s.keyword.span, Problem::SslGetUnsupported);
+                d.checks.extend(checker(ctx, s))
+            }
+            "HTTP_GET" | "TCP_CHECK" | "MISC_CHECK" | "DNS_CHECK" => {
                 d.checks.extend(checker(ctx, s))
             }
             _ => {

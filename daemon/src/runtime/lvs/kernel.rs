@@ -1,9 +1,46 @@
-//! The real thing: the kernel's IPVS table and the socket probes.
+//! The real thing: the kernel's IPVS table over generic netlink and the
+//! socket probes of `os::probe`.
 
+use std::sync::Arc;
+
+use nix::errno::Errno;
+use vigil_lvs::{Command, Table};
 use vigil_model::Config;
 
+use super::backend::{Backend, BackendError, Fault};
 use super::Lvs;
+use crate::os::ipvs::{Ipvs, IpvsError};
+use crate::os::probe::{self, ProbeEnv};
 
-pub fn start(_config: Config) -> Result<Lvs, String> {
-    Err("IPVS client not wired yet".into())
+impl Backend for Ipvs {
+    fn table(&mut self) -> Result<Table, BackendError> {
+        Ipvs::table(self).map_err(backend_error)
+    }
+
+    fn apply(&mut self, cmd: &Command) -> Result<(), BackendError> {
+        Ipvs::apply(self, cmd).map_err(backend_error)
+    }
+}
+
+fn backend_error(e: IpvsError) -> BackendError {
+    let fault = match e.errno() {
+        Some(Errno::EEXIST) => Fault::AlreadyThere,
+        Some(Errno::ESRCH | Errno::ENOENT) => Fault::NotThere,
+        _ => Fault::Other,
+    };
+    BackendError {
+        fault,
+        text: e.to_string(),
+    }
+}
+
+/// Opens IPVS on the LVS thread (a missing ip_vs module is a start-up
+/// error) and starts checking.
+pub fn start(config: Config) -> Result<Lvs, String> {
+    let env = Arc::new(ProbeEnv::from_globals(&config.global));
+    let prober: super::Prober = Arc::new(move |kind| {
+        let env = env.clone();
+        Box::pin(async move { probe::run(&kind, &env).await })
+    });
+    Lvs::start(config, || Ipvs::open().map_err(|e| e.to_string()), prober)
 }
