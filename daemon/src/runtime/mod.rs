@@ -11,6 +11,7 @@ mod event;
 mod hooks;
 mod net;
 pub mod plan;
+mod slots;
 
 use std::path::PathBuf;
 
