@@ -159,7 +159,8 @@ fn map_spawn_error(program: &str, e: std::io::Error) -> SpawnError {
 }
 
 /// Start `script`. Fails fast (typed) when the program is missing or not
-/// executable; otherwise returns the running child.
+/// executable; otherwise returns the running child. One attempt: a script
+/// that is "busy" (ETXTBSY) fails with that errno; [`run`] retries it.
 pub fn spawn(script: &Script) -> Result<Child, SpawnError> {
     let first = script.argv.first().ok_or(SpawnError::EmptyArgv)?;
     let (uid, gid) = script.run_as.unwrap_or((
@@ -206,7 +207,7 @@ pub fn spawn(script: &Script) -> Result<Child, SpawnError> {
             reader = Some(r);
         }
     }
-    let child = spawn_retrying_busy(&mut cmd).map_err(|e| map_spawn_error(first, e))?;
+    let child = cmd.spawn().map_err(|e| map_spawn_error(first, e))?;
     // Close our copies of the pipe's write end now, so EOF means "all writers gone".
     drop(cmd);
     let pid = Pid::from_raw(child.id() as i32);
@@ -226,19 +227,26 @@ pub fn spawn(script: &Script) -> Result<Child, SpawnError> {
     })
 }
 
-/// `Command::spawn`, retried briefly on ETXTBSY: a script that was just written
-/// is "busy" while any process forked meanwhile still holds the writer's
-/// descriptor (until that process execs), which lasts microseconds. Admins and
-/// package managers rewrite scripts; a transient error must not count as a
-/// failed check.
-fn spawn_retrying_busy(cmd: &mut Command) -> std::io::Result<std::process::Child> {
-    const ATTEMPTS: u32 = 5;
+/// How often, and how far apart, [`spawn_retrying_busy`] tries.
+const BUSY_ATTEMPTS: u32 = 5;
+const BUSY_PAUSE: Duration = Duration::from_millis(2);
+
+fn is_busy(e: &SpawnError) -> bool {
+    matches!(e, SpawnError::Os { errno, .. } if *errno == nix::libc::ETXTBSY)
+}
+
+/// [`spawn`], retried briefly on ETXTBSY: a script that was just written is
+/// "busy" while any process forked meanwhile still holds the writer's
+/// descriptor (until that process execs), which lasts microseconds. Admins
+/// and package managers rewrite scripts; a transient error must not count as
+/// a failed check. The pause is a timer, so the event loop runs on meanwhile.
+pub async fn spawn_retrying_busy(script: &Script) -> Result<Child, SpawnError> {
     let mut attempt = 1;
     loop {
-        match cmd.spawn() {
-            Err(e) if e.raw_os_error() == Some(nix::libc::ETXTBSY) && attempt < ATTEMPTS => {
+        match spawn(script) {
+            Err(e) if is_busy(&e) && attempt < BUSY_ATTEMPTS => {
                 attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(2));
+                Timer::after(BUSY_PAUSE).await;
             }
             r => return r,
         }
@@ -247,7 +255,7 @@ fn spawn_retrying_busy(cmd: &mut Command) -> std::io::Result<std::process::Child
 
 /// Run `script` to completion.
 pub async fn run(script: &Script) -> Result<Outcome, SpawnError> {
-    let mut child = spawn(script)?;
+    let mut child = spawn_retrying_busy(script).await?;
     Ok(child.wait().await)
 }
 

@@ -9,10 +9,13 @@
 //! checksum at offset 6 (IPV6_CHECKSUM), since the core cannot know which
 //! link-local source the kernel will pick.
 //!
-//! Receive returns the datagram (for IPv4 including its IP header, which the
-//! kernel always delivers on raw sockets; for IPv6 the VRRP message only) plus
-//! [`Meta`] read from ancillary data: source, destination (IP_PKTINFO /
-//! IPV6_PKTINFO), TTL or hop limit (IP_RECVTTL / IPV6_RECVHOPLIMIT), ifindex.
+//! [`VrrpSocket::recv`] returns the datagram (for IPv4 including its IP
+//! header, which the kernel always delivers on raw sockets; for IPv6 the VRRP
+//! message only) plus [`Meta`] read from ancillary data: source, destination
+//! (IP_PKTINFO / IPV6_PKTINFO), TTL or hop limit (IP_RECVTTL /
+//! IPV6_RECVHOPLIMIT), ifindex. [`VrrpSocket::recv_vrrp`] gives both families
+//! the same shape, [`Received`]: the VRRP message alone with the addresses and
+//! TTL of its IP header.
 //!
 //! Sending from a given source (`mcast_src_ip` / `unicast_src_ip`) uses
 //! IP_PKTINFO's `ipi_spec_dst` / IPV6_PKTINFO per message.
@@ -112,6 +115,21 @@ pub struct Meta {
     pub ifindex: u32,
 }
 
+/// A received VRRP message, the same for IPv4 and IPv6.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Source and destination of the IP header (IPv4: read from the header
+    /// itself; IPv6: from the socket address and IPV6_PKTINFO).
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// TTL (IPv4 header) or hop limit (IPV6_HOPLIMIT; 0 if the kernel gave none).
+    pub ttl: u8,
+    /// The interface it arrived on (the socket's own if the kernel gave none).
+    pub ifindex: u32,
+    /// The VRRP message: the IPv4 header stripped, cut at its Total Length.
+    pub payload: Vec<u8>,
+}
+
 /// A socket operation failed; each variant carries the errno.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VrrpSocketError {
@@ -126,6 +144,9 @@ pub enum VrrpSocketError {
     /// Registering with the smol reactor failed.
     Reactor(Errno),
     Recv(Errno),
+    /// An IPv4 datagram whose header does not parse (the packet is dropped,
+    /// the socket is fine).
+    BadIpHeader(vigil_wire::Error),
     Send(Errno),
     /// `send` without a destination on a unicast-only socket.
     NoGroup,
@@ -142,6 +163,7 @@ impl fmt::Display for VrrpSocketError {
             }
             VrrpSocketError::Reactor(e) => write!(f, "cannot register socket with reactor: {e}"),
             VrrpSocketError::Recv(e) => write!(f, "receiving VRRP failed: {e}"),
+            VrrpSocketError::BadIpHeader(e) => write!(f, "dropped a datagram: {e}"),
             VrrpSocketError::Send(e) => write!(f, "sending VRRP failed: {e}"),
             VrrpSocketError::NoGroup => f.write_str("no multicast group configured"),
         }
@@ -291,6 +313,38 @@ impl VrrpSocket {
             .read_with(|s| recv_once(s, family, buf).map_err(io::Error::from))
             .await
             .map_err(|e| VrrpSocketError::Recv(errno(&e)))
+    }
+
+    /// Receive one VRRP message, for either family: see [`Received`]. `buf`
+    /// is scratch space, large enough for the datagram.
+    pub async fn recv_vrrp(&self, buf: &mut [u8]) -> Result<Received, VrrpSocketError> {
+        let meta = self.recv(buf).await?;
+        let data = buf.get(..meta.len).unwrap_or_default();
+        let ifindex = if meta.ifindex == 0 {
+            self.config.ifindex
+        } else {
+            meta.ifindex
+        };
+        match self.config.family {
+            Family::V4 => {
+                let (ip, payload) =
+                    vigil_wire::ipv4::payload(data).map_err(VrrpSocketError::BadIpHeader)?;
+                Ok(Received {
+                    src: IpAddr::V4(ip.src),
+                    dst: IpAddr::V4(ip.dst),
+                    ttl: ip.ttl,
+                    ifindex,
+                    payload: payload.to_vec(),
+                })
+            }
+            Family::V6 => Ok(Received {
+                src: meta.src,
+                dst: meta.dst,
+                ttl: meta.ttl,
+                ifindex,
+                payload: data.to_vec(),
+            }),
+        }
     }
 
     /// Send `payload` (a VRRP message, no IP header) to the configured group.

@@ -7,11 +7,13 @@ use vigil_vrrp::{self as vrrp, Action, NotifyTarget, Router, RxMeta};
 use super::event::Event;
 use super::hooks::{self, Running};
 use super::net::Net;
-use super::plan::{Plan, Vip};
+use super::plan::Plan;
+use super::slots::Slots;
 use super::{Settings, Spawner};
 use crate::os::clock;
-use crate::os::netlink::{LinkEvent, Monitor, Netlink};
+use crate::os::netlink::{LinkEvent, LinkTable, Monitor, Netlink};
 use crate::os::signals::{Signal, Signals};
+use crate::os::vrrp_socket::Received;
 
 /// How long a stopping daemon waits for its notify_stop hooks.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -26,9 +28,8 @@ pub struct Daemon {
     pub(super) net: Net,
     running: Running,
     pub(super) started: std::time::Instant,
-    /// What AddVips installed, per instance name: RemoveVips removes exactly
-    /// that, even after a reload changed the configured list.
-    installed: std::collections::HashMap<String, Vec<Vip>>,
+    /// The shell's side of each instance, by the router's instance id.
+    slots: Slots,
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
@@ -54,6 +55,7 @@ impl Daemon {
         // Packets are bounded (a flood must not eat memory: the kernel drops
         // instead); other events are rare.
         let (tx, rx) = smol::channel::bounded(1024);
+        let slots = Slots::new(&plan);
         let mut d = Daemon {
             settings,
             spawner,
@@ -61,10 +63,10 @@ impl Daemon {
             rx,
             router,
             plan,
-            net: Net::new(nl),
+            net: Net::new(nl, LinkTable::default()),
             running: Running::default(),
             started: std::time::Instant::now(),
-            installed: Default::default(),
+            slots,
             lvs,
         };
         d.spawn_signals()?;
@@ -126,9 +128,13 @@ impl Daemon {
             .detach();
     }
 
-    fn spawn_monitor(&self) -> Result<(), String> {
+    /// Subscribes first, then dumps the links once: the dump seeds both the
+    /// monitor and the link table, and no change falls between the two.
+    fn spawn_monitor(&mut self) -> Result<(), String> {
         let mut mon = Monitor::open().map_err(|e| format!("netlink monitor: {e}"))?;
-        mon.seed(&self.net.nl.links().map_err(|e| format!("netlink: {e}"))?);
+        let links = self.net.nl.links().map_err(|e| format!("netlink: {e}"))?;
+        mon.seed(&links);
+        self.net.links = LinkTable::from_links(&links);
         let tx = self.tx.clone();
         self.spawner
             .spawn(async move {
@@ -171,43 +177,35 @@ impl Daemon {
         }
     }
 
+    /// The link table's state of `name` and its advert sources (one address
+    /// dump) to the router; an interface that is not there is down and has
+    /// no address.
     fn sync_link(&mut self, now: vrrp::Instant, name: &str) {
-        match self.net.nl.link_by_name(name) {
-            Ok(link) => {
-                self.router.handle_link(now, name, link.is_usable());
-                let v4 = self
-                    .net
-                    .nl
-                    .primary_ipv4(link.index)
-                    .ok()
-                    .flatten()
-                    .map(Into::into);
-                let v6 = self
-                    .net
-                    .nl
-                    .link_local_ipv6(link.index)
-                    .ok()
-                    .flatten()
-                    .map(Into::into);
+        let Some((index, usable)) = self.net.links.by_name(name).map(|l| (l.index, l.usable))
+        else {
+            log::warn!("interface {name}: not present");
+            self.router.handle_link(now, name, false);
+            self.router
+                .handle_address(now, name, vrrp::Family::V4, None);
+            self.router
+                .handle_address(now, name, vrrp::Family::V6, None);
+            return;
+        };
+        self.router.handle_link(now, name, usable);
+        match self.net.nl.source_addresses(index) {
+            Ok((v4, v6)) => {
+                let (v4, v6) = (v4.map(Into::into), v6.map(Into::into));
                 self.router.handle_address(now, name, vrrp::Family::V4, v4);
                 self.router.handle_address(now, name, vrrp::Family::V6, v6);
             }
-            Err(e) => {
-                log::warn!("interface {name}: {e}");
-                self.router.handle_link(now, name, false);
-            }
+            Err(e) => log::warn!("addresses of {name}: {e}"),
         }
     }
 
+    /// Sockets for the live instances on the interfaces present now.
     pub(super) fn open_sockets(&mut self) {
-        for (name, inst) in &self.plan.instances {
-            let any_mc =
-                self.plan.instances.values().any(|o| {
-                    o.multicast && o.interface == inst.interface && o.family == inst.family
-                });
-            log::debug!("({name}) on {} {:?}", inst.interface, inst.family);
-            self.net.open_for(inst, any_mc, &self.spawner, &self.tx);
-        }
+        self.net
+            .reconcile(self.slots.live(), &self.spawner, &self.tx);
     }
 
     /// Runs until stopped; returns the exit code.
@@ -241,11 +239,7 @@ impl Daemon {
     /// Feeds one event to the router; `Some(code)` when the daemon must exit.
     async fn handle(&mut self, now: vrrp::Instant, ev: Event) -> Option<u8> {
         match ev {
-            Event::Packet {
-                interface,
-                v6,
-                bytes,
-            } => self.packet(now, &interface, v6, &bytes),
+            Event::Packet(r) => self.packet(now, &r),
             Event::Link(l) => self.link(now, l),
             Event::ScriptDone { script, result } => {
                 if let Some(id) = self.router.script_id(&script) {
@@ -253,72 +247,101 @@ impl Daemon {
                 }
             }
             Event::Signal(Signal::Terminate | Signal::Interrupt) => return Some(self.stop().await),
-            Event::Signal(Signal::Reload) => self.reload(now),
+            Event::Signal(Signal::Reload) => self.reload(now).await,
             Event::Signal(Signal::Child) => {}
             Event::Control(conn) => self.status(now, conn),
         }
         None
     }
 
-    fn packet(
-        &mut self,
-        now: vrrp::Instant,
-        interface: &str,
-        v6: Option<(std::net::IpAddr, std::net::IpAddr, u8)>,
-        bytes: &[u8],
-    ) {
-        match v6 {
-            Some((src, dst, hl)) => {
-                let meta = RxMeta {
-                    interface,
-                    src,
-                    dst,
-                    ttl: Some(hl),
-                };
-                self.router.handle_packet(now, &meta, bytes);
-            }
-            None => match vigil_wire::ipv4::payload(bytes) {
-                Ok((ip, payload)) => {
-                    let meta = RxMeta {
-                        interface,
-                        src: ip.src.into(),
-                        dst: ip.dst.into(),
-                        ttl: Some(ip.ttl),
-                    };
-                    self.router.handle_packet(now, &meta, payload);
-                }
-                Err(e) => log::debug!("{interface}: dropped a datagram: {e}"),
-            },
-        }
+    fn packet(&mut self, now: vrrp::Instant, r: &Received) {
+        // By index: a packet still queued from a deleted interface names an
+        // index the table no longer has.
+        let Some(interface) = self.net.links.name_of(r.ifindex) else {
+            log::debug!("dropped a packet from gone interface index {}", r.ifindex);
+            return;
+        };
+        let meta = RxMeta {
+            interface,
+            src: r.src,
+            dst: r.dst,
+            ttl: Some(r.ttl),
+        };
+        self.router.handle_packet(now, &meta, &r.payload);
     }
 
     fn link(&mut self, now: vrrp::Instant, ev: LinkEvent) {
         let watched = self.interfaces();
-        match ev {
-            LinkEvent::Up { name, .. }
-            | LinkEvent::Down { name, .. }
-            | LinkEvent::Gone { name, .. } => {
-                if watched.contains(&name) {
-                    log::info!(
-                        "interface {name} is {}",
-                        if self.net.nl.link_by_name(&name).is_ok_and(|l| l.is_usable()) {
-                            "up"
-                        } else {
-                            "down"
-                        }
-                    );
-                    self.sync_link(now, &name);
-                    self.open_sockets();
-                }
-            }
-            LinkEvent::AddressAdded { index, .. } | LinkEvent::AddressRemoved { index, .. } => {
-                if let Ok(name) = self.net.nl.ifname(index) {
-                    if watched.contains(&name) {
-                        self.sync_link(now, &name);
+        match &ev {
+            LinkEvent::Up { index, .. }
+            | LinkEvent::Down { index, .. }
+            | LinkEvent::Gone { index, .. } => {
+                let index = *index;
+                for name in self.net.links.apply(&ev) {
+                    if !watched.contains(&name) {
+                        continue;
                     }
+                    let state = match self.net.links.by_name(&name) {
+                        None => "gone",
+                        Some(l) if l.usable => "up",
+                        Some(_) => "down",
+                    };
+                    let index = self.net.links.index_of(&name).unwrap_or(index);
+                    log::info!("interface {name} (index {index}) is {state}");
+                    self.sync_link(now, &name);
+                }
+                self.open_sockets();
+            }
+            LinkEvent::AddressAdded { index, .. } => self.sync_index(now, *index, &watched),
+            LinkEvent::AddressRemoved { index, addr, .. } => {
+                self.sync_index(now, *index, &watched);
+                self.vip_removed(*index, *addr);
+            }
+            LinkEvent::Resync => {
+                match self.net.nl.links() {
+                    Ok(l) => self.net.links.reset(&l),
+                    Err(e) => log::warn!("netlink resync: {e}"),
+                }
+                self.sync_links(now);
+                self.open_sockets();
+            }
+        }
+    }
+
+    fn sync_index(&mut self, now: vrrp::Instant, index: u32, watched: &[String]) {
+        if let Some(name) = self.net.links.name_of(index).map(str::to_string) {
+            if watched.contains(&name) {
+                self.sync_link(now, &name);
+            }
+        }
+    }
+
+    /// A VIP removed from under a master (`ip addr del`) is put back at once:
+    /// the master keeps advertising it, so its clients would lose it silently.
+    /// Our own removals clear `installed` first, and an interface going down
+    /// or away faults its instances first, so neither comes back.
+    fn vip_removed(&mut self, index: u32, addr: std::net::IpAddr) {
+        let usable = self.net.links.by_index(index).is_some_and(|l| l.usable);
+        if !usable {
+            return;
+        }
+        let mut lost = Vec::new();
+        for id in self.router.instance_ids() {
+            let master = self
+                .router
+                .instance(id)
+                .is_some_and(|i| i.state == vrrp::State::Master);
+            let Some(slot) = self.slots.get(id).filter(|_| master) else {
+                continue;
+            };
+            for v in slot.installed.iter().flatten() {
+                if v.addr == addr && self.net.links.index_of(&v.dev) == Some(index) {
+                    lost.push((slot.name.clone(), v.clone()));
                 }
             }
-            LinkEvent::Resync => self.sync_links(now),
+        }
+        for (name, v) in lost {
+            self.net.restore_vip(&name, &v);
         }
     }
 
@@ -339,34 +362,32 @@ impl Daemon {
                 dst,
                 checksum,
             } => {
-                let name = name_of(&self.router, instance);
-                if let Some(inst) = self.plan.instances.get(&name) {
-                    self.net.send_advert(inst, &repr, src, dst, checksum).await;
+                if let Some(slot) = self.slots.get(instance) {
+                    self.net
+                        .send_advert(&slot.plan, &repr, src, dst, checksum)
+                        .await;
                 }
             }
             Action::AddVips { instance } => {
-                let name = name_of(&self.router, instance);
-                if let Some(inst) = self.plan.instances.get(&name) {
-                    self.net.add_vips(&name, &inst.vips);
-                    self.installed.insert(name, inst.vips.clone());
-                    self.held_changed();
+                if let Some(slot) = self.slots.get_mut(instance) {
+                    self.net.add_vips(&slot.name, &slot.plan.vips);
+                    slot.installed = Some(slot.plan.vips.clone());
                 }
+                self.held_changed();
             }
             Action::RemoveVips { instance } => {
-                let name = name_of(&self.router, instance);
-                let vips = self
-                    .installed
-                    .remove(&name)
-                    .or_else(|| self.plan.instances.get(&name).map(|i| i.vips.clone()));
-                if let Some(vips) = vips {
-                    self.net.del_vips(&name, &vips, false);
+                if let Some(slot) = self.slots.get_mut(instance) {
+                    let vips = slot
+                        .installed
+                        .take()
+                        .unwrap_or_else(|| slot.plan.vips.clone());
+                    self.net.del_vips(&slot.name, &vips, false);
                 }
                 self.held_changed();
             }
             Action::SendGratuitous { instance, addrs } => {
-                let name = name_of(&self.router, instance);
-                if let Some(inst) = self.plan.instances.get(&name) {
-                    let inst = inst.clone();
+                if let Some(slot) = self.slots.get(instance) {
+                    let inst = slot.plan.clone();
                     self.net.announce(&inst, &addrs).await;
                 }
             }
@@ -382,14 +403,13 @@ impl Daemon {
                 priority,
             } => match target {
                 NotifyTarget::Instance(id) => {
-                    let name = name_of(&self.router, id);
-                    if let Some(inst) = self.plan.instances.get(&name) {
+                    if let Some(slot) = self.slots.get(id) {
                         hooks::notify(
                             &self.spawner,
                             &self.running,
-                            &inst.hooks,
+                            &slot.plan.hooks,
                             false,
-                            &name,
+                            &slot.name,
                             state,
                             priority,
                         );
@@ -448,7 +468,7 @@ impl Daemon {
     /// SIGHUP: read the configuration again. A configuration with errors is
     /// refused and the running one kept; otherwise the router carries unchanged
     /// instances over untouched (no VIP flap) and restarts only what changed.
-    fn reload(&mut self, now: vrrp::Instant) {
+    async fn reload(&mut self, now: vrrp::Instant) {
         let path = self.settings.config_path.display().to_string();
         log::info!("reloading {path}");
         let config = match crate::loader::load_logged(&path) {
@@ -467,10 +487,16 @@ impl Daemon {
         };
         match self.router.reconfigure(now, plan.router.clone()) {
             Ok(report) => {
-                log::info!("reload: {report}");
+                log::info!("{report}");
+                self.slots.reload(&plan, &report);
                 self.reload_lvs(config);
                 self.plan = plan;
                 self.sync_links(now);
+                // Stopped instances still send their priority-0 adverts: their
+                // sockets close only once those are out.
+                self.net
+                    .reconcile(self.slots.all(), &self.spawner, &self.tx);
+                self.drain().await;
                 self.open_sockets();
             }
             Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),
@@ -480,7 +506,7 @@ impl Daemon {
     /// Tells the LVS thread which VIPs this host holds (`ha_suspend`).
     fn held_changed(&self) {
         if let Some(lvs) = &self.lvs {
-            lvs.set_held(self.installed.values().flatten().map(|v| v.addr).collect());
+            lvs.set_held(self.slots.installed().map(|v| v.addr).collect());
         }
     }
 

@@ -1,8 +1,15 @@
-//! The daemon's network side: VRRP sockets per interface and family, VIPs through
-//! rtnetlink, gratuitous ARP / NA through AF_PACKET. It turns the core's actions
-//! into syscalls; failures are logged and never stop the daemon.
+//! The daemon's network side: VRRP sockets per interface index and family, VIPs
+//! through rtnetlink, gratuitous ARP / NA through AF_PACKET. It turns the core's
+//! actions into syscalls; failures are logged and never stop the daemon.
+//!
+//! Sockets follow interface lifecycles: [`Net::reconcile`] compares what the
+//! instances need with what is open, against the link table the monitor keeps.
+//! A socket is bound to one interface index, so an interface deleted and
+//! re-created under the same name (PPP, VLAN, USB modem, hot-plug) gets new
+//! sockets: a socket left on the old index would neither send (ENODEV) nor
+//! hear the peers, and its instance would go MASTER next to the real one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -13,19 +20,37 @@ use super::event::Event;
 use super::plan::{InstancePlan, Vip};
 use super::Spawner;
 use crate::os::garp::AnnounceSocket;
-use crate::os::netlink::{AddressSpec, Change, Netlink};
-use crate::os::vrrp_socket::{self, VrrpSocket};
+use crate::os::netlink::{AddressSpec, Change, LinkTable, Netlink};
+use crate::os::vrrp_socket::{self, VrrpSocket, VrrpSocketError};
 
-/// One VRRP socket: keyed by interface, family and bound source.
-type SockKey = (String, vrrp::Family, Option<IpAddr>);
+/// One (interface index, family): the unit a VRRP socket is bound to.
+type PortKey = (u32, vrrp::Family);
+
+/// The sockets of one (interface index, family), one per bound source.
+struct Port {
+    ifname: String,
+    group: Option<IpAddr>,
+    sockets: BTreeMap<Option<IpAddr>, Rc<VrrpSocket>>,
+    /// The socket that is read, and its reader: raw sockets each get a copy
+    /// of every packet, so one per port is read. Dropping the task ends it.
+    reader: Option<(Option<IpAddr>, smol::Task<()>)>,
+}
+
+/// What the instances need of one port.
+struct Want {
+    ifname: String,
+    group: Option<IpAddr>,
+    sources: BTreeSet<Option<IpAddr>>,
+}
 
 pub struct Net {
     pub nl: Netlink,
-    sockets: HashMap<SockKey, Rc<VrrpSocket>>,
-    /// (interface, family) pairs that already have a receiving task: raw sockets
-    /// each get a copy of every packet, so only one per pair is read.
-    readers: HashMap<(String, vrrp::Family), SockKey>,
+    /// Interfaces as the monitor reports them (seeded from one dump).
+    pub links: LinkTable,
+    ports: HashMap<PortKey, Port>,
     announce: HashMap<u32, Rc<AnnounceSocket>>,
+    /// Sockets that failed to open, logged once until they open.
+    failed: HashSet<(PortKey, Option<IpAddr>)>,
 }
 
 fn os_family(f: vrrp::Family) -> vrrp_socket::Family {
@@ -35,88 +60,164 @@ fn os_family(f: vrrp::Family) -> vrrp_socket::Family {
     }
 }
 
+fn reader(
+    spawner: &Spawner,
+    tx: &smol::channel::Sender<Event>,
+    sock: Rc<VrrpSocket>,
+) -> smol::Task<()> {
+    let tx = tx.clone();
+    spawner.spawn(async move {
+        let ifname = sock.config().ifname.clone();
+        let mut buf = vec![0u8; 4096];
+        loop {
+            match sock.recv_vrrp(&mut buf).await {
+                Ok(r) => {
+                    if tx.send(Event::Packet(r)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e @ VrrpSocketError::BadIpHeader(_)) => log::debug!("{ifname}: {e}"),
+                Err(e) => {
+                    log::warn!("receive on {ifname}: {e}");
+                    smol::Timer::after(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+    })
+}
+
 impl Net {
-    pub fn new(nl: Netlink) -> Net {
+    pub fn new(nl: Netlink, links: LinkTable) -> Net {
         Net {
             nl,
-            sockets: HashMap::new(),
-            readers: HashMap::new(),
+            links,
+            ports: HashMap::new(),
             announce: HashMap::new(),
+            failed: HashSet::new(),
         }
     }
 
-    /// Opens the socket `inst` sends on (and, first per interface and family, a
-    /// task reading it). Errors are logged; the instance then cannot advertise and
-    /// its peers will see it as down, which is what a broken interface means.
-    pub fn open_for(
+    /// Opens the sockets `instances` need on the interfaces that exist now,
+    /// closes every other one (interface gone or re-created, instance removed
+    /// by a reload) with its reader, and drops announcers of interfaces no
+    /// instance uses or that are gone. Errors are logged; an instance without
+    /// a socket cannot advertise and its peers see it as down, which is what
+    /// a broken interface means.
+    pub fn reconcile<'a>(
         &mut self,
-        inst: &InstancePlan,
-        any_multicast: bool,
+        instances: impl Iterator<Item = &'a InstancePlan>,
         spawner: &Spawner,
         tx: &smol::channel::Sender<Event>,
     ) {
-        let key: SockKey = (inst.interface.clone(), inst.family, inst.source);
-        if self.sockets.contains_key(&key) {
-            return;
+        let before = self.socket_keys();
+        let mut wanted: HashMap<PortKey, Want> = HashMap::new();
+        let mut devs: HashSet<u32> = HashSet::new();
+        for inst in instances {
+            for v in &inst.vips {
+                devs.extend(self.links.index_of(&v.dev));
+            }
+            let Some(index) = self.links.index_of(&inst.interface) else {
+                continue;
+            };
+            devs.insert(index);
+            let w = wanted.entry((index, inst.family)).or_insert_with(|| Want {
+                ifname: inst.interface.clone(),
+                group: None,
+                sources: BTreeSet::new(),
+            });
+            if inst.multicast {
+                w.group = Some(inst.group);
+            }
+            w.sources.insert(inst.source);
         }
-        let ifindex = match self.nl.ifindex(&inst.interface) {
-            Ok(i) => i,
-            Err(e) => {
-                log::error!(
-                    "interface {}: {e}; its instances stay down until it exists",
-                    inst.interface
+        self.ports.retain(|(index, family), p| {
+            let keep = wanted.contains_key(&(*index, *family));
+            if !keep {
+                log::debug!(
+                    "closed VRRP {family:?} socket(s) on {} (index {index})",
+                    p.ifname
                 );
-                return;
             }
-        };
-        let cfg = vrrp_socket::Config {
-            ifname: inst.interface.clone(),
-            ifindex,
-            family: os_family(inst.family),
-            group: any_multicast.then_some(inst.group),
-            source: inst.source,
-        };
-        let sock = match VrrpSocket::open(&cfg) {
-            Ok(s) => Rc::new(s),
-            Err(e) => {
-                log::error!("VRRP socket on {}: {e}", inst.interface);
-                return;
-            }
-        };
-        self.sockets.insert(key.clone(), sock.clone());
-        let rkey = (inst.interface.clone(), inst.family);
-        if self.readers.contains_key(&rkey) {
-            return;
+            keep
+        });
+        for (key, want) in wanted {
+            self.reconcile_port(key, want, spawner, tx);
         }
-        self.readers.insert(rkey, key);
-        let tx = tx.clone();
-        let interface = inst.interface.clone();
-        let v6 = inst.family == vrrp::Family::V6;
-        spawner
-            .spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                loop {
-                    match sock.recv(&mut buf).await {
-                        Ok(meta) => {
-                            let bytes = buf.get(..meta.len).unwrap_or_default().to_vec();
-                            let v6 = v6.then_some((meta.src, meta.dst, meta.ttl));
-                            let ev = Event::Packet {
-                                interface: interface.clone(),
-                                v6,
-                                bytes,
-                            };
-                            if tx.send(ev).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(e) => {
-                            log::warn!("receive on {interface}: {e}");
-                            smol::Timer::after(std::time::Duration::from_millis(100)).await;
-                        }
+        self.ports.retain(|_, p| !p.sockets.is_empty());
+        let after = self.socket_keys();
+        if after != before {
+            log::debug!("VRRP sockets (index, family, source): {after:?}");
+        }
+        let links = &self.links;
+        self.announce.retain(|index, s| {
+            devs.contains(index) && links.by_index(*index).and_then(|l| l.mac6()) == Some(s.mac())
+        });
+    }
+
+    fn reconcile_port(
+        &mut self,
+        key: PortKey,
+        want: Want,
+        spawner: &Spawner,
+        tx: &smol::channel::Sender<Event>,
+    ) {
+        let port = self.ports.entry(key).or_insert_with(|| Port {
+            ifname: want.ifname.clone(),
+            group: want.group,
+            sockets: BTreeMap::new(),
+            reader: None,
+        });
+        if port.ifname != want.ifname || port.group != want.group {
+            // Renamed, or the group membership changed: start over.
+            port.sockets.clear();
+            port.reader = None;
+            port.ifname = want.ifname.clone();
+            port.group = want.group;
+        }
+        port.sockets.retain(|src, _| want.sources.contains(src));
+        for src in &want.sources {
+            if port.sockets.contains_key(src) {
+                continue;
+            }
+            let cfg = vrrp_socket::Config {
+                ifname: want.ifname.clone(),
+                ifindex: key.0,
+                family: os_family(key.1),
+                group: want.group,
+                source: *src,
+            };
+            match VrrpSocket::open(&cfg) {
+                Ok(s) => {
+                    log::debug!(
+                        "opened VRRP {:?} socket on {} (index {})",
+                        key.1,
+                        want.ifname,
+                        key.0
+                    );
+                    self.failed.remove(&(key, *src));
+                    port.sockets.insert(*src, Rc::new(s));
+                }
+                Err(e) => {
+                    if self.failed.insert((key, *src)) {
+                        log::error!("VRRP socket on {}: {e}", want.ifname);
+                    } else {
+                        log::debug!("VRRP socket on {}: {e}", want.ifname);
                     }
                 }
-            })
-            .detach();
+            }
+        }
+        if port
+            .reader
+            .as_ref()
+            .is_some_and(|(src, _)| !port.sockets.contains_key(src))
+        {
+            port.reader = None;
+        }
+        if port.reader.is_none() {
+            if let Some((src, sock)) = port.sockets.iter().next() {
+                port.reader = Some((*src, reader(spawner, tx, sock.clone())));
+            }
+        }
     }
 
     /// Emits and sends one advert. The kernel fills the IPv6 checksum itself.
@@ -128,8 +229,12 @@ impl Net {
         dst: IpAddr,
         csum: V3Checksum,
     ) {
-        let key: SockKey = (inst.interface.clone(), inst.family, inst.source);
-        let Some(sock) = self.sockets.get(&key) else {
+        let sock = self
+            .links
+            .index_of(&inst.interface)
+            .and_then(|i| self.ports.get(&(i, inst.family)))
+            .and_then(|p| p.sockets.get(&inst.source));
+        let Some(sock) = sock else {
             log::debug!("no socket on {} to send an advert", inst.interface);
             return;
         };
@@ -141,13 +246,7 @@ impl Net {
     }
 
     fn spec(&self, v: &Vip) -> Option<AddressSpec> {
-        let ifindex = match self.nl.ifindex(&v.dev) {
-            Ok(i) => i,
-            Err(e) => {
-                log::error!("VIP {}/{} on {}: {e}", v.addr, v.prefix_len, v.dev);
-                return None;
-            }
-        };
+        let ifindex = self.links.index_of(&v.dev)?;
         let mut s = AddressSpec::new(ifindex, v.addr, v.prefix_len);
         s.label = v.label.clone();
         s.broadcast = v.broadcast;
@@ -157,7 +256,15 @@ impl Net {
 
     pub fn add_vips(&self, name: &str, vips: &[Vip]) {
         for v in vips {
-            let Some(s) = self.spec(v) else { continue };
+            let Some(s) = self.spec(v) else {
+                log::error!(
+                    "({name}) cannot add {}/{}: no interface {}",
+                    v.addr,
+                    v.prefix_len,
+                    v.dev
+                );
+                continue;
+            };
             match self.nl.add_address(&s) {
                 Ok(_) => log::debug!("({name}) added {}/{} on {}", v.addr, v.prefix_len, v.dev),
                 Err(e) => log::error!(
@@ -170,11 +277,35 @@ impl Net {
         }
     }
 
+    /// Puts back a VIP someone removed from under a master (`ip addr del`).
+    pub fn restore_vip(&self, name: &str, v: &Vip) {
+        let Some(s) = self.spec(v) else { return };
+        match self.nl.add_address(&s) {
+            Ok(Change::Applied) => log::warn!(
+                "({name}) {}/{} was removed from {} while MASTER: restored",
+                v.addr,
+                v.prefix_len,
+                v.dev
+            ),
+            Ok(Change::Unchanged) => {}
+            Err(e) => log::error!(
+                "({name}) cannot restore {}/{} on {}: {e}",
+                v.addr,
+                v.prefix_len,
+                v.dev
+            ),
+        }
+    }
+
     /// Removes the VIPs; `leftover` marks the start-up sweep of a crashed run's
-    /// addresses, logged only when something was really there.
+    /// addresses, logged only when something was really there. A VIP on an
+    /// interface that is gone went with it: nothing to do.
     pub fn del_vips(&self, name: &str, vips: &[Vip], leftover: bool) {
         for v in vips {
-            let Some(s) = self.spec(v) else { continue };
+            let Some(s) = self.spec(v) else {
+                log::debug!("({name}) {} is gone, and {} with it", v.dev, v.addr);
+                continue;
+            };
             match self.nl.del_address(&s) {
                 Ok(Change::Applied) if leftover => {
                     log::warn!(
@@ -185,6 +316,8 @@ impl Net {
                     )
                 }
                 Ok(_) => {}
+                // Deleted under us (the interface is going away).
+                Err(crate::os::netlink::NetlinkError::Kernel(nix::errno::Errno::ENODEV)) => {}
                 Err(e) => log::error!(
                     "({name}) cannot remove {}/{} from {}: {e}",
                     v.addr,
@@ -196,21 +329,19 @@ impl Net {
     }
 
     fn announcer(&mut self, dev: &str) -> Option<Rc<AnnounceSocket>> {
-        let link = match self.nl.link_by_name(dev) {
-            Ok(l) => l,
-            Err(e) => {
-                log::warn!("gratuitous ARP on {dev}: {e}");
-                return None;
-            }
+        let Some(link) = self.links.by_name(dev) else {
+            log::warn!("gratuitous ARP on {dev}: no such interface");
+            return None;
         };
-        if let Some(s) = self.announce.get(&link.index) {
+        let (index, mac) = (link.index, link.mac6().unwrap_or_default());
+        if let Some(s) = self.announce.get(&index).filter(|s| s.mac() == mac) {
             return Some(s.clone());
         }
-        let s = AnnounceSocket::open(link.index, link.mac6().unwrap_or_default())
+        let s = AnnounceSocket::open(index, mac)
             .map_err(|e| log::warn!("gratuitous ARP on {dev}: {e}"))
             .ok()?;
         let s = Rc::new(s);
-        self.announce.insert(link.index, s.clone());
+        self.announce.insert(index, s.clone());
         Some(s)
     }
 
@@ -237,5 +368,16 @@ impl Net {
                 log::warn!("announcing {a} on {dev}: {e}");
             }
         }
+    }
+
+    /// Open sockets, as (interface index, family, bound source), sorted.
+    fn socket_keys(&self) -> Vec<(u32, vrrp::Family, Option<IpAddr>)> {
+        let mut v: Vec<_> = self
+            .ports
+            .iter()
+            .flat_map(|((i, f), p)| p.sockets.keys().map(move |s| (*i, *f, *s)))
+            .collect();
+        v.sort_by_key(|(i, f, s)| (*i, *f == vrrp::Family::V6, *s));
+        v
     }
 }

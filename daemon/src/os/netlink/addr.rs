@@ -265,6 +265,24 @@ impl Netlink {
             }))
     }
 
+    /// Both advert sources of an interface from one address dump: its primary
+    /// IPv4 address and its IPv6 link-local address.
+    pub fn source_addresses(
+        &self,
+        ifindex: u32,
+    ) -> Result<(Option<Ipv4Addr>, Option<Ipv6Addr>), NetlinkError> {
+        let all = self.addresses(ifindex)?;
+        let v4 = all.iter().find_map(|a| match a.addr {
+            IpAddr::V4(v4) if !a.secondary => Some(v4),
+            _ => None,
+        });
+        let v6 = all.iter().find_map(|a| match a.addr {
+            IpAddr::V6(v6) if v6.is_unicast_link_local() => Some(v6),
+            _ => None,
+        });
+        Ok((v4, v6))
+    }
+
     /// The interface's IPv6 link-local address, the source of VRRPv3 adverts.
     pub fn link_local_ipv6(&self, ifindex: u32) -> Result<Option<Ipv6Addr>, NetlinkError> {
         Ok(self

@@ -1,5 +1,6 @@
 //! rtnetlink through neli 0.7: interface addresses ([`addr`]), links
-//! ([`link`]) and the link/address monitor ([`monitor`]).
+//! ([`link`]), the link/address monitor ([`monitor`]) and the table of
+//! interfaces it keeps current ([`table`]).
 //!
 //! [`Netlink`] is the request socket. Its calls are synchronous on purpose:
 //! rtnetlink answers address and link requests inside the sending syscall, so
@@ -13,6 +14,7 @@
 pub mod addr;
 pub mod link;
 pub mod monitor;
+pub mod table;
 
 use core::fmt;
 use std::cell::Cell;
@@ -33,6 +35,7 @@ use nix::errno::Errno;
 pub use addr::{AddressInfo, AddressSpec, Change, Scope};
 pub use link::LinkInfo;
 pub use monitor::{LinkEvent, Monitor};
+pub use table::{KnownLink, LinkTable};
 
 /// How long a request may wait for the kernel's answer.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);

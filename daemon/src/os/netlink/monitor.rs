@@ -2,8 +2,9 @@
 //! RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR as async events.
 //!
 //! The kernel sends RTM_NEWLINK for every attribute change, so the monitor
-//! remembers each interface's last state and reports only transitions of
-//! "usable" (up and running), plus removals and address changes.
+//! remembers each interface's last state and reports only what a VRRP shell
+//! acts on: transitions of "usable" (up and running), a new name or MAC for
+//! an index (rename, MAC change), removals and address changes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -29,10 +30,20 @@ const RTMGRP_IPV6_IFADDR: u32 = 0x100;
 /// A change seen by the monitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkEvent {
-    /// The interface became usable (up and running), or was first seen so.
-    Up { index: u32, name: String },
-    /// The interface stopped being usable, or was first seen so.
-    Down { index: u32, name: String },
+    /// The interface became usable (up and running), or was first seen so,
+    /// or was renamed or given another MAC while usable.
+    Up {
+        index: u32,
+        name: String,
+        mac: Vec<u8>,
+    },
+    /// The interface stopped being usable, or was first seen so, or was
+    /// renamed or given another MAC while not usable.
+    Down {
+        index: u32,
+        name: String,
+        mac: Vec<u8>,
+    },
     /// The interface was removed.
     Gone { index: u32, name: String },
     AddressAdded {
@@ -49,6 +60,24 @@ pub enum LinkEvent {
     Resync,
 }
 
+/// What the monitor remembers of one interface, to report changes only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    name: String,
+    mac: Vec<u8>,
+    usable: bool,
+}
+
+impl Seen {
+    fn of(l: &super::LinkInfo) -> Seen {
+        Seen {
+            name: l.name.clone(),
+            mac: l.mac.clone(),
+            usable: l.is_usable(),
+        }
+    }
+}
+
 struct Fd(NlSocketHandle);
 
 impl AsFd for Fd {
@@ -61,7 +90,7 @@ impl AsFd for Fd {
 /// The monitor socket, registered with smol.
 pub struct Monitor {
     sock: Async<Fd>,
-    usable: HashMap<u32, bool>,
+    known: HashMap<u32, Seen>,
     pending: std::collections::VecDeque<LinkEvent>,
 }
 
@@ -76,7 +105,7 @@ impl Monitor {
             .map_err(|e| NetlinkError::Open(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
         Ok(Monitor {
             sock,
-            usable: HashMap::new(),
+            known: HashMap::new(),
             pending: Default::default(),
         })
     }
@@ -85,7 +114,7 @@ impl Monitor {
     /// first events are real transitions.
     pub fn seed(&mut self, links: &[super::LinkInfo]) {
         for l in links {
-            self.usable.insert(l.index, l.is_usable());
+            self.known.insert(l.index, Seen::of(l));
         }
     }
 
@@ -121,7 +150,7 @@ impl Monitor {
                     }
                 }
                 Err(NetlinkError::Overrun) => {
-                    self.usable.clear();
+                    self.known.clear();
                     return Ok(LinkEvent::Resync);
                 }
                 Err(e) => return Err(e),
@@ -140,20 +169,22 @@ impl Monitor {
                     return;
                 };
                 if ty == Rtm::Dellink {
-                    self.usable.remove(&info.index);
+                    self.known.remove(&info.index);
                     self.pending.push_back(LinkEvent::Gone {
                         index: info.index,
                         name: info.name,
                     });
                     return;
                 }
-                let now = info.is_usable();
-                if self.usable.insert(info.index, now) != Some(now) {
-                    let (index, name) = (info.index, info.name);
-                    self.pending.push_back(if now {
-                        LinkEvent::Up { index, name }
+                let seen = Seen::of(&info);
+                if self.known.get(&info.index) != Some(&seen) {
+                    self.known.insert(info.index, seen);
+                    let usable = info.is_usable();
+                    let (index, name, mac) = (info.index, info.name, info.mac);
+                    self.pending.push_back(if usable {
+                        LinkEvent::Up { index, name, mac }
                     } else {
-                        LinkEvent::Down { index, name }
+                        LinkEvent::Down { index, name, mac }
                     });
                 }
             }
