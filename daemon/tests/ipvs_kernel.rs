@@ -389,7 +389,7 @@ fn every_command_against_the_kernel() {
         "error-thresholds",
         k.apply(&Command::AddDest(tcp80, bad)),
         Errno::ERANGE,
-        "adding real server 10.0.0.98:80 to TCP 192.168.10.1:80: Numerical result out of range (a value is out of range: negative weight, lower threshold above the upper one, or a name too long)",
+        "adding real server 10.0.0.98:80 to TCP 192.168.10.1:80: Math result not representable (a value is out of range: negative weight, lower threshold above the upper one, or a name too long)",
     );
     c.refused(
         "error-del-missing-service",
