@@ -11,7 +11,6 @@
 mod json;
 mod text;
 
-use std::cmp::Ordering;
 use std::net::IpAddr;
 
 use vigil_lvs::{Family, ServiceKey};
@@ -131,11 +130,6 @@ pub fn sorted(services: &[ServiceEntry]) -> Vec<ServiceEntry> {
         insertion_sort(&mut s.dests, cmp_dests);
     }
     out
-}
-
-/// `Ordering` of two services as ipvsadm sorts them (for tests).
-pub fn service_order(a: &ServiceEntry, b: &ServiceEntry) -> Ordering {
-    cmp_services(a, b).cmp(&0)
 }
 
 /// The header line `IP Virtual Server version 1.2.1 (size=4096)`.

@@ -100,7 +100,7 @@ fn service_line(out: &mut String, e: &ServiceEntry, layout: Layout) {
     let name = service_name(&s.key);
     let st = &e.stats;
     match layout {
-        Layout::Stats => counters(out, &format!("{name:<33}"), st, false),
+        Layout::Stats => counters(out, &format!("{name:<33}"), st),
         Layout::Rate => rates(out, &format!("{name:<33}"), st, false),
         Layout::List => {
             let _ = write!(out, "{name} {}", s.scheduler);
@@ -131,7 +131,7 @@ fn service_line(out: &mut String, e: &ServiceEntry, layout: Layout) {
     }
 }
 
-fn counters(out: &mut String, lead: &str, st: &Stats, _dest: bool) {
+fn counters(out: &mut String, lead: &str, st: &Stats) {
     out.push_str(lead);
     for v in [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes] {
         out.push_str(&largenum(v));
@@ -178,7 +178,7 @@ pub fn render(info: &Info, services: &[ServiceEntry], layout: Layout) -> String 
         for d in &e.dests {
             let name = dest_name(&d.dest.addr, d.dest.port);
             match layout {
-                Layout::Stats => counters(&mut out, &format!("  -> {name:<28}"), &d.stats, true),
+                Layout::Stats => counters(&mut out, &format!("  -> {name:<28}"), &d.stats),
                 Layout::Rate => rates(&mut out, &format!("  -> {name:<28}"), &d.stats, true),
                 Layout::List => {
                     let _ = writeln!(

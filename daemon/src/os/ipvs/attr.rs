@@ -185,11 +185,6 @@ impl<'a> Attrs<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
         Attrs { rest: buf }
     }
-
-    /// Every attribute by type (the last occurrence wins, as in the kernel).
-    pub fn collect_all(self) -> Result<Vec<Attr<'a>>, DecodeError> {
-        self.collect()
-    }
 }
 
 impl<'a> Iterator for Attrs<'a> {
@@ -230,7 +225,7 @@ pub struct Table<'a> {
 impl<'a> Table<'a> {
     pub fn parse(buf: &'a [u8]) -> Result<Self, DecodeError> {
         Ok(Table {
-            attrs: Attrs::new(buf).collect_all()?,
+            attrs: Attrs::new(buf).collect::<Result<_, _>>()?,
         })
     }
 
