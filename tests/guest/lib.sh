@@ -202,10 +202,10 @@ gl_boot() {
         -serial mon:stdio -kernel "$kernel" -initrd "$initrd"
         -append "console=$GL_CONSOLE quiet $append")
     if [ -n "$inter" ]; then
-        "${q[@]}" | tee "$log"
+        "${q[@]}" | tee "$log" || true
     else
         timeout --foreground -k 5 "$secs" "${q[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
-            grep --line-buffered -E '^(CHECK|TIME|INFO) '
+            grep --line-buffered -E '^(CHECK|TIME|INFO) ' || true
     fi
     return 0
 }
