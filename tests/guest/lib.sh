@@ -53,18 +53,28 @@ gl_apt() {
         -o APT::Architectures::=amd64 -o "APT::Architectures::=$GL_DEB_ARCH")
 }
 
-# gl_closure PKG...: the named packages and the libraries they depend on,
-# recursively. Only lib* packages (and zlib1g) are followed: the guest needs shared objects,
-# not perl, debconf or init helpers. libelogind0 is the alternative to libsystemd0
-# and would overwrite its files.
+# gl_closure PKG...: PKG and the libraries they depend on, recursively, as
+# names apt-get download takes. Only lib* packages (and zlib1g) are followed:
+# the guest needs shared objects, not perl, debconf or init helpers.
+# libelogind0 is the alternative to libsystemd0 and would overwrite its files.
+# apt-cache names a foreign package NAME:ARCH and an Architecture: all one
+# plainly (it has no NAME:arm64); a plain name that also has NAME:ARCH is the
+# host's copy and dropped.
 gl_closure() {
     local p
-    for p in "$@"; do echo "$p"; done
+    for p in "$@"; do echo "$p:$GL_DEB_ARCH"; done
     apt-cache "${GL_APT[@]}" depends --recurse --no-recommends --no-suggests \
         --no-conflicts --no-breaks --no-replaces --no-enhances \
         $(for p in "$@"; do echo "$p:$GL_DEB_ARCH"; done) |
-        awk '/^[a-z0-9]/ { sub(/:.*/, ""); print }' |
-        grep -E '^lib|^zlib1g$' | grep -vE -- '-perl$|^libelogind|^libdebian-installer'
+        awk -v a=":$GL_DEB_ARCH" '/^[a-z0-9]/ {
+                n = $1
+                if (sub(a "$", "", n)) arch[n] = 1; else plain[n] = 1
+            }
+            END {
+                for (n in arch) print n a
+                for (n in plain) if (!(n in arch)) print n
+            }' |
+        grep -E '^(lib|zlib1g)' | grep -vE -- '-perl(:|$)|^libelogind|^libdebian-installer'
 }
 
 # gl_fetch WORK PKG...: downloads Debian's cloud kernel, busybox-static and PKG
@@ -73,7 +83,7 @@ gl_closure() {
 # names the package list.
 gl_fetch() {
     local work=$1; shift
-    local want="v2 kernel busybox-static $*" d # bump v2 when the closure rule changes
+    local want="v3 kernel busybox-static $*" d # bump v3 when the closure rule changes
     [ "$(cat "$work/.fetched" 2>/dev/null)" = "$want" ] && return 0
     gl_apt "$work"
     gl_say "apt-get update (private state, $GL_DEB_ARCH)"
@@ -88,7 +98,7 @@ gl_fetch() {
     mkdir -p "$work/debs" && chmod 777 "$work/debs" # apt drops to _apt for downloads
     gl_say "downloading $kpkg-unsigned, busybox-static and $(echo "$pkgs" | wc -l) packages"
     (cd "$work/debs" && apt-get "${GL_APT[@]}" download -qq "$kpkg-unsigned:$GL_DEB_ARCH" \
-        "busybox-static:$GL_DEB_ARCH" $(for p in $pkgs; do echo "$p:$GL_DEB_ARCH"; done)) ||
+        "busybox-static:$GL_DEB_ARCH" $pkgs) ||
         gl_die "apt-get download failed"
     for d in "$work"/debs/linux-image-*.deb; do dpkg-deb -x "$d" "$work/k"; done
     dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/bb"

@@ -14,12 +14,12 @@ if wait_for 15 both_masters; then
 else
     fail dr-dual.masters "d1: $($IP -n d1 -4 -o addr show dev eth0 | awk '{ printf "%s ", $4 }')d2: $($IP -n d2 -4 -o addr show dev eth0 | awk '{ printf "%s ", $4 }')"
 fi
-if wait_for 15 svc_has_both d1 "$WEB" "$LAN.10:80" "$LAN.20:80"; then
+if wait_for "$(left "$T0" 20)" svc_has_both d1 "$WEB" "$LAN.10:80" "$LAN.20:80"; then
     ok dr-dual.table-web "d1: $WEB -> rs1, rs2"
 else
     fail dr-dual.table-web "d1: $(ns d1 $IPVSADM -Ln 2>&1 | tr -s ' \n' ' ')"
 fi
-if wait_for 15 svc_has_both d2 "$DB" "$LAN.10:3306" "$LAN.20:3306"; then
+if wait_for "$(left "$T0" 20)" svc_has_both d2 "$DB" "$LAN.10:3306" "$LAN.20:3306"; then
     ok dr-dual.table-db "d2: $DB -> rs1, rs2"
 else
     fail dr-dual.table-db "d2: $(ns d2 $IPVSADM -Ln 2>&1 | tr -s ' \n' ' ')"

@@ -30,6 +30,10 @@ wait_for() {
     done
 }
 
+# left T SECONDS: what remains of SECONDS since T (at least 0.5), so several
+# waits on one start share one deadline instead of adding up.
+left() { awk -v a="$1" -v b="$(now)" -v s="$2" 'BEGIN { r = s - (b - a); printf "%.1f", r < 0.5 ? 0.5 : r }'; }
+
 ns() {
     local n=$1
     shift

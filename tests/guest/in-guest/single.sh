@@ -65,7 +65,7 @@ single_run() {
     fi
     if has_addr d2 eth0 "$vip"; then fail "$P.backup" "d2 holds $vip too"; else ok "$P.backup" "d2 does not hold $vip"; fi
 
-    if wait_for 15 svc_has_both d1 "$SVC" "$RS1" "$RS2"; then
+    if wait_for "$(left "$T0" 20)" svc_has_both d1 "$SVC" "$RS1" "$RS2"; then
         ok "$P.table" "d1: $SVC -> $RS1, $RS2"
     else
         fail "$P.table" "d1 has not $SVC -> $RS1, $RS2: $(ns d1 $IPVSADM -Ln 2>&1 | tr -s ' \n' ' ')"
