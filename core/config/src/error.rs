@@ -90,6 +90,8 @@ pub enum Problem {
     LineTooLong(usize),
     /// A word or quoted string longer than the cap, in bytes; it is skipped.
     WordTooLong(usize),
+    /// More tokens than the cap in all files together; the rest is skipped.
+    TooManyTokens(usize),
     /// Blocks nested deeper than the cap; the inner blocks are skipped.
     TooDeep(usize),
     /// Problems not listed because of [`crate::Limits::reported`].
@@ -196,6 +198,9 @@ impl fmt::Display for Problem {
             ),
             Problem::LineTooLong(n) => write!(f, "line longer than the {n}-byte limit; skipped"),
             Problem::WordTooLong(n) => write!(f, "word longer than the {n}-byte limit; skipped"),
+            Problem::TooManyTokens(n) => {
+                write!(f, "more than {n} words and braces in all; the rest is skipped")
+            }
             Problem::TooDeep(n) => {
                 write!(f, "blocks nested deeper than the limit of {n}; inner blocks skipped")
             }

@@ -19,7 +19,7 @@ use crate::error::Problem;
 use crate::findings::Findings;
 pub use crate::findings::Found;
 use crate::glob;
-use crate::lexer::{lex, Token, TokenKind};
+use crate::lexer::{lex_within, Token, TokenKind};
 use crate::limits::Limits;
 use crate::loader::{LoadError, Loader};
 use crate::span::{FileId, Span};
@@ -84,6 +84,7 @@ pub fn expand(
         next_line: 0,
         files: 1,
         bytes: text.len(),
+        tokens_left: limits.tokens,
     };
     let Some(id) = ex.sources.intern(&normalize(name)) else {
         return ex;
@@ -110,6 +111,8 @@ struct State<'a> {
     files: usize,
     /// Bytes read so far, the main file included.
     bytes: usize,
+    /// Tokens the remaining files may still produce.
+    tokens_left: usize,
     /// Paths of the files being read, outermost first.
     stack: Vec<String>,
     /// Last logical line number handed out.
@@ -120,11 +123,13 @@ impl State<'_> {
     fn file(&mut self, ex: &mut Expanded, id: FileId, text: &str) {
         let path = String::from(ex.sources.name(id));
         self.stack.push(path.clone());
-        let tokens = lex(id, text, self.limits, self.found);
+        let tokens = lex_within(id, text, self.limits, &mut self.tokens_left, self.found);
 
-        let mut i = 0;
+        // Tokens are moved, not copied, into the output: a file's tokens
+        // are held once.
+        let mut tokens = tokens.into_iter().peekable();
         let mut prev_local: Option<u32> = None;
-        while let Some(tok) = tokens.get(i) {
+        while let Some(mut tok) = tokens.next() {
             let starts_line = prev_local != Some(tok.line);
             if starts_line {
                 self.next_line = self.next_line.saturating_add(1);
@@ -133,25 +138,22 @@ impl State<'_> {
             let is_include =
                 matches!(&tok.kind, TokenKind::Word { text, quoted: false } if text == "include");
             if starts_line && is_include {
-                let args: Vec<&Token> = tokens[i + 1..]
-                    .iter()
-                    .take_while(|t| t.line == tok.line)
-                    .collect();
-                i += 1 + args.len();
+                let mut args: Vec<Token> = Vec::new();
+                while let Some(t) = tokens.next_if(|t| t.line == tok.line) {
+                    args.push(t);
+                }
                 self.include(ex, &path, tok.span, &args);
                 // Whatever follows the include belongs to a new line.
                 prev_local = None;
                 continue;
             }
-            let mut t = tok.clone();
-            t.line = self.next_line;
-            ex.tokens.push(t);
-            i += 1;
+            tok.line = self.next_line;
+            ex.tokens.push(tok);
         }
         self.stack.pop();
     }
 
-    fn include(&mut self, ex: &mut Expanded, from: &str, at: Span, args: &[&Token]) {
+    fn include(&mut self, ex: &mut Expanded, from: &str, at: Span, args: &[Token]) {
         let pattern = match args.first().map(|t| &t.kind) {
             Some(TokenKind::Word { text, .. }) => text.clone(),
             _ => {

@@ -51,14 +51,28 @@ pub struct Token {
 
 /// Splits `text` (the content of file `file`) into tokens. Problems (an
 /// unterminated quote, a cap exceeded) are errors in `found`; lexing carries
-/// on.
+/// on, except past [`Limits::tokens`].
 pub fn lex(file: FileId, text: &str, limits: &Limits, found: &mut Findings) -> Vec<Token> {
+    let mut budget = limits.tokens;
+    lex_within(file, text, limits, &mut budget, found)
+}
+
+/// [`lex`] with at most `*budget` tokens, shared by the files of one
+/// configuration; the tokens taken are deducted.
+pub fn lex_within(
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+    budget: &mut usize,
+    found: &mut Findings,
+) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut lx = Lexer {
         file,
         limits,
         found,
         out: &mut tokens,
+        budget,
     };
     let mut logical = 0u32;
     let mut continued = false;
@@ -81,7 +95,11 @@ pub fn lex(file: FileId, text: &str, limits: &Limits, found: &mut Findings) -> V
             continue;
         }
         continued = lx.line(line_no, logical, line);
+        if lx.over_budget(line_no) {
+            return tokens;
+        }
     }
+    *budget -= tokens.len();
     tokens
 }
 
@@ -90,9 +108,31 @@ struct Lexer<'a> {
     limits: &'a Limits,
     found: &'a mut Findings,
     out: &'a mut Vec<Token>,
+    budget: &'a mut usize,
 }
 
 impl Lexer<'_> {
+    /// True (with the error reported once) if this line took the output
+    /// past the budget; the excess is dropped.
+    fn over_budget(&mut self, line_no: u32) -> bool {
+        if self.out.len() <= *self.budget {
+            return false;
+        }
+        let at = self.out.get(*self.budget).map_or(
+            Span {
+                file: self.file,
+                line: line_no,
+                col: 1,
+            },
+            |t| t.span,
+        );
+        self.out.truncate(*self.budget);
+        *self.budget = 0;
+        self.found
+            .error(at, Problem::TooManyTokens(self.limits.tokens));
+        true
+    }
+
     /// Adds a word unless it is over the cap.
     fn word(&mut self, text: String, quoted: bool, span: Span, line: u32) {
         if text.len() > self.limits.word_bytes {

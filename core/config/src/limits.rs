@@ -17,6 +17,10 @@ pub struct Limits {
     pub line_bytes: usize,
     /// Longest word or quoted string, in bytes.
     pub word_bytes: usize,
+    /// Most tokens (words and braces) in all files together: what bounds the
+    /// memory of the token list and the syntax tree (about 150 bytes each at
+    /// worst), whatever the bytes per token.
+    pub tokens: usize,
     /// Deepest `{ }` nesting.
     pub depth: usize,
     /// Most files read for one configuration, the main one included.
@@ -33,6 +37,7 @@ impl Limits {
         total_bytes: 16 << 20,
         line_bytes: 16 << 10,
         word_bytes: 4 << 10,
+        tokens: 1 << 19,
         depth: 16,
         files: 1024,
         reported: 100,
