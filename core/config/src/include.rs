@@ -123,10 +123,28 @@ impl State<'_> {
     fn file(&mut self, ex: &mut Expanded, id: FileId, text: &str) {
         let path = String::from(ex.sources.name(id));
         self.stack.push(path.clone());
-        let tokens = lex_within(id, text, self.limits, &mut self.tokens_left, self.found);
-
-        // Tokens are moved, not copied, into the output: a file's tokens
-        // are held once.
+        let mut tokens = lex_within(id, text, self.limits, &mut self.tokens_left, self.found);
+        let includes = tokens.iter().any(
+            |t| matches!(&t.kind, TokenKind::Word { text, quoted: false } if text == "include"),
+        );
+        if ex.tokens.is_empty() && !includes {
+            // The common case, one file: its tokens become the output in
+            // place, so the peak memory holds them once.
+            let mut prev_local = None;
+            for t in &mut tokens {
+                if prev_local != Some(t.line) {
+                    self.next_line = self.next_line.saturating_add(1);
+                    prev_local = Some(t.line);
+                }
+                t.line = self.next_line;
+            }
+            ex.tokens = tokens;
+            self.stack.pop();
+            return;
+        }
+        // Otherwise tokens are moved into the output, which grows by what
+        // this file holds at most (no doubling slack).
+        ex.tokens.reserve_exact(tokens.len());
         let mut tokens = tokens.into_iter().peekable();
         let mut prev_local: Option<u32> = None;
         while let Some(mut tok) = tokens.next() {

@@ -100,6 +100,8 @@ pub fn lex_within(
         }
     }
     *budget -= tokens.len();
+    // Give back the growth slack: the token list is the largest buffer.
+    tokens.shrink_to_fit();
     tokens
 }
 

@@ -37,7 +37,7 @@ impl Limits {
         total_bytes: 16 << 20,
         line_bytes: 16 << 10,
         word_bytes: 4 << 10,
-        tokens: 1 << 19,
+        tokens: 1 << 17,
         depth: 16,
         files: 1024,
         reported: 100,
