@@ -18,7 +18,7 @@ use vigil_config::{load_any, parse_text, show, MemoryLoader, Options};
 
 /// Mutants per file (each with 1 to 4 mutations).
 const PER_FILE: usize = 150;
-const DEFAULT_SEED: u64 = 0x5eed_0f_b0_0d5;
+const DEFAULT_SEED: u64 = 0x05ee_d0fb_00d5;
 /// Per input, debug build; a linear reader takes milliseconds.
 const PER_INPUT: Duration = Duration::from_secs(2);
 
@@ -147,7 +147,7 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
         let mut names: Vec<_> = std::fs::read_dir(root.join(dir))
             .unwrap_or_else(|e| panic!("{dir}: {e}: the corpora must be in the repository"))
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().map_or(true, |x| x != "md" && x != "tsv"))
+            .filter(|p| p.extension().is_none_or(|x| x != "md" && x != "tsv"))
             .collect();
         names.sort();
         for p in names {
