@@ -11,7 +11,10 @@
 //! ```
 //!
 //! Decoding checks everything before handing out a value, so a damaged file
-//! is refused whole, never half-loaded.
+//! is refused whole, never half-loaded. A declared body over
+//! [`Limits::file_bytes`] is refused from the header alone; postcard then
+//! reads at most the body (the model has no recursive types, and serde's
+//! collections preallocate cautiously), so decoding is bounded by the file.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -20,6 +23,7 @@ use core::ops::Range;
 use vigil_model::Config;
 
 use crate::crc32::crc32;
+use crate::limits::Limits;
 
 /// First bytes of every binary configuration.
 pub const MAGIC: [u8; 4] = *b"VIGL";
@@ -71,6 +75,13 @@ pub enum BinaryError {
     UnusedBody(usize),
     /// The configuration is too big to encode (over 4 GiB).
     TooLarge,
+    /// The header declares a body over the cap ([`Limits::file_bytes`]).
+    BodyTooLarge {
+        /// Declared length.
+        declared: u32,
+        /// The cap.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for BinaryError {
@@ -108,6 +119,10 @@ impl fmt::Display for BinaryError {
             BinaryError::Decode => write!(f, "binary config body does not decode"),
             BinaryError::UnusedBody(n) => write!(f, "binary config body has {n} unused bytes"),
             BinaryError::TooLarge => write!(f, "configuration too large for the binary form"),
+            BinaryError::BodyTooLarge { declared, limit } => write!(
+                f,
+                "binary config declares a {declared}-byte body, over the {limit}-byte limit"
+            ),
         }
     }
 }
@@ -121,6 +136,14 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 pub fn to_binary(config: &Config) -> Result<Vec<u8>, BinaryError> {
     let body = postcard::to_allocvec(config).map_err(|_| BinaryError::TooLarge)?;
     let len = u32::try_from(body.len()).map_err(|_| BinaryError::TooLarge)?;
+    // Never write a file that the loader would refuse.
+    let limit = Limits::DEFAULT.file_bytes - HEADER_LEN;
+    if body.len() > limit {
+        return Err(BinaryError::BodyTooLarge {
+            declared: len,
+            limit,
+        });
+    }
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -161,6 +184,10 @@ pub fn from_binary(bytes: &[u8]) -> Result<Config, BinaryError> {
     let stored = le_u32(bytes, field::CRC).ok_or(BinaryError::TruncatedHeader(bytes.len()))?;
     let rest = bytes.get(field::BODY..).unwrap_or(&[]);
     let len = usize::try_from(declared).map_err(|_| BinaryError::TooLarge)?;
+    let limit = Limits::DEFAULT.file_bytes - HEADER_LEN;
+    if len > limit {
+        return Err(BinaryError::BodyTooLarge { declared, limit });
+    }
     let body = rest.get(..len).ok_or(BinaryError::TruncatedBody {
         declared,
         present: rest.len(),
@@ -224,6 +251,15 @@ mod tests {
         let mut long = b.clone();
         long.push(0);
         assert_eq!(from_binary(&long), Err(BinaryError::TrailingBytes(1)));
+        let mut huge = b.clone();
+        huge[6..10].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            from_binary(&huge),
+            Err(BinaryError::BodyTooLarge {
+                declared: u32::MAX,
+                ..
+            })
+        ));
         let mut flipped = b.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;

@@ -81,8 +81,26 @@ pub enum Problem {
     Unreadable(String, LoadError),
     /// An include pattern matched no file.
     IncludeNoMatch(String),
-    /// More than 65535 files.
-    TooManyFiles,
+    /// More files than [`crate::Limits::files`] (the cap).
+    TooManyFiles(usize),
+    /// The files read so far plus this one exceed [`crate::Limits::total_bytes`].
+    TotalTooLarge(usize, String),
+    // --- caps (see [`crate::Limits`])
+    /// A physical line longer than the cap, in bytes; the line is skipped.
+    LineTooLong(usize),
+    /// A word or quoted string longer than the cap, in bytes; it is skipped.
+    WordTooLong(usize),
+    /// More tokens than the cap in all files together; the rest is skipped.
+    TooManyTokens(usize),
+    /// Blocks nested deeper than the cap; the inner blocks are skipped.
+    TooDeep(usize),
+    /// Problems not listed because of [`crate::Limits::reported`].
+    MoreProblems {
+        /// Errors not listed.
+        errors: usize,
+        /// Warnings not listed.
+        warnings: usize,
+    },
     // --- keywords and values
     /// A keyword not known in this block (skipped, with its block).
     UnknownKeyword(String, &'static str),
@@ -174,7 +192,27 @@ impl fmt::Display for Problem {
             Problem::IncludeTooDeep(p) => write!(f, "includes nested deeper than 8 levels ({p})"),
             Problem::Unreadable(p, e) => write!(f, "cannot read file: {e} ({p})"),
             Problem::IncludeNoMatch(p) => write!(f, "include matches no file ({p})"),
-            Problem::TooManyFiles => write!(f, "too many configuration files"),
+            Problem::TooManyFiles(n) => {
+                write!(f, "more than {n} configuration files; include refused")
+            }
+            Problem::TotalTooLarge(n, p) => write!(
+                f,
+                "configuration files together exceed the {n}-byte limit; include refused ({p})"
+            ),
+            Problem::LineTooLong(n) => write!(f, "line longer than the {n}-byte limit; skipped"),
+            Problem::WordTooLong(n) => write!(f, "word longer than the {n}-byte limit; skipped"),
+            Problem::TooManyTokens(n) => {
+                write!(f, "more than {n} words and braces in all; the rest is skipped")
+            }
+            Problem::TooDeep(n) => {
+                write!(f, "blocks nested deeper than the limit of {n}; inner blocks skipped")
+            }
+            Problem::MoreProblems { errors, warnings } => write!(
+                f,
+                "{errors} more error{} and {warnings} more warning{} not shown",
+                plural(*errors),
+                plural(*warnings)
+            ),
             Problem::UnknownKeyword(k, s) => write!(f, "unknown keyword in {s}, skipped ({k})"),
             Problem::ExtraValue(v) => write!(f, "unexpected extra value, ignored ({v})"),
             Problem::MissingValue(k) => write!(f, "missing value ({k})"),
@@ -227,5 +265,13 @@ impl fmt::Display for Problem {
             Problem::Ipv6ForcesV3 => write!(f, "IPv6 instances always use VRRP version 3"),
             Problem::EmptyCommand => write!(f, "empty command"),
         }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }

@@ -6,14 +6,22 @@
 //! in byte order like glob(3) in the C locale. A pattern that matches nothing
 //! is a warning (keepalived carries on); a plain path that cannot be read, a
 //! cycle, or nesting deeper than [`MAX_DEPTH`] is an error.
+//!
+//! Every file is read through [`Loader::read`] with the bytes it may still
+//! have ([`Limits::file_bytes`], and what is left of [`Limits::total_bytes`]),
+//! and at most [`Limits::files`] files are read, so no include, glob or
+//! special file can make the reader hold more than the caps.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::{Problem, Severity};
+use crate::error::Problem;
+use crate::findings::Findings;
+pub use crate::findings::Found;
 use crate::glob;
-use crate::lexer::{lex, Token, TokenKind};
-use crate::loader::Loader;
+use crate::lexer::{lex_within, Token, TokenKind};
+use crate::limits::Limits;
+use crate::loader::{LoadError, Loader};
 use crate::span::{FileId, Span};
 
 /// Deepest include nesting accepted (the main file is level 0).
@@ -49,9 +57,6 @@ impl SourceMap {
     }
 }
 
-/// A located problem found while reading.
-pub type Found = (Span, Problem, Severity);
-
 /// The token stream of a file with its includes spliced in.
 #[derive(Debug, Default)]
 pub struct Expanded {
@@ -63,23 +68,51 @@ pub struct Expanded {
 }
 
 /// Lexes `text` (the file `name`) and everything it includes.
-pub fn expand(name: &str, text: &str, loader: &dyn Loader, found: &mut Vec<Found>) -> Expanded {
+pub fn expand(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    limits: &Limits,
+    found: &mut Findings,
+) -> Expanded {
     let mut ex = Expanded::default();
     let mut state = State {
         loader,
+        limits,
         found,
         stack: Vec::new(),
         next_line: 0,
+        files: 1,
+        bytes: text.len(),
+        tokens_left: limits.tokens,
     };
-    if let Some(id) = ex.sources.intern(&normalize(name)) {
-        state.file(&mut ex, id, text);
+    let Some(id) = ex.sources.intern(&normalize(name)) else {
+        return ex;
+    };
+    if text.len() > limits.file_bytes {
+        let at = Span {
+            file: id,
+            line: 1,
+            col: 1,
+        };
+        let p = Problem::Unreadable(name.into(), LoadError::TooLarge(limits.file_bytes));
+        state.found.error(at, p);
+        return ex;
     }
+    state.file(&mut ex, id, text);
     ex
 }
 
 struct State<'a> {
     loader: &'a dyn Loader,
-    found: &'a mut Vec<Found>,
+    limits: &'a Limits,
+    found: &'a mut Findings,
+    /// Files read so far, the main one included.
+    files: usize,
+    /// Bytes read so far, the main file included.
+    bytes: usize,
+    /// Tokens the remaining files may still produce.
+    tokens_left: usize,
     /// Paths of the files being read, outermost first.
     stack: Vec<String>,
     /// Last logical line number handed out.
@@ -90,14 +123,31 @@ impl State<'_> {
     fn file(&mut self, ex: &mut Expanded, id: FileId, text: &str) {
         let path = String::from(ex.sources.name(id));
         self.stack.push(path.clone());
-        let mut problems = Vec::new();
-        let tokens = lex(id, text, &mut problems);
-        self.found
-            .extend(problems.into_iter().map(|(s, p)| (s, p, Severity::Error)));
-
-        let mut i = 0;
+        let mut tokens = lex_within(id, text, self.limits, &mut self.tokens_left, self.found);
+        let includes = tokens.iter().any(
+            |t| matches!(&t.kind, TokenKind::Word { text, quoted: false } if text == "include"),
+        );
+        if ex.tokens.is_empty() && !includes {
+            // The common case, one file: its tokens become the output in
+            // place, so the peak memory holds them once.
+            let mut prev_local = None;
+            for t in &mut tokens {
+                if prev_local != Some(t.line) {
+                    self.next_line = self.next_line.saturating_add(1);
+                    prev_local = Some(t.line);
+                }
+                t.line = self.next_line;
+            }
+            ex.tokens = tokens;
+            self.stack.pop();
+            return;
+        }
+        // Otherwise tokens are moved into the output, which grows by what
+        // this file holds at most (no doubling slack).
+        ex.tokens.reserve_exact(tokens.len());
+        let mut tokens = tokens.into_iter().peekable();
         let mut prev_local: Option<u32> = None;
-        while let Some(tok) = tokens.get(i) {
+        while let Some(mut tok) = tokens.next() {
             let starts_line = prev_local != Some(tok.line);
             if starts_line {
                 self.next_line = self.next_line.saturating_add(1);
@@ -106,50 +156,44 @@ impl State<'_> {
             let is_include =
                 matches!(&tok.kind, TokenKind::Word { text, quoted: false } if text == "include");
             if starts_line && is_include {
-                let args: Vec<&Token> = tokens[i + 1..]
-                    .iter()
-                    .take_while(|t| t.line == tok.line)
-                    .collect();
-                i += 1 + args.len();
+                let mut args: Vec<Token> = Vec::new();
+                while let Some(t) = tokens.next_if(|t| t.line == tok.line) {
+                    args.push(t);
+                }
                 self.include(ex, &path, tok.span, &args);
                 // Whatever follows the include belongs to a new line.
                 prev_local = None;
                 continue;
             }
-            let mut t = tok.clone();
-            t.line = self.next_line;
-            ex.tokens.push(t);
-            i += 1;
+            tok.line = self.next_line;
+            ex.tokens.push(tok);
         }
         self.stack.pop();
     }
 
-    fn include(&mut self, ex: &mut Expanded, from: &str, at: Span, args: &[&Token]) {
+    fn include(&mut self, ex: &mut Expanded, from: &str, at: Span, args: &[Token]) {
         let pattern = match args.first().map(|t| &t.kind) {
             Some(TokenKind::Word { text, .. }) => text.clone(),
             _ => {
-                self.found
-                    .push((at, Problem::IncludeWithoutPath, Severity::Error));
+                self.found.error(at, Problem::IncludeWithoutPath);
                 return;
             }
         };
         if let Some(extra) = args.get(1) {
-            self.found.push((
-                extra.span,
-                Problem::ExtraValue(token_text(extra)),
-                Severity::Warning,
-            ));
+            self.found
+                .warn(extra.span, Problem::ExtraValue(token_text(extra)));
         }
         let full = normalize(&join(parent(from), &pattern));
         let paths = if glob::has_wildcards(&full) {
-            let mut m = self.glob(&full);
+            let Some(mut m) = self.glob(&full) else {
+                self.found
+                    .error(at, Problem::TooManyFiles(self.limits.files));
+                return;
+            };
             m.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             if m.is_empty() {
-                self.found.push((
-                    at,
-                    Problem::IncludeNoMatch(pattern.clone()),
-                    Severity::Warning,
-                ));
+                self.found
+                    .warn(at, Problem::IncludeNoMatch(pattern.clone()));
             }
             m
         } else {
@@ -157,34 +201,53 @@ impl State<'_> {
         };
         for path in paths {
             if self.stack.contains(&path) {
-                self.found
-                    .push((at, Problem::IncludeCycle(path), Severity::Error));
+                self.found.error(at, Problem::IncludeCycle(path));
                 continue;
             }
             if self.stack.len() > MAX_DEPTH {
-                self.found
-                    .push((at, Problem::IncludeTooDeep(path), Severity::Error));
+                self.found.error(at, Problem::IncludeTooDeep(path));
                 continue;
             }
-            let text = match self.loader.read(&path) {
-                Ok(t) => t,
+            if self.files >= self.limits.files {
+                // The rest of this include would be refused the same way.
+                self.found
+                    .error(at, Problem::TooManyFiles(self.limits.files));
+                return;
+            }
+            let left = self.limits.total_bytes.saturating_sub(self.bytes);
+            let limit = left.min(self.limits.file_bytes);
+            let text = match self.loader.read(&path, limit) {
+                Ok(t) if t.len() <= limit => t,
+                Ok(_) | Err(LoadError::TooLarge(_)) if limit < self.limits.file_bytes => {
+                    let p = Problem::TotalTooLarge(self.limits.total_bytes, path);
+                    self.found.error(at, p);
+                    return;
+                }
+                Ok(_) => {
+                    let p = Problem::Unreadable(path, LoadError::TooLarge(limit));
+                    self.found.error(at, p);
+                    continue;
+                }
                 Err(e) => {
-                    self.found
-                        .push((at, Problem::Unreadable(path, e), Severity::Error));
+                    self.found.error(at, Problem::Unreadable(path, e));
                     continue;
                 }
             };
+            self.files += 1;
+            self.bytes += text.len();
             match ex.sources.intern(&path) {
                 Some(id) => self.file(ex, id, &text),
                 None => self
                     .found
-                    .push((at, Problem::TooManyFiles, Severity::Error)),
+                    .error(at, Problem::TooManyFiles(usize::from(FileId::MAX))),
             }
         }
     }
 
-    /// Expands a normalized pattern component by component.
-    fn glob(&self, pattern: &str) -> Vec<String> {
+    /// Expands a normalized pattern component by component; `None` if a
+    /// level has more than [`Limits::files`] candidates (a glob over a big
+    /// tree, which would be refused anyway).
+    fn glob(&self, pattern: &str) -> Option<Vec<String>> {
         let absolute = pattern.starts_with('/');
         let mut current: Vec<String> = alloc::vec![String::new()];
         let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
@@ -213,10 +276,13 @@ impl State<'_> {
                 for name in names.into_iter().filter(|n| glob::matches(part, n)) {
                     next.push(alloc::format!("{prefix}{name}"));
                 }
+                if next.len() > self.limits.files {
+                    return None;
+                }
             }
             current = next;
         }
-        current
+        Some(current)
     }
 }
 

@@ -9,11 +9,17 @@
 //! - `{` and `}` are tokens of their own wherever they appear outside quotes,
 //!   so `vrrp_instance VI_1{` and `}}` work;
 //! - `"..."` is one word without the quotes and ends on the same line.
+//!
+//! A line longer than [`Limits::line_bytes`] is skipped and a word longer
+//! than [`Limits::word_bytes`] dropped, each with an error, so the cost of a
+//! line stays bounded whatever the file holds.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::Problem;
+use crate::findings::Findings;
+use crate::limits::Limits;
 use crate::span::{FileId, Span};
 
 /// What a token is.
@@ -44,9 +50,30 @@ pub struct Token {
 }
 
 /// Splits `text` (the content of file `file`) into tokens. Problems (an
-/// unterminated quote) are appended to `problems`; lexing carries on.
-pub fn lex(file: FileId, text: &str, problems: &mut Vec<(Span, Problem)>) -> Vec<Token> {
+/// unterminated quote, a cap exceeded) are errors in `found`; lexing carries
+/// on, except past [`Limits::tokens`].
+pub fn lex(file: FileId, text: &str, limits: &Limits, found: &mut Findings) -> Vec<Token> {
+    let mut budget = limits.tokens;
+    lex_within(file, text, limits, &mut budget, found)
+}
+
+/// [`lex`] with at most `*budget` tokens, shared by the files of one
+/// configuration; the tokens taken are deducted.
+pub fn lex_within(
+    file: FileId,
+    text: &str,
+    limits: &Limits,
+    budget: &mut usize,
+    found: &mut Findings,
+) -> Vec<Token> {
     let mut tokens = Vec::new();
+    let mut lx = Lexer {
+        file,
+        limits,
+        found,
+        out: &mut tokens,
+        budget,
+    };
     let mut logical = 0u32;
     let mut continued = false;
     for (index, raw) in text.split('\n').enumerate() {
@@ -57,106 +84,142 @@ pub fn lex(file: FileId, text: &str, problems: &mut Vec<(Span, Problem)>) -> Vec
         if !continued {
             logical = logical.saturating_add(1);
         }
-        continued = lex_line(file, line_no, logical, line, &mut tokens, problems);
+        if line.len() > limits.line_bytes {
+            let at = Span {
+                file,
+                line: line_no,
+                col: 1,
+            };
+            lx.found.error(at, Problem::LineTooLong(limits.line_bytes));
+            continued = false;
+            continue;
+        }
+        continued = lx.line(line_no, logical, line);
+        if lx.over_budget(line_no) {
+            return tokens;
+        }
     }
+    *budget -= tokens.len();
+    // Give back the growth slack: the token list is the largest buffer.
+    tokens.shrink_to_fit();
     tokens
 }
 
-/// Lexes one physical line; returns true if it ends with a continuation `\`.
-fn lex_line(
+struct Lexer<'a> {
     file: FileId,
-    line_no: u32,
-    logical: u32,
-    line: &str,
-    out: &mut Vec<Token>,
-    problems: &mut Vec<(Span, Problem)>,
-) -> bool {
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    let span_at = |i: usize| Span {
-        file,
-        line: line_no,
-        col: u32::try_from(i).unwrap_or(u32::MAX - 1).saturating_add(1),
-    };
-    while let Some(&c) = chars.get(i) {
-        match c {
-            ' ' | '\t' | '\x0b' | '\x0c' => i += 1,
-            '#' | '!' => break,
-            '{' | '}' => {
-                let kind = if c == '{' {
-                    TokenKind::Open
-                } else {
-                    TokenKind::Close
-                };
-                out.push(Token {
-                    kind,
-                    span: span_at(i),
-                    line: logical,
-                });
-                i += 1;
-            }
-            '"' => {
-                let start = i;
-                let rest = chars.get(i + 1..).unwrap_or(&[]);
-                match rest.iter().position(|&c| c == '"') {
-                    Some(len) => {
-                        let text: String = rest.iter().take(len).collect();
-                        out.push(Token {
-                            kind: TokenKind::Word { text, quoted: true },
-                            span: span_at(start),
-                            line: logical,
-                        });
-                        i += len + 2;
-                    }
-                    None => {
-                        problems.push((span_at(start), Problem::UnterminatedQuote));
-                        let text: String = rest.iter().collect();
-                        out.push(Token {
-                            kind: TokenKind::Word { text, quoted: true },
-                            span: span_at(start),
-                            line: logical,
-                        });
-                        return false;
-                    }
+    limits: &'a Limits,
+    found: &'a mut Findings,
+    out: &'a mut Vec<Token>,
+    budget: &'a mut usize,
+}
+
+impl Lexer<'_> {
+    /// True (with the error reported once) if this line took the output
+    /// past the budget; the excess is dropped.
+    fn over_budget(&mut self, line_no: u32) -> bool {
+        if self.out.len() <= *self.budget {
+            return false;
+        }
+        let at = self.out.get(*self.budget).map_or(
+            Span {
+                file: self.file,
+                line: line_no,
+                col: 1,
+            },
+            |t| t.span,
+        );
+        self.out.truncate(*self.budget);
+        *self.budget = 0;
+        self.found
+            .error(at, Problem::TooManyTokens(self.limits.tokens));
+        true
+    }
+
+    /// Adds a word unless it is over the cap.
+    fn word(&mut self, text: String, quoted: bool, span: Span, line: u32) {
+        if text.len() > self.limits.word_bytes {
+            self.found
+                .error(span, Problem::WordTooLong(self.limits.word_bytes));
+            return;
+        }
+        self.out.push(Token {
+            kind: TokenKind::Word { text, quoted },
+            span,
+            line,
+        });
+    }
+
+    /// Lexes one physical line; returns true if it ends with a continuation `\`.
+    fn line(&mut self, line_no: u32, logical: u32, line: &str) -> bool {
+        let file = self.file;
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        let span_at = |i: usize| Span {
+            file,
+            line: line_no,
+            col: u32::try_from(i).unwrap_or(u32::MAX - 1).saturating_add(1),
+        };
+        while let Some(&c) = chars.get(i) {
+            match c {
+                ' ' | '\t' | '\x0b' | '\x0c' => i += 1,
+                '#' | '!' => break,
+                '{' | '}' => {
+                    let kind = if c == '{' {
+                        TokenKind::Open
+                    } else {
+                        TokenKind::Close
+                    };
+                    self.out.push(Token {
+                        kind,
+                        span: span_at(i),
+                        line: logical,
+                    });
+                    i += 1;
                 }
-            }
-            '\\' if chars.get(i + 1).is_none() => return true,
-            _ => {
-                let start = i;
-                let mut text = String::new();
-                while let Some(&c) = chars.get(i) {
-                    match c {
-                        ' ' | '\t' | '\x0b' | '\x0c' | '#' | '!' | '{' | '}' | '"' => break,
-                        '\\' => match chars.get(i + 1) {
-                            Some(&e @ ('#' | '!')) => {
-                                text.push(e);
-                                i += 2;
-                            }
-                            // A trailing backslash continues the line: end the word here.
-                            None => break,
-                            Some(_) => {
-                                text.push('\\');
-                                i += 1;
-                            }
-                        },
-                        _ => {
-                            text.push(c);
-                            i += 1;
+                '"' => {
+                    let rest = chars.get(i + 1..).unwrap_or(&[]);
+                    let end = rest.iter().position(|&c| c == '"');
+                    let text: String = rest.iter().take(end.unwrap_or(rest.len())).collect();
+                    self.word(text, true, span_at(i), logical);
+                    match end {
+                        Some(len) => i += len + 2,
+                        None => {
+                            self.found.error(span_at(i), Problem::UnterminatedQuote);
+                            return false;
                         }
                     }
                 }
-                out.push(Token {
-                    kind: TokenKind::Word {
-                        text,
-                        quoted: false,
-                    },
-                    span: span_at(start),
-                    line: logical,
-                });
+                '\\' if chars.get(i + 1).is_none() => return true,
+                _ => {
+                    let start = i;
+                    let mut text = String::new();
+                    while let Some(&c) = chars.get(i) {
+                        match c {
+                            ' ' | '\t' | '\x0b' | '\x0c' | '#' | '!' | '{' | '}' | '"' => break,
+                            '\\' => match chars.get(i + 1) {
+                                Some(&e @ ('#' | '!')) => {
+                                    text.push(e);
+                                    i += 2;
+                                }
+                                // A trailing backslash continues the line: end the word here.
+                                None => break,
+                                Some(_) => {
+                                    text.push('\\');
+                                    i += 1;
+                                }
+                            },
+                            _ => {
+                                text.push(c);
+                                i += 1;
+                            }
+                        }
+                    }
+                    self.word(text, false, span_at(start), logical);
+                }
             }
         }
+        false
     }
-    false
 }
 
 #[cfg(test)]
@@ -164,8 +227,9 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<(String, u32, u32, u32)> {
-        let mut problems = Vec::new();
-        let toks = lex(0, text, &mut problems);
+        let mut found = Findings::new(&Limits::DEFAULT);
+        let toks = lex(0, text, &Limits::DEFAULT, &mut found);
+        let problems = found.into_sorted();
         assert!(problems.is_empty(), "{problems:?}");
         toks.into_iter()
             .map(|t| {
@@ -236,19 +300,57 @@ mod tests {
 
     #[test]
     fn unterminated_quote_is_reported_with_its_column() {
-        let mut problems = Vec::new();
-        let toks = lex(3, "script \"/bin/x", &mut problems);
+        let mut found = Findings::new(&Limits::DEFAULT);
+        let toks = lex(3, "script \"/bin/x", &Limits::DEFAULT, &mut found);
         assert_eq!(toks.len(), 2);
         assert_eq!(
-            problems,
+            found.into_sorted(),
             [(
                 Span {
                     file: 3,
                     line: 1,
                     col: 8
                 },
-                Problem::UnterminatedQuote
+                Problem::UnterminatedQuote,
+                crate::error::Severity::Error
             )]
+        );
+    }
+
+    #[test]
+    fn long_lines_and_words_are_skipped_with_an_error() {
+        let limits = Limits {
+            line_bytes: 16,
+            word_bytes: 4,
+            ..Limits::DEFAULT
+        };
+        let mut found = Findings::new(&limits);
+        let toks = lex(
+            0,
+            "a bcdef \"ghijk\"\nxxxxxxxxxxxxxxxxx\nok",
+            &limits,
+            &mut found,
+        );
+        let texts: Vec<_> = toks
+            .iter()
+            .map(|t| match &t.kind {
+                TokenKind::Word { text, .. } => text.as_str(),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(texts, ["a", "ok"]);
+        let got: Vec<_> = found
+            .into_sorted()
+            .into_iter()
+            .map(|(s, p, _)| (s.line, s.col, p))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 3, Problem::WordTooLong(4)),
+                (1, 9, Problem::WordTooLong(4)),
+                (2, 1, Problem::LineTooLong(16))
+            ]
         );
     }
 

@@ -16,9 +16,11 @@ extern crate alloc;
 pub mod binary;
 mod crc32;
 pub mod error;
+pub mod findings;
 pub mod glob;
 pub mod include;
 pub mod lexer;
+pub mod limits;
 pub mod loader;
 pub mod parser;
 pub mod show;
@@ -28,7 +30,9 @@ pub mod values;
 
 pub use binary::{from_binary, to_binary, BinaryError};
 pub use error::{Diagnostic, Problem, Severity};
+pub use findings::Findings;
 pub use include::SourceMap;
+pub use limits::Limits;
 pub use loader::{LoadError, Loader, MemoryLoader};
 pub use show::show;
 
@@ -53,7 +57,7 @@ pub fn parse_file(
     path: &str,
     opts: Options,
 ) -> Result<Loaded, Vec<Diagnostic>> {
-    match loader.read(path) {
+    match loader.read(path, Limits::DEFAULT.file_bytes) {
         Ok(text) => parse_text(path, &text, loader, opts),
         Err(e) => Err(alloc::vec![Diagnostic {
             severity: Severity::Error,
@@ -73,13 +77,24 @@ pub fn parse_text(
     loader: &dyn Loader,
     opts: Options,
 ) -> Result<Loaded, Vec<Diagnostic>> {
-    let mut found = Vec::new();
-    let ex = include::expand(name, text, loader, &mut found);
-    let stmts = parser::parse(ex.tokens, &mut found);
+    parse_text_with(name, text, loader, opts, &Limits::DEFAULT)
+}
+
+/// [`parse_text`] under other caps than [`Limits::DEFAULT`].
+pub fn parse_text_with(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    opts: Options,
+    limits: &Limits,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut found = Findings::new(limits);
+    let ex = include::expand(name, text, loader, limits, &mut found);
+    let stmts = parser::parse(ex.tokens, limits, &mut found);
     let config = validate::validate(&stmts, opts.strict, &mut found);
     // Stable order: by position as read (file order of first appearance).
-    found.sort_by_key(|(span, _, _)| *span);
     let diags: Vec<Diagnostic> = found
+        .into_sorted()
         .into_iter()
         .map(|(span, problem, severity)| Diagnostic {
             severity,

@@ -19,6 +19,11 @@ pub enum LoadError {
     NotUtf8,
     /// Not a directory (when listing).
     NotADirectory,
+    /// Not a regular file (a fifo, a device, a directory...): never read,
+    /// since it may never end or never start.
+    NotRegular(&'static str),
+    /// Larger than the cap passed to [`Loader::read`], in bytes.
+    TooLarge(usize),
     /// Any other I/O failure, described.
     Io(String),
 }
@@ -30,6 +35,8 @@ impl fmt::Display for LoadError {
             LoadError::PermissionDenied => write!(f, "permission denied"),
             LoadError::NotUtf8 => write!(f, "not UTF-8 text"),
             LoadError::NotADirectory => write!(f, "not a directory"),
+            LoadError::NotRegular(kind) => write!(f, "not a regular file ({kind})"),
+            LoadError::TooLarge(n) => write!(f, "larger than the {n}-byte limit"),
             LoadError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -37,8 +44,11 @@ impl fmt::Display for LoadError {
 
 /// Access to configuration files. Paths are `/`-separated strings.
 pub trait Loader {
-    /// The whole content of the file at `path`.
-    fn read(&self, path: &str) -> Result<String, LoadError>;
+    /// The whole content of the regular file at `path`, if it has at most
+    /// `limit` bytes: anything else is refused before it is read
+    /// ([`LoadError::NotRegular`], [`LoadError::TooLarge`]), so that a fifo
+    /// or a device can neither hang nor flood the reader.
+    fn read(&self, path: &str, limit: usize) -> Result<String, LoadError>;
     /// The names (not paths) of the entries of directory `dir`, in any
     /// order, without `.` and `..`.
     fn list_dir(&self, dir: &str) -> Result<Vec<String>, LoadError>;
@@ -65,8 +75,12 @@ impl MemoryLoader {
 }
 
 impl Loader for MemoryLoader {
-    fn read(&self, path: &str) -> Result<String, LoadError> {
-        self.files.get(path).cloned().ok_or(LoadError::NotFound)
+    fn read(&self, path: &str, limit: usize) -> Result<String, LoadError> {
+        let text = self.files.get(path).ok_or(LoadError::NotFound)?;
+        if text.len() > limit {
+            return Err(LoadError::TooLarge(limit));
+        }
+        Ok(text.clone())
     }
 
     fn list_dir(&self, dir: &str) -> Result<Vec<String>, LoadError> {
@@ -103,7 +117,8 @@ mod tests {
         assert_eq!(l.list_dir("/a").unwrap(), ["d", "x.conf"]);
         assert_eq!(l.list_dir("/a/").unwrap(), ["d", "x.conf"]);
         assert_eq!(l.list_dir("/c"), Err(LoadError::NotFound));
-        assert_eq!(l.read("/b").unwrap(), "3");
-        assert_eq!(l.read("/a"), Err(LoadError::NotFound));
+        assert_eq!(l.read("/b", 1).unwrap(), "3");
+        assert_eq!(l.read("/b", 0), Err(LoadError::TooLarge(0)));
+        assert_eq!(l.read("/a", 9), Err(LoadError::NotFound));
     }
 }

@@ -5,13 +5,18 @@
 //! on the same line or start a later one, as keepalived allows. List blocks
 //! (`virtual_ipaddress { ... }`, `unicast_peer { ... }`) are read the same
 //! way: each line is a statement whose "keyword" is the first item.
+//!
+//! The parser is iterative (an explicit stack of open blocks) and nesting is
+//! capped at [`Limits::depth`]: blocks deeper than that are skipped whole,
+//! so neither parsing nor dropping the tree can overflow the call stack.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::{Problem, Severity};
-use crate::include::Found;
+use crate::error::Problem;
+use crate::findings::Findings;
 use crate::lexer::{Token, TokenKind};
+use crate::limits::Limits;
 use crate::span::Span;
 
 /// A word of the configuration.
@@ -53,7 +58,7 @@ struct Frame {
 
 /// Builds the statement tree. Brace problems are appended to `found`; the
 /// tree is still built (unclosed blocks are closed at the end).
-pub fn parse(tokens: Vec<Token>, found: &mut Vec<Found>) -> Vec<Stmt> {
+pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<Stmt> {
     let mut stack: Vec<Frame> = alloc::vec![Frame {
         owner: None,
         open: Span::default(),
@@ -61,7 +66,23 @@ pub fn parse(tokens: Vec<Token>, found: &mut Vec<Found>) -> Vec<Stmt> {
     }];
     // Logical line of the statement still taking values, if any.
     let mut open_line: Option<u32> = None;
+    // Open braces inside a block skipped for depth.
+    let mut skipping = 0usize;
     for tok in tokens {
+        if skipping > 0 {
+            match tok.kind {
+                TokenKind::Open => skipping += 1,
+                TokenKind::Close => skipping -= 1,
+                TokenKind::Word { .. } => {}
+            }
+            open_line = None;
+            continue;
+        }
+        if matches!(tok.kind, TokenKind::Open) && stack.len() > limits.depth {
+            found.error(tok.span, Problem::TooDeep(limits.depth));
+            skipping = 1;
+            continue;
+        }
         let Some(frame) = stack.last_mut() else { break };
         match tok.kind {
             TokenKind::Word { text, quoted } => {
@@ -94,7 +115,7 @@ pub fn parse(tokens: Vec<Token>, found: &mut Vec<Found>) -> Vec<Stmt> {
                         });
                     }
                     _ => {
-                        found.push((tok.span, Problem::UnexpectedOpen, Severity::Error));
+                        found.error(tok.span, Problem::UnexpectedOpen);
                         // Keep braces balanced: an anonymous frame, dropped at '}'.
                         stack.push(Frame {
                             owner: None,
@@ -107,7 +128,7 @@ pub fn parse(tokens: Vec<Token>, found: &mut Vec<Found>) -> Vec<Stmt> {
             TokenKind::Close => {
                 open_line = None;
                 if stack.len() == 1 {
-                    found.push((tok.span, Problem::UnexpectedClose, Severity::Error));
+                    found.error(tok.span, Problem::UnexpectedClose);
                 } else {
                     close(&mut stack);
                 }
@@ -116,11 +137,10 @@ pub fn parse(tokens: Vec<Token>, found: &mut Vec<Found>) -> Vec<Stmt> {
     }
     while stack.len() > 1 {
         if let Some(Frame { owner: Some(s), .. }) = stack.last() {
-            found.push((
+            found.error(
                 s.keyword.span,
                 Problem::UnclosedBlock(s.keyword.text.clone()),
-                Severity::Error,
-            ));
+            );
         }
         close(&mut stack);
     }
@@ -146,12 +166,15 @@ mod tests {
     use super::*;
     use crate::lexer::lex;
 
-    fn tree(text: &str) -> (Vec<Stmt>, Vec<Found>) {
-        let mut p = Vec::new();
-        let toks = lex(0, text, &mut p);
-        let mut found = Vec::new();
-        let t = parse(toks, &mut found);
-        (t, found)
+    fn tree_with(text: &str, limits: &Limits) -> (Vec<Stmt>, Vec<crate::findings::Found>) {
+        let mut found = Findings::new(limits);
+        let toks = lex(0, text, limits, &mut found);
+        let t = parse(toks, limits, &mut found);
+        (t, found.into_sorted())
+    }
+
+    fn tree(text: &str) -> (Vec<Stmt>, Vec<crate::findings::Found>) {
+        tree_with(text, &Limits::DEFAULT)
     }
 
     fn shape(stmts: &[Stmt]) -> String {
@@ -201,5 +224,31 @@ mod tests {
         assert_eq!(f[0].1, Problem::UnexpectedClose);
         assert_eq!(f[1].1, Problem::UnexpectedOpen);
         assert_eq!((f[1].0.line, f[1].0.col), (2, 1));
+    }
+
+    #[test]
+    fn blocks_deeper_than_the_cap_are_skipped_whole() {
+        let limits = Limits {
+            depth: 2,
+            ..Limits::DEFAULT
+        };
+        let (t, f) = tree_with("a {\n b {\n c {\n d { e }\n }\n x\n }\n y\n}\nz", &limits);
+        assert_eq!(shape(&t), "a {b {c;x;};y;};z;");
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].0.line, f[0].0.col), (3, 4));
+        assert_eq!(f[0].1, Problem::TooDeep(2));
+    }
+
+    #[test]
+    fn any_depth_parses_and_drops_without_recursion() {
+        let text = "vrrp_instance {\n".repeat(200_000);
+        let (t, f) = tree(&text);
+        assert_eq!(t.len(), 1);
+        let deep: Vec<_> = f
+            .iter()
+            .filter(|x| matches!(x.1, Problem::TooDeep(_)))
+            .collect();
+        assert_eq!(deep.len(), 1);
+        assert_eq!(deep[0].0.line, Limits::DEFAULT.depth as u32 + 1);
     }
 }

@@ -442,7 +442,11 @@ fn checker(w: &mut Writer, c: &Checker) {
     // the real server's address anyway.
     if !matches!(c.kind, CheckKind::Misc(_)) {
         w.value("connect_ip", &ip(k.connect_ip));
-        w.num("connect_port", k.connect_port);
+        // 0 is what an unset port resolves to on a port-less (fwmark) real
+        // server; it cannot be written, and leaving it out reads back as 0.
+        if k.connect_port != 0 {
+            w.num("connect_port", k.connect_port);
+        }
         if let Some(b) = k.bindto {
             w.value("bindto", &ip(b));
         }

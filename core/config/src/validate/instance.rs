@@ -1,5 +1,6 @@
 //! `vrrp_instance NAME { ... }`, its address lists and tracking entries.
 
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -400,8 +401,17 @@ pub(super) fn resolve(
     scripts: &[VrrpScript],
 ) -> Vec<VrrpInstance> {
     let mut out: Vec<VrrpInstance> = Vec::new();
+    // Indexes over `out` and `scripts`: with a scan per instance the cost
+    // grew with the square of their number (100,000 instances took minutes).
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut vrids: BTreeMap<(u8, bool, String), usize> = BTreeMap::new();
+    let script_index: BTreeMap<&str, &VrrpScript> = scripts
+        .iter()
+        .rev() // the first of duplicate names wins, as with a forward scan
+        .map(|s| (s.name.as_str(), s))
+        .collect();
     for d in drafts {
-        if out.iter().any(|i| i.name == d.name) {
+        if names.contains(&d.name) {
             ctx.error(
                 d.at,
                 Problem::DuplicateName("vrrp_instance", d.name.clone()),
@@ -470,21 +480,20 @@ pub(super) fn resolve(
             InitialState::Backup
         });
         let interface_key = d.interface.clone().unwrap_or_else(|| "-".into());
-        if let Some(other) = out.iter().find(|o| {
-            o.virtual_router_id == vrid
-                && o.is_ipv6() == ipv6
-                && o.interface.as_deref().unwrap_or("-") == interface_key
-        }) {
+        let key = (vrid, ipv6, interface_key);
+        if let Some(other) = vrids.get(&key).and_then(|&i| out.get(i)) {
             let p = Problem::DuplicateVrid {
                 vrid,
-                interface: interface_key,
+                interface: key.2.clone(),
                 other: other.name.clone(),
             };
             ctx.error(vrid_at, p);
+        } else {
+            vrids.insert(key, out.len());
         }
         let mut track_scripts = Vec::new();
         for (name, w, at) in d.track_scripts {
-            match scripts.iter().find(|s| s.name == name) {
+            match script_index.get(name.as_str()) {
                 None => ctx.error(at, Problem::UnknownTrackScript(name)),
                 Some(s) => {
                     let (weight, reverse) = w.unwrap_or((s.weight, s.weight_reverse));
@@ -496,6 +505,7 @@ pub(super) fn resolve(
                 }
             }
         }
+        names.insert(d.name.clone());
         out.push(VrrpInstance {
             name: d.name,
             state,

@@ -19,14 +19,14 @@ use core::time::Duration;
 
 use vigil_model::{Command, Config, RunAs};
 
-use crate::error::{Problem, Severity};
-use crate::include::Found;
+use crate::error::Problem;
+use crate::findings::Findings;
 use crate::parser::{Stmt, Word};
 use crate::span::Span;
 use crate::values;
 
 /// Builds the model from the top-level statements; problems go to `found`.
-pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Vec<Found>) -> Config {
+pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut ctx = Ctx { found, strict };
     let mut global = None;
     let mut scripts = Vec::new();
@@ -67,17 +67,17 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Vec<Found>) -> Config 
 
 /// Shared state of a validation: the diagnostics and the strictness.
 pub(crate) struct Ctx<'a> {
-    found: &'a mut Vec<Found>,
+    found: &'a mut Findings,
     strict: bool,
 }
 
 impl Ctx<'_> {
     pub fn error(&mut self, span: Span, problem: Problem) {
-        self.found.push((span, problem, Severity::Error));
+        self.found.error(span, problem);
     }
 
     pub fn warn(&mut self, span: Span, problem: Problem) {
-        self.found.push((span, problem, Severity::Warning));
+        self.found.warn(span, problem);
     }
 
     /// An unknown keyword: skipped with its block; an error when strict.

@@ -1,5 +1,6 @@
 //! `vrrp_script NAME { ... }`.
 
+use alloc::collections::BTreeSet;
 use core::time::Duration;
 
 use vigil_model::VrrpScript;
@@ -92,10 +93,11 @@ fn positive(ctx: &mut Ctx, s: &Stmt) -> Option<Duration> {
     Some(d)
 }
 
-/// Reports scripts defined twice.
+/// Reports scripts defined twice (every definition after the first).
 pub(super) fn check_names(ctx: &mut Ctx, scripts: &[(VrrpScript, Span)]) {
-    for (i, (s, at)) in scripts.iter().enumerate() {
-        if scripts.iter().take(i).any(|(o, _)| o.name == s.name) {
+    let mut seen = BTreeSet::new();
+    for (s, at) in scripts {
+        if !seen.insert(s.name.as_str()) {
             ctx.error(*at, Problem::DuplicateName("vrrp_script", s.name.clone()));
         }
     }

@@ -1,6 +1,6 @@
 //! `vrrp_sync_group NAME { group { ... } notify... }`.
 
-use alloc::string::String;
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
 use vigil_model::{Notify, SyncGroup, VrrpInstance};
@@ -58,23 +58,22 @@ pub(super) fn resolve(
     drafts: Vec<Draft>,
     instances: &[VrrpInstance],
 ) -> Vec<SyncGroup> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut taken: Vec<String> = Vec::new();
+    // Sets, not scans: the cost stays linear in groups, members and instances.
+    let known: BTreeSet<&str> = instances.iter().map(|i| i.name.as_str()).collect();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut taken: BTreeSet<&str> = BTreeSet::new();
     for d in &drafts {
-        if seen.contains(&d.group.name.as_str()) {
+        if !seen.insert(&d.group.name) {
             ctx.error(
                 d.at,
                 Problem::DuplicateName("vrrp_sync_group", d.group.name.clone()),
             );
         }
-        seen.push(&d.group.name);
         for (m, at) in d.group.instances.iter().zip(&d.members) {
-            if !instances.iter().any(|i| &i.name == m) {
+            if !known.contains(m.as_str()) {
                 ctx.error(*at, Problem::UnknownSyncMember(m.clone()));
-            } else if taken.contains(m) {
+            } else if !taken.insert(m) {
                 ctx.error(*at, Problem::InTwoSyncGroups(m.clone()));
-            } else {
-                taken.push(m.clone());
             }
         }
     }
