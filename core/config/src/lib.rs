@@ -28,7 +28,7 @@ pub mod span;
 mod validate;
 pub mod values;
 
-pub use binary::{from_binary, to_binary, BinaryError};
+pub use binary::{from_binary, to_binary, BinaryError, FORMAT_VERSION};
 pub use error::{Diagnostic, Problem, Severity};
 pub use findings::Findings;
 pub use include::SourceMap;

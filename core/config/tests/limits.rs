@@ -233,7 +233,7 @@ fn at_most_100_errors_are_listed_then_a_count() {
 #[test]
 fn a_binary_header_declaring_a_huge_body_is_refused_from_the_header() {
     let mut b = b"VIGL".to_vec();
-    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&vigil_config::FORMAT_VERSION.to_le_bytes());
     b.extend_from_slice(&u32::MAX.to_le_bytes());
     b.extend_from_slice(&[0; 4]);
     assert_eq!(
