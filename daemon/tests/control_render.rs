@@ -261,3 +261,65 @@ fn text_has_one_block_per_instance() {
     assert!(text.contains("VRRP instance we\"ird\\na\\tme\\n\\u{1}é\\u{2028}\n"));
     assert!(!text.bytes().any(|b| b < 0x20 && b != b'\n'));
 }
+
+fn lvs_views() -> Vec<vigil::control::VsView> {
+    use vigil::control::{RsView, VsView};
+    vec![VsView {
+        name: "[192.168.67.150]:tcp:80".into(),
+        scheduler: "rr".into(),
+        quorum_up: true,
+        suspended: false,
+        sorry_active: false,
+        real_servers: vec![
+            RsView {
+                name: "[192.168.67.10]:80".into(),
+                up: false,
+                weight: 1,
+                installed: None,
+                last: Some((Instant::from_secs(8), "failed: connection refused".into())),
+                changed: Some(Instant::from_secs(8)),
+                reason: Some("failed: connection refused".into()),
+            },
+            RsView {
+                name: "[192.168.67.20]:80".into(),
+                up: true,
+                weight: 2,
+                installed: Some(2),
+                last: Some((Instant::from_secs(9), "ok".into())),
+                changed: None,
+                reason: None,
+            },
+        ],
+    }]
+}
+
+#[test]
+fn virtual_servers_in_both_views() {
+    let router = Router::new(RouterConfig::default()).unwrap();
+    let mut extra = extra_for(vec![], Instant::from_secs(10));
+    extra.lvs = lvs_views();
+    let text = render(&TEXT, &router, &extra);
+    println!("{text}");
+    assert!(text.contains("\nVirtual server [192.168.67.150]:tcp:80 rr, quorum up\n"));
+    assert!(text.contains(
+        "  [192.168.67.10]:80      DOWN  weight 1    not in table, changed 2.0 s ago, \
+         down: failed: connection refused, last check failed: connection refused 2.0 s ago\n"
+    ));
+    assert!(text.contains(
+        "  [192.168.67.20]:80      UP    weight 2    in table (weight 2), last check ok 1.0 s ago\n"
+    ));
+    let doc = parse(&render(&JSON, &router, &extra)).unwrap();
+    let vs = &doc.get("virtual_servers").unwrap().items()[0];
+    let rs = vs.get("real_servers").unwrap().items();
+    assert_eq!(rs.len(), 2);
+    assert_eq!(rs[0].get("state"), Some(&Value::Str("DOWN".into())));
+    assert_eq!(rs[0].get("installed_weight"), Some(&Value::Null));
+    assert_eq!(
+        rs[0].get("down_reason"),
+        Some(&Value::Str("failed: connection refused".into()))
+    );
+    assert_eq!(
+        rs[1].get("installed_weight"),
+        Some(&Value::Number("2".into()))
+    );
+}
