@@ -1,8 +1,9 @@
 //! What the state machine asks the shell to do, drained with `Router::poll_action`.
 
+use crate::prelude::*;
 use core::fmt;
+use core::net::IpAddr;
 use core::time::Duration;
-use std::net::IpAddr;
 
 use vigil_wire::vrrp::{Repr, V3Checksum};
 

@@ -2,8 +2,9 @@
 //! daemon maps the parsed keepalived model into these plain values (device,
 //! label and scope details of addresses stay in the shell).
 
+use crate::prelude::*;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use vigil_wire::vrrp::{Auth, Version};
 

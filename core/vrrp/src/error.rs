@@ -1,8 +1,9 @@
 //! Reasons a [`RouterConfig`](crate::RouterConfig) is refused by `Router::new`
 //! or `Router::reconfigure`.
 
+use crate::prelude::*;
 use core::fmt;
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 /// A configuration the state machine cannot run; each variant one reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,4 +81,4 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl core::error::Error for ConfigError {}

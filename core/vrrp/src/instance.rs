@@ -2,8 +2,9 @@
 //! choices. Cross-instance work (sync groups, trackers, links) is done by the
 //! router, which calls the transitions here.
 
-use std::collections::VecDeque;
-use std::net::IpAddr;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
+use core::net::IpAddr;
 
 use vigil_wire::vrrp::{Auth, Repr, V3Checksum, Version};
 

@@ -6,6 +6,17 @@
 //! configuration into [`RouterConfig`], carries out the actions, and feeds
 //! back packets, link changes and script results.
 
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+/// `alloc`'s names that `std` would have brought into scope.
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}
+
 mod action;
 mod config;
 mod counters;

@@ -1,6 +1,7 @@
 //! Configuration reload (SIGHUP): swap in a new [`RouterConfig`] and disturb
 //! only what changed. An unchanged instance must not flap its addresses.
 
+use crate::prelude::*;
 use core::fmt;
 use core::mem;
 

@@ -1,7 +1,8 @@
 //! The facade: all instances, tracked scripts and interfaces, sync groups.
 
-use std::collections::VecDeque;
-use std::net::IpAddr;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
+use core::net::IpAddr;
 
 use vigil_wire::vrrp::Repr;
 
@@ -695,7 +696,7 @@ impl Router {
 mod tests {
     use super::*;
     use crate::config::InstanceConfig;
-    use std::net::Ipv4Addr;
+    use core::net::Ipv4Addr;
 
     fn router(priority: u8) -> Router {
         let mut c = InstanceConfig::new("VI_1", "eth0", 51);

@@ -1,7 +1,7 @@
 //! Receive-side checks of an advertisement against one instance (RFC 3768
 //! section 7.1, RFC 5798 section 7.1, and keepalived's extra checks).
 
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 use vigil_wire::vrrp::{Auth, Repr, Version};
 
@@ -87,7 +87,7 @@ fn same_secret(a: &[u8; 8], b: &[u8; 8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
+    use core::net::Ipv4Addr;
 
     fn v4(d: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(192, 168, 67, d))

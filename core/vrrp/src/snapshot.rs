@@ -1,6 +1,6 @@
 //! A read-only view of one instance, for status output and tests.
 
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 use crate::counters::Counters;
 use crate::state::State;

@@ -6,6 +6,7 @@
 
 use crate::action::{Action, NotifyState, NotifyTarget};
 use crate::id::{GroupId, InstanceId};
+use crate::prelude::*;
 use crate::router::Router;
 use crate::state::{Reason, State};
 use crate::time::Instant;

@@ -1,6 +1,7 @@
 //! Checks and keepalived's normalisations applied by `Router::new`.
 
-use std::collections::HashSet;
+use crate::prelude::*;
+use alloc::collections::BTreeSet as HashSet;
 
 use vigil_wire::vrrp::{Auth, Version};
 

@@ -14,7 +14,7 @@
 //! ff:ff:ff:ff:ff:ff. [`Repr::gratuitous`] and [`gratuitous_frame`] build exactly
 //! that.
 
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 use crate::error::{Error, Result};
 use crate::ethernet::{self, Address, EtherType};

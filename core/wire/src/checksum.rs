@@ -1,7 +1,7 @@
 //! The Internet checksum (RFC 1071) and the IPv4/IPv6 pseudo-headers that VRRPv3
 //! and ICMPv6 put under it.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// One's-complement sum of `data` folded into 32 bits (not yet complemented).
 /// An odd trailing byte is padded with zero, as RFC 1071 says.

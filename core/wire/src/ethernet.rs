@@ -11,7 +11,7 @@
 //! (gratuitous ARP, unsolicited neighbour advertisements).
 
 use core::fmt;
-use std::net::Ipv6Addr;
+use core::net::Ipv6Addr;
 
 use crate::error::{Error, Result};
 

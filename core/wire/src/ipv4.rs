@@ -19,7 +19,7 @@
 //! +---------------------------------------------------------------+
 //! ```
 
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 use crate::checksum;
 use crate::error::{Error, Result};

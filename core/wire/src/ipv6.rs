@@ -16,7 +16,7 @@
 //! +---------------------------------------------------------------+
 //! ```
 
-use std::net::Ipv6Addr;
+use core::net::Ipv6Addr;
 
 use crate::error::{Error, Result};
 

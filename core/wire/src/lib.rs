@@ -6,7 +6,11 @@
 //! `emit` needs a buffer of exactly `buffer_len()` bytes. Parsers are total: any
 //! byte string gives `Ok` or a typed `Error`, never a panic.
 //!
-//! This crate does no I/O and imports nothing but `core`/`std` collections.
+//! This crate does no I/O and is `no_std`: it imports nothing but `core` and `alloc`.
+
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
 
 pub mod arp;
 pub mod checksum;

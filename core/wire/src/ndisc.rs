@@ -15,7 +15,7 @@
 //! Solicited clear, and one Target Link-Layer Address option carrying the MAC.
 //! [`unsolicited_na_frame`] builds that frame.
 
-use std::net::Ipv6Addr;
+use core::net::Ipv6Addr;
 
 use crate::checksum;
 use crate::error::{Error, Result};

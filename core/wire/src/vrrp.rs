@@ -23,7 +23,8 @@
 //! pseudo-header (v3 over IPv6 always; v3 over IPv4 by keepalived's default).
 //! The address family of the message is the family of the IP source address.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::checksum;
 use crate::error::{Error, Result};
