@@ -300,3 +300,41 @@ fn drop_leaves_a_replaced_socket_alone() {
 fn path_is_socket(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_socket())
 }
+
+/// `vigil status --control PATH` as `uid:gid`: its exit status.
+fn status_as(path: &Path, uid: u32, gid: u32) -> Option<i32> {
+    use std::os::unix::process::CommandExt;
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["status", "--control"])
+        .arg(path)
+        .uid(uid)
+        .gid(gid)
+        .output()
+        .ok()?
+        .status
+        .code()
+}
+
+#[test]
+fn only_root_and_the_control_group_are_answered() {
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: needs root to run clients as other users");
+        return;
+    }
+    let dir = Scratch::new("peer");
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path("vigil.sock");
+    let mut ctl = Server::bind(&path).unwrap();
+    // nobody (65534) in group 65534: admitted only once that group is allowed.
+    ctl.allow_group(65534).unwrap();
+    let meta = std::fs::symlink_metadata(&path).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    // Loosen the file so the credential check itself is what refuses.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let p = path.clone();
+    let (member, stranger) = with_server(ctl, move || {
+        (status_as(&p, 65534, 65534), status_as(&p, 65534, 4242))
+    });
+    assert_eq!(member, Some(0), "a member of the control group is answered");
+    assert_ne!(stranger, Some(0), "a stranger is not");
+}

@@ -191,6 +191,9 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         w.user("script_user", u);
     }
     w.flag("lvs_flush", g.lvs_flush);
+    if let Some(grp) = &g.control_socket_group {
+        w.line(&["control_socket_group", grp]);
+    }
     match g.lvs_flush_on_stop {
         FlushOnStop::Each => {}
         FlushOnStop::All => w.line(&["lvs_flush_on_stop"]),

@@ -72,6 +72,9 @@ pub struct GlobalDefs {
     /// `lvs_flush_on_stop [VS]` (`lvs_flush_onstop` before 2.1.5): what
     /// leaves the IPVS table at stop; default each owned entry one by one.
     pub lvs_flush_on_stop: FlushOnStop,
+    /// `control_socket_group GROUP` (vigil's own): members of this group may
+    /// query the control socket besides root; default none (root only).
+    pub control_socket_group: Option<String>,
 }
 
 /// `lvs_flush_on_stop`.
@@ -122,6 +125,7 @@ impl Default for GlobalDefs {
             script_user: None,
             lvs_flush: false,
             lvs_flush_on_stop: FlushOnStop::Each,
+            control_socket_group: None,
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod client;
 mod extra;
 pub(crate) mod json;
 pub mod lvs;
+pub mod peer;
 pub mod protocol;
 pub mod render;
 pub mod server;

@@ -142,6 +142,7 @@ pub struct Server {
     backoff: Option<Timer>,
     request_timeout: Duration,
     reply_timeout: Duration,
+    access: super::peer::Access,
 }
 
 impl fmt::Debug for Server {
@@ -199,7 +200,19 @@ impl Server {
             backoff: None,
             request_timeout: REQUEST_TIMEOUT,
             reply_timeout: REPLY_TIMEOUT,
+            access: super::peer::Access::default(),
         })
+    }
+
+    /// Admits members of group `gid` besides root: the socket file becomes
+    /// mode 0660, group `gid`, and each client's credentials are checked.
+    pub fn allow_group(&mut self, gid: u32) -> Result<(), BindError> {
+        nix::unistd::chown(&self.path, None, Some(nix::unistd::Gid::from_raw(gid)))
+            .map_err(BindError::Chmod)?;
+        std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o660))
+            .map_err(|e| BindError::Chmod(errno(&e)))?;
+        self.access.group = Some(gid);
+        Ok(())
     }
 
     /// The socket's path.
@@ -291,6 +304,10 @@ impl Server {
     }
 
     fn admit(&mut self, stream: UnixStream) {
+        if let Err(who) = self.access.admits(&stream) {
+            log::warn!("control: refused a client: {who}");
+            return;
+        }
         if self.pending.len() >= MAX_PENDING {
             log::warn!("control: {MAX_PENDING} clients already waiting; refusing another");
             return;

@@ -33,6 +33,8 @@ pub struct Daemon {
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
+    /// `control_socket_group`, read at start (the socket is bound once).
+    control_group: Option<String>,
 }
 
 fn now() -> vrrp::Instant {
@@ -68,6 +70,7 @@ impl Daemon {
             started: std::time::Instant::now(),
             slots,
             lvs,
+            control_group: config.global.control_socket_group.clone(),
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -115,6 +118,16 @@ impl Daemon {
                 return;
             }
         };
+        if let Some(name) = &self.control_group {
+            match nix::unistd::Group::from_name(name) {
+                Ok(Some(g)) => {
+                    if let Err(e) = server.allow_group(g.gid.as_raw()) {
+                        log::error!("control socket {}: group {name}: {e}", path.display());
+                    }
+                }
+                _ => log::error!("control_socket_group {name}: no such group; root only"),
+            }
+        }
         let tx = self.tx.clone();
         self.spawner
             .spawn(async move {

@@ -96,6 +96,9 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
                 }
             }
             "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
+            "control_socket_group" => {
+                g.control_socket_group = ctx.text(stmt).or(g.control_socket_group.take())
+            }
             "lvs_flush_on_stop" | "lvs_flush_onstop" => {
                 ctx.at_most(stmt, 1);
                 g.lvs_flush_on_stop = match stmt.args.first().map(|w| w.text.as_str()) {
