@@ -98,6 +98,39 @@ fn overlap_ok(t: &Timeline, what: &str) -> Result<f64, String> {
     Ok(o)
 }
 
+/// Raw VRRP sockets (IPv4, protocol 112) and packet sockets open in `h`'s
+/// namespace: a socket left on a deleted interface would still count.
+fn sockets(h: &Host) -> Result<(usize, usize), String> {
+    let raw = h.run(&["cat", "/proc/net/raw"])?;
+    let vrrp = raw
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| a.ends_with(":0070"))
+        })
+        .count();
+    let packet = h.run(&["cat", "/proc/net/packet"])?.lines().skip(1).count();
+    Ok((vrrp, packet))
+}
+
+/// Waits until `h` has `vrrp` raw VRRP sockets and at most `packet` packet
+/// sockets.
+fn sockets_settle(h: &Host, vrrp: usize, packet: usize) -> Result<(usize, usize), String> {
+    let mut last = (0, 0);
+    let ok = wait::until(SECS(2.0), Duration::from_millis(50), || {
+        last = sockets(h).ok()?;
+        (last.0 == vrrp && last.1 <= packet).then_some(last)
+    });
+    ok.map(|(v, _)| v).ok_or_else(|| {
+        format!(
+            "{}: {} raw VRRP and {} packet sockets open, expected {vrrp} and at most {packet}",
+            h.name, last.0, last.1
+        )
+    })
+}
+
 /// The daemon saw the new interface come up under its new index.
 fn saw_new_index(d: &Daemon, index: u32) -> Result<(), String> {
     let line = format!("interface eth0 (index {index}) is up");
@@ -131,10 +164,11 @@ fn master_iface_recreated() -> Result<(), String> {
         let timeline = watch.finish();
         let overlap = overlap_ok(&timeline, &format!("round {round}")).map_err(&ctx)?;
         saw_new_index(&m, new).map_err(&ctx)?;
+        let (raw, packet) = sockets_settle(&p.r1, 1, 1).map_err(&ctx)?;
         println!(
             "    round {round}: r1 eth0 index {old} -> {new}; r2 took over {:.3} s after \
              the deletion; re-converged {back:.3} s after the re-creation (limit {limit:.3} s); \
-             max dual master {overlap:.3} s ({} samples)",
+             max dual master {overlap:.3} s ({} samples); r1 sockets: {raw} VRRP, {packet} packet",
             takeover.as_secs_f64(),
             timeline.samples.len()
         );
@@ -174,6 +208,7 @@ fn backup_iface_recreated() -> Result<(), String> {
         let timeline = watch.finish();
         let overlap = overlap_ok(&timeline, &format!("round {round}")).map_err(&ctx)?;
         saw_new_index(&b, new).map_err(&ctx)?;
+        sockets_settle(&p.r2, 1, 0).map_err(&ctx)?;
         println!(
             "    round {round}: r2 eth0 index {old} -> {new}; BACKUP again {back:.3} s after \
              the re-creation (limit {limit:.3} s), VIP stayed on r1 for {:.1} s after it; \
@@ -221,11 +256,48 @@ fn vip_removed_by_hand() -> Result<(), String> {
     Ok(())
 }
 
+/// SIGHUP removing an instance closes its socket: VI_2 sends from its own
+/// source (`mcast_src_ip`), so it has a socket of its own on eth0.
+fn reload_closes_sockets() -> Result<(), String> {
+    let mut lab = Lab::new("ifr")?;
+    let r1 = lab.host("r1", "192.168.67.100/24")?;
+    let one = seed("01-single-master.master.conf")?;
+    let two = format!(
+        "{one}\nvrrp_instance VI_2 {{\n    state BACKUP\n    interface eth0\n    \
+         virtual_router_id 52\n    priority 100\n    advert_int 1\n    \
+         mcast_src_ip 192.168.67.100\n    virtual_ipaddress {{\n        \
+         192.168.67.160/24 dev eth0\n    }}\n}}\n"
+    );
+    let d = Daemon::start(Kind::Vigil, &r1, "vigil", &two)?;
+    let ctx = |e: String| logs(&[&d], e);
+    wait::for_cond(SECS(6.0), "both VIPs on r1", || {
+        vip_on(&r1) && r1.has_addr("eth0", "192.168.67.160")
+    })
+    .map_err(&ctx)?;
+    let before = sockets_settle(&r1, 2, 1).map_err(&ctx)?;
+    r1.write("vigil.conf", &one)?;
+    d.signal(nix::sys::signal::Signal::SIGHUP)?;
+    wait::for_cond(SECS(3.0), "VI_2's VIP gone", || {
+        !r1.has_addr("eth0", "192.168.67.160")
+    })
+    .map_err(&ctx)?;
+    let after = sockets_settle(&r1, 1, 1).map_err(&ctx)?;
+    if !vip_on(&r1) {
+        return Err(ctx("VI_1 lost its VIP on the reload".into()));
+    }
+    println!(
+        "    VRRP sockets {} -> {}, packet sockets {} -> {}",
+        before.0, after.0, before.1, after.1
+    );
+    Ok(())
+}
+
 fn main() {
     vigil_lab::cleanup::install_signal_cleanup();
     run(&[
         ("master_iface_recreated", || check(master_iface_recreated())),
         ("backup_iface_recreated", || check(backup_iface_recreated())),
         ("vip_removed_by_hand", || check(vip_removed_by_hand())),
+        ("reload_closes_sockets", || check(reload_closes_sockets())),
     ]);
 }
