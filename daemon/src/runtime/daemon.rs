@@ -75,6 +75,13 @@ impl Daemon {
         d.spawn_signals()?;
         d.spawn_control();
         d.spawn_monitor()?;
+        for name in d.interfaces() {
+            if d.net.links.index_of(&name).is_none() {
+                log::warn!(
+                    "interface {name} is not present: its instances stay in FAULT until it appears"
+                );
+            }
+        }
         d.sync_links(now());
         for (name, inst) in &d.plan.instances {
             d.net.del_vips(name, &inst.vips, true);
@@ -196,7 +203,7 @@ impl Daemon {
     fn sync_link(&mut self, now: vrrp::Instant, name: &str) {
         let Some((index, usable)) = self.net.links.by_name(name).map(|l| (l.index, l.usable))
         else {
-            log::warn!("interface {name}: not present");
+            log::debug!("interface {name}: not present");
             self.router.handle_link(now, name, false);
             self.router
                 .handle_address(now, name, vrrp::Family::V4, None);

@@ -116,3 +116,87 @@ impl Slots {
         self.live().chain(self.retired.iter().map(|s| &s.plan))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_vrrp::{Action, Family, Instant, Router};
+
+    fn plan(tag: &str, instances: &[(&str, u8)]) -> Plan {
+        let mut text = String::new();
+        for (name, vrid) in instances {
+            text.push_str(&format!(
+                "vrrp_instance {name} {{\n interface eth0\n virtual_router_id {vrid}\n \
+                 priority 100\n virtual_ipaddress {{\n  10.0.0.{vrid}/24\n }}\n}}\n"
+            ));
+        }
+        let dir = std::env::temp_dir().join(format!("vigil-slots-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k.conf");
+        std::fs::write(&path, text).unwrap();
+        let loaded = crate::loader::load(path.to_str().unwrap(), Default::default());
+        std::fs::remove_dir_all(&dir).unwrap();
+        let Ok((config, _)) = loaded else {
+            panic!("{tag} does not load")
+        };
+        Plan::new(&config).unwrap()
+    }
+
+    fn id_of(a: &Action) -> Option<InstanceId> {
+        match a {
+            Action::SendAdvert { instance, .. }
+            | Action::AddVips { instance }
+            | Action::RemoveVips { instance }
+            | Action::SendGratuitous { instance, .. }
+            | Action::StateChanged { instance, .. } => Some(*instance),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn slots_follow_the_router_ids_across_a_reload() {
+        let a = plan("a", &[("VI_1", 1), ("VI_2", 2), ("VI_3", 3)]);
+        let mut r = Router::new(a.router.clone()).unwrap();
+        r.handle_address(
+            Instant::ZERO,
+            "eth0",
+            Family::V4,
+            Some([10, 0, 0, 9].into()),
+        );
+        r.handle_start(Instant::ZERO);
+        while r.poll_action().is_some() {}
+        let mut slots = Slots::new(&a);
+        let vi3 = r.instance_id("VI_3").unwrap();
+        slots.get_mut(vi3).unwrap().installed = Some(slots.get(vi3).unwrap().plan.vips.clone());
+
+        // VI_3 kept (now first), VI_1 restarted (new VRID), VI_2 removed, VI_4 added.
+        let b = plan("b", &[("VI_3", 3), ("VI_1", 11), ("VI_4", 4)]);
+        let report = r
+            .reconfigure(Instant::from_secs(1), b.router.clone())
+            .unwrap();
+        slots.reload(&b, &report);
+        for id in r.instance_ids() {
+            assert_eq!(slots.get(id).map(|s| s.name.as_str()), r.instance_name(id));
+        }
+        // The stopped instances' actions carry ids after the live ones.
+        let mut retired = Vec::new();
+        while let Some(act) = r.poll_action() {
+            let Some(id) = id_of(&act) else { continue };
+            let name = slots.get(id).map(|s| s.name.clone());
+            assert_eq!(name.as_deref(), r.instance_name(id), "{act:?}");
+            if id.index() >= 3 {
+                retired.extend(name);
+            }
+        }
+        retired.dedup();
+        assert_eq!(retired, vec!["VI_1".to_string(), "VI_2".to_string()]);
+        let vi3 = r.instance_id("VI_3").unwrap();
+        assert_eq!(vi3.index(), 0);
+        assert!(
+            slots.get(vi3).unwrap().installed.is_some(),
+            "kept VIPs follow"
+        );
+        assert_eq!(slots.live().count(), 3);
+        assert_eq!(slots.all().count(), 5);
+    }
+}

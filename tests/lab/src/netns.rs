@@ -104,11 +104,26 @@ impl Lab {
         ip(&["netns", "add", &ns])?;
         cleanup::register(&ns);
         self.hosts.push(ns.clone());
-        let port = format!("p{}", self.hosts.len());
-        let mac = format!("02:00:00:00:00:{:02x}", self.hosts.len());
+        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+        self.plug(&ns, self.hosts.len(), addr)?;
+        let dir = self.dir.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(Host {
+            name: name.to_string(),
+            ns,
+            addr: addr.to_string(),
+            dir,
+        })
+    }
+
+    /// Host number `n` (from 1) of namespace `ns`: its `eth0` (MAC from `n`,
+    /// address `addr`) as a veth whose peer `p<n>` is a port of the bridge.
+    fn plug(&self, ns: &str, n: usize, addr: &str) -> Result<(), String> {
+        let port = format!("p{n}");
+        let mac = format!("02:00:00:00:00:{n:02x}");
         ip(&[
             "-n",
-            &ns,
+            ns,
             "link",
             "add",
             "eth0",
@@ -132,27 +147,44 @@ impl Lab {
             "br0",
             "up",
         ])?;
-        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        ip(&["-n", &ns, "addr", "add", addr, "dev", "eth0"])?;
-        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-        let dir = self.dir.join(name);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        Ok(Host {
-            name: name.to_string(),
-            ns,
-            addr: addr.to_string(),
-            dir,
-        })
+        ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"])?;
+        ip(&["-n", ns, "link", "set", "eth0", "up"])?;
+        Ok(())
+    }
+
+    fn number(&self, host: &Host) -> Result<usize, String> {
+        self.hosts
+            .iter()
+            .position(|h| *h == host.ns)
+            .map(|i| i + 1)
+            .ok_or_else(|| format!("unknown host {}", host.name))
+    }
+
+    /// Deletes `host`'s `eth0` (the veth pair, so its bridge port goes too), as
+    /// when a PPP link, a VLAN or a USB modem disappears.
+    pub fn delete_eth0(&self, host: &Host) -> Result<(), String> {
+        self.number(host)?;
+        ip(&["-n", &host.ns, "link", "del", "eth0"]).map(|_| ())
+    }
+
+    /// Re-creates `host`'s `eth0` after [`Lab::delete_eth0`]: same name, MAC and
+    /// address (a new interface index), peer back on the bridge, link up.
+    pub fn recreate_eth0(&self, host: &Host) -> Result<(), String> {
+        let n = self.number(host)?;
+        self.plug(&host.ns, n, &host.addr)
+    }
+
+    /// The interface index of `dev` in `host`.
+    pub fn ifindex(&self, host: &Host, dev: &str) -> Result<u32, String> {
+        let out = host.run(&["cat", &format!("/sys/class/net/{dev}/ifindex")])?;
+        out.trim()
+            .parse()
+            .map_err(|e| format!("[{}] ifindex of {dev}: {e}", host.name))
     }
 
     /// Cuts or restores `host`'s cable (its bridge port) without touching the host.
     pub fn cable(&self, host: &Host, up: bool) -> Result<(), String> {
-        let idx = self
-            .hosts
-            .iter()
-            .position(|h| *h == host.ns)
-            .ok_or("unknown host")?;
-        let port = format!("p{}", idx + 1);
+        let port = format!("p{}", self.number(host)?);
         ip(&[
             "-n",
             &self.switch,

@@ -21,17 +21,33 @@ pub struct Timeline {
 }
 
 impl VipWatch {
+    /// Samples with a 10 ms pause between samples.
     pub fn start(hosts: Vec<Host>, vip: &str) -> VipWatch {
+        Self::spawn(hosts, vip, Duration::from_millis(10), false)
+    }
+
+    /// Samples every `period`, at a fixed rate whatever a sample takes.
+    pub fn every(hosts: Vec<Host>, vip: &str, period: Duration) -> VipWatch {
+        Self::spawn(hosts, vip, period, true)
+    }
+
+    fn spawn(hosts: Vec<Host>, vip: &str, period: Duration, fixed_rate: bool) -> VipWatch {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let vip = vip.to_string();
         let thread = std::thread::spawn(move || {
             let t0 = Instant::now();
             let mut samples = Vec::new();
+            let mut next = t0;
             while !flag.load(Ordering::Relaxed) {
                 let held = hosts.iter().map(|h| h.has_addr("eth0", &vip)).collect();
                 samples.push((t0.elapsed(), held));
-                std::thread::sleep(Duration::from_millis(10));
+                next += period;
+                if fixed_rate {
+                    std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                } else {
+                    std::thread::sleep(period);
+                }
             }
             samples
         });
