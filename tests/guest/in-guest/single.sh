@@ -40,9 +40,9 @@ served_by() {
     sleep 2.1
     c0=$(svc_conns "$n" "$svc")
     r=$(series "$cnt" "$url")
+    case " $r " in *" - "*) echo "unanswered: $r"; return 1 ;; esac
     wait_for 4 conns_reached "$n" "$svc" $((c0 + cnt))
     c1=$(svc_conns "$n" "$svc")
-    case " $r " in *" - "*) echo "unanswered: $r"; return 1 ;; esac
     [ $((c1 - c0)) -ge "$cnt" ] || { echo "answers $r, but $n's $svc counted $((c1 - c0)) connections"; return 1; }
     echo "$r, $n counted $((c1 - c0))"
 }
