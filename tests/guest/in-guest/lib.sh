@@ -112,6 +112,7 @@ daemon_kill() {
 }
 
 has_addr() { $IP -n "$1" -4 -o addr show dev "$2" 2>/dev/null | grep -q " $3/"; }
+lacks_addr() { ! has_addr "$@"; }
 
 # --- IPVS, read with Debian's ipvsadm inside the director's netns.
 svc_present() { ns "$1" $IPVSADM -Ln -t "$2" >/dev/null 2>&1; }
@@ -189,4 +190,6 @@ dump() {
         echo "== $n: daemon log (tail)"
         tail -n 40 "/run/$n/daemon.log" 2>&1
     done
+    echo "== syslog (tail)"
+    tail -n 60 /run/messages 2>&1
 }
