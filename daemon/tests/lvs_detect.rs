@@ -32,11 +32,8 @@ fn config(text: &str) -> vigil_model::Config {
 
 fn start(text: &str) -> Lvs {
     let cfg = config(text);
-    let env = Arc::new(vigil::os::probe::ProbeEnv::from_globals(&cfg.global));
-    let prober: Prober = Arc::new(move |kind| {
-        let env = env.clone();
-        Box::pin(async move { vigil::os::probe::run(&kind, &env).await })
-    });
+    let prober: Prober =
+        Arc::new(|kind, env| Box::pin(async move { vigil::os::probe::run(&kind, &env).await }));
     Lvs::start(cfg, || Ok(MemoryBackend::default()), prober).unwrap()
 }
 

@@ -10,7 +10,7 @@ use vigil_model::Config;
 use super::backend::{Backend, BackendError, Fault};
 use super::Lvs;
 use crate::os::ipvs::{Ipvs, IpvsError};
-use crate::os::probe::{self, ProbeEnv};
+use crate::os::probe;
 
 impl Backend for Ipvs {
     fn table(&mut self) -> Result<Table, BackendError> {
@@ -37,10 +37,7 @@ fn backend_error(e: IpvsError) -> BackendError {
 /// Opens IPVS on the LVS thread (a missing ip_vs module is a start-up
 /// error) and starts checking.
 pub fn start(config: Config) -> Result<Lvs, String> {
-    let env = Arc::new(ProbeEnv::from_globals(&config.global));
-    let prober: super::Prober = Arc::new(move |kind| {
-        let env = env.clone();
-        Box::pin(async move { probe::run(&kind, &env).await })
-    });
+    let prober: super::Prober =
+        Arc::new(|kind, env| Box::pin(async move { probe::run(&kind, &env).await }));
     Lvs::start(config, || Ipvs::open().map_err(|e| e.to_string()), prober)
 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,12 +16,15 @@ use super::view::views;
 use super::ToLvs;
 use crate::control::VsView;
 use crate::os::clock;
+use crate::os::probe::ProbeEnv;
 use crate::os::script::{self, Outcome};
 use crate::runtime::{hooks, plan};
 
-/// Runs one probe; the future lives on the LVS thread.
-pub type Prober =
-    Arc<dyn Fn(ProbeKind) -> Pin<Box<dyn Future<Output = ProbeResult>>> + Send + Sync>;
+/// Runs one probe with the script settings of the configuration in force;
+/// the future lives on the LVS thread.
+pub type Prober = Arc<
+    dyn Fn(ProbeKind, Rc<ProbeEnv>) -> Pin<Box<dyn Future<Output = ProbeResult>>> + Send + Sync,
+>;
 
 /// The status views are rebuilt at most this often (a thousand checkers
 /// report a thousand results a second).
@@ -52,6 +56,7 @@ pub fn run<B: Backend>(
     smol::block_on(ex.run(async {
         let (ptx, prx) = smol::channel::unbounded::<(u64, ProbeResult)>();
         let running = hooks::Running::default();
+        let mut env = Rc::new(ProbeEnv::from_globals(&config.global));
         let mut engine = Engine::new(config, backend, seed);
         engine.start(now());
         let mut published: Option<std::time::Instant> = None;
@@ -60,7 +65,7 @@ pub fn run<B: Backend>(
             while let Some(o) = engine.poll_out() {
                 match o {
                     Out::Probe { token, kind } => {
-                        let probe = prober(kind);
+                        let probe = prober(kind, env.clone());
                         let ptx = ptx.clone();
                         ex.spawn(async move {
                             let r = probe.await;
@@ -109,7 +114,10 @@ pub fn run<B: Backend>(
             dirty |= !matches!(wake, Wake::Tick);
             match wake {
                 Wake::Probe(Some((token, result))) => engine.handle_probe(t, token, result),
-                Wake::Msg(Some(ToLvs::Reload(c))) => engine.reload(t, *c),
+                Wake::Msg(Some(ToLvs::Reload(c))) => {
+                    env = Rc::new(ProbeEnv::from_globals(&c.global));
+                    engine.reload(t, *c)
+                }
                 Wake::Msg(Some(ToLvs::Held(v))) => engine.set_held(v),
                 Wake::Msg(Some(ToLvs::Stop)) | Wake::Msg(None) => break,
                 Wake::Probe(None) | Wake::Tick => {}
