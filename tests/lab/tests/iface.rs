@@ -98,6 +98,24 @@ fn overlap_ok(t: &Timeline, what: &str) -> Result<f64, String> {
     Ok(o)
 }
 
+/// VI_1's count of adverts received, from `vigil status --json`.
+fn adverts_received(d: &Daemon) -> Option<u64> {
+    let json = d.status_json().ok()?;
+    let at = json.find("\"adverts_received\"")? + "\"adverts_received\"".len();
+    let rest = json.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Time until `d` counts an advert more than `before` (it hears its peer).
+fn hears_again(d: &Daemon, before: u64, since: Instant, limit: f64) -> Result<f64, String> {
+    wait::until(SECS(limit), Duration::from_millis(20), || {
+        adverts_received(d).filter(|n| *n > before)
+    })
+    .map(|_| since.elapsed().as_secs_f64())
+    .ok_or_else(|| format!("{} heard no advert within {limit} s", d.host.name))
+}
+
 /// Raw VRRP sockets (IPv4, protocol 112) and packet sockets open in `h`'s
 /// namespace: a socket left on a deleted interface would still count.
 fn sockets(h: &Host) -> Result<(usize, usize), String> {
@@ -151,9 +169,11 @@ fn master_iface_recreated() -> Result<(), String> {
         p.lab.delete_eth0(&p.r1)?;
         let takeover =
             wait::for_cond(SECS(6.0), "r2 taking over", || only_on(&p.r2, &p.r1)).map_err(&ctx)?;
+        let heard = adverts_received(&m).ok_or_else(|| ctx("no status from r1".into()))?;
         p.lab.recreate_eth0(&p.r1)?;
         let t1 = Instant::now();
         let new = p.lab.ifindex(&p.r1, "eth0")?;
+        let hear = hears_again(&m, heard, t1, limit).map_err(&ctx)?;
         wait::for_cond(SECS(limit), "VIP back on r1 only", || only_on(&p.r1, &p.r2))
             .map_err(&ctx)?;
         let back = t1.elapsed().as_secs_f64();
@@ -167,7 +187,8 @@ fn master_iface_recreated() -> Result<(), String> {
         let (raw, packet) = sockets_settle(&p.r1, 1, 1).map_err(&ctx)?;
         println!(
             "    round {round}: r1 eth0 index {old} -> {new}; r2 took over {:.3} s after \
-             the deletion; re-converged {back:.3} s after the re-creation (limit {limit:.3} s); \
+             the deletion; r1 heard r2 {hear:.3} s and re-converged {back:.3} s after the \
+             re-creation (limit {limit:.3} s); \
              max dual master {overlap:.3} s ({} samples); r1 sockets: {raw} VRRP, {packet} packet",
             takeover.as_secs_f64(),
             timeline.samples.len()
@@ -191,6 +212,7 @@ fn backup_iface_recreated() -> Result<(), String> {
         let watch = VipWatch::every(vec![p.r1.clone(), p.r2.clone()], VIP, SAMPLE);
         p.lab.delete_eth0(&p.r2)?;
         wait::for_cond(SECS(3.0), "r2 in FAULT", || entered(&b, "FAULT") > faults).map_err(&ctx)?;
+        let heard = adverts_received(&b).ok_or_else(|| ctx("no status from r2".into()))?;
         p.lab.recreate_eth0(&p.r2)?;
         let t1 = Instant::now();
         let new = p.lab.ifindex(&p.r2, "eth0")?;
@@ -199,6 +221,7 @@ fn backup_iface_recreated() -> Result<(), String> {
         })
         .map_err(&ctx)?;
         let back = t1.elapsed().as_secs_f64();
+        let hear = hears_again(&b, heard, t1, limit).map_err(&ctx)?;
         // Past the moment the old socket made r2 take over, and then some.
         let until = SECS(down + 1.5).saturating_sub(t1.elapsed());
         wait::holds(until, "VIP staying on r1 only", || only_on(&p.r1, &p.r2)).map_err(&ctx)?;
@@ -210,7 +233,8 @@ fn backup_iface_recreated() -> Result<(), String> {
         saw_new_index(&b, new).map_err(&ctx)?;
         sockets_settle(&p.r2, 1, 0).map_err(&ctx)?;
         println!(
-            "    round {round}: r2 eth0 index {old} -> {new}; BACKUP again {back:.3} s after \
+            "    round {round}: r2 eth0 index {old} -> {new}; BACKUP again {back:.3} s and \
+             hearing r1 {hear:.3} s after \
              the re-creation (limit {limit:.3} s), VIP stayed on r1 for {:.1} s after it; \
              max dual master {overlap:.3} s ({} samples)",
             down + 1.5,
