@@ -14,38 +14,23 @@ set -euo pipefail
 
 arch=${1:-x86_64}
 [ "$arch" = x86_64 ] || { echo "usage: $0 [x86_64]" >&2; exit 2; }
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+gl_say() { printf 'ipvs-kernel: %s\n' "$*" >&2; }
 work="$repo/build/ipvs-kernel/$arch"
-say() { printf 'ipvs-kernel: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-for p in qemu-system-x86 cpio kmod; do
+mkdir -p "$work"
+[ "$(id -u)" = 0 ] || gl_die "needs root (apt-get for the guest's packages)"
+gl_arch "$arch"
+for p in cpio kmod binutils; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null; }
 done
+gl_host_qemu "$work"
+gl_fetch "$work" ipvsadm
 
-# Kernel, busybox and ipvsadm with its libraries, unpacked once.
-mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/debs"
-apt_opts=(-o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache=$work/apt/cache"
-    -o APT::Architectures::=amd64)
-if [ ! -f "$work/.unpacked" ]; then
-    apt-get "${apt_opts[@]}" update -qq
-    kpkg=$(apt-cache "${apt_opts[@]}" depends linux-image-cloud-amd64 |
-        awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/:.*/, "", $2); print $2; exit }')
-    [ -n "$kpkg" ] || die "apt-cache names no cloud kernel"
-    rm -rf "$work/k" "$work/bb" "$work/u"
-    chmod 777 "$work/debs" # apt drops to _apt for downloads
-    for p in "$kpkg-unsigned" busybox-static ipvsadm libnl-3-200 libnl-genl-3-200 libpopt0; do
-        ls "$work/debs/${p}"_*.deb >/dev/null 2>&1 || (cd "$work/debs" && apt-get "${apt_opts[@]}" download -qq "$p")
-    done
-    for d in "$work"/debs/linux-image-*.deb; do dpkg-deb -x "$d" "$work/k"; done
-    dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/bb"
-    for d in ipvsadm libnl-3-200 libnl-genl-3-200 libpopt0; do dpkg-deb -x "$work"/debs/${d}_*.deb "$work/u"; done
-    touch "$work/.unpacked"
-fi
-kver=$(basename "$(ls -d "$work"/k/lib/modules/*)")
-
-# The binaries under test (glibc, debug).
+# The binaries under test (glibc, debug), with the host's libraries: they
+# are built here, for this machine's libc.
 cd "$repo"
 nice -n 10 cargo build -q -p vigil --bin vigil
 test_bin=$(nice -n 10 cargo test -q -p vigil --test ipvs_kernel --no-run --message-format=json 2>/dev/null |
@@ -54,43 +39,39 @@ for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "ipvs_kernel" and m.get("executable"):
         print(m["executable"])')
-[ -x "$test_bin" ] || die "no ipvs_kernel test binary"
-vigil_bin="$repo/target/debug/vigil"
+[ -x "$test_bin" ] || gl_die "no ipvs_kernel test binary"
+vigil_bin="${CARGO_TARGET_DIR:-$repo/target}/debug/vigil"
 
 ir="$work/initramfs"
 rm -rf "$ir"
-mkdir -p "$ir"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,lib/modules,lib64,lib/x86_64-linux-gnu}
-depmod -b "$work/k" "$kver"
-mods=()
-for m in ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh ip_vs_dh ip_vs_sed ip_vs_nq \
-    ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr ip_vs_twos ip_vs_pe_sip dummy; do
-    [ -n "$(find "$work/k/lib/modules/$kver" -name "$m.ko*")" ] || { say "no module $m in $kver"; continue; }
-    while read -r _ path; do
-        [[ " ${mods[*]} " == *" $(basename "$path") "* ]] && continue
-        cp "$path" "$ir/lib/modules/"
-        mods+=("$(basename "$path")")
-    done < <(modprobe -C /dev/null -d "$work/k" -S "$kver" --show-depends "$m" | grep '^insmod')
-done
+mkdir -p "$ir"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp}
 cp "$work/bb/bin/busybox" "$ir/bin/"
-cp "$test_bin" "$ir/usr/bin/ipvs_kernel"
-cp "$vigil_bin" "$ir/usr/sbin/vigil"
-cp "$work/u/sbin/ipvsadm" "$ir/usr/sbin/ipvsadm"
-cp -L "$work"/u/lib/x86_64-linux-gnu/*.so.* "$ir/lib/x86_64-linux-gnu/" 2>/dev/null || true
-cp -L "$work"/u/usr/lib/x86_64-linux-gnu/*.so.* "$ir/lib/x86_64-linux-gnu/" 2>/dev/null || true
-for b in "$test_bin" "$vigil_bin" "$work/u/sbin/ipvsadm"; do
-    LD_LIBRARY_PATH="$ir/lib/x86_64-linux-gnu" ldd "$b" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' |
-        while read -r lib; do
-            case "$lib" in "$ir"/*) continue ;; esac
-            if [[ "$lib" == /lib64/* ]]; then cp -L "$lib" "$ir/lib64/"; else cp -L "$lib" "$ir/lib/x86_64-linux-gnu/"; fi
-        done
+gl_copy_elf "$work/root" sbin/ipvsadm "$ir"
+# The host-built binaries take the host's libc: a root of their own, so the
+# guest's libraries (from the debs) and the host's never mix.
+rm -rf "$work/host-root" && mkdir -p "$work/host-root/usr/bin"
+cp "$test_bin" "$work/host-root/usr/bin/ipvs_kernel"
+cp "$vigil_bin" "$work/host-root/usr/bin/vigil"
+for b in usr/bin/ipvs_kernel usr/bin/vigil; do
+    for lib in $(ldd "$work/host-root/$b" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }'); do
+        mkdir -p "$work/host-root$(dirname "$lib")"
+        cp -L "$lib" "$work/host-root$lib"
+    done
+    gl_copy_elf "$work/host-root" "$b" "$ir"
 done
+mods=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh ip_vs_dh ip_vs_sed ip_vs_nq
+    ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr ip_vs_pe_sip dummy)
+kver=$(basename "$(ls -d "$work"/k/lib/modules/*)")
+# twos is newer than some kernels: load it where it exists.
+[ -n "$(find "$work/k/lib/modules/$kver" -name 'ip_vs_twos.ko*')" ] && mods+=(ip_vs_twos)
+gl_modules "$work/k" "$ir" "${mods[@]}"
 
 cat >"$ir/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
-for m in ${mods[*]}; do insmod /lib/modules/\$m || echo "CHECK insmod-\$m FAILED"; done
+for m in \$(cat /lib/modules/order); do insmod /lib/modules/\$m || echo "CHECK insmod-\$m FAILED"; done
 [ -e /proc/net/ip_vs ] && echo "CHECK proc-net-ip_vs ok" || echo "CHECK proc-net-ip_vs FAILED"
 ip link set lo up
 # A local address and a route for the traffic that fills the counters.
@@ -115,21 +96,19 @@ ipvsadm -C; rmmod ip_vs_pe_sip 2>/dev/null
 echo GUEST-DONE; poweroff -f
 INIT
 chmod +x "$ir/init"
-(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initrd.gz"
+gl_cpio "$ir" "$work/initrd.gz"
 
-say "booting $arch guest ($kver)"
-timeout 300 qemu-system-x86_64 -M pc -cpu max -m 256 -nodefaults -nographic -no-reboot \
-    -serial stdio -kernel "$(ls "$work"/k/boot/vmlinuz-*)" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1" >"$work/boot.log" 2>&1 || true
+gl_say "booting $arch guest ($GL_KVER)"
+gl_boot "$(ls "$work"/k/boot/vmlinuz-*)" "$work/initrd.gz" "panic=-1" "$work/boot.log" 300 >/dev/null
 log=$(tr -d '\r' <"$work/boot.log")
-grep -q GUEST-DONE <<<"$log" || say "guest did not finish: see $work/boot.log"
+grep -q GUEST-DONE <<<"$log" || gl_say "guest did not finish: see $work/boot.log"
 pass=0 fail=0 skip=0
 while read -r line; do
     case "$line" in
-    *" ok") pass=$((pass + 1)); say "$line" ;;
-    *" skipped"*) skip=$((skip + 1)); say "$line" ;;
-    *"CHECK test-binary-exit 0") pass=$((pass + 1)); say "CHECK test-binary-exit ok" ;;
-    *) fail=$((fail + 1)); say "$line" ;;
+    *" ok") pass=$((pass + 1)); gl_say "$line" ;;
+    *" skipped"*) skip=$((skip + 1)); gl_say "$line" ;;
+    *"CHECK test-binary-exit 0") pass=$((pass + 1)); gl_say "CHECK test-binary-exit ok" ;;
+    *) fail=$((fail + 1)); gl_say "$line" ;;
     esac
 done < <(grep -E '^(CHECK|ipvs-check:) ' <<<"$log")
 grep -q GUEST-DONE <<<"$log" || fail=$((fail + 1))
