@@ -86,6 +86,17 @@ single_run() {
     else
         timed "$P.rs-down" "$DOWN_BOUND" "$RS1 left d1's table" svc_lacks_rs d1 "$SVC" "$RS1"
     fi
+    # The operator's view names the server, its state and why it is down.
+    if [ "$DAEMON" = vigil ]; then
+        sleep 1 # the status view is published at most every 250 ms
+        st=$(ns d1 $VIGIL status --control /run/d1/vigil.sock 2>&1 | grep -F "[${RS1%:*}]:${RS1##*:}")
+        case "$st" in
+        *DOWN*"not in table"*"down: "*) ok "$P.status-down" "$(echo "$st" | tr -s ' ')" ;;
+        *) fail "$P.status-down" "vigil status says: ${st:-nothing about $RS1}" ;;
+        esac
+    else
+        skip "$P.status-down" "vigil's status view"
+    fi
     r=$(series 4 "$url")
     if all_are rs2 "$r"; then ok "$P.rs2-only" "$r"; else fail "$P.rs2-only" "answers: $r"; fi
 
