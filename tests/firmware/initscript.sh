@@ -110,7 +110,7 @@ fw_initscript() {
     local off
     off=$(fw_size "$g")
     fw_start "$g" "$arch" "$disk" 192.168.1.1/24 "$mac" "$port"
-    if fw_login "$g" 60 && fw_wait "$g" "$off" 1 '^vigil: /etc/vigil/vigil.conf refused' &&
+    if fw_login "$g" 60 && fw_wait "$g" "$off" 1 '^vigil: /etc/vigil/vigil.conf refused .*starting with the default' &&
         out=$FW_LINE && fw_until_state "$g" MASTER 30 && fw_has_vip "$g" "$vip" &&
         fw_cmd "$g" 10 "$S status" | grep -q 'config /usr/share/vigil/vigil.conf'; then
         fw_ok "$g.corrupt" "console: '$out'; MASTER with $vip on the default"

@@ -41,7 +41,7 @@ fw_start() {
         exec timeout -k 5 "$FW_GUEST_SECS" "${GL_QEMU[@]}" -accel tcg -nodefaults -no-reboot \
             -m 128 -display none -serial "pipe:$d/con" -pidfile "$d/qemu.pid" \
             -kernel "$FW_IMG/$arch/vmlinuz" -initrd "$FW_IMG/$arch/initrd.gz" \
-            -append "console=$GL_CONSOLE quiet root=/dev/vda1 lan=$lan" \
+            -append "$(cat "$FW_IMG/$arch/cmdline") lan=$lan" \
             -drive "file=$disk,format=raw,if=none,id=d0" -device virtio-blk-pci,drive=d0 \
             -netdev "socket,id=n0,mcast=230.0.0.1:$port,localaddr=127.0.0.1" \
             -device "virtio-net-pci,netdev=n0,mac=$mac"
@@ -51,6 +51,7 @@ fw_start() {
     cat "$d/con.out" >>"$d/console.log" &
     echo $! >"$d/cat.pid"
     fw_now >"$d/powered-on"
+    fw_size "$name" >"$d/boot-offset"
 }
 
 # fw_type NAME LINE: types LINE and Enter. The FIFO is opened read-write, so a
@@ -80,8 +81,9 @@ fw_size() { stat -c %s "$FW_RUN/$1/console.log" 2>/dev/null || echo 0; }
 # when the shell answered).
 fw_login() {
     local name=$1 secs=$2 off t0
-    off=$(fw_size "$name")
+    off=$(cat "$FW_RUN/$name/boot-offset") # this boot's console, not an earlier one's
     t0=$(fw_now)
+    fw_wait "$name" "$off" "$secs" '^BusyBox v.*built-in shell' || return $?
     # The quotes split the word, so the typed (echoed) line never matches READY.
     until fw_wait "$name" "$off" 1 '^READY [0-9.]+'; do
         fw_alive "$name" || return 125
@@ -150,6 +152,16 @@ fw_clock() {
     t=$(fw_now)
     out=$(fw_cmd "$1" 10 'cat /proc/uptime') || return 1
     FW_OFFSET=$(fw_calc "${out%% *} - $t")
+}
+
+# fw_boot_figure NAME: after fw_until_state NAME MASTER, "U s kernel (H s power-on)":
+# U the guest's uptime at the transition, H the same instant on the host's clock
+# from fw_start (a cross-check: a starved TCG guest's clock can drift).
+fw_boot_figure() {
+    local since=$FW_SINCE on
+    on=$(cat "$FW_RUN/$1/powered-on")
+    fw_clock "$1" || { echo "$since s kernel"; return; }
+    echo "$since s kernel ($(fw_calc "$since - $FW_OFFSET - $on") s power-on)"
 }
 
 # fw_poweroff NAME: pulls the plug (SIGKILL to QEMU: no shutdown, no priority-0

@@ -12,7 +12,7 @@
 #             and takes the VIP back; the backup returns to BACKUP and drops it.
 fw_pair() {
     local label=$1 port=$2 am=$3 cm=$4 ab=$5 cb=$6 vip=$7
-    local m="$label-m" b="$label-b" t bm tk fo adv prio limit
+    local m="$label-m" b="$label-b" bm tk fo adv prio limit
     fw_disk "$am" "$cm" "$FW_RUN/$m.img" || { fw_fail "$label.image" "scripts/image failed"; return; }
     fw_disk "$ab" "$cb" "$FW_RUN/$b.img" || { fw_fail "$label.image" "scripts/image failed"; return; }
     # Both LAN addresses and MACs differ per guest and per test port.
@@ -25,10 +25,10 @@ fw_pair() {
     fi
     fw_time "$label $am master: console shell at $FW_BOOT_S s"
     if fw_until_state "$m" MASTER 30; then
-        bm=$FW_SINCE
+        bm=$(fw_boot_figure "$m")
         if fw_has_vip "$m" "$vip" && fw_until_state "$b" BACKUP 5 && ! fw_has_vip "$b" "$vip"; then
             fw_ok "$label.elect" "$am MASTER with $vip, $ab BACKUP without it"
-            fw_time "$label $am boot-to-MASTER $bm s"
+            fw_time "$label $am boot-to-MASTER $bm"
         else
             fw_fail "$label.elect" "master VIP / backup state wrong (backup $FW_STATE)"
         fi
@@ -56,11 +56,10 @@ fw_pair() {
 
     fw_start "$m" "$am" "$FW_RUN/$m.img" 192.168.67.100/24 "52:54:00:$(printf '%02x' $((port % 256))):00:01" "$port"
     if fw_login "$m" 60 && fw_until_state "$m" MASTER 30; then
-        bm=$FW_SINCE
-        t=$(fw_calc "$FW_UP") # master uptime when it was seen MASTER
+        bm=$(fw_boot_figure "$m")
         if fw_has_vip "$m" "$vip" && fw_until_state "$b" BACKUP 5 && ! fw_has_vip "$b" "$vip"; then
-            fw_ok "$label.preempt" "$am rebooted from its disk, MASTER again at $bm s; $ab BACKUP, VIP released"
-            fw_time "$label $am boot-to-MASTER after reboot $bm s"
+            fw_ok "$label.preempt" "$am rebooted from its disk, MASTER again ($bm); $ab BACKUP, VIP released"
+            fw_time "$label $am boot-to-MASTER after reboot $bm"
         else
             fw_fail "$label.preempt" "$am MASTER but VIP/backup wrong (backup $FW_STATE)"
         fi
