@@ -16,15 +16,12 @@ fw_now() { date +%s.%N; }
 fw_calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 fw_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
-# fw_disk ARCH CONF OUT: a guest's own disk, the image built with CONF compiled
-# onto its config partition (each guest writes its partition, so none is shared).
+# fw_disk ARCH CONF OUT: a guest's own disk: the arch's image with CONF compiled
+# onto its config partition (each guest writes its flash, so none is shared).
 fw_disk() {
-    local arch=$1 conf=$2 out=$3 d
-    d=$(mktemp -d "$FW_RUN/.disk.XXXXXX")
-    "$FW_REPO/scripts/image" "$arch" --config "$conf" -o "$d" >"$d.log" 2>&1 ||
-        { cat "$d.log" >&2; return 1; }
-    mv "$d/disk.img" "$out"
-    rm -rf "$d" "$d.log"
+    cp --sparse=always "$FW_IMG/$1/disk.img" "$3" &&
+        "$FW_REPO/scripts/image" "$1" --config "$2" --reflash "$3" -o "$FW_IMG/$1" 2>"$3.log" ||
+        { cat "$3.log" >&2; return 1; }
 }
 
 # fw_start NAME ARCH DISK LAN MAC PORT: powers a guest on. Its console log grows
