@@ -41,9 +41,10 @@ fw_start() {
             -append "$(cat "$FW_IMG/$arch/cmdline") lan=$lan" \
             -drive "file=$disk,format=raw,if=none,id=d0" -device virtio-blk-pci,drive=d0 \
             -netdev "socket,id=n0,mcast=230.0.0.1:$port,localaddr=127.0.0.1" \
-            -device "virtio-net-pci,netdev=n0,mac=$mac"
+            -device "virtio-net-pci,netdev=n0,mac=$mac,romfile="
     ) >>"$d/qemu.err" 2>&1 &
     echo $! >"$d/timeout.pid"
+    # (romfile=: no PXE option ROM; Debian's unpacked QEMU lacks ipxe's files.)
     # QEMU holds both FIFOs open read-write, so this reader ends when QEMU does.
     cat "$d/con.out" >>"$d/console.log" &
     echo $! >"$d/cat.pid"
