@@ -300,7 +300,13 @@ fn load_reporting(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>)
 
 fn check(file: Option<&str>, strict: bool) -> u8 {
     let path = config_path(file);
-    match load_reporting(&path, Options { strict }) {
+    match load_reporting(
+        &path,
+        Options {
+            strict,
+            ..Options::default()
+        },
+    ) {
         Ok((_, warnings)) if strict && !warnings.is_empty() => EXIT_CONFIG,
         Ok((c, _)) => {
             eprintln!("{path}: configuration OK ({})", summary(&c));

@@ -24,7 +24,14 @@ fn every_seed_config_is_accepted_without_warnings_and_round_trips() {
     let dir = common::seed_dir().canonicalize().unwrap();
     let loader = common::load_tree(&dir);
     for path in seed_files() {
-        let (config, warnings) = match parse_file(&loader, &path, Options { strict: true }) {
+        let (config, warnings) = match parse_file(
+            &loader,
+            &path,
+            Options {
+                strict: true,
+                ..Options::default()
+            },
+        ) {
             Ok(x) => x,
             Err(d) => panic!("{path}:\n{}", common::render(&d)),
         };
@@ -33,13 +40,21 @@ fn every_seed_config_is_accepted_without_warnings_and_round_trips() {
         let back = from_binary(&bin).unwrap();
         assert_eq!(back, config, "{path}: binary round trip");
         let text = show(&back);
-        let (again, w) = parse_text("shown.conf", &text, &loader, Options { strict: true })
-            .unwrap_or_else(|d| {
-                panic!(
-                    "{path}: shown text refused:\n{}\n{text}",
-                    common::render(&d)
-                )
-            });
+        let (again, w) = parse_text(
+            "shown.conf",
+            &text,
+            &loader,
+            Options {
+                strict: true,
+                ..Options::default()
+            },
+        )
+        .unwrap_or_else(|d| {
+            panic!(
+                "{path}: shown text refused:\n{}\n{text}",
+                common::render(&d)
+            )
+        });
         assert!(w.is_empty(), "{path}: {}", common::render(&w));
         assert_eq!(again, config, "{path}: show round trip\n{text}");
         // Showing is a fixed point.
