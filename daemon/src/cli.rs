@@ -59,6 +59,10 @@ pub struct Cli {
     /// check the configuration and exit (keepalived -t)
     #[argh(switch, short = 't', long = "config-test")]
     config_test: bool,
+    /// config id for @ID conditional lines (default: the host name up to
+    /// its first dot)
+    #[argh(option, short = 'i', long = "config-id")]
+    config_id: Option<String>,
 }
 
 #[derive(FromArgs, Debug, PartialEq)]
@@ -97,6 +101,10 @@ pub struct RunOptions {
     /// control socket path
     #[argh(option, long = "control")]
     pub control: Option<String>,
+    /// config id for @ID conditional lines (default: the host name up to
+    /// its first dot)
+    #[argh(option, short = 'i', long = "config-id")]
+    pub config_id: Option<String>,
 }
 
 /// Check a configuration (like keepalived -t): exit 0 if usable.
@@ -109,6 +117,14 @@ struct CheckArgs {
     /// unknown keywords and any warning make the check fail
     #[argh(switch)]
     strict: bool,
+    /// config id for @ID conditional lines (default: the host name up to
+    /// its first dot)
+    #[argh(option, short = 'i', long = "config-id")]
+    config_id: Option<String>,
+    /// detail: print what each conditional line, parameter and ~SEQ
+    /// resolved to
+    #[argh(switch, short = 'D', long = "log-detail")]
+    detail: bool,
 }
 
 /// Compile a configuration to the compact binary form.
@@ -201,6 +217,10 @@ struct ShowArgs {
     /// configuration file
     #[argh(positional)]
     file: String,
+    /// config id for @ID conditional lines (default: the host name up to
+    /// its first dot)
+    #[argh(option, short = 'i', long = "config-id")]
+    config_id: Option<String>,
 }
 
 /// Writes to stdout, ignoring a closed pipe (`vigil show X | head`): with
@@ -235,14 +255,22 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> u8 {
+    // One config id for the whole process: the daemon's reloads use it too.
+    let id = match &cli.command {
+        Some(Sub::Run(o)) => o.config_id.clone(),
+        Some(Sub::Check(a)) => a.config_id.clone(),
+        Some(Sub::Show(a)) => a.config_id.clone(),
+        _ => None,
+    };
+    crate::loader::set_config_id(id.or(cli.config_id.clone()));
     match cli.command {
         Some(Sub::Run(opts)) => load_and_run(&opts),
-        Some(Sub::Check(a)) => check(a.use_file.as_deref(), a.strict),
+        Some(Sub::Check(a)) => check(a.use_file.as_deref(), a.strict, a.detail),
         Some(Sub::Compile(a)) => compile(&a.file, &a.output),
         Some(Sub::Show(a)) => show_file(&a.file),
         Some(Sub::Status(a)) => status(&a),
         Some(Sub::Ipvs(a)) => ipvs(&a),
-        None if cli.config_test => check(cli.use_file.as_deref(), false),
+        None if cli.config_test => check(cli.use_file.as_deref(), false, cli.log_detail),
         None => load_and_run(&RunOptions {
             use_file: cli.use_file,
             dont_fork: cli.dont_fork,
@@ -251,6 +279,7 @@ fn dispatch(cli: Cli) -> u8 {
             log_facility: cli.log_facility,
             pid: cli.pid,
             control: None,
+            config_id: cli.config_id,
         }),
     }
 }
@@ -298,15 +327,51 @@ fn load_reporting(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>)
     }
 }
 
-fn check(file: Option<&str>, strict: bool) -> u8 {
+fn check(file: Option<&str>, strict: bool, detail: bool) -> u8 {
     let path = config_path(file);
-    match load_reporting(&path, Options { strict }) {
-        Ok((_, warnings)) if strict && !warnings.is_empty() => EXIT_CONFIG,
-        Ok((c, _)) => {
-            eprintln!("{path}: configuration OK ({})", summary(&c));
+    let opts = Options {
+        strict,
+        detail,
+        ..Options::default()
+    };
+    match load_reporting(&path, opts) {
+        Ok((_, warnings)) if strict && warnings.iter().any(is_warning) => {
+            let n = warnings.iter().filter(|d| is_warning(d)).count();
+            eprintln!(
+                "{path}: configuration refused ({n} warning{} under --strict)",
+                plural(n)
+            );
+            EXIT_CONFIG
+        }
+        Ok((c, warnings)) => {
+            // Never a silent OK: say how many warnings, and how many are
+            // keywords this version reads but does not act on.
+            let n = warnings.iter().filter(|d| is_warning(d)).count();
+            let idle = warnings
+                .iter()
+                .filter(|d| matches!(d.problem, vigil_config::Problem::NotActedOn(_)))
+                .count();
+            let tail = match (n, idle) {
+                (0, _) => String::new(),
+                (n, 0) => format!(", {n} warning{}", plural(n)),
+                (n, m) => format!(", {n} warning{} ({m} parsed but not acted on)", plural(n)),
+            };
+            eprintln!("{path}: configuration OK ({}{tail})", summary(&c));
             EXIT_OK
         }
         Err(code) => code,
+    }
+}
+
+fn is_warning(d: &Diagnostic) -> bool {
+    d.severity == vigil_config::Severity::Warning
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 

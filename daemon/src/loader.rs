@@ -101,10 +101,36 @@ pub enum LoadFailure {
     Config(LoadAnyError),
 }
 
+/// The config id of this process (`-i`), set once from the command line.
+static CONFIG_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the config id `@ID` lines are compared with: the one given, else
+/// keepalived's default, the host name up to its first dot.
+pub fn set_config_id(given: Option<String>) {
+    let id = given.unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        host.trim().split('.').next().unwrap_or("").to_string()
+    });
+    let _ = CONFIG_ID.set(id);
+}
+
+/// The config id in use (the host name's first label if none was set).
+pub fn config_id() -> &'static str {
+    if CONFIG_ID.get().is_none() {
+        set_config_id(None);
+    }
+    CONFIG_ID.get().map(String::as_str).unwrap_or("")
+}
+
 /// Reads and validates a configuration file, text or binary (sniffed).
+/// Without a config id in `opts`, the process's ([`config_id`]) applies.
 pub fn load(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), LoadFailure> {
     let bytes = read_bounded(path, Limits::DEFAULT.file_bytes)
         .map_err(|e| LoadFailure::Io(format!("{path}: {e}")))?;
+    let opts = Options {
+        config_id: opts.config_id.or(Some(config_id())),
+        ..opts
+    };
     load_any(&bytes, path, &FsLoader, opts).map_err(LoadFailure::Config)
 }
 

@@ -13,6 +13,9 @@ pub enum Severity {
     /// keepalived would carry on (e.g. skip an unknown keyword); so do we,
     /// unless in strict mode.
     Warning,
+    /// Information asked for (`vigil check -D`): what a conditional line or
+    /// a parameter resolved to. Never affects the verdict.
+    Note,
 }
 
 /// One finding, located in a file.
@@ -42,6 +45,7 @@ impl fmt::Display for Diagnostic {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         write!(
             f,
@@ -175,6 +179,20 @@ pub enum Problem {
     Ipv6ForcesV3,
     /// An empty script or command.
     EmptyCommand,
+    // --- preprocessor (conditionals, parameters, ~SEQ)
+    /// Expansion would generate more than the cap (described).
+    ExpansionTooLarge(String),
+    /// Parameters or sequences nested (or replaced) more than the cap.
+    ExpansionTooDeep(usize),
+    /// A `~SEQ(...)` keepalived refuses too.
+    BadSequence(String),
+    /// What a preprocessor line resolved to (a note, with `-D`).
+    Resolved(crate::preproc::Resolved),
+    // --- what vigil reads but does not do, or does not do as asked
+    /// Parsed (and checked) but not acted on by this version of vigil.
+    NotActedOn(String),
+    /// keepalived ignores this (warning and carrying on), and so does vigil.
+    Ignored(String),
 }
 
 impl fmt::Display for Problem {
@@ -264,6 +282,20 @@ impl fmt::Display for Problem {
             Problem::NoInterface => write!(f, "vrrp_instance needs an interface or unicast peers"),
             Problem::Ipv6ForcesV3 => write!(f, "IPv6 instances always use VRRP version 3"),
             Problem::EmptyCommand => write!(f, "empty command"),
+            Problem::ExpansionTooLarge(cap) => write!(
+                f,
+                "parameter or ~SEQ expansion exceeds the limit of {cap}; the rest is refused"
+            ),
+            Problem::ExpansionTooDeep(n) => write!(
+                f,
+                "parameter or ~SEQ expansion nested or repeated more than {n} times; line refused"
+            ),
+            Problem::BadSequence(s) => write!(f, "invalid ~SEQ specification ({s})"),
+            Problem::Resolved(r) => write!(f, "{r}"),
+            Problem::NotActedOn(k) => {
+                write!(f, "parsed but not acted on by this version of vigil ({k})")
+            }
+            Problem::Ignored(what) => write!(f, "{what}"),
         }
     }
 }

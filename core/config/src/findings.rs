@@ -40,6 +40,11 @@ impl Findings {
         let (seen, dropped) = match found.2 {
             Severity::Error => (&mut self.errors, &mut self.dropped_errors),
             Severity::Warning => (&mut self.warnings, &mut self.dropped_warnings),
+            // Notes are capped where they are made (the preprocessor).
+            Severity::Note => {
+                self.kept.push(found);
+                return;
+            }
         };
         *seen = seen.saturating_add(1);
         if *seen > self.cap {

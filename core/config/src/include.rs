@@ -19,9 +19,10 @@ use crate::error::Problem;
 use crate::findings::Findings;
 pub use crate::findings::Found;
 use crate::glob;
-use crate::lexer::{lex_within, Token, TokenKind};
+use crate::lexer::{physical_lines, LineLexer, Token, TokenKind};
 use crate::limits::Limits;
 use crate::loader::{LoadError, Loader};
+use crate::preproc::Preproc;
 use crate::span::{FileId, Span};
 
 /// Deepest include nesting accepted (the main file is level 0).
@@ -75,16 +76,29 @@ pub fn expand(
     limits: &Limits,
     found: &mut Findings,
 ) -> Expanded {
+    let mut pre = Preproc::new(None, false, limits);
+    expand_pre(name, text, loader, limits, found, &mut pre)
+}
+
+/// [`expand`] with keepalived's preprocessor `pre` (config id, parameters).
+pub fn expand_pre(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    limits: &Limits,
+    found: &mut Findings,
+    pre: &mut Preproc,
+) -> Expanded {
     let mut ex = Expanded::default();
     let mut state = State {
+        pre,
         loader,
         limits,
         found,
         stack: Vec::new(),
-        next_line: 0,
+        lx: LineLexer::new(limits, limits.tokens),
         files: 1,
         bytes: text.len(),
-        tokens_left: limits.tokens,
     };
     let Some(id) = ex.sources.intern(&normalize(name)) else {
         return ex;
@@ -104,6 +118,7 @@ pub fn expand(
 }
 
 struct State<'a> {
+    pre: &'a mut Preproc,
     loader: &'a dyn Loader,
     limits: &'a Limits,
     found: &'a mut Findings,
@@ -111,63 +126,55 @@ struct State<'a> {
     files: usize,
     /// Bytes read so far, the main file included.
     bytes: usize,
-    /// Tokens the remaining files may still produce.
-    tokens_left: usize,
     /// Paths of the files being read, outermost first.
     stack: Vec<String>,
-    /// Last logical line number handed out.
-    next_line: u32,
+    /// The lexer shared by all files (logical lines, token budget).
+    lx: LineLexer,
 }
 
 impl State<'_> {
+    /// Reads one file line by line: each line goes through the preprocessor,
+    /// and an `include` line it lets through is read there and then, so
+    /// parameters and conditionals apply across files in reading order.
     fn file(&mut self, ex: &mut Expanded, id: FileId, text: &str) {
         let path = String::from(ex.sources.name(id));
         self.stack.push(path.clone());
-        let mut tokens = lex_within(id, text, self.limits, &mut self.tokens_left, self.found);
-        let includes = tokens.iter().any(
-            |t| matches!(&t.kind, TokenKind::Word { text, quoted: false } if text == "include"),
-        );
-        if ex.tokens.is_empty() && !includes {
-            // The common case, one file: its tokens become the output in
-            // place, so the peak memory holds them once.
-            let mut prev_local = None;
-            for t in &mut tokens {
-                if prev_local != Some(t.line) {
-                    self.next_line = self.next_line.saturating_add(1);
-                    prev_local = Some(t.line);
-                }
-                t.line = self.next_line;
-            }
-            ex.tokens = tokens;
-            self.stack.pop();
-            return;
-        }
-        // Otherwise tokens are moved into the output, which grows by what
-        // this file holds at most (no doubling slack).
-        ex.tokens.reserve_exact(tokens.len());
-        let mut tokens = tokens.into_iter().peekable();
-        let mut prev_local: Option<u32> = None;
-        while let Some(mut tok) = tokens.next() {
-            let starts_line = prev_local != Some(tok.line);
-            if starts_line {
-                self.next_line = self.next_line.saturating_add(1);
-            }
-            prev_local = Some(tok.line);
-            let is_include =
-                matches!(&tok.kind, TokenKind::Word { text, quoted: false } if text == "include");
-            if starts_line && is_include {
-                let mut args: Vec<Token> = Vec::new();
-                while let Some(t) = tokens.next_if(|t| t.line == tok.line) {
-                    args.push(t);
-                }
-                self.include(ex, &path, tok.span, &args);
-                // Whatever follows the include belongs to a new line.
-                prev_local = None;
+        self.pre.set_pwd(parent(&path));
+        let mut lines: Vec<(u32, String)> = Vec::new();
+        for (line_no, line) in physical_lines(text) {
+            let at = Span {
+                file: id,
+                line: line_no,
+                col: 1,
+            };
+            if line.len() > self.limits.line_bytes {
+                self.found
+                    .error(at, Problem::LineTooLong(self.limits.line_bytes));
+                self.lx.break_line();
                 continue;
             }
-            tok.line = self.next_line;
-            ex.tokens.push(tok);
+            self.pre.feed(at, line, self.found, &mut |_, n, t| {
+                lines.push((n, t.into()));
+                false
+            });
+            for (n, t) in lines.drain(..) {
+                if is_include(&t) {
+                    let mut toks = Vec::new();
+                    let mut one = LineLexer::new(self.limits, usize::MAX);
+                    one.line(self.found, &mut toks, id, n, &t);
+                    let at = toks.first().map_or(at, |t| t.span);
+                    self.include(ex, &path, at, toks.get(1..).unwrap_or(&[]));
+                    self.pre.set_pwd(parent(&path));
+                    self.lx.break_line();
+                    continue;
+                }
+                if self.lx.line(self.found, &mut ex.tokens, id, n, &t) {
+                    self.stack.pop();
+                    return;
+                }
+            }
         }
+        self.pre.end_file();
         self.stack.pop();
     }
 
@@ -175,7 +182,8 @@ impl State<'_> {
         let pattern = match args.first().map(|t| &t.kind) {
             Some(TokenKind::Word { text, .. }) => text.clone(),
             _ => {
-                self.found.error(at, Problem::IncludeWithoutPath);
+                // keepalived skips it as an unknown keyword.
+                self.found.warn(at, Problem::IncludeWithoutPath);
                 return;
             }
         };
@@ -292,6 +300,13 @@ fn token_text(t: &Token) -> String {
         TokenKind::Open => "{".into(),
         TokenKind::Close => "}".into(),
     }
+}
+
+/// keepalived's test: the line starts with the word `include`.
+fn is_include(line: &str) -> bool {
+    line.trim_start_matches([' ', '\t'])
+        .strip_prefix("include")
+        .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
 }
 
 /// The directory part of a path ("" for a bare name).

@@ -20,6 +20,7 @@ use alloc::vec::Vec;
 use crate::error::Problem;
 use crate::findings::Findings;
 use crate::limits::Limits;
+use crate::preproc::Preproc;
 use crate::span::{FileId, Span};
 
 /// What a token is.
@@ -57,8 +58,7 @@ pub fn lex(file: FileId, text: &str, limits: &Limits, found: &mut Findings) -> V
     lex_within(file, text, limits, &mut budget, found)
 }
 
-/// [`lex`] with at most `*budget` tokens, shared by the files of one
-/// configuration; the tokens taken are deducted.
+/// [`lex`] with at most `*budget` tokens; the tokens taken are deducted.
 pub fn lex_within(
     file: FileId,
     text: &str,
@@ -66,80 +66,144 @@ pub fn lex_within(
     budget: &mut usize,
     found: &mut Findings,
 ) -> Vec<Token> {
+    let mut pre = Preproc::new(None, false, limits);
+    let mut lx = LineLexer::new(limits, *budget);
     let mut tokens = Vec::new();
-    let mut lx = Lexer {
-        file,
-        limits,
-        found,
-        out: &mut tokens,
-        budget,
-    };
-    let mut logical = 0u32;
-    let mut continued = false;
-    for (index, raw) in text.split('\n').enumerate() {
-        let line_no = u32::try_from(index)
-            .unwrap_or(u32::MAX - 1)
-            .saturating_add(1);
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if !continued {
-            logical = logical.saturating_add(1);
-        }
+    for (line_no, line) in physical_lines(text) {
+        let at = Span {
+            file,
+            line: line_no,
+            col: 1,
+        };
         if line.len() > limits.line_bytes {
-            let at = Span {
-                file,
-                line: line_no,
-                col: 1,
-            };
-            lx.found.error(at, Problem::LineTooLong(limits.line_bytes));
-            continued = false;
+            found.error(at, Problem::LineTooLong(limits.line_bytes));
+            lx.break_line();
             continue;
         }
-        continued = lx.line(line_no, logical, line);
-        if lx.over_budget(line_no) {
-            return tokens;
+        pre.feed(at, line, found, &mut |found, line_no, text| {
+            lx.line(found, &mut tokens, file, line_no, text)
+        });
+        if lx.stopped() {
+            break;
         }
     }
-    *budget -= tokens.len();
+    *budget = budget.saturating_sub(lx.taken());
     // Give back the growth slack: the token list is the largest buffer.
     tokens.shrink_to_fit();
     tokens
 }
 
+/// The physical lines of `text` with their 1-based numbers, without line ends.
+pub fn physical_lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
+    text.split('\n').enumerate().map(|(index, raw)| {
+        let line_no = u32::try_from(index)
+            .unwrap_or(u32::MAX - 1)
+            .saturating_add(1);
+        (line_no, raw.strip_suffix('\r').unwrap_or(raw))
+    })
+}
+
+/// Lexes lines one at a time into a caller's token list, numbering logical
+/// lines (a line ending in `\` continues on the next) and keeping the total
+/// within a token budget shared by every file of a configuration.
+#[derive(Debug)]
+pub struct LineLexer {
+    word_bytes: usize,
+    cap: usize,
+    budget: usize,
+    taken: usize,
+    /// The logical line number last handed out.
+    logical: u32,
+    /// The last line ended with a continuation `\`.
+    continued: bool,
+    /// The token budget is spent.
+    stopped: bool,
+}
+
+impl LineLexer {
+    /// A lexer allowed `budget` tokens in all.
+    pub fn new(limits: &Limits, budget: usize) -> Self {
+        LineLexer {
+            word_bytes: limits.word_bytes,
+            cap: limits.tokens,
+            budget,
+            taken: 0,
+            logical: 0,
+            continued: false,
+            stopped: false,
+        }
+    }
+
+    /// Tokens taken so far.
+    pub fn taken(&self) -> usize {
+        self.taken
+    }
+
+    /// True once the budget is spent (reported once).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// The next line starts a new logical line whatever this one ended with.
+    pub fn break_line(&mut self) {
+        self.continued = false;
+    }
+
+    /// Lexes one line into `out`; true to stop (the budget is spent).
+    pub fn line(
+        &mut self,
+        found: &mut Findings,
+        out: &mut Vec<Token>,
+        file: FileId,
+        line_no: u32,
+        text: &str,
+    ) -> bool {
+        if self.stopped {
+            return true;
+        }
+        if !self.continued {
+            self.logical = self.logical.saturating_add(1);
+        }
+        let before = out.len();
+        let mut lx = Lexer {
+            file,
+            word_bytes: self.word_bytes,
+            out,
+        };
+        self.continued = lx.line(found, line_no, self.logical, text);
+        let added = out.len() - before;
+        if self.taken + added > self.budget {
+            let keep = before + (self.budget - self.taken);
+            let at = out.get(keep).map_or(
+                Span {
+                    file,
+                    line: line_no,
+                    col: 1,
+                },
+                |t| t.span,
+            );
+            out.truncate(keep);
+            self.taken = self.budget;
+            found.error(at, Problem::TooManyTokens(self.cap));
+            self.stopped = true;
+            return true;
+        }
+        self.taken += added;
+        false
+    }
+}
+
 struct Lexer<'a> {
     file: FileId,
-    limits: &'a Limits,
-    found: &'a mut Findings,
+    word_bytes: usize,
     out: &'a mut Vec<Token>,
-    budget: &'a mut usize,
 }
 
 impl Lexer<'_> {
-    /// True (with the error reported once) if this line took the output
-    /// past the budget; the excess is dropped.
-    fn over_budget(&mut self, line_no: u32) -> bool {
-        if self.out.len() <= *self.budget {
-            return false;
-        }
-        let at = self.out.get(*self.budget).map_or(
-            Span {
-                file: self.file,
-                line: line_no,
-                col: 1,
-            },
-            |t| t.span,
-        );
-        self.out.truncate(*self.budget);
-        *self.budget = 0;
-        self.found
-            .error(at, Problem::TooManyTokens(self.limits.tokens));
-        true
-    }
-
     /// Adds a word unless it is over the cap.
-    fn word(&mut self, text: String, quoted: bool, span: Span, line: u32) {
-        if text.len() > self.limits.word_bytes {
-            self.found
-                .error(span, Problem::WordTooLong(self.limits.word_bytes));
+    fn word(&mut self, found: &mut Findings, text: String, quoted: bool, span: Span, line: u32) {
+        if text.len() > self.word_bytes {
+            found.error(span, Problem::WordTooLong(self.word_bytes));
             return;
         }
         self.out.push(Token {
@@ -150,7 +214,7 @@ impl Lexer<'_> {
     }
 
     /// Lexes one physical line; returns true if it ends with a continuation `\`.
-    fn line(&mut self, line_no: u32, logical: u32, line: &str) -> bool {
+    fn line(&mut self, found: &mut Findings, line_no: u32, logical: u32, line: &str) -> bool {
         let file = self.file;
         let chars: Vec<char> = line.chars().collect();
         let mut i = 0;
@@ -180,11 +244,11 @@ impl Lexer<'_> {
                     let rest = chars.get(i + 1..).unwrap_or(&[]);
                     let end = rest.iter().position(|&c| c == '"');
                     let text: String = rest.iter().take(end.unwrap_or(rest.len())).collect();
-                    self.word(text, true, span_at(i), logical);
+                    self.word(found, text, true, span_at(i), logical);
                     match end {
                         Some(len) => i += len + 2,
                         None => {
-                            self.found.error(span_at(i), Problem::UnterminatedQuote);
+                            found.error(span_at(i), Problem::UnterminatedQuote);
                             return false;
                         }
                     }
@@ -214,7 +278,7 @@ impl Lexer<'_> {
                             }
                         }
                     }
-                    self.word(text, false, span_at(start), logical);
+                    self.word(found, text, false, span_at(start), logical);
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! resolved, plus the warnings met on the way.
 //!
 //! ```text
-//! text --lexer--> tokens --include--> tokens --parser--> AST --validate--> Config
+//! text --preproc--> lines --lexer--> tokens --include--> tokens --parser--> AST --validate--> Config
 //! Config --binary--> bytes --binary--> Config          Config --show--> text
 //! ```
 #![cfg_attr(not(test), no_std)]
@@ -23,6 +23,7 @@ pub mod lexer;
 pub mod limits;
 pub mod loader;
 pub mod parser;
+pub mod preproc;
 pub mod show;
 pub mod span;
 mod validate;
@@ -42,9 +43,17 @@ use vigil_model::Config;
 
 /// How to read a configuration.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Options {
+pub struct Options<'a> {
     /// Strict mode: unknown keywords are errors, not warnings.
     pub strict: bool,
+    /// The config id that `@ID` conditional lines are compared with
+    /// (keepalived's `-i`; the caller supplies the default, the host name up
+    /// to its first dot). `None`: every `@ID` line is skipped and every
+    /// `@^ID` line kept.
+    pub config_id: Option<&'a str>,
+    /// Add a [`Severity::Note`] for each conditional line, parameter
+    /// definition and `~SEQ` (what `vigil check -D` prints).
+    pub detail: bool,
 }
 
 /// A configuration and the warnings met while reading it.
@@ -89,7 +98,11 @@ pub fn parse_text_with(
     limits: &Limits,
 ) -> Result<Loaded, Vec<Diagnostic>> {
     let mut found = Findings::new(limits);
-    let ex = include::expand(name, text, loader, limits, &mut found);
+    let mut pre = preproc::Preproc::new(opts.config_id, opts.detail, limits);
+    let ex = include::expand_pre(name, text, loader, limits, &mut found, &mut pre);
+    for (at, r) in pre.into_notes() {
+        found.push((at, Problem::Resolved(r), Severity::Note));
+    }
     let stmts = parser::parse(ex.tokens, limits, &mut found);
     let config = validate::validate(&stmts, opts.strict, &mut found);
     // Stable order: by position as read (file order of first appearance).

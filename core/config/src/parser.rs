@@ -115,7 +115,8 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
                         });
                     }
                     _ => {
-                        found.error(tok.span, Problem::UnexpectedOpen);
+                        // keepalived: "Unexpected '{' - ignoring" (the block too).
+                        found.warn(tok.span, Problem::UnexpectedOpen);
                         // Keep braces balanced: an anonymous frame, dropped at '}'.
                         stack.push(Frame {
                             owner: None,
@@ -128,7 +129,8 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
             TokenKind::Close => {
                 open_line = None;
                 if stack.len() == 1 {
-                    found.error(tok.span, Problem::UnexpectedClose);
+                    // keepalived: "Extra '}' found", and carries on.
+                    found.warn(tok.span, Problem::UnexpectedClose);
                 } else {
                     close(&mut stack);
                 }

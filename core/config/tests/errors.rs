@@ -20,6 +20,22 @@ fn only_error(text: &str) -> (u32, u32, Problem) {
     (e[0].line, e[0].col, e[0].problem.clone())
 }
 
+/// Parses text keepalived runs with one warning; returns the warning and
+/// the configuration.
+fn only_warning(text: &str) -> ((u32, u32, Problem), vigil_model::Config) {
+    let (c, w) = match common::parse_with(text, &[], false) {
+        Ok(x) => x,
+        Err(d) => panic!("refused:\n{}", common::render(&d)),
+    };
+    assert_eq!(
+        w.len(),
+        1,
+        "expected one warning, got:\n{}",
+        common::render(&w)
+    );
+    ((w[0].line, w[0].col, w[0].problem.clone()), c)
+}
+
 fn instance(body: &str) -> String {
     format!("vrrp_instance VI_1 {{\n{body}}}\n")
 }
@@ -93,11 +109,15 @@ fn advert_int_out_of_range_for_v2_and_v3() {
 #[test]
 fn unknown_track_script() {
     let t = "vrrp_script chk {\n  script /bin/true\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 5\n  track_script {\n    chk\n    nope weight 10\n  }\n}\n";
-    let (l, c, p) = only_error(t);
-    assert_eq!(
-        (l, c, p),
-        (9, 5, Problem::UnknownTrackScript("nope".into()))
-    );
+    // keepalived: "track script nope not found, ignoring...".
+    let (found, c) = only_warning(t);
+    assert_eq!(found, (9, 5, Problem::UnknownTrackScript("nope".into())));
+    let names: Vec<_> = c.instances[0]
+        .track_scripts
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["chk"]);
 }
 
 #[test]
@@ -139,8 +159,11 @@ fn unicast_peer_of_the_wrong_family() {
     let t = instance(
         "    interface eth0\n    virtual_router_id 5\n    virtual_ipaddress {\n        10.0.0.1\n    }\n    unicast_peer {\n        10.0.0.2\n        fd00::2\n    }\n",
     );
-    let (l, c, p) = only_error(&t);
-    assert_eq!((l, c, p), (9, 9, Problem::WrongFamily("fd00::2".into())));
+    // keepalived skips the address with a warning.
+    let ((l, c, p), config) = only_warning(&t);
+    assert_eq!((l, c), (9, 9));
+    assert!(matches!(p, Problem::Ignored(w) if w.contains("fd00::2")));
+    assert_eq!(config.instances[0].unicast_peers.len(), 1);
 }
 
 #[test]
@@ -166,8 +189,10 @@ fn sync_group_naming_an_unknown_instance() {
     let t = format!(
         "vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_9\n    }}\n}}\n{BASE}"
     );
-    let (l, c, p) = only_error(&t);
-    assert_eq!((l, c, p), (4, 9, Problem::UnknownSyncMember("VI_9".into())));
+    // keepalived: "Virtual router VI_9 specified in sync group G doesn't exist - ignoring".
+    let (found, c) = only_warning(&t);
+    assert_eq!(found, (4, 9, Problem::UnknownSyncMember("VI_9".into())));
+    assert_eq!(c.sync_groups[0].instances, ["VI_1"]);
 }
 
 #[test]

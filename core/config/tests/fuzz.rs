@@ -118,7 +118,15 @@ fn random_bytes_never_panic_the_parser_or_the_loader() {
         let _ = load_any(&bytes, "f", &loader, Options::default());
         let _ = from_binary(&bytes);
         let text = String::from_utf8_lossy(&bytes);
-        let _ = parse_text("f", &text, &loader, Options { strict: true });
+        let _ = parse_text(
+            "f",
+            &text,
+            &loader,
+            Options {
+                strict: true,
+                ..Options::default()
+            },
+        );
     }
 }
 

@@ -106,7 +106,12 @@ fn cost_is_linear_in_instances_and_scripts() {
             .map(|_| {
                 let t = Instant::now();
                 let r = parse_text_with(MAIN, &text, &loader, Options::default(), &ROOMY);
-                assert!(r.is_err(), "chk_ scripts are missing");
+                // keepalived ignores a track naming no script, with a warning.
+                let warned = r.as_ref().is_ok_and(|(_, w)| {
+                    w.iter()
+                        .any(|d| matches!(d.problem, vigil_config::Problem::UnknownTrackScript(_)))
+                });
+                assert!(warned, "chk_ scripts are missing");
                 t.elapsed()
             })
             .min()
@@ -215,7 +220,7 @@ fn lines_words_and_tokens_are_capped() {
 
 #[test]
 fn at_most_100_errors_are_listed_then_a_count() {
-    let text = "}\n".repeat(10_000);
+    let text = "vrrp_script\n".repeat(10_000);
     let d = errors(parse_text(
         MAIN,
         &text,

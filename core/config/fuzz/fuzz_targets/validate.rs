@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let loader = MemoryLoader::new();
     for strict in [false, true] {
-        let opts = Options { strict };
+        let opts = Options { strict, ..Options::default() };
         let first = parse_text("f.conf", text, &loader, opts);
         assert_eq!(first, parse_text("f.conf", text, &loader, opts));
         if let Ok((config, _)) = first {

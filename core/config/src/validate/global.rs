@@ -19,6 +19,7 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
         match kw {
             "router_id" => g.router_id = ctx.text(stmt).or(g.router_id),
             "notification_email" => {
+                ctx.not_acted_on(stmt);
                 if let Some(list) = ctx.block(stmt) {
                     for item in list {
                         ctx.at_most(item, 0);
@@ -27,9 +28,11 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
                 }
             }
             "notification_email_from" => {
+                ctx.not_acted_on(stmt);
                 g.notification_email_from = ctx.text(stmt).or(g.notification_email_from)
             }
             "smtp_server" => {
+                ctx.not_acted_on(stmt);
                 ctx.at_most(stmt, 2);
                 if let Some(host) = ctx.nth(stmt, 0) {
                     let port = match stmt.args.get(1) {
@@ -44,7 +47,10 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
                     }
                 }
             }
-            "smtp_connect_timeout" => set(&mut g.smtp_connect_timeout, ctx.duration(stmt, 3600)),
+            "smtp_connect_timeout" => {
+                ctx.not_acted_on(stmt);
+                set(&mut g.smtp_connect_timeout, ctx.duration(stmt, 3600))
+            }
             "vrrp_mcast_group4" => {
                 if let Some(w) = ctx.one(stmt) {
                     match ctx.ip_word(w) {
@@ -85,7 +91,10 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
                 ctx.int(stmt, 0, 10_000),
             ),
             "vrrp_skip_check_adv_addr" => set(&mut g.vrrp_skip_check_adv_addr, ctx.flag_bool(stmt)),
-            "vrrp_strict" => set(&mut g.vrrp_strict, ctx.flag_bool(stmt)),
+            "vrrp_strict" => {
+                ctx.not_acted_on(stmt);
+                set(&mut g.vrrp_strict, ctx.flag_bool(stmt))
+            }
             "vrrp_version" => set(&mut g.vrrp_version, version(ctx, stmt)),
             "vrrp_check_unicast_src" => set(&mut g.vrrp_check_unicast_src, ctx.flag_bool(stmt)),
             "v3_checksum_as_v2" => set(&mut g.v3_checksum_as_v2, ctx.flag_bool(stmt)),

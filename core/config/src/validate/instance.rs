@@ -185,7 +185,10 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
                 }
             }
         }
-        "smtp_alert" => set(&mut d.smtp_alert, ctx.flag_bool(s)),
+        "smtp_alert" => {
+            ctx.not_acted_on(s);
+            set(&mut d.smtp_alert, ctx.flag_bool(s))
+        }
         "garp_master_delay" => {
             d.garp_master_delay = ctx.duration(s, 86_400).or(d.garp_master_delay)
         }
@@ -198,12 +201,17 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         "garp_master_refresh_repeat" => {
             d.garp_master_refresh_repeat = ctx.int(s, 0, 10_000).or(d.garp_master_refresh_repeat)
         }
-        "accept" => d.accept = ctx.flag_bool(s).or(d.accept),
+        "accept" => {
+            ctx.not_acted_on(s);
+            d.accept = ctx.flag_bool(s).or(d.accept)
+        }
         "no_accept" => {
+            ctx.not_acted_on(s);
             ctx.flag(s);
             d.accept = Some(false);
         }
         "use_vmac" => {
+            ctx.not_acted_on(s);
             ctx.at_most(s, 1);
             d.use_vmac = Some(s.args.first().map(|w| w.text.clone()));
         }
@@ -242,11 +250,17 @@ fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
         match s.keyword.text.as_str() {
             "auth_type" => {
                 if let Some(w) = ctx.one(s) {
-                    if w.text.eq_ignore_ascii_case("AH") {
+                    if w.text == "AH" {
                         ctx.error(w.span, Problem::AuthAhUnsupported);
                         kind_ok = false;
-                    } else if !w.text.eq_ignore_ascii_case("PASS") {
-                        ctx.choice_of(s, w, |_| None::<()>, "PASS|AH");
+                    } else if w.text != "PASS" {
+                        // keepalived ignores it: no authentication.
+                        let p = Problem::BadChoice {
+                            keyword: s.keyword.text.clone(),
+                            value: w.text.clone(),
+                            expected: "PASS|AH (authentication ignored)",
+                        };
+                        ctx.warn(w.span, p);
                         kind_ok = false;
                     }
                 }
@@ -435,14 +449,31 @@ pub(super) fn resolve(
             .or(d.peers.first().map(|(a, _)| a.is_ipv6()))
             .or(d.src_ip.map(|(a, _)| a.is_ipv6()))
             .unwrap_or(false);
-        for (v, at) in &d.vips {
-            if v.addr.is_ipv6() != ipv6 {
-                ctx.error(*at, Problem::MixedFamilies(alloc::format!("{}", v.addr)));
+        // keepalived skips, with a warning, an address of the other family.
+        let mut d = d;
+        let skip = |ctx: &mut Ctx, at: Span, a: IpAddr| {
+            let what =
+                alloc::format!("address family differs from the instance's; address skipped ({a})");
+            ctx.ignored(at, what);
+        };
+        d.vips.retain(|(v, at)| {
+            let ok = v.addr.is_ipv6() == ipv6;
+            if !ok {
+                skip(ctx, *at, v.addr);
             }
-        }
-        for (a, at) in d.peers.iter().chain(d.src_ip.as_ref()) {
+            ok
+        });
+        d.peers.retain(|(a, at)| {
+            let ok = a.is_ipv6() == ipv6;
+            if !ok {
+                skip(ctx, *at, *a);
+            }
+            ok
+        });
+        if let Some((a, at)) = d.src_ip {
             if a.is_ipv6() != ipv6 {
-                ctx.error(*at, Problem::WrongFamily(alloc::format!("{a}")));
+                skip(ctx, at, a);
+                d.src_ip = None;
             }
         }
         if d.interface.is_none() && d.peers.is_empty() {
@@ -494,7 +525,8 @@ pub(super) fn resolve(
         let mut track_scripts = Vec::new();
         for (name, w, at) in d.track_scripts {
             match script_index.get(name.as_str()) {
-                None => ctx.error(at, Problem::UnknownTrackScript(name)),
+                // keepalived ignores the entry.
+                None => ctx.warn(at, Problem::UnknownTrackScript(name)),
                 Some(s) => {
                     let (weight, reverse) = w.unwrap_or((s.weight, s.weight_reverse));
                     track_scripts.push(TrackScript {

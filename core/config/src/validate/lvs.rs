@@ -124,8 +124,9 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
                 ctx.at_most(s, 1);
                 vs.persistence_timeout = match s.args.first() {
                     None => Some(360),
-                    Some(w) => ctx
-                        .int_word(s, w, 1, MAX_PERSISTENCE)
+                    // keepalived: "persistence_timeout invalid", ignored.
+                    Some(_) => ctx
+                        .int_or_ignore(s, 1, MAX_PERSISTENCE)
                         .or(vs.persistence_timeout),
                 };
             }
@@ -169,14 +170,25 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
                 sorry_kind = lb_kind(ctx, s).or(sorry_kind)
             }
             "inhibit_on_failure" => set(&mut inhibit, ctx.flag_bool(s)),
-            "quorum" => set(&mut vs.quorum, ctx.int(s, 1, i64::from(u32::MAX))),
+            "quorum" => {
+                // keepalived turns 0 into 1, with a warning.
+                let q = ctx.int_or_ignore(s, 1, i64::from(u32::MAX));
+                let zero = s
+                    .args
+                    .first()
+                    .is_some_and(|w| values::int(&w.text) == Some(0));
+                set(&mut vs.quorum, q.or(zero.then_some(1)));
+            }
             "hysteresis" => set(&mut vs.hysteresis, ctx.int(s, 0, i64::from(u32::MAX))),
             "quorum_up" => vs.quorum_up = ctx.command(s).or(vs.quorum_up.take()),
             "quorum_down" => vs.quorum_down = ctx.command(s).or(vs.quorum_down.take()),
             "alpha" => set(&mut vs.alpha, ctx.flag_bool(s)),
             "omega" => set(&mut vs.omega, ctx.flag_bool(s)),
             "ha_suspend" => set(&mut vs.ha_suspend, ctx.flag_bool(s)),
-            "smtp_alert" => set(&mut vs.smtp_alert, ctx.flag_bool(s)),
+            "smtp_alert" => {
+                ctx.not_acted_on(s);
+                set(&mut vs.smtp_alert, ctx.flag_bool(s))
+            }
             "real_server" => servers.extend(real_server(ctx, s)),
             _ => {
                 if !own.keyword(ctx, s, kw) {
@@ -211,7 +223,8 @@ fn key(ctx: &mut Ctx, stmt: &Stmt) -> Option<VsKey> {
             )?))
         }
         "group" => {
-            ctx.unknown(stmt, "the top level (virtual_server group)");
+            let p = Problem::NotActedOn("virtual_server group".into());
+            ctx.warn(stmt.keyword.span, p);
             None
         }
         _ => {
@@ -233,24 +246,19 @@ fn addr_port(ctx: &mut Ctx, s: &Stmt) -> Option<(IpAddr, u16)> {
     Some((addr, port))
 }
 
+/// keepalived matches names exactly and keeps its default (with a warning)
+/// for any other.
 fn scheduler(ctx: &mut Ctx, s: &Stmt) -> Option<Scheduler> {
-    ctx.choice(
+    ctx.choice_or_default(
         s,
-        |t| {
-            Scheduler::ALL
-                .into_iter()
-                .find(|x| x.name().eq_ignore_ascii_case(t))
-        },
-        "rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh",
+        |t| Scheduler::ALL.into_iter().find(|x| x.name() == t),
+        "rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh (keeping wlc or the earlier value)",
     )
 }
 
 fn lb_kind(ctx: &mut Ctx, s: &Stmt) -> Option<LbKind> {
     // TUN may be followed by tunnel options, which vigil does not use.
-    let tun = s
-        .args
-        .first()
-        .is_some_and(|w| w.text.eq_ignore_ascii_case("TUN"));
+    let tun = s.args.first().is_some_and(|w| w.text == "TUN");
     ctx.at_most(s, if tun { usize::MAX } else { 1 });
     let w = ctx.nth(s, 0)?;
     let t = [
@@ -258,7 +266,17 @@ fn lb_kind(ctx: &mut Ctx, s: &Stmt) -> Option<LbKind> {
         ("DR", LbKind::Dr),
         ("TUN", LbKind::Tun),
     ];
-    ctx.choice_of(s, w, |x| lookup(&t, x), "NAT|DR|TUN")
+    let v = t.iter().find(|(n, _)| *n == w.text).map(|&(_, k)| k);
+    if v.is_none() {
+        // keepalived: "unknown routing method", the default (NAT) stays.
+        let p = Problem::BadChoice {
+            keyword: s.keyword.text.clone(),
+            value: w.text.clone(),
+            expected: "NAT|DR|TUN, exactly (keeping NAT or the earlier value)",
+        };
+        ctx.warn(w.span, p);
+    }
+    v
 }
 
 fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
@@ -299,7 +317,10 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             "notify_down" => d.rs.notify_down = ctx.command(s).or(d.rs.notify_down.take()),
             "uthreshold" => set(&mut d.rs.uthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "lthreshold" => set(&mut d.rs.lthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
-            "smtp_alert" => set(&mut d.rs.smtp_alert, ctx.flag_bool(s)),
+            "smtp_alert" => {
+                ctx.not_acted_on(s);
+                set(&mut d.rs.smtp_alert, ctx.flag_bool(s))
+            }
             "SSL_GET" => {
                 ctx.error(s.keyword.span, Problem::SslGetUnsupported);
                 d.checks.extend(checker(ctx, s))
@@ -411,10 +432,9 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
             return None;
         }
         KindDraft::Misc { path: None, .. } => {
-            ctx.error(
-                stmt.keyword.span,
-                Problem::MissingKeyword("MISC_CHECK", "misc_path"),
-            );
+            // keepalived skips the checker.
+            let what = "MISC_CHECK without misc_path; checker skipped".into();
+            ctx.ignored(stmt.keyword.span, what);
             return None;
         }
         _ => {}

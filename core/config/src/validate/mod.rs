@@ -8,6 +8,7 @@
 
 mod global;
 mod instance;
+mod known;
 mod lvs;
 mod script;
 mod sync_group;
@@ -80,13 +81,75 @@ impl Ctx<'_> {
         self.found.warn(span, problem);
     }
 
-    /// An unknown keyword: skipped with its block; an error when strict.
+    /// A keyword vigil does not handle here, skipped with its block: one
+    /// keepalived knows is "parsed but not acted on" (a warning); any other
+    /// is unknown (an error when strict).
     pub fn unknown(&mut self, stmt: &Stmt, section: &'static str) {
+        if known::keepalived_knows(&stmt.keyword.text) {
+            self.not_acted_on(stmt);
+            return;
+        }
         let p = Problem::UnknownKeyword(stmt.keyword.text.clone(), section);
         if self.strict {
             self.error(stmt.keyword.span, p);
         } else {
             self.warn(stmt.keyword.span, p);
+        }
+    }
+
+    /// Warns that `stmt` is read but vigil does not act on it yet.
+    pub fn not_acted_on(&mut self, stmt: &Stmt) {
+        let p = Problem::NotActedOn(stmt.keyword.text.clone());
+        self.warn(stmt.keyword.span, p);
+    }
+
+    /// Warns that something is ignored, as keepalived ignores it.
+    pub fn ignored(&mut self, span: Span, what: String) {
+        self.warn(span, Problem::Ignored(what));
+    }
+
+    /// [`Ctx::choice`] where keepalived warns about a bad value and keeps
+    /// its default: a warning, and `None`.
+    pub fn choice_or_default<T>(
+        &mut self,
+        stmt: &Stmt,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &'static str,
+    ) -> Option<T> {
+        let w = self.one(stmt)?;
+        let v = parse(&w.text);
+        if v.is_none() {
+            let p = Problem::BadChoice {
+                keyword: stmt.keyword.text.clone(),
+                value: w.text.clone(),
+                expected,
+            };
+            self.warn(w.span, p);
+        }
+        v
+    }
+
+    /// [`Ctx::int`] where keepalived warns about a value out of range and
+    /// ignores it: a warning, and `None`.
+    pub fn int_or_ignore<T: TryFrom<i64>>(&mut self, stmt: &Stmt, min: i64, max: i64) -> Option<T> {
+        let w = self.one(stmt)?;
+        match values::int(&w.text) {
+            Some(v) if v >= min && v <= max => T::try_from(v).ok(),
+            Some(_) => {
+                let p = Problem::OutOfRange {
+                    keyword: stmt.keyword.text.clone(),
+                    value: w.text.clone(),
+                    min,
+                    max,
+                };
+                self.warn(w.span, p);
+                None
+            }
+            None => {
+                let p = Problem::NotANumber(stmt.keyword.text.clone(), w.text.clone());
+                self.warn(w.span, p);
+                None
+            }
         }
     }
 

@@ -50,7 +50,9 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
         }
     }
     let Some(mut script) = script else {
-        ctx.error(at, Problem::MissingKeyword("vrrp_script", "script"));
+        // keepalived removes it (and ignores the tracks naming it).
+        let what = alloc::format!("vrrp_script without script, removed ({name})");
+        ctx.ignored(at, what);
         return None;
     };
     if run_as.is_some() {

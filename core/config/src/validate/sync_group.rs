@@ -41,7 +41,10 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
                     }
                 }
             }
-            "smtp_alert" => set(&mut group.smtp_alert, ctx.flag_bool(s)),
+            "smtp_alert" => {
+                ctx.not_acted_on(s);
+                set(&mut group.smtp_alert, ctx.flag_bool(s))
+            }
             kw => {
                 if !notify(ctx, s, kw, &mut group.notify) {
                     ctx.unknown(s, "vrrp_sync_group");
@@ -71,11 +74,18 @@ pub(super) fn resolve(
         }
         for (m, at) in d.group.instances.iter().zip(&d.members) {
             if !known.contains(m.as_str()) {
-                ctx.error(*at, Problem::UnknownSyncMember(m.clone()));
+                ctx.warn(*at, Problem::UnknownSyncMember(m.clone()));
             } else if !taken.insert(m) {
                 ctx.error(*at, Problem::InTwoSyncGroups(m.clone()));
             }
         }
     }
-    drafts.into_iter().map(|d| d.group).collect()
+    drafts
+        .into_iter()
+        .map(|mut d| {
+            // keepalived ignores a member that names no instance.
+            d.group.instances.retain(|m| known.contains(m.as_str()));
+            d.group
+        })
+        .collect()
 }

@@ -44,7 +44,10 @@ pub fn parse_with(
         "/etc/keepalived/keepalived.conf",
         text,
         &l,
-        Options { strict },
+        Options {
+            strict,
+            ..Options::default()
+        },
     )
 }
 

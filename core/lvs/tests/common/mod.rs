@@ -11,7 +11,10 @@ pub fn config(text: &str) -> Config {
         "test.conf",
         text,
         &MemoryLoader::new(),
-        Options { strict: true },
+        Options {
+            strict: true,
+            ..Options::default()
+        },
     ) {
         Ok((config, _)) => config,
         Err(d) => panic!("config refused: {d:?}"),
