@@ -68,6 +68,15 @@ task_deltas() {
         { printf "BENCH %s %s task tid=%s comm=%s cpu_s=%.2f wakeups_per_s=%.1f preempt_per_s=%.1f\n",
             d, ph, $1, $2, ($3 - t[$1]) / 100, ($4 - v[$1]) / secs, ($5 - n[$1]) / secs }' "$1" "$2"
 }
+# cpu_total: the guest's /proc/stat cpu line (ticks: user nice system idle
+# iowait irq softirq).
+cpu_total() { awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8; exit }' /proc/stat; }
+# guest_share BEFORE AFTER: where the guest's one CPU went over the window.
+guest_share() {
+    echo "$1 $2" | awk '{ for (i = 1; i <= 7; i++) d[i] = $(i + 7) - $i; t = 0; for (i = 1; i <= 7; i++) t += d[i]
+        if (t <= 0) t = 1
+        printf "user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%% idle %.0f%%", 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, 100 * d[6] / t, 100 * (d[4] + d[5]) / t }'
+}
 dests() { grep -c '^  ->' "$IPVS_PROC" 2>/dev/null || echo 0; }
 table_full() { [ "$(dests)" -ge "$DESTS" ]; }
 gone() { [ -z "$(dpids)" ]; }
@@ -84,8 +93,10 @@ daemon_stop() {
 # window SECS: CPU, memory and thread figures of the daemon over SECS while
 # vigil-guest-adverts listens in obs; prints BENCH lines for $DAEMON $PHASE.
 window() {
-    local secs=$1 pids c0 c1 t0 adv
+    local secs=$1 pids c0 c1 t0 adv g0 r0 r1
     pids=$(dpids)
+    g0=$(cpu_total)
+    r0=$(cpu_ticks ${RSPID:-})
     # shellcheck disable=SC2086 # lists of pids
     tasks $pids >/run/tasks0
     # shellcheck disable=SC2086
@@ -95,6 +106,8 @@ window() {
     # shellcheck disable=SC2086
     c1=$(cpu_ticks $pids)
     t0=$(since "$t0")
+    r1=$(cpu_ticks ${RSPID:-})
+    echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
     # shellcheck disable=SC2086
     tasks $pids >/run/tasks1
     # shellcheck disable=SC2086
@@ -107,7 +120,7 @@ bench_daemon() {
     DAEMON=$1
     local t rs
     info "bench: $DAEMON, VRRP only"
-    PHASE=idle
+    PHASE=idle RSPID=
     t=$(now)
     daemon_start d1 /etc/guest/bench-vrrp.conf
     if ! wait_for 20 has_addr d1 eth0 "$VIP"; then
