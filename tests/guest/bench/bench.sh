@@ -26,7 +26,8 @@ while [ $i -lt "$NRS" ]; do
     $IP -n rs addr add "$LAN.$((10 + i))/24" dev eth0
     i=$((i + 1))
 done
-# A process that stays in d1: /proc/PID/net/ip_vs is d1's table, readable from rs.
+# A process that stays in d1: /proc/PID/net/ip_vs is d1's table, and
+# /proc/PID/ns/net the namespace vigil-guest-rs asks IPVS in.
 $IP netns exec d1 sleep 100000 </dev/null >/dev/null 2>&1 &
 ANCHOR=$!
 IPVS_PROC=/proc/$ANCHOR/net/ip_vs
@@ -34,11 +35,17 @@ IPVS_PROC=/proc/$ANCHOR/net/ip_vs
 # The daemon's processes: everything in d1 but the anchor (keepalived: parent,
 # VRRP child and checker child; vigil: one process).
 dpids() { $IP netns pids d1 | grep -vx "$ANCHOR"; }
-# cpu_ticks PID...: utime + stime summed (clock ticks, 100 a second).
+# cpu_ticks PID...: utime + stime summed (clock ticks, 100 a second);
+# user_ticks: utime alone (the daemon's own code, not the kernel's TCP path).
 cpu_ticks() {
     local p
     for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
         awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
+user_ticks() {
+    local p
+    for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+        awk '{ sub(/^.*\) /, ""); t += $12 } END { print t + 0 }'
 }
 # mem PID...: "rss_kib=N hwm_kib=N" summed.
 mem() {
@@ -46,7 +53,7 @@ mem() {
     for p in "$@"; do cat "/proc/$p/status" 2>/dev/null; done |
         awk '/^VmRSS:/ { r += $2 } /^VmHWM:/ { h += $2 } END { printf "rss_kib=%d hwm_kib=%d", r, h }'
 }
-# tasks PID...: one line per thread: "tid comm ticks voluntary nonvoluntary".
+# tasks PID...: one line per thread: "tid comm ticks voluntary nonvoluntary utime".
 tasks() {
     local p t
     for p in "$@"; do
@@ -54,19 +61,19 @@ tasks() {
             [ -r "$t/stat" ] || continue
             awk -v tid="${t##*/}" 'FNR == 1 && FILENAME ~ /stat$/ {
                     c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*/, "", c); gsub(/ /, "_", c)
-                    s = $0; sub(/^.*\) /, "", s); split(s, f, " "); ticks = f[12] + f[13] }
+                    s = $0; sub(/^.*\) /, "", s); split(s, f, " "); ticks = f[12] + f[13]; u = f[12] }
                 /^voluntary_ctxt_switches:/ { v = $2 }
                 /^nonvoluntary_ctxt_switches:/ { n = $2 }
-                END { print tid, c, ticks, v, n }' "$t/stat" "$t/status"
+                END { print tid, c, ticks, v, n, u }' "$t/stat" "$t/status"
         done
     done
 }
 # task_deltas BEFORE AFTER SECS: per thread, CPU and wake-ups (voluntary switches)
 # over the window, as BENCH lines.
 task_deltas() {
-    awk -v d="$DAEMON" -v ph="$PHASE" -v secs="$3" 'NR == FNR { t[$1] = $3; v[$1] = $4; n[$1] = $5; next }
-        { printf "BENCH %s %s task tid=%s comm=%s cpu_s=%.2f wakeups_per_s=%.1f preempt_per_s=%.1f\n",
-            d, ph, $1, $2, ($3 - t[$1]) / 100, ($4 - v[$1]) / secs, ($5 - n[$1]) / secs }' "$1" "$2"
+    awk -v d="$DAEMON" -v ph="$PHASE" -v secs="$3" 'NR == FNR { t[$1] = $3; v[$1] = $4; n[$1] = $5; u[$1] = $6; next }
+        { printf "BENCH %s %s task tid=%s comm=%s cpu_s=%.2f user_s=%.2f wakeups_per_s=%.1f preempt_per_s=%.1f\n",
+            d, ph, $1, $2, ($3 - t[$1]) / 100, ($6 - u[$1]) / 100, ($4 - v[$1]) / secs, ($5 - n[$1]) / secs }' "$1" "$2"
 }
 # cpu_total: the guest's /proc/stat cpu line (ticks: user nice system idle
 # iowait irq softirq).
@@ -93,7 +100,7 @@ daemon_stop() {
 # window SECS: CPU, memory and thread figures of the daemon over SECS while
 # vigil-guest-adverts listens in obs; prints BENCH lines for $DAEMON $PHASE.
 window() {
-    local secs=$1 pids c0 c1 t0 adv g0 r0 r1
+    local secs=$1 pids c0 c1 u0 u1 t0 adv g0 r0 r1
     pids=$(dpids)
     g0=$(cpu_total)
     r0=$(cpu_ticks ${RSPID:-})
@@ -101,17 +108,21 @@ window() {
     tasks $pids >/run/tasks0
     # shellcheck disable=SC2086
     c0=$(cpu_ticks $pids)
+    # shellcheck disable=SC2086
+    u0=$(user_ticks $pids)
     t0=$(now)
     adv=$(ns obs $ADVTOOL --src "$LAN.2" --secs "$secs" 2>&1)
     # shellcheck disable=SC2086
     c1=$(cpu_ticks $pids)
+    # shellcheck disable=SC2086
+    u1=$(user_ticks $pids)
     t0=$(since "$t0")
     r1=$(cpu_ticks ${RSPID:-})
     echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
     # shellcheck disable=SC2086
     tasks $pids >/run/tasks1
     # shellcheck disable=SC2086
-    echo "BENCH $DAEMON $PHASE cpu_s=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", (b - a) / 100 }') secs=$t0 $(mem $pids) procs=$(echo $pids | wc -w)"
+    echo "BENCH $DAEMON $PHASE cpu_s=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", (b - a) / 100 }') user_s=$(awk -v a="$u0" -v b="$u1" 'BEGIN { printf "%.2f", (b - a) / 100 }') secs=$t0 $(mem $pids) procs=$(echo $pids | wc -w)"
     echo "BENCH $DAEMON $PHASE $adv"
     task_deltas /run/tasks0 /run/tasks1 "$t0"
 }
@@ -139,7 +150,8 @@ bench_daemon() {
     rs=/run/rs-$DAEMON.out
     # Not through ns(): `func &` would make $! a subshell's pid (notes/qemu.md).
     $IP netns exec rs $RSTOOL --addrs "$LAN.10-$((10 + NRS - 1))" --ports "8001-$((8000 + NVS))" \
-        --victim "$VICTIM" --ipvs "$IPVS_PROC" >"$rs" 2>&1 </dev/null &
+        --victim "$VICTIM" \
+        --service "$VIP:${VICTIM##*:}" --ipvs-netns "/proc/$ANCHOR/ns/net" >"$rs" 2>&1 </dev/null &
     RSPID=$!
     wait_for 10 grep -q '^LISTENING' "$rs" || { fail "bench.$DAEMON.rs" "$(cat "$rs")"; return; }
     t=$(now)

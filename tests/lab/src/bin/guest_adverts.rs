@@ -109,7 +109,12 @@ fn report(seen: &[Seen]) -> Option<String> {
         return None;
     }
     late.sort_by(f64::total_cmp);
-    let top: Vec<String> = late.iter().rev().take(5).map(|x| format!("{x:.2}")).collect();
+    let top: Vec<String> = late
+        .iter()
+        .rev()
+        .take(5)
+        .map(|x| format!("{x:.2}"))
+        .collect();
     Some(format!(
         "ADVERTS n={} interval_ms={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} min_ms={:.2} top_ms={}",
         seen.len(),
@@ -124,7 +129,13 @@ fn report(seen: &[Seen]) -> Option<String> {
 
 fn open(dev: &str) -> Result<OwnedFd, String> {
     // nix's SockProtocol has no VRRP; the raw fd is wrapped at once.
-    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, PROTO_VRRP) };
+    let raw = unsafe {
+        libc::socket(
+            libc::AF_INET,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            PROTO_VRRP,
+        )
+    };
     if raw < 0 {
         return Err(format!("raw socket: {}", std::io::Error::last_os_error()));
     }
@@ -147,7 +158,10 @@ fn open(dev: &str) -> Result<OwnedFd, String> {
         )
     };
     if rc < 0 {
-        return Err(format!("join {GROUP} on {dev}: {}", std::io::Error::last_os_error()));
+        return Err(format!(
+            "join {GROUP} on {dev}: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     let tv = nix::sys::time::TimeVal::new(0, 200_000);
     socket::setsockopt(&fd, sockopt::ReceiveTimeout, &tv)
@@ -195,7 +209,11 @@ fn main() {
         Ok(seen) => match report(&seen) {
             Some(line) => println!("{line}"),
             None => {
-                println!("ADVERTS n={} (fewer than two adverts from {})", seen.len(), a.src);
+                println!(
+                    "ADVERTS n={} (fewer than two adverts from {})",
+                    seen.len(),
+                    a.src
+                );
                 std::process::exit(1);
             }
         },
@@ -250,6 +268,9 @@ mod tests {
         assert_eq!(percentile(&sorted[..1], 99.0), 1.0);
         assert!(report(&[s(0)]).is_none());
         let line = report(&[s(0), s(100), s(203)]).unwrap_or_default();
-        assert!(line.starts_with("ADVERTS n=3 interval_ms=100 p50_ms=0.00 p99_ms=3.00"), "{line}");
+        assert!(
+            line.starts_with("ADVERTS n=3 interval_ms=100 p50_ms=0.00 p99_ms=3.00"),
+            "{line}"
+        );
     }
 }

@@ -2,20 +2,22 @@
 //! (tests/guest/bench/), and the clock of the removal measurement.
 //!
 //! `ip netns exec RS vigil-guest-rs --addrs 192.168.67.10-29 --ports 8001-8050
-//!     --victim 192.168.67.10:8001 --ipvs /proc/PID/net/ip_vs`
+//!     --victim 192.168.67.10:8001 --service 192.168.67.150:8001 --ipvs-netns /proc/PID/ns/net`
 //!
 //! One process listens on every ADDR:PORT (20 x 50 = 1,000 real servers) and
 //! accepts and closes each connection, as a TCP_CHECK wants; epoll, so a
 //! thousand checks a second cost one wake-up each, not a scan of every socket.
 //! Signals drive it (a busybox shell has nothing finer):
 //! - SIGUSR1 starts removal samples: close the victim's listener (its checks
-//!   are refused from then on), poll the director's IPVS table (PATH, read
-//!   through a process of the director's namespace) every 20 ms until the victim
-//!   is gone and print `REMOVAL <s>`; reopen it, poll every 50 ms until it is back
+//!   are refused from then on), ask the director's IPVS table (a netlink socket
+//!   made in the namespace given, see ipvs.rs) for the victim's service every
+//!   20 ms until the victim is gone and print `REMOVAL <s>`; reopen it, poll every 50 ms until it is back
 //!   (`BACK <s>`), wait a random 0-1 s (so the death falls anywhere in the check
 //!   period), again, until SIGTERM.
 //! - SIGUSR2 prints `ACCEPTED <connections so far> <monotonic s>`.
 //! - SIGTERM/SIGINT print `REMOVALS n=.. min=.. median=.. max=..` and exit.
+
+mod ipvs;
 
 use nix::libc;
 use std::io::ErrorKind;
@@ -24,7 +26,8 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: vigil-guest-rs --addrs A.B.C.X-Y --ports P-Q --victim ADDR:PORT --ipvs PATH";
+const USAGE: &str = "usage: vigil-guest-rs --addrs A.B.C.X-Y --ports P-Q --victim ADDR:PORT
+    --service VIP:PORT --ipvs-netns PATH";
 
 static START: AtomicBool = AtomicBool::new(false);
 static COUNT: AtomicBool = AtomicBool::new(false);
@@ -42,7 +45,8 @@ struct Args {
     addrs: Vec<Ipv4Addr>,
     ports: Vec<u16>,
     victim: SocketAddrV4,
-    ipvs: String,
+    service: SocketAddrV4,
+    netns: String,
 }
 
 fn range(s: &str) -> Result<(u32, u32), String> {
@@ -56,7 +60,8 @@ fn range(s: &str) -> Result<(u32, u32), String> {
 }
 
 fn parse_args(argv: &[String]) -> Result<Args, String> {
-    let (mut addrs, mut ports, mut victim, mut ipvs) = (Vec::new(), Vec::new(), None, None);
+    let (mut addrs, mut ports, mut victim, mut netns) = (Vec::new(), Vec::new(), None, None);
+    let mut service = None;
     let mut it = argv.iter();
     while let Some(flag) = it.next() {
         let val = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -65,7 +70,11 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
                 let (base, last) = val.rsplit_once('.').ok_or("--addrs A.B.C.X-Y")?;
                 let (x, y) = range(last)?;
                 for n in x..=y.min(255) {
-                    addrs.push(format!("{base}.{n}").parse().map_err(|_| format!("--addrs {val:?}"))?);
+                    addrs.push(
+                        format!("{base}.{n}")
+                            .parse()
+                            .map_err(|_| format!("--addrs {val:?}"))?,
+                    );
                 }
             }
             "--ports" => {
@@ -73,7 +82,8 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
                 ports = (p..=q.min(65535)).map(|p| p as u16).collect();
             }
             "--victim" => victim = Some(val.parse().map_err(|_| format!("--victim {val:?}"))?),
-            "--ipvs" => ipvs = Some(val.clone()),
+            "--service" => service = Some(val.parse().map_err(|_| format!("--service {val:?}"))?),
+            "--ipvs-netns" => netns = Some(val.clone()),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -85,19 +95,9 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
         addrs,
         ports,
         victim,
-        ipvs: ipvs.ok_or("--ipvs is required")?,
+        service: service.ok_or("--service is required")?,
+        netns: netns.ok_or("--ipvs-netns is required")?,
     })
-}
-
-/// The dest line /proc/net/ip_vs prints for `a` (hex address and port).
-fn ipvs_key(a: SocketAddrV4) -> String {
-    format!("-> {:08X}:{:04X} ", u32::from(*a.ip()), a.port())
-}
-
-fn victim_present(path: &str, key: &str) -> Result<bool, String> {
-    std::fs::read_to_string(path)
-        .map(|t| t.contains(key))
-        .map_err(|e| format!("{path}: {e}"))
 }
 
 struct Epoll(i32);
@@ -106,7 +106,10 @@ impl Epoll {
     fn new() -> Result<Epoll, String> {
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
-            return Err(format!("epoll_create1: {}", std::io::Error::last_os_error()));
+            return Err(format!(
+                "epoll_create1: {}",
+                std::io::Error::last_os_error()
+            ));
         }
         Ok(Epoll(fd))
     }
@@ -179,6 +182,7 @@ fn install_signals() {
 fn run(a: &Args) -> Result<(), String> {
     raise_nofile((a.addrs.len() * a.ports.len() + 64) as u64);
     install_signals();
+    let mut table = ipvs::Ipvs::open(&a.netns, a.service)?;
     let ep = Epoll::new()?;
     let mut socks: Vec<(SocketAddrV4, Option<TcpListener>)> = Vec::new();
     let mut victim = 0;
@@ -193,7 +197,6 @@ fn run(a: &Args) -> Result<(), String> {
         }
     }
     println!("LISTENING {}", socks.len());
-    let key = ipvs_key(a.victim);
     let t0 = Instant::now();
     let (mut accepted, mut phase, mut next_poll) = (0u64, Phase::Idle, Instant::now());
     let (mut samples, mut rng) = (Vec::new(), u64::from(std::process::id()) | 1);
@@ -207,17 +210,21 @@ fn run(a: &Args) -> Result<(), String> {
         }
         let now = Instant::now();
         if !matches!(phase, Phase::Idle) && now >= next_poll {
-            let every = if matches!(phase, Phase::Dying(_)) { 20 } else { 50 };
+            let every = if matches!(phase, Phase::Dying(_)) {
+                20
+            } else {
+                50
+            };
             next_poll = now + Duration::from_millis(every);
             phase = match phase {
-                Phase::Armed if victim_present(&a.ipvs, &key)? => {
+                Phase::Armed if table.has_dest(a.victim)? => {
                     let sock = &mut socks[victim];
                     if let Some(l) = sock.1.take() {
                         ep.ctl(libc::EPOLL_CTL_DEL, l.as_raw_fd(), 0)?;
                     }
                     Phase::Dying(Instant::now())
                 }
-                Phase::Dying(t) if !victim_present(&a.ipvs, &key)? => {
+                Phase::Dying(t) if !table.has_dest(a.victim)? => {
                     let d = t.elapsed().as_secs_f64();
                     println!("REMOVAL {d:.3}");
                     samples.push(d);
@@ -229,7 +236,7 @@ fn run(a: &Args) -> Result<(), String> {
                     socks[victim].1 = Some(listen(a.victim, &ep, victim)?);
                     Phase::Returning(Instant::now())
                 }
-                Phase::Returning(t) if victim_present(&a.ipvs, &key)? => {
+                Phase::Returning(t) if table.has_dest(a.victim)? => {
                     println!("BACK {:.3}", t.elapsed().as_secs_f64());
                     rng ^= rng << 13;
                     rng ^= rng >> 7;
@@ -243,7 +250,10 @@ fn run(a: &Args) -> Result<(), String> {
         let wait = if matches!(phase, Phase::Idle) {
             200
         } else {
-            next_poll.saturating_duration_since(Instant::now()).as_millis() as i32 + 1
+            next_poll
+                .saturating_duration_since(Instant::now())
+                .as_millis() as i32
+                + 1
         };
         let n = unsafe { libc::epoll_wait(ep.0, events.as_mut_ptr(), events.len() as i32, wait) };
         if n < 0 {
@@ -254,7 +264,9 @@ fn run(a: &Args) -> Result<(), String> {
             return Err(format!("epoll_wait: {e}"));
         }
         for ev in &events[..n as usize] {
-            let Some((_, Some(l))) = socks.get(ev.u64 as usize) else { continue };
+            let Some((_, Some(l))) = socks.get(ev.u64 as usize) else {
+                continue;
+            };
             loop {
                 match l.accept() {
                     Ok(_) => accepted += 1, // dropped: closed at once
@@ -296,23 +308,21 @@ mod tests {
 
     #[test]
     fn ranges_and_victim() {
-        let a = args("--addrs 10.0.0.10-29 --ports 8001-8050 --victim 10.0.0.10:8001 --ipvs /x");
+        let a = args("--addrs 10.0.0.10-29 --ports 8001-8050 --victim 10.0.0.10:8001 --service 10.0.0.1:8001 --ipvs-netns /x");
         let a = a.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((a.addrs.len(), a.ports.len()), (20, 50));
         assert_eq!(a.addrs[19], Ipv4Addr::new(10, 0, 0, 29));
-        assert!(args("--addrs 10.0.0.10-29 --ports 8001 --victim 10.0.0.9:8001 --ipvs /x").is_err());
-        assert!(args("--addrs 10.0.0.29-10 --ports 1 --victim 10.0.0.29:1 --ipvs /x").is_err());
+        assert!(args("--addrs 10.0.0.10-29 --ports 8001 --victim 10.0.0.9:8001 --service 10.0.0.1:8001 --ipvs-netns /x").is_err());
+        assert!(args("--addrs 10.0.0.29-10 --ports 1 --victim 10.0.0.29:1 --service 10.0.0.1:1 --ipvs-netns /x").is_err());
         assert!(args("--addrs 10.0.0.1 --ports 1 --victim 10.0.0.1:1").is_err());
     }
 
     #[test]
-    fn ipvs_line_and_summary() {
-        let key = ipvs_key("192.168.67.10:8001".parse().unwrap());
-        assert_eq!(key, "-> C0A8430A:1F41 ");
-        let table = "TCP  C0A84396:1F41 rr\n  -> C0A8430A:1F41      Route   1      0          0\n";
-        assert!(table.contains(&key));
-        assert!(!table.contains(&ipvs_key("192.168.67.10:8002".parse().unwrap())));
-        assert_eq!(summary(&[2.5, 2.1, 3.0]), "REMOVALS n=3 min=2.100 median=2.500 max=3.000");
+    fn summaries() {
+        assert_eq!(
+            summary(&[2.5, 2.1, 3.0]),
+            "REMOVALS n=3 min=2.100 median=2.500 max=3.000"
+        );
         assert_eq!(summary(&[]), "REMOVALS n=0");
     }
 }
