@@ -84,7 +84,7 @@ guest_share() {
         if (t <= 0) t = 1
         printf "user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%% idle %.0f%%", 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, 100 * d[6] / t, 100 * (d[4] + d[5]) / t }'
 }
-dests() { grep -c '^  ->' "$IPVS_PROC" 2>/dev/null || echo 0; }
+dests() { grep -c '^  -> [0-9A-F]' "$IPVS_PROC" 2>/dev/null || echo 0; }
 table_full() { [ "$(dests)" -ge "$DESTS" ]; }
 gone() { [ -z "$(dpids)" ]; }
 
