@@ -92,7 +92,7 @@ daemon_stop() {
     local p
     for p in $(dpids); do kill -TERM "$p" 2>/dev/null; done
     wait_for 30 gone || { for p in $(dpids); do kill -9 "$p"; done; info "bench: $DAEMON killed after 30 s"; }
-    ns d1 $IPVSADM -C
+    ns d1 "$IPVSADM" -C
     $IP -n d1 addr del "$VIP/24" dev eth0 2>/dev/null
     rm -f /run/d1/*.pid
 }
@@ -111,7 +111,7 @@ window() {
     # shellcheck disable=SC2086
     u0=$(user_ticks $pids)
     t0=$(now)
-    adv=$(ns obs $ADVTOOL --src "$LAN.2" --secs "$secs" 2>&1)
+    adv=$(ns obs "$ADVTOOL" --src "$LAN.2" --secs "$secs" 2>&1)
     # shellcheck disable=SC2086
     c1=$(cpu_ticks $pids)
     # shellcheck disable=SC2086
@@ -149,7 +149,7 @@ bench_daemon() {
     PHASE=lb
     rs=/run/rs-$DAEMON.out
     # Not through ns(): `func &` would make $! a subshell's pid (notes/qemu.md).
-    $IP netns exec rs $RSTOOL --addrs "$LAN.10-$((10 + NRS - 1))" --ports "8001-$((8000 + NVS))" \
+    $IP netns exec rs "$RSTOOL" --addrs "$LAN.10-$((10 + NRS - 1))" --ports "8001-$((8000 + NVS))" \
         --victim "$VICTIM" \
         --service "$VIP:${VICTIM##*:}" --ipvs-netns "/proc/$ANCHOR/ns/net" >"$rs" 2>&1 </dev/null &
     RSPID=$!
@@ -171,7 +171,7 @@ bench_daemon() {
     echo "BENCH $DAEMON lb dests_end=$(dests)"
     if [ "$DAEMON" = vigil ]; then
         # Why servers are down, by reason (the victim accounts for at most one).
-        ns d1 $VIGIL status --control /run/d1/vigil.sock --json 2>&1 |
+        ns d1 "$VIGIL" status --control /run/d1/vigil.sock --json 2>&1 |
             grep -o '"down_reason":"[^"]*"' | sort | uniq -c | sort -rn | head -n 4 |
             while read -r n why; do echo "BENCH vigil lb down count=$n $why"; done
     fi
