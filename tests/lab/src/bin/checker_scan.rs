@@ -23,7 +23,7 @@ fn run(file: &str) -> Result<String, String> {
         file,
         &text,
         &loader,
-        vigil_config::Options { strict: false },
+        vigil_config::Options::default(),
     )
     .map_err(|d| format!("{file}: {} diagnostics, first: {:?}", d.len(), d.first()))?;
     let mut c = Checkers::new(&cfg, 1);
