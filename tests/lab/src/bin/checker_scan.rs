@@ -19,13 +19,8 @@ const ANSWER_US: u64 = 200;
 fn run(file: &str) -> Result<String, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let loader = vigil_config::MemoryLoader::new();
-    let (cfg, _) = vigil_config::parse_text(
-        file,
-        &text,
-        &loader,
-        vigil_config::Options::default(),
-    )
-    .map_err(|d| format!("{file}: {} diagnostics, first: {:?}", d.len(), d.first()))?;
+    let (cfg, _) = vigil_config::parse_text(file, &text, &loader, vigil_config::Options::default())
+        .map_err(|d| format!("{file}: {} diagnostics, first: {:?}", d.len(), d.first()))?;
     let mut c = Checkers::new(&cfg, 1);
     c.handle_start(Instant::from_micros(0));
     let mut answers: BTreeMap<u64, Vec<CheckerId>> = BTreeMap::new();
