@@ -18,27 +18,48 @@ const FLOOD_TICKS_PER_100K: f64 = 150.0;
 /// RSS growth allowed over the flood.
 const FLOOD_RSS_KIB: u64 = 512;
 
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn eight_hogs() -> Result<(), String> {
     let s = Setup {
-        kind: Kind::Vigil,
+        // PRESSURE_KEEPALIVED=1: the same run with keepalived, to compare.
+        kind: if env_or("PRESSURE_KEEPALIVED", 0) == 1 {
+            Kind::Keepalived
+        } else {
+            Kind::Vigil
+        },
         instances: INSTANCES,
         advert_cs: 2,
-        hogs: 8,
-        window: Duration::from_secs(30),
-        capture: false,
+        // PRESSURE_HOGS / PRESSURE_SECS: other loads, to investigate.
+        hogs: env_or("PRESSURE_HOGS", 8),
+        window: Duration::from_secs(env_or("PRESSURE_SECS", 30) as u64),
+        capture: env_or("PRESSURE_CAPTURE", 0) == 1,
     };
     let o = pressure::run(&s)?;
     println!(
-        "    30 s, 8 hogs: {} transitions, backup held VIPs in {:.1}% of {} samples, \
+        "    {} s, {} hogs: {} transitions, backup held VIPs in {:.1}% of {} samples, \
          ticks master {} backup {}",
+        s.window.as_secs(),
+        s.hogs,
         o.transitions,
         100.0 * o.backup_held,
         o.samples,
         o.master_ticks,
         o.backup_ticks
     );
-    if o.samples < 100 {
-        return Err(format!("only {} VIP samples in 30 s", o.samples));
+    if let Some(l) = o.lateness {
+        println!(
+            "    advert lateness p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} gaps; capture dropped {:?}",
+            l.p50_ms, l.p99_ms, l.max_ms, l.gaps, o.capture_dropped
+        );
+    }
+    if o.samples < 3 * s.window.as_secs() as usize {
+        return Err(format!("only {} VIP samples", o.samples));
     }
     if o.transitions != 0 || o.backup_held > 0.0 {
         return Err(format!(
