@@ -51,6 +51,8 @@ pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 pub const TTL: u32 = 255;
 /// Offset of the checksum in a VRRP message, for IPV6_CHECKSUM.
 const VRRP_CHECKSUM_OFFSET: i32 = 6;
+/// Receive buffer asked for (the kernel doubles it for its bookkeeping).
+const RCVBUF: i32 = 1 << 20;
 /// IPTOS_PREC_INTERNETCONTROL, as keepalived sets.
 const TOS_INTERNETCONTROL: u32 = 0xc0;
 
@@ -258,6 +260,21 @@ impl VrrpSocket {
         match config.family {
             Family::V4 => Self::setup_v4(&sock, config)?,
             Family::V6 => Self::setup_v6(&sock, config)?,
+        }
+        // Room for about 100 ms of 10,000 adverts/s (plus a flood): when the
+        // loop is starved of CPU the kernel queues adverts instead of dropping
+        // them, and their timestamps still count (see `try_recv`). FORCE
+        // passes net.core.rmem_max as root; without it the capped size stays.
+        let rcvbuf: nix::libc::c_int = RCVBUF;
+        if setsockopt_raw(
+            &sock,
+            nix::libc::SOL_SOCKET,
+            nix::libc::SO_RCVBUFFORCE,
+            &rcvbuf,
+        )
+        .is_err()
+        {
+            let _ = sock.set_recv_buffer_size(RCVBUF as usize);
         }
         opt(
             "SO_TIMESTAMPNS",

@@ -21,6 +21,10 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// would otherwise wake the loop 10,000 times a second). A tick late is
 /// nothing next to a Master_Down_Interval of at least 30 ms.
 const TIMER_TICK_US: u64 = 1_000;
+/// Socket batches read in a row before timers fire anyway: a backlog (a
+/// late wake-up) is read to the end before any Master_Down_Timer fires, but
+/// a flood that never ends cannot hold the timers back (adverts still go out).
+const MAX_BATCHES_BEFORE_TIMERS: u32 = 16;
 
 /// What ended a wait of the loop.
 enum Wake {
@@ -247,6 +251,7 @@ impl Daemon {
     pub async fn run(mut self) -> u8 {
         let mut timer = smol::Timer::never();
         let mut drained = true;
+        let mut batches = 0u32;
         loop {
             self.drain().await;
             let wake = if drained {
@@ -282,6 +287,11 @@ impl Daemon {
                     return code;
                 }
             }
+            batches = if drained { 0 } else { batches + 1 };
+            if batches > 0 && batches < MAX_BATCHES_BEFORE_TIMERS {
+                continue;
+            }
+            batches = 0;
             let now = now();
             if self.router.poll_timeout().is_some_and(|d| d <= now) {
                 self.router.handle_timeout(now);
