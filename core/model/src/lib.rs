@@ -23,6 +23,7 @@ mod script;
 mod sync_group;
 mod virtual_address;
 mod virtual_server;
+mod virtual_server_group;
 
 pub use checker::{
     CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, HttpProtocol, MiscCheck,
@@ -37,6 +38,7 @@ pub use virtual_address::{AddrScope, VirtualAddress};
 pub use virtual_server::{
     LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey,
 };
+pub use virtual_server_group::{IpFamily, VsGroup, VsGroupEntry};
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
