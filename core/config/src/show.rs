@@ -16,6 +16,7 @@ use vigil_model::{
     Auth, CheckKind, Checker, Command, Config, FlushOnStop, GlobalDefs, InitialState, Notify,
     RealServer, RunAs, VirtualAddress, VirtualServer, VrrpInstance, VrrpScript, VrrpVersion, VsKey,
 };
+use vigil_model::{IpFamily, VsGroup, VsGroupEntry};
 
 use crate::values::{format_duration, prefix_netmask};
 
@@ -42,6 +43,13 @@ pub fn show(config: &Config) -> String {
     }
     for i in &config.instances {
         instance(&mut w, i);
+    }
+    let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
+    for g in config.virtual_servers.iter().filter_map(|v| v.group.as_ref()) {
+        if !shown.contains(&g.name.as_str()) {
+            shown.push(&g.name);
+            vs_group(&mut w, g);
+        }
     }
     for vs in &config.virtual_servers {
         virtual_server(&mut w, vs);
@@ -365,10 +373,40 @@ fn addresses(w: &mut Writer, keyword: &str, list: &[VirtualAddress]) {
     w.close();
 }
 
-fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
-    match vs.key {
+fn virtual_server_key(w: &mut Writer, key: VsKey) {
+    match key {
         VsKey::Addr { addr, port } => w.open(&["virtual_server", &ip(addr), &format!("{port}")]),
         VsKey::Fwmark(m) => w.open(&["virtual_server", "fwmark", &format!("{m}")]),
+    }
+}
+
+fn vs_group(w: &mut Writer, g: &VsGroup) {
+    w.open(&["virtual_server_group", &quote(&g.name)]);
+    for e in &g.entries {
+        match *e {
+            VsGroupEntry::Range { first, last, port } if first == last => {
+                w.line(&[&ip(first), &format!("{port}")])
+            }
+            VsGroupEntry::Range { first, last, port } => {
+                w.line(&[&format!("{}-{}", ip(first), ip(last)), &format!("{port}")])
+            }
+            VsGroupEntry::Fwmark { mark, family } => {
+                let m = format!("{mark}");
+                match family {
+                    None => w.line(&["fwmark", &m]),
+                    Some(IpFamily::V4) => w.line(&["fwmark", &m, "inet"]),
+                    Some(IpFamily::V6) => w.line(&["fwmark", &m, "inet6"]),
+                }
+            }
+        }
+    }
+    w.close();
+}
+
+fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
+    match (&vs.group, vs.key) {
+        (Some(g), _) => w.open(&["virtual_server", "group", &quote(&g.name)]),
+        (None, key) => virtual_server_key(w, key),
     }
     w.duration("delay_loop", vs.delay_loop);
     w.value("lb_algo", vs.scheduler.name());

@@ -19,6 +19,7 @@ use super::global::set;
 use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::Stmt;
+use crate::span::Span;
 use crate::values;
 
 /// Longest timer accepted (one year), against overflow.
@@ -93,11 +94,34 @@ struct RsDraft {
     checks: Vec<CheckDraft>,
 }
 
+/// A `virtual_server` read, with what is resolved once every block is read.
+pub(super) struct Parsed {
+    pub vs: VirtualServer,
+    /// `virtual_server group NAME`: the name and where it is.
+    pub group: Option<(String, Span)>,
+    /// Where each of `vs.real_servers` is declared.
+    pub rs_spans: Vec<Span>,
+    /// Where the sorry server is declared.
+    pub sorry_span: Option<Span>,
+    /// Where the `virtual_server` keyword is.
+    pub vs_span: Span,
+}
+
 /// Reads one `virtual_server` block.
-pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
-    let key = key(ctx, stmt)?;
+pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
+    let (key, group) = match stmt.args.first() {
+        Some(w) if w.text == "group" => {
+            ctx.at_most(stmt, 2);
+            let n = ctx.nth(stmt, 1)?;
+            // A placeholder until the group is linked (see vs_link.rs).
+            (VsKey::Fwmark(0), Some((n.text.clone(), n.span)))
+        }
+        _ => (key(ctx, stmt)?, None),
+    };
     let body = ctx.block(stmt)?;
     let mut vs = VirtualServer::new(key);
+    let mut sorry_span = None;
+    let mut rs_spans = Vec::new();
     let mut own = Defaults::default();
     let mut inhibit = false;
     let mut sorry_inhibit = false;
@@ -157,6 +181,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
             "sorry_server" => {
                 ctx.at_most(s, 2);
                 if let Some((addr, port)) = addr_port(ctx, s) {
+                    sorry_span = Some(s.keyword.span);
                     vs.sorry_server = Some(SorryServer {
                         addr,
                         port,
@@ -189,7 +214,9 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
                 ctx.not_acted_on(s);
                 set(&mut vs.smtp_alert, ctx.flag_bool(s))
             }
-            "real_server" => servers.extend(real_server(ctx, s)),
+            "real_server" => {
+                servers.extend(real_server(ctx, s).map(|d| (d, s.keyword.span)))
+            }
             _ => {
                 if !own.keyword(ctx, s, kw) {
                     ctx.unknown(s, "virtual_server");
@@ -201,11 +228,18 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
         sorry.inhibit = sorry_inhibit;
         sorry.lb_kind = sorry_kind;
     }
-    for d in servers {
+    for (d, span) in servers {
         let rs = resolve_rs(ctx, d, &vs, &own, inhibit);
         vs.real_servers.push(rs);
+        rs_spans.push(span);
     }
-    Some(vs)
+    Some(Parsed {
+        vs,
+        group,
+        rs_spans,
+        sorry_span,
+        vs_span: stmt.keyword.span,
+    })
 }
 
 /// `virtual_server ADDR [PORT]` or `virtual_server fwmark N`.
@@ -221,11 +255,6 @@ fn key(ctx: &mut Ctx, stmt: &Stmt) -> Option<VsKey> {
                 1,
                 i64::from(u32::MAX),
             )?))
-        }
-        "group" => {
-            let p = Problem::NotActedOn("virtual_server group".into());
-            ctx.warn(stmt.keyword.span, p);
-            None
         }
         _ => {
             ctx.at_most(stmt, 2);

@@ -12,6 +12,8 @@ mod known;
 mod lvs;
 mod script;
 mod sync_group;
+mod vs_group;
+mod vs_link;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -34,6 +36,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut groups = Vec::new();
     let mut instances = Vec::new();
     let mut servers = Vec::new();
+    let mut vs_groups = Vec::new();
     for stmt in stmts {
         match stmt.keyword.text.as_str() {
             "global_defs" => {
@@ -49,6 +52,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             "vrrp_sync_group" => groups.extend(sync_group::parse(&mut ctx, stmt)),
             "vrrp_instance" => instances.extend(instance::parse(&mut ctx, stmt)),
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
+            "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
@@ -57,6 +61,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
     let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
     let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
+    let servers = vs_link::link(&mut ctx, vs_groups, servers);
     Config {
         global,
         scripts,
