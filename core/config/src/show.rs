@@ -45,7 +45,11 @@ pub fn show(config: &Config) -> String {
         instance(&mut w, i);
     }
     let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
-    for g in config.virtual_servers.iter().filter_map(|v| v.group.as_ref()) {
+    for g in config
+        .virtual_servers
+        .iter()
+        .filter_map(|v| v.group.as_ref())
+    {
         if !shown.contains(&g.name.as_str()) {
             shown.push(&g.name);
             vs_group(&mut w, g);

@@ -126,7 +126,10 @@ virtual_server group g {
     assert_eq!(lines, vec![2, 3, 4, 5, 6], "{w:?}");
     assert!(matches!(w[0].1, Problem::BadGroupEntry(..)));
     let c = ok(text);
-    assert_eq!(c.virtual_servers[0].group.as_ref().unwrap().entries.len(), 1);
+    assert_eq!(
+        c.virtual_servers[0].group.as_ref().unwrap().entries.len(),
+        1
+    );
 }
 
 #[test]

@@ -61,7 +61,9 @@ impl VsGroupEntry {
             let cur = next?;
             next = match (cur, b?) {
                 (c, l) if c == l => None,
-                (IpAddr::V4(c), IpAddr::V4(_)) => u32::from(c).checked_add(1).map(|n| IpAddr::V4(n.into())),
+                (IpAddr::V4(c), IpAddr::V4(_)) => {
+                    u32::from(c).checked_add(1).map(|n| IpAddr::V4(n.into()))
+                }
                 (IpAddr::V6(c), IpAddr::V6(_)) => {
                     let mut g = c.segments();
                     g[7] = g[7].checked_add(1)?;

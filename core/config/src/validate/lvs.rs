@@ -214,9 +214,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
                 ctx.not_acted_on(s);
                 set(&mut vs.smtp_alert, ctx.flag_bool(s))
             }
-            "real_server" => {
-                servers.extend(real_server(ctx, s).map(|d| (d, s.keyword.span)))
-            }
+            "real_server" => servers.extend(real_server(ctx, s).map(|d| (d, s.keyword.span))),
             _ => {
                 if !own.keyword(ctx, s, kw) {
                     ctx.unknown(s, "virtual_server");

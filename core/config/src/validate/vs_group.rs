@@ -32,7 +32,10 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<(VsGroup, Span)> {
     }
     let group = VsGroup { name, entries };
     if group.entries.is_empty() {
-        let what = format!("virtual_server_group {} has no entries; removed", group.name);
+        let what = format!(
+            "virtual_server_group {} has no entries; removed",
+            group.name
+        );
         ctx.ignored(span, what);
         return None;
     }
@@ -116,7 +119,9 @@ pub fn range(text: &str) -> Result<(IpAddr, IpAddr), &'static str> {
             }
             IpAddr::V6(a) => {
                 if prefix < 112 {
-                    return Err("an IPv6 range only varies the last 16-bit group (prefix /112 or longer)");
+                    return Err(
+                        "an IPv6 range only varies the last 16-bit group (prefix /112 or longer)",
+                    );
                 }
                 let host = u128::MAX.checked_shr(prefix).unwrap_or(0);
                 if u128::from(a) & host != 0 {
@@ -145,7 +150,9 @@ pub fn range(text: &str) -> Result<(IpAddr, IpAddr), &'static str> {
             l
         }
         IpAddr::V4(f) => {
-            let n: u8 = end.parse().map_err(|_| "range end is not a number 0..255")?;
+            let n: u8 = end
+                .parse()
+                .map_err(|_| "range end is not a number 0..255")?;
             let [a, b, c, _] = f.octets();
             IpAddr::V4(Ipv4Addr::new(a, b, c, n))
         }
