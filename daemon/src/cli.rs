@@ -556,6 +556,37 @@ mod tests {
     }
 
     #[test]
+    fn check_takes_a_peer_or_two_files() {
+        match parse(&[
+            "check",
+            "-f",
+            "a.conf",
+            "--peer",
+            "b.conf",
+            "--peer-id",
+            "r2",
+        ])
+        .command
+        {
+            Some(Sub::Check(a)) => {
+                assert_eq!(a.use_file.as_deref(), Some("a.conf"));
+                assert_eq!(a.peer.as_deref(), Some("b.conf"));
+                assert_eq!(a.peer_id.as_deref(), Some("r2"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["check", "a.conf", "b.conf"]).command {
+            Some(Sub::Check(a)) => assert_eq!(a.files, ["a.conf", "b.conf"]),
+            other => panic!("{other:?}"),
+        }
+        let three = Cli::from_args(&["vigil"], &["check", "a", "b", "c"]).unwrap();
+        match three.command {
+            Some(Sub::Check(a)) => assert_eq!(check_any(&a), EXIT_USAGE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn keepalived_flags_without_subcommand() {
         let c = parse(&[
             "-f",
