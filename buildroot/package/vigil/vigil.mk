@@ -28,16 +28,29 @@ VIGIL_CARGO_ENV = \
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 	CARGO_PROFILE_RELEASE_LTO=true
 
-# Crates are normally vendored by Buildroot's download step, which a local
-# package skips, while the build runs `cargo build --offline --locked`. So fetch
-# them into Buildroot's cargo home first (network, or a pre-filled DL_DIR), for
-# every platform: build scripts run on the host. The lock mirrors Buildroot's
-# own vendoring, which shares that cargo home.
+# Crates are normally vendored by Buildroot's download step (into VENDOR/, with
+# a .cargo/config.toml pointing there), which a local package skips, while the
+# build runs `cargo build --offline --locked`. Two ways to get them here:
+# - offline: `cargo vendor --locked VENDOR` in the vigil checkout beforehand
+#   (on any machine with network); the rsync copies VENDOR/ and this hook
+#   points cargo at it, the same layout as Buildroot's own vendoring;
+# - online: without VENDOR/, fetch them into Buildroot's cargo home in DL_DIR
+#   (kept there for later builds). Every platform's crates are fetched, as
+#   build scripts run on the host. The lock is the one Buildroot's vendoring
+#   takes on that cargo home.
 define VIGIL_CARGO_FETCH
-	mkdir -p $(BR_CARGO_HOME)
-	cd $(@D) && $(TARGET_MAKE_ENV) $(PKG_COMMON_CARGO_ENV) \
-		flock $(BR_CARGO_HOME)/.br-lock \
-		cargo fetch --locked --manifest-path Cargo.toml
+	if [ -d $(@D)/VENDOR ]; then \
+		mkdir -p $(@D)/.cargo && \
+		printf '%s\n' '[source.crates-io]' \
+			'replace-with = "vendored-sources"' \
+			'[source.vendored-sources]' 'directory = "VENDOR"' \
+			>$(@D)/.cargo/config.toml; \
+	else \
+		mkdir -p $(BR_CARGO_HOME) && \
+		cd $(@D) && $(TARGET_MAKE_ENV) $(PKG_COMMON_CARGO_ENV) \
+			flock $(BR_CARGO_HOME)/.br-lock \
+			cargo fetch --locked --manifest-path Cargo.toml; \
+	fi
 endef
 VIGIL_PRE_BUILD_HOOKS += VIGIL_CARGO_FETCH
 

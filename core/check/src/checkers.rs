@@ -1,6 +1,6 @@
 //! The facade: every checker of every real server, and the servers' verdicts.
 
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeSet, VecDeque};
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -99,6 +99,12 @@ pub struct Checkers {
     pub(crate) rng: XorShift,
     pub(crate) started: bool,
     latest: Instant,
+    /// Every checker's deadline, ordered: finding what is due costs
+    /// O(log n) per checker instead of a scan of all of them per wake-up
+    /// (a thousand checkers wake the loop a thousand times a second).
+    due: BTreeSet<(Instant, usize)>,
+    /// The deadline each checker is filed under in `due`.
+    filed: Vec<Option<Instant>>,
 }
 
 impl Checkers {
@@ -123,6 +129,38 @@ impl Checkers {
             rng: XorShift::new(seed),
             started: false,
             latest: Instant::ZERO,
+            due: BTreeSet::new(),
+            filed: Vec::new(),
+        }
+    }
+
+    /// Files checker `n` under its current deadline.
+    pub(crate) fn refile(&mut self, n: usize) {
+        if self.filed.len() < self.checkers.len() {
+            self.filed.resize(self.checkers.len(), None);
+        }
+        let deadline = self.checkers.get(n).and_then(Checker::deadline);
+        let Some(slot) = self.filed.get_mut(n) else {
+            return;
+        };
+        if *slot == deadline {
+            return;
+        }
+        if let Some(old) = slot.take() {
+            self.due.remove(&(old, n));
+        }
+        if let Some(d) = deadline {
+            self.due.insert((d, n));
+        }
+        *slot = deadline;
+    }
+
+    /// Files every checker afresh (after the list was rebuilt).
+    pub(crate) fn refile_all(&mut self) {
+        self.due.clear();
+        self.filed = alloc::vec![None; self.checkers.len()];
+        for n in 0..self.checkers.len() {
+            self.refile(n);
         }
     }
 
@@ -142,19 +180,25 @@ impl Checkers {
             let spread = self.rng.up_to(micros(c.warmup()));
             c.schedule(now + BOOTSTRAP_DELAY + Duration::from_micros(spread));
         }
+        self.refile_all();
     }
 
     /// The earliest instant at which [`handle_timeout`](Checkers::handle_timeout)
     /// has work: a probe due, or a probe's watchdog.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.checkers.iter().filter_map(Checker::deadline).min()
+        self.due.first().map(|(t, _)| *t)
     }
 
     /// Fires everything due at `now`: overdue probes count as timed out,
     /// due checkers request their probe.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.clock(now);
-        for n in 0..self.checkers.len() {
+        let due: Vec<usize> = self
+            .due
+            .range(..=(now, usize::MAX))
+            .map(|(_, n)| *n)
+            .collect();
+        for n in due {
             let Some(c) = self.checkers.get_mut(n) else {
                 continue;
             };
@@ -170,6 +214,7 @@ impl Checkers {
                     kind: c.probe().clone(),
                 });
             }
+            self.refile(n);
         }
     }
 
@@ -200,7 +245,9 @@ impl Checkers {
         let dynamic = c.probe().dynamic();
         let seen = outcome(result, dynamic);
         let rs = c.real_server();
-        let Some(change) = c.finish(now, result, seen) else {
+        let finished = c.finish(now, result, seen);
+        self.refile(id.0);
+        let Some(change) = finished else {
             return;
         };
         let Some(server) = self

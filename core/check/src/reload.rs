@@ -111,6 +111,7 @@ impl Checkers {
         }
         self.checkers = checkers;
         self.servers = servers;
+        self.refile_all();
         remap
     }
 }

@@ -501,10 +501,12 @@ impl Instance {
         }
     }
 
-    /// Process a received advert (already matched to this instance).
+    /// Process a received advert (already matched to this instance) that
+    /// arrived at `at` (<= `now`): a BACKUP restarts its timers from `at`.
     pub(crate) fn receive(
         &mut self,
         now: Instant,
+        at: Instant,
         meta: &RxMeta<'_>,
         repr: &Repr,
         out: &mut VecDeque<Action>,
@@ -523,7 +525,7 @@ impl Instance {
             self.counters.priority_zero_received += 1;
         }
         if self.state == State::Backup {
-            self.receive_backup(now, meta, repr);
+            self.receive_backup(at, meta, repr);
             RxOutcome::Accepted
         } else {
             self.receive_master(now, meta, repr, out)
@@ -537,7 +539,8 @@ impl Instance {
     /// adverts are accepted like a legitimate master's (the down timer is
     /// reset); afterwards they are ignored, so the down timer runs out and we
     /// take over one Master_Down_Interval after the last accepted advert. An
-    /// advert of higher or equal priority cancels the delay.
+    /// advert of higher or equal priority cancels the delay. `now` is when the
+    /// advert arrived.
     fn receive_backup(&mut self, now: Instant, meta: &RxMeta<'_>, repr: &Repr) {
         if repr.priority == 0 {
             // The master is leaving: take over after Skew_Time only.

@@ -325,6 +325,7 @@ impl Router {
             };
             list.push(inst.cfg.name.clone());
         }
+        self.rebuild_tables();
         Ok(report)
     }
 

@@ -4,25 +4,20 @@ use crate::prelude::*;
 use alloc::collections::VecDeque;
 use core::net::IpAddr;
 
-use vigil_wire::vrrp::Repr;
-
 use crate::action::Action;
 use crate::config::{Family, InstanceConfig, RouterConfig, ScriptConfig, SyncGroupConfig};
-use crate::counters::{Counters, DropReason};
+use crate::counters::Counters;
 use crate::error::ConfigError;
 use crate::id::{GroupId, InstanceId, ScriptId};
-use crate::instance::{Instance, RxOutcome, Tracker};
-use crate::rx::RxMeta;
+use crate::instance::{Instance, Tracker};
+use crate::router_rx::VridTable;
 use crate::snapshot::InstanceSnapshot;
 use crate::state::{Reason, State};
 use crate::sync_group::Group;
 use crate::time::Instant;
-use crate::timer::Timer;
+use crate::timer_index::TimerIndex;
 use crate::track::{contribution, holds_fault, ScriptResult, ScriptTracker, TrackStatus};
 use crate::validate::validate;
-
-/// Bound on timers fired by one `handle_timeout`, against runaway loops.
-const MAX_FIRES_PER_CALL: usize = 100_000;
 
 /// What the router knows about one interface.
 #[derive(Debug, Clone)]
@@ -153,9 +148,13 @@ pub struct Router {
     /// Instances stopped by the last `reconfigure`, numbered after the live
     /// ones so that the actions they queued still resolve to a name.
     pub(crate) retired: Vec<Instance>,
-    global: Counters,
+    pub(crate) global: Counters,
     pub(crate) phase: Phase,
     latest: Instant,
+    /// Each instance's next deadline, earliest first (see `router_timers`).
+    pub(crate) index: TimerIndex,
+    /// Instances by (link, VRID): [IPv4, IPv6] (see `router_rx`).
+    pub(crate) by_vrid: VridTable,
 }
 
 impl Router {
@@ -173,7 +172,7 @@ impl Router {
             instances.push(inst);
         }
         let groups = build_groups(config.sync_groups, &mut instances, |_| State::Init);
-        Ok(Router {
+        let mut r = Router {
             instances,
             groups,
             actions: VecDeque::new(),
@@ -183,7 +182,11 @@ impl Router {
             global: Counters::default(),
             phase: Phase::Configured,
             latest: Instant::ZERO,
-        })
+            index: TimerIndex::default(),
+            by_vrid: VridTable::default(),
+        };
+        r.rebuild_tables();
+        Ok(r)
     }
 
     pub(crate) fn clock(&mut self, now: Instant) -> Instant {
@@ -257,131 +260,7 @@ impl Router {
             inst.start(now, fault, owner_now, &mut self.actions);
             inst.fault = own;
         }
-    }
-
-    /// A VRRP packet arrived: `payload` is the VRRP message (the IP payload,
-    /// cut at the IP length). Parse errors are counted on the instance the
-    /// VRID byte points to, else globally; a valid advert goes on to
-    /// [`handle_advert`](Router::handle_advert).
-    pub fn handle_packet(&mut self, now: Instant, meta: &RxMeta<'_>, payload: &[u8]) {
-        if self.phase != Phase::Running {
-            return;
-        }
-        let parsed = vigil_wire::vrrp::Packet::new_checked(payload)
-            .and_then(|p| Repr::parse(&p, meta.src, meta.dst));
-        match parsed {
-            Ok(repr) => self.handle_advert(now, meta, &repr),
-            Err(e) => {
-                let reason = DropReason::from_wire(e);
-                // The VRID is the second byte in both versions.
-                match payload.get(1).and_then(|vrid| self.lookup(meta, *vrid)) {
-                    Some(Ok(i)) | Some(Err(i)) => {
-                        if let Some(inst) = self.instances.get_mut(i) {
-                            inst.count_drop(reason);
-                        }
-                    }
-                    None => self.global.count_drop(reason),
-                }
-            }
-        }
-    }
-
-    /// Find the instance for `vrid` on the packet's interface: `Ok` when the
-    /// family matches, `Err` for an instance of the other family.
-    fn lookup(&self, meta: &RxMeta<'_>, vrid: u8) -> Option<Result<usize, usize>> {
-        let link = self.links.iter().position(|l| l.name == meta.interface)?;
-        let family = Family::of(&meta.src);
-        let mut other = None;
-        for (n, inst) in self.instances.iter().enumerate() {
-            if inst.link == link && inst.cfg.vrid == vrid {
-                if inst.cfg.family == family {
-                    return Some(Ok(n));
-                }
-                other = other.or(Some(n));
-            }
-        }
-        other.map(Err)
-    }
-
-    /// A parsed advertisement arrived (the byte-level path ends here too).
-    pub fn handle_advert(&mut self, now: Instant, meta: &RxMeta<'_>, repr: &Repr) {
-        if self.phase != Phase::Running {
-            return;
-        }
-        let now = self.clock(now);
-        let i = match self.lookup(meta, repr.vrid) {
-            Some(Ok(i)) => i,
-            Some(Err(i)) => {
-                if let Some(inst) = self.instances.get_mut(i) {
-                    inst.count_drop(DropReason::Family);
-                }
-                return;
-            }
-            None => {
-                self.global.count_drop(DropReason::UnknownVrid);
-                return;
-            }
-        };
-        let Some(inst) = self.instances.get_mut(i) else {
-            return;
-        };
-        if inst.receive(now, meta, repr, &mut self.actions) == RxOutcome::SteppedDown {
-            self.sync_backup(now, InstanceId(i));
-        }
-    }
-
-    /// Fire every timer whose deadline is at or before `now`, earliest first.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        if self.phase != Phase::Running {
-            return;
-        }
-        let now = self.clock(now);
-        for _ in 0..MAX_FIRES_PER_CALL {
-            let inst = self
-                .instances
-                .iter()
-                .enumerate()
-                .filter_map(|(n, i)| i.next_deadline().map(|at| (at, n)))
-                .min();
-            let script = self
-                .scripts
-                .iter()
-                .enumerate()
-                .filter_map(|(n, s)| s.next_run().map(|at| (at, n)))
-                .min();
-            match (inst, script) {
-                (Some((at, n)), s) if at <= now && s.is_none_or(|(sat, _)| at <= sat) => {
-                    self.fire_instance(now, n)
-                }
-                (_, Some((at, n))) if at <= now => self.fire_script(now, n),
-                _ => return,
-            }
-        }
-    }
-
-    fn fire_instance(&mut self, now: Instant, n: usize) {
-        let Some(inst) = self.instances.get_mut(n) else {
-            return;
-        };
-        let Some(timer) = inst.take_expired(now) else {
-            return;
-        };
-        if timer == Timer::Main && inst.state == State::Backup {
-            self.goto_master(now, InstanceId(n), Reason::MasterDown);
-        } else {
-            inst.on_timer(timer, now, &mut self.actions);
-        }
-    }
-
-    fn fire_script(&mut self, now: Instant, n: usize) {
-        if let Some(s) = self.scripts.get_mut(n) {
-            if let Some(timeout) = s.fire(now) {
-                self.actions.push_back(Action::RunScript {
-                    script: ScriptId(n),
-                    timeout,
-                });
-            }
-        }
+        self.reindex_all();
     }
 
     /// A tracking script run finished (or timed out).
@@ -406,6 +285,7 @@ impl Router {
         for i in tracking {
             self.refresh(now, i);
         }
+        self.reindex_all();
     }
 
     /// An interface went up or down. Unknown names are ignored.
@@ -465,6 +345,7 @@ impl Router {
                 self.refresh(now, i);
             }
         }
+        self.reindex_all();
     }
 
     /// Graceful stop: masters send priority 0 and remove their addresses.
@@ -481,28 +362,12 @@ impl Router {
         for s in &mut self.scripts {
             s.stop();
         }
+        self.reindex_all();
     }
 
     /// The next action for the shell, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
-    }
-
-    /// The earliest deadline: call `handle_timeout` once it has passed.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.phase != Phase::Running {
-            return None;
-        }
-        let inst = self
-            .instances
-            .iter()
-            .filter_map(|i| i.next_deadline())
-            .min();
-        let script = self.scripts.iter().filter_map(|s| s.next_run()).min();
-        match (inst, script) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
     }
 
     pub(crate) fn refresh_src(&mut self, i: usize) {

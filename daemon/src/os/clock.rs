@@ -25,6 +25,28 @@ pub fn now_us() -> u64 {
     }
 }
 
+/// CLOCK_REALTIME since the epoch: only to age the kernel's receive
+/// timestamps (SO_TIMESTAMPNS is on this clock), never as protocol time.
+pub fn realtime() -> Duration {
+    match clock_gettime(ClockId::CLOCK_REALTIME) {
+        Ok(ts) => Duration::new(
+            u64::try_from(ts.tv_sec()).unwrap_or(0),
+            u32::try_from(ts.tv_nsec()).unwrap_or(0).min(999_999_999),
+        ),
+        Err(_) => Duration::ZERO,
+    }
+}
+
+/// How old a packet stamped `stamp` (CLOCK_REALTIME) is at `now` (same
+/// clock): zero if the stamp is missing or in the future, at most `cap`, so
+/// a wall-clock step between receipt and reading cannot age it absurdly.
+pub fn age(now: Duration, stamp: Option<Duration>, cap: Duration) -> Duration {
+    stamp
+        .and_then(|s| now.checked_sub(s))
+        .unwrap_or(Duration::ZERO)
+        .min(cap)
+}
+
 /// How long to sleep from `now_us` until `deadline_us`; zero if it has passed.
 /// Arms a `smol::Timer` from the core's `poll_timeout`.
 pub fn until(now_us: u64, deadline_us: u64) -> Duration {
@@ -56,6 +78,20 @@ mod tests {
             std_elapsed
         );
         assert!(b - a >= 20_000);
+    }
+
+    #[test]
+    fn packet_age_is_clamped() {
+        let s = Duration::from_secs;
+        let cap = s(1);
+        assert_eq!(
+            age(s(10), Some(Duration::from_millis(9_990)), cap),
+            Duration::from_millis(10)
+        );
+        assert_eq!(age(s(10), Some(s(11)), cap), Duration::ZERO);
+        assert_eq!(age(s(10), Some(s(2)), cap), cap);
+        assert_eq!(age(s(10), None, cap), Duration::ZERO);
+        assert!(realtime() > s(1_600_000_000));
     }
 
     #[test]

@@ -17,13 +17,21 @@
 //! the same shape, [`Received`]: the VRRP message alone with the addresses and
 //! TTL of its IP header.
 //!
+//! The event loop reads with [`VrrpSocket::try_recv`] instead: non-blocking,
+//! into the caller's reused buffers (no allocation per packet), with the
+//! kernel's receive time (SO_TIMESTAMPNS), so that a loop that wakes up late
+//! still knows when each advert really arrived.
+//!
 //! Sending from a given source (`mcast_src_ip` / `unicast_src_ip`) uses
 //! IP_PKTINFO's `ipi_spec_dst` / IPV6_PKTINFO per message.
 
 use core::fmt;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::ops::Range;
 use std::os::fd::AsRawFd;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -43,6 +51,8 @@ pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 pub const TTL: u32 = 255;
 /// Offset of the checksum in a VRRP message, for IPV6_CHECKSUM.
 const VRRP_CHECKSUM_OFFSET: i32 = 6;
+/// Receive buffer asked for (the kernel doubles it for its bookkeeping).
+const RCVBUF: i32 = 1 << 20;
 /// IPTOS_PREC_INTERNETCONTROL, as keepalived sets.
 const TOS_INTERNETCONTROL: u32 = 0xc0;
 
@@ -128,6 +138,30 @@ pub struct Received {
     pub ifindex: u32,
     /// The VRRP message: the IPv4 header stripped, cut at its Total Length.
     pub payload: Vec<u8>,
+}
+
+/// A datagram read by [`VrrpSocket::try_recv`]: like [`Received`], but the
+/// VRRP message stays in the caller's buffer at `payload`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ttl: u8,
+    pub ifindex: u32,
+    pub payload: Range<usize>,
+    /// Kernel receive time on CLOCK_REALTIME (SO_TIMESTAMPNS), since the
+    /// epoch; `None` if the kernel gave none.
+    pub stamp: Option<Duration>,
+}
+
+/// A control-message buffer big enough for what our sockets deliver
+/// (packet info, TTL, timestamp); allocate once and reuse.
+pub fn cmsg_buffer() -> Vec<u8> {
+    nix::cmsg_space!(
+        nix::libc::in6_pktinfo,
+        nix::libc::c_int,
+        nix::libc::timespec
+    )
 }
 
 /// A socket operation failed; each variant carries the errno.
@@ -227,6 +261,25 @@ impl VrrpSocket {
             Family::V4 => Self::setup_v4(&sock, config)?,
             Family::V6 => Self::setup_v6(&sock, config)?,
         }
+        // Room for about 100 ms of 10,000 adverts/s (plus a flood): when the
+        // loop is starved of CPU the kernel queues adverts instead of dropping
+        // them, and their timestamps still count (see `try_recv`). FORCE
+        // passes net.core.rmem_max as root; without it the capped size stays.
+        let rcvbuf: nix::libc::c_int = RCVBUF;
+        if setsockopt_raw(
+            &sock,
+            nix::libc::SOL_SOCKET,
+            nix::libc::SO_RCVBUFFORCE,
+            &rcvbuf,
+        )
+        .is_err()
+        {
+            let _ = sock.set_recv_buffer_size(RCVBUF as usize);
+        }
+        opt(
+            "SO_TIMESTAMPNS",
+            setsockopt(&sock, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from),
+        )?;
         let sock = Async::new(sock).map_err(|e| VrrpSocketError::Reactor(errno(&e)))?;
         Ok(VrrpSocket {
             sock,
@@ -309,10 +362,68 @@ impl VrrpSocket {
     /// Receive one datagram into `buf`.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Meta, VrrpSocketError> {
         let family = self.config.family;
+        let mut cmsg = cmsg_buffer();
         self.sock
-            .read_with(|s| recv_once(s, family, buf).map_err(io::Error::from))
+            .read_with(|s| {
+                recv_once(s, family, buf, &mut cmsg)
+                    .map(|(m, _)| m)
+                    .map_err(io::Error::from)
+            })
             .await
             .map_err(|e| VrrpSocketError::Recv(errno(&e)))
+    }
+
+    /// Ready once the socket has become readable since the last `Pending`
+    /// (then read with [`try_recv`](Self::try_recv) until it gives `None`).
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.sock.poll_readable(cx).map(|_| ())
+    }
+
+    /// The next queued datagram without waiting, `None` when none is queued.
+    /// `buf` must hold a datagram (4 KiB does); `cmsg` comes from
+    /// [`cmsg_buffer`]. A datagram whose IPv4 header does not parse is
+    /// `Err(BadIpHeader)`; the next call reads on.
+    pub fn try_recv(
+        &self,
+        buf: &mut [u8],
+        cmsg: &mut Vec<u8>,
+    ) -> Result<Option<Datagram>, VrrpSocketError> {
+        let (meta, stamp) = match recv_once(self.sock.get_ref(), self.config.family, buf, cmsg) {
+            Ok(r) => r,
+            Err(Errno::EAGAIN) => return Ok(None),
+            Err(e) => return Err(VrrpSocketError::Recv(e)),
+        };
+        let data = buf.get(..meta.len).unwrap_or_default();
+        let ifindex = if meta.ifindex == 0 {
+            self.config.ifindex
+        } else {
+            meta.ifindex
+        };
+        let d = match self.config.family {
+            Family::V4 => {
+                let (ip, payload) =
+                    vigil_wire::ipv4::payload(data).map_err(VrrpSocketError::BadIpHeader)?;
+                // The payload is a sub-slice of `data`: its offset is the header length.
+                let start = (payload.as_ptr() as usize).saturating_sub(data.as_ptr() as usize);
+                Datagram {
+                    src: IpAddr::V4(ip.src),
+                    dst: IpAddr::V4(ip.dst),
+                    ttl: ip.ttl,
+                    ifindex,
+                    payload: start..start + payload.len(),
+                    stamp,
+                }
+            }
+            Family::V6 => Datagram {
+                src: meta.src,
+                dst: meta.dst,
+                ttl: meta.ttl,
+                ifindex,
+                payload: 0..data.len(),
+                stamp,
+            },
+        };
+        Ok(Some(d))
     }
 
     /// Receive one VRRP message, for either family: see [`Received`]. `buf`
@@ -367,11 +478,15 @@ impl VrrpSocket {
     }
 }
 
-fn recv_once(s: &Socket, family: Family, buf: &mut [u8]) -> Result<Meta, Errno> {
-    let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, nix::libc::c_int);
+/// One recvmsg: the datagram's [`Meta`] and its SO_TIMESTAMPNS time.
+fn recv_once(
+    s: &Socket,
+    family: Family,
+    buf: &mut [u8],
+    cmsg: &mut Vec<u8>,
+) -> Result<(Meta, Option<Duration>), Errno> {
     let mut iov = [IoSliceMut::new(buf)];
-    let msg =
-        recvmsg::<SockaddrStorage>(s.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())?;
+    let msg = recvmsg::<SockaddrStorage>(s.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::empty())?;
     let unspecified = match family {
         Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -393,6 +508,7 @@ fn recv_once(s: &Socket, family: Family, buf: &mut [u8]) -> Result<Meta, Errno> 
         ttl: 0,
         ifindex: 0,
     };
+    let mut stamp = None;
     for c in msg.cmsgs().map_err(|_| Errno::EINVAL)? {
         match c {
             ControlMessageOwned::Ipv4PacketInfo(pi) => {
@@ -406,10 +522,15 @@ fn recv_once(s: &Socket, family: Family, buf: &mut [u8]) -> Result<Meta, Errno> 
             ControlMessageOwned::Ipv4Ttl(t) | ControlMessageOwned::Ipv6HopLimit(t) => {
                 meta.ttl = u8::try_from(t).unwrap_or(0);
             }
+            ControlMessageOwned::ScmTimestampns(ts) => {
+                let secs = u64::try_from(ts.tv_sec()).unwrap_or(0);
+                let nanos = u32::try_from(ts.tv_nsec()).unwrap_or(0);
+                stamp = Some(Duration::new(secs, nanos.min(999_999_999)));
+            }
             _ => {}
         }
     }
-    Ok(meta)
+    Ok((meta, stamp))
 }
 
 fn send_once(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use vigil_vrrp::{self as vrrp, Action, NotifyTarget, Router, RxMeta};
+use vigil_vrrp::{self as vrrp, Action, NotifyTarget, Router};
 
 use super::event::Event;
 use super::hooks::{self, Running};
@@ -13,11 +13,26 @@ use super::{Settings, Spawner};
 use crate::os::clock;
 use crate::os::netlink::{LinkEvent, LinkTable, Monitor, Netlink};
 use crate::os::signals::{Signal, Signals};
-use crate::os::vrrp_socket::Received;
 
 /// How long a stopping daemon waits for its notify_stop hooks.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Wake-ups for timers are rounded up to this tick, so that instances due
+/// within one tick fire in one wake-up (200 instances at advert_int 0.02
+/// would otherwise wake the loop 10,000 times a second). A tick late is
+/// nothing next to a Master_Down_Interval of at least 30 ms.
+const TIMER_TICK_US: u64 = 1_000;
+/// Socket batches read in a row before timers fire anyway: a backlog (a
+/// late wake-up) is read to the end before any Master_Down_Timer fires, but
+/// a flood that never ends cannot hold the timers back (adverts still go out).
+const MAX_BATCHES_BEFORE_TIMERS: u32 = 16;
 
+/// What ended a wait of the loop.
+enum Wake {
+    /// An event, or `None` when every sender is gone.
+    Event(Option<Event>),
+    Readable,
+    Timer,
+}
 pub struct Daemon {
     pub(super) settings: Settings,
     pub(super) spawner: Spawner,
@@ -54,8 +69,7 @@ impl Daemon {
             Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let lvs = super::lvs::start_for(&config)?;
-        // Packets are bounded (a flood must not eat memory: the kernel drops
-        // instead); other events are rare.
+        // Events are rare (packets are read by the loop, not sent here).
         let (tx, rx) = smol::channel::bounded(1024);
         let slots = Slots::new(&plan);
         let mut d = Daemon {
@@ -224,42 +238,82 @@ impl Daemon {
 
     /// Sockets for the live instances on the interfaces present now.
     pub(super) fn open_sockets(&mut self) {
-        self.net
-            .reconcile(self.slots.live(), &self.spawner, &self.tx);
+        self.net.reconcile(self.slots.live());
     }
 
     /// Runs until stopped; returns the exit code.
+    ///
+    /// Each turn: carry out the pending actions; sleep until an event, a
+    /// readable VRRP socket or the next deadline (rounded up to the timer
+    /// tick); then read every queued advert *before* firing timers, each
+    /// with its kernel receive time, so a loop that wakes up late hears the
+    /// master's waiting adverts before it declares the master down.
     pub async fn run(mut self) -> u8 {
+        let mut timer = smol::Timer::never();
+        let mut drained = true;
+        let mut batches = 0u32;
         loop {
             self.drain().await;
-            let ev = match self.router.poll_timeout() {
-                Some(deadline) => {
-                    let wait = clock::until(clock::now_us(), deadline.as_micros());
-                    let rx = &self.rx;
-                    smol::future::or(async { rx.recv().await.ok() }, async {
-                        smol::Timer::after(wait).await;
-                        None
-                    })
-                    .await
+            let wake = if drained {
+                match self.router.poll_timeout() {
+                    Some(d) => {
+                        let due = d.as_micros().div_ceil(TIMER_TICK_US) * TIMER_TICK_US;
+                        timer.set_after(clock::until(clock::now_us(), due));
+                    }
+                    None => timer = smol::Timer::never(),
                 }
-                None => self.rx.recv().await.ok(),
+                let (rx, net, timer) = (&self.rx, &self.net, &mut timer);
+                let event = async { Wake::Event(rx.recv().await.ok()) };
+                let readable = async {
+                    smol::future::poll_fn(|cx| net.poll_readable(cx)).await;
+                    Wake::Readable
+                };
+                let timeout = async {
+                    timer.await;
+                    Wake::Timer
+                };
+                smol::future::or(event, smol::future::or(readable, timeout)).await
+            } else {
+                // A batch limit left packets queued: go on reading, but let
+                // a pending event (a signal, the control socket) in too.
+                match self.rx.try_recv() {
+                    Ok(ev) => Wake::Event(Some(ev)),
+                    Err(_) => Wake::Readable,
+                }
             };
-            let now = now();
-            if let Some(ev) = ev {
-                if let Some(code) = self.handle(now, ev).await {
+            drained = self.read_sockets();
+            if let Wake::Event(Some(ev)) = wake {
+                if let Some(code) = self.handle(now(), ev).await {
                     return code;
                 }
             }
+            batches = if drained { 0 } else { batches + 1 };
+            if batches > 0 && batches < MAX_BATCHES_BEFORE_TIMERS {
+                continue;
+            }
+            batches = 0;
+            let now = now();
             if self.router.poll_timeout().is_some_and(|d| d <= now) {
                 self.router.handle_timeout(now);
             }
         }
     }
 
+    /// Feeds every queued VRRP message to the router, timed by its receive
+    /// timestamp; false when a socket had more than one batch queued.
+    fn read_sockets(&mut self) -> bool {
+        let now = now();
+        let router = &mut self.router;
+        self.net.read_packets(|meta, age, payload| {
+            let age = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
+            let at = vrrp::Instant::from_micros(now.as_micros().saturating_sub(age));
+            router.handle_packet_at(now, at, meta, payload);
+        })
+    }
+
     /// Feeds one event to the router; `Some(code)` when the daemon must exit.
     async fn handle(&mut self, now: vrrp::Instant, ev: Event) -> Option<u8> {
         match ev {
-            Event::Packet(r) => self.packet(now, &r),
             Event::Link(l) => self.link(now, l),
             Event::ScriptDone { script, result } => {
                 if let Some(id) = self.router.script_id(&script) {
@@ -272,22 +326,6 @@ impl Daemon {
             Event::Control(conn) => self.status(now, conn),
         }
         None
-    }
-
-    fn packet(&mut self, now: vrrp::Instant, r: &Received) {
-        // By index: a packet still queued from a deleted interface names an
-        // index the table no longer has.
-        let Some(interface) = self.net.links.name_of(r.ifindex) else {
-            log::debug!("dropped a packet from gone interface index {}", r.ifindex);
-            return;
-        };
-        let meta = RxMeta {
-            interface,
-            src: r.src,
-            dst: r.dst,
-            ttl: Some(r.ttl),
-        };
-        self.router.handle_packet(now, &meta, &r.payload);
     }
 
     fn link(&mut self, now: vrrp::Instant, ev: LinkEvent) {
@@ -514,8 +552,7 @@ impl Daemon {
                 self.sync_links(now);
                 // Stopped instances still send their priority-0 adverts: their
                 // sockets close only once those are out.
-                self.net
-                    .reconcile(self.slots.all(), &self.spawner, &self.tx);
+                self.net.reconcile(self.slots.all());
                 self.drain().await;
                 self.open_sockets();
             }

@@ -122,6 +122,11 @@ pub fn run<B: Backend>(
                 Wake::Msg(Some(ToLvs::Stop)) | Wake::Msg(None) => break,
                 Wake::Probe(None) | Wake::Tick => {}
             }
+            // Every result already queued, before a watchdog can count one
+            // as late.
+            while let Ok((token, result)) = prx.try_recv() {
+                engine.handle_probe(t, token, result);
+            }
             if engine.poll_timeout().is_some_and(|d| d <= t) {
                 engine.handle_timeout(t);
                 dirty = true;

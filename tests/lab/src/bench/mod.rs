@@ -7,5 +7,6 @@ pub mod craft;
 pub mod drops;
 pub mod json;
 pub mod pcap;
+pub mod pressure;
 pub mod procfs;
 pub mod stats;

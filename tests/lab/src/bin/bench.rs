@@ -14,6 +14,9 @@
 //!   VRRP child), one instance and twenty.
 //! - CPU: utime+stime of all the daemon's processes over an idle window with 20
 //!   instances on each router.
+//! - Pressure (`--only pressure`): 200 VRRPv3 instances at 0.02 s with 0, 2 and 8
+//!   busy-loop hogs: transitions, VIPs on the backup, CPU ticks, advert lateness
+//!   (see `vigil_lab::bench::pressure`).
 
 use background::Background;
 use nix::sys::signal::Signal;
@@ -44,7 +47,7 @@ struct Opts {
     runs: usize,
     idle: Duration,
     /// Run only the sections whose name contains this (failover-v2, failover-v3,
-    /// graceful, memory, idle).
+    /// graceful, memory, idle, pressure).
     only: Option<String>,
 }
 
@@ -699,6 +702,16 @@ fn run(o: &Opts) -> Result<(), String> {
             );
         }
         Err(e) => eprintln!("  FAILED: {e}"),
+    }
+
+    t.on = o.wants("pressure");
+    if t.on {
+        println!("\n== pressure: 200 VRRPv3 instances at 0.02 s, 0/2/8 busy-loop hogs");
+        let window = if o.runs < 5 { 10 } else { 20 };
+        let runs = if o.runs < 5 { 1 } else { 2 };
+        let rows =
+            vigil_lab::bench::pressure::bench_rows(runs, Duration::from_secs(window), &[0, 2, 8]);
+        t.rows.extend(rows);
     }
 
     println!();

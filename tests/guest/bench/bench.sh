@@ -1,0 +1,188 @@
+# The load-balancing benchmark, run in the guest as scenario `bench` (sourced by
+# /init after lib.sh; busybox sh). tests/guest/bench/run builds the guest, boots
+# it once and turns the BENCH lines printed here into the table.
+#
+# One bridge: d1 (192.168.67.2) runs the daemon under test; rs holds the real
+# servers' 20 addresses (.10-.29) and vigil-guest-rs listening on 20 x 50 ports;
+# obs (.100) times d1's adverts with vigil-guest-adverts. For each daemon, one
+# after the other on the same guest:
+#   idle: bench-vrrp.conf (VRRP only), adverts and CPU over IDLE_SECS;
+#   lb:   bench-lb.conf (1,000 TCP_CHECKs at delay_loop 1), adverts, CPU, memory
+#         and removal samples (vigil-guest-rs closes one listener, polls the table)
+#         over LOAD_SECS.
+# Settings come from /etc/guest/bench.env: IDLE_SECS LOAD_SECS NVS NRS DAEMONS.
+. /etc/guest/bench.env
+RSTOOL=/usr/local/bin/vigil-guest-rs
+ADVTOOL=/usr/local/bin/vigil-guest-adverts
+VIP=$LAN.150
+VICTIM=$LAN.10:8001
+DESTS=$((NVS * NRS))
+
+bridge_up lan || { fail bench.topology "no bridge"; return; }
+attach d1 eth0 lan "$LAN.2/24" && attach rs eth0 lan "$LAN.10/24" &&
+    attach obs eth0 lan "$CLIENT/24" || { fail bench.topology "namespaces"; return; }
+i=1
+while [ $i -lt "$NRS" ]; do
+    $IP -n rs addr add "$LAN.$((10 + i))/24" dev eth0
+    i=$((i + 1))
+done
+# A process that stays in d1: /proc/PID/net/ip_vs is d1's table, and
+# /proc/PID/ns/net the namespace vigil-guest-rs asks IPVS in.
+$IP netns exec d1 sleep 100000 </dev/null >/dev/null 2>&1 &
+ANCHOR=$!
+IPVS_PROC=/proc/$ANCHOR/net/ip_vs
+
+# The daemon's processes: everything in d1 but the anchor (keepalived: parent,
+# VRRP child and checker child; vigil: one process).
+dpids() { $IP netns pids d1 | grep -vx "$ANCHOR"; }
+# cpu_ticks PID...: utime + stime summed (clock ticks, 100 a second);
+# user_ticks: utime alone (the daemon's own code, not the kernel's TCP path).
+cpu_ticks() {
+    local p
+    for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+        awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
+user_ticks() {
+    local p
+    for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+        awk '{ sub(/^.*\) /, ""); t += $12 } END { print t + 0 }'
+}
+# mem PID...: "rss_kib=N hwm_kib=N" summed.
+mem() {
+    local p
+    for p in "$@"; do cat "/proc/$p/status" 2>/dev/null; done |
+        awk '/^VmRSS:/ { r += $2 } /^VmHWM:/ { h += $2 } END { printf "rss_kib=%d hwm_kib=%d", r, h }'
+}
+# tasks PID...: one line per thread: "tid comm ticks voluntary nonvoluntary utime".
+tasks() {
+    local p t
+    for p in "$@"; do
+        for t in /proc/"$p"/task/*; do
+            [ -r "$t/stat" ] || continue
+            awk -v tid="${t##*/}" 'FNR == 1 && FILENAME ~ /stat$/ {
+                    c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*/, "", c); gsub(/ /, "_", c)
+                    s = $0; sub(/^.*\) /, "", s); split(s, f, " "); ticks = f[12] + f[13]; u = f[12] }
+                /^voluntary_ctxt_switches:/ { v = $2 }
+                /^nonvoluntary_ctxt_switches:/ { n = $2 }
+                END { print tid, c, ticks, v, n, u }' "$t/stat" "$t/status"
+        done
+    done
+}
+# task_deltas BEFORE AFTER SECS: per thread, CPU and wake-ups (voluntary switches)
+# over the window, as BENCH lines.
+task_deltas() {
+    awk -v d="$DAEMON" -v ph="$PHASE" -v secs="$3" 'NR == FNR { t[$1] = $3; v[$1] = $4; n[$1] = $5; u[$1] = $6; next }
+        { printf "BENCH %s %s task tid=%s comm=%s cpu_s=%.2f user_s=%.2f wakeups_per_s=%.1f preempt_per_s=%.1f\n",
+            d, ph, $1, $2, ($3 - t[$1]) / 100, ($6 - u[$1]) / 100, ($4 - v[$1]) / secs, ($5 - n[$1]) / secs }' "$1" "$2"
+}
+# cpu_total: the guest's /proc/stat cpu line (ticks: user nice system idle
+# iowait irq softirq).
+cpu_total() { awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8; exit }' /proc/stat; }
+# guest_share BEFORE AFTER: where the guest's one CPU went over the window.
+guest_share() {
+    echo "$1 $2" | awk '{ for (i = 1; i <= 7; i++) d[i] = $(i + 7) - $i; t = 0; for (i = 1; i <= 7; i++) t += d[i]
+        if (t <= 0) t = 1
+        printf "user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%% idle %.0f%%", 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, 100 * d[6] / t, 100 * (d[4] + d[5]) / t }'
+}
+dests() { grep -c '^  -> [0-9A-F]' "$IPVS_PROC" 2>/dev/null || echo 0; }
+table_full() { [ "$(dests)" -ge "$DESTS" ]; }
+gone() { [ -z "$(dpids)" ]; }
+
+daemon_stop() {
+    local p
+    for p in $(dpids); do kill -TERM "$p" 2>/dev/null; done
+    wait_for 30 gone || { for p in $(dpids); do kill -9 "$p"; done; info "bench: $DAEMON killed after 30 s"; }
+    ns d1 "$IPVSADM" -C
+    $IP -n d1 addr del "$VIP/24" dev eth0 2>/dev/null
+    rm -f /run/d1/*.pid
+}
+
+# window SECS: CPU, memory and thread figures of the daemon over SECS while
+# vigil-guest-adverts listens in obs; prints BENCH lines for $DAEMON $PHASE.
+window() {
+    local secs=$1 pids c0 c1 u0 u1 t0 adv g0 r0 r1
+    pids=$(dpids)
+    g0=$(cpu_total)
+    r0=$(cpu_ticks ${RSPID:-})
+    # shellcheck disable=SC2086 # lists of pids
+    tasks $pids >/run/tasks0
+    # shellcheck disable=SC2086
+    c0=$(cpu_ticks $pids)
+    # shellcheck disable=SC2086
+    u0=$(user_ticks $pids)
+    t0=$(now)
+    adv=$(ns obs "$ADVTOOL" --src "$LAN.2" --secs "$secs" 2>&1)
+    # shellcheck disable=SC2086
+    c1=$(cpu_ticks $pids)
+    # shellcheck disable=SC2086
+    u1=$(user_ticks $pids)
+    t0=$(since "$t0")
+    r1=$(cpu_ticks ${RSPID:-})
+    echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
+    # shellcheck disable=SC2086
+    tasks $pids >/run/tasks1
+    # shellcheck disable=SC2086
+    echo "BENCH $DAEMON $PHASE cpu_s=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", (b - a) / 100 }') user_s=$(awk -v a="$u0" -v b="$u1" 'BEGIN { printf "%.2f", (b - a) / 100 }') secs=$t0 $(mem $pids) procs=$(echo $pids | wc -w)"
+    echo "BENCH $DAEMON $PHASE $adv"
+    task_deltas /run/tasks0 /run/tasks1 "$t0"
+}
+
+bench_daemon() {
+    DAEMON=$1
+    local t rs
+    info "bench: $DAEMON, VRRP only"
+    PHASE=idle RSPID=
+    t=$(now)
+    daemon_start d1 /etc/guest/bench-vrrp.conf
+    if ! wait_for 20 has_addr d1 eth0 "$VIP"; then
+        fail "bench.$DAEMON.master" "no VIP on d1 20 s after start"
+        tail -n 20 /run/d1/daemon.log
+        daemon_stop
+        return
+    fi
+    echo "BENCH $DAEMON idle master_s=$(since "$t")"
+    sleep 1
+    window "$IDLE_SECS"
+    daemon_stop
+
+    info "bench: $DAEMON, $DESTS real servers under TCP_CHECK"
+    PHASE=lb
+    rs=/run/rs-$DAEMON.out
+    # Not through ns(): `func &` would make $! a subshell's pid (notes/qemu.md).
+    $IP netns exec rs "$RSTOOL" --addrs "$LAN.10-$((10 + NRS - 1))" --ports "8001-$((8000 + NVS))" \
+        --victim "$VICTIM" \
+        --service "$VIP:${VICTIM##*:}" --ipvs-netns "/proc/$ANCHOR/ns/net" >"$rs" 2>&1 </dev/null &
+    RSPID=$!
+    wait_for 10 grep -q '^LISTENING' "$rs" || { fail "bench.$DAEMON.rs" "$(cat "$rs")"; return; }
+    t=$(now)
+    daemon_start d1 /etc/guest/bench-lb.conf
+    if wait_for 90 table_full; then
+        echo "BENCH $DAEMON lb table_s=$(since "$t") dests=$(dests)"
+    else
+        fail "bench.$DAEMON.table" "$(dests) of $DESTS dests 90 s after start"
+        tail -n 20 /run/d1/daemon.log
+    fi
+    wait_for 20 has_addr d1 eth0 "$VIP" || info "bench: $DAEMON holds no VIP"
+    sleep 3 # every checker past its first check
+    kill -USR1 "$RSPID" # removal samples from now on
+    kill -USR2 "$RSPID"
+    window "$LOAD_SECS"
+    kill -USR2 "$RSPID"
+    echo "BENCH $DAEMON lb dests_end=$(dests)"
+    if [ "$DAEMON" = vigil ]; then
+        # Why servers are down, by reason (the victim accounts for at most one).
+        ns d1 "$VIGIL" status --control /run/d1/vigil.sock --json 2>&1 |
+            grep -o '"down_reason":"[^"]*"' | sort | uniq -c | sort -rn | head -n 4 |
+            while read -r n why; do echo "BENCH vigil lb down count=$n $why"; done
+    fi
+    sleep 0.2
+    kill -TERM "$RSPID"
+    wait_for 5 grep -q '^REMOVALS' "$rs"
+    awk -v d="$DAEMON" '/^(REMOVAL|REMOVALS|BACK|ACCEPTED) / { print "BENCH " d " lb " $0 }' "$rs"
+    daemon_stop
+    [ "$DAEMON" = vigil ] && grep -ciE 'error|warn' /run/d1/daemon.log | sed "s/^/BENCH vigil lb log_errors=/"
+    cp /run/d1/daemon.log "/run/daemon-$DAEMON.log"
+    ok "bench.$DAEMON" "ran"
+}
+
+for d in $DAEMONS; do bench_daemon "$d"; done
