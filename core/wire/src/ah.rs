@@ -75,7 +75,7 @@ pub struct Header {
 /// `ihl` is the IP header length in bytes; `unicast` zeroes the TTL too.
 fn compute_icv(datagram: &[u8], ihl: usize, key: &Key, unicast: bool) -> Result<[u8; ICV_LEN]> {
     let vrrp_at = ihl + AH_LEN;
-    if ihl < 20 || ihl > 60 || datagram.len() < vrrp_at {
+    if !(20..=60).contains(&ihl) || datagram.len() < vrrp_at {
         return Err(Error::Truncated);
     }
     let mut head = [0u8; 60 + AH_LEN];
