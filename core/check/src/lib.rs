@@ -26,7 +26,7 @@ pub mod dns;
 mod error;
 pub mod http;
 mod id;
-pub mod md5;
+pub use vigil_wire::md5;
 mod probe;
 mod reload;
 mod rng;
