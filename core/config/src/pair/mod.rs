@@ -127,11 +127,7 @@ impl PairFinding {
 
 impl fmt::Display for PairFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        };
+        let sev = self.severity.word();
         write!(
             f,
             "{}: {sev}: {} (peer: {})",
