@@ -36,7 +36,6 @@ fn options() -> Result<chaos::Options, String> {
         kind: Kind::Vigil,
         seed,
         total,
-        flood: env!("CARGO_BIN_EXE_vigil-lab-flood").into(),
     })
 }
 

@@ -14,6 +14,8 @@
 //!   VRRP child), one instance and twenty.
 //! - CPU: utime+stime of all the daemon's processes over an idle window with 20
 //!   instances on each router.
+//! - Chaos (`--only chaos`): the chaos test's seeded schedule on vigil, then on
+//!   keepalived; a table of faults, invariant violations and re-convergence.
 
 use background::Background;
 use nix::sys::signal::Signal;
@@ -26,6 +28,7 @@ use vigil_lab::bench::clock;
 use vigil_lab::bench::pcap;
 use vigil_lab::bench::procfs;
 use vigil_lab::bench::stats;
+use vigil_lab::chaos;
 use vigil_lab::scenario::seed;
 use vigil_lab::{cleanup, netns, wait, Daemon, Host, Kind, Lab};
 
@@ -44,8 +47,10 @@ struct Opts {
     runs: usize,
     idle: Duration,
     /// Run only the sections whose name contains this (failover-v2, failover-v3,
-    /// graceful, memory, idle).
+    /// graceful, memory, idle, chaos).
     only: Option<String>,
+    /// Length of the chaos run (VIGIL_CHAOS_SECS overrides it).
+    chaos_secs: u64,
 }
 
 impl Opts {
@@ -59,6 +64,7 @@ fn parse_opts() -> Result<Opts, String> {
         runs: 5,
         idle: Duration::from_secs(60),
         only: None,
+        chaos_secs: 90,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -66,6 +72,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--quick" => {
                 o.runs = 3;
                 o.idle = Duration::from_secs(10);
+                o.chaos_secs = 30;
             }
             "--runs" => {
                 o.runs = args
@@ -701,8 +708,17 @@ fn run(o: &Opts) -> Result<(), String> {
         Err(e) => eprintln!("  FAILED: {e}"),
     }
 
-    println!();
-    t.print();
+    if !t.rows.is_empty() {
+        println!();
+        t.print();
+    }
+
+    if o.wants("chaos") {
+        // Its own table: counts per daemon on one seeded schedule.
+        let (seed, total) = chaos::from_env(o.chaos_secs)?;
+        println!("\n== chaos: three routers, two instances, one fault every few seconds");
+        chaos::side_by_side(seed, total);
+    }
     Ok(())
 }
 

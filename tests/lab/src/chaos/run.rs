@@ -2,22 +2,24 @@
 //! schedule fault by fault while checking that no daemon died on its own, then
 //! hands the watcher's samples to the judge.
 
+use super::garbage;
 use super::judge::{self, Finding, Report, Span};
 use super::schedule::{self, Fault, LinkHow, Step};
 use super::topo::{self, ATTACKER, INSTANCES, PASSWORD, ROUTERS};
 use super::watcher::Watcher;
+use crate::bench::craft::Victim;
 use crate::{wait, Daemon, Host, Kind, Lab};
 use nix::sys::signal::Signal;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// A garbage burst in flight: its thread returns how many packets it sent.
+type Flood = JoinHandle<Result<u64, String>>;
 
 pub struct Options {
     pub kind: Kind,
     pub seed: u64,
     pub total: Duration,
-    /// The `vigil-lab-flood` binary that sends the garbage.
-    pub flood: PathBuf,
 }
 
 /// The seed and length from the environment (`VIGIL_CHAOS_SEED`, decimal or
@@ -143,7 +145,7 @@ impl Driver<'_> {
         self.routers.hosts[r].clone()
     }
 
-    fn inject(&mut self, st: &Step) -> Result<Option<Child>, String> {
+    fn inject(&mut self, st: &Step) -> Result<Option<Flood>, String> {
         let r = st.router;
         match &st.fault {
             Fault::Kill => {
@@ -182,33 +184,36 @@ impl Driver<'_> {
             }
             Fault::Recreate => self.lab.delete_eth0(&self.host(r))?,
             Fault::Garbage { kind, vrid, count } => {
-                let vip = INSTANCES
+                let vips = INSTANCES
                     .iter()
-                    .find(|i| i.vrid == *vrid)
-                    .map_or(INSTANCES[0].vip, |i| i.vip)
-                    .to_string();
-                let out = self.attacker.dir().join("flood.out");
-                let file =
-                    std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-                let child = Command::new("ip")
-                    .args(["netns", "exec", &self.attacker.ns])
-                    .arg(&self.opts.flood)
-                    .args(["--kind", kind.name(), "--src", self.attacker.ip4()])
-                    .args(["--count", &count.to_string(), "--rate", "1000"])
-                    .args(["--max-secs", "20", "--vrid", &vrid.to_string()])
-                    .args(["--password", PASSWORD, "--advert-int", "1", "--vip", &vip])
-                    .stdin(Stdio::null())
-                    .stdout(file.try_clone().map_err(|e| e.to_string())?)
-                    .stderr(file)
-                    .spawn()
-                    .map_err(|e| format!("{}: {e}", self.opts.flood.display()))?;
-                return Ok(Some(child));
+                    .filter(|i| i.vrid == *vrid)
+                    .map(|i| i.vip)
+                    .collect();
+                let src = self
+                    .attacker
+                    .ip4()
+                    .parse()
+                    .map_err(|_| "attacker address")?;
+                return Ok(Some(garbage::spawn(garbage::Burst {
+                    ns: self.attacker.ns.clone(),
+                    src,
+                    kind: *kind,
+                    victim: Victim {
+                        vrid: *vrid,
+                        password: Some(PASSWORD.into()),
+                        advert_int: 1,
+                        vips,
+                        priority: 254,
+                    },
+                    count: *count,
+                    seed: self.opts.seed ^ st.at.as_millis() as u64,
+                })));
             }
         }
         Ok(None)
     }
 
-    fn heal(&mut self, st: &Step, flood: Option<Child>) -> Result<(), String> {
+    fn heal(&mut self, st: &Step, flood: Option<Flood>) -> Result<(), String> {
         let r = st.router;
         match &st.fault {
             Fault::Kill | Fault::Term => self.routers.start(r, Some(&self.watcher))?,
@@ -218,18 +223,14 @@ impl Driver<'_> {
                 self.host(r).run(&["ip", "link", "set", "eth0", "up"])?;
             }
             Fault::Recreate => self.lab.recreate_eth0(&self.host(r))?,
-            Fault::Garbage { .. } => {
-                if let Some(mut c) = flood {
-                    let limit = Instant::now() + Duration::from_secs(25);
-                    while matches!(c.try_wait(), Ok(None)) && Instant::now() < limit {
+            Fault::Garbage { count, .. } => {
+                if let Some(h) = flood {
+                    while !h.is_finished() {
                         self.idle_until(Instant::now() + Duration::from_millis(50))?;
                     }
-                    let _ = c.kill();
-                    let st = c.wait().map_err(|e| e.to_string())?;
-                    if !st.success() {
-                        let out = std::fs::read_to_string(self.attacker.dir().join("flood.out"))
-                            .unwrap_or_default();
-                        return Err(format!("the garbage flood failed ({st}): {}", out.trim()));
+                    let sent = h.join().map_err(|_| "the garbage thread panicked")??;
+                    if sent < u64::from(*count) {
+                        return Err(format!("garbage burst: {sent} of {count} packets sent"));
                     }
                 }
             }
