@@ -333,7 +333,7 @@ mod tests {
         // back to r1 at 7 s, checked settled from 10 s.
         let s = timeline(16_000, |t| {
             let mut g = GOOD;
-            g.0 = if t < 2000 || t >= 7000 {
+            g.0 = if !(2000..7000).contains(&t) {
                 [true, false, false]
             } else if t >= 5700 {
                 [false, true, false]
