@@ -705,6 +705,7 @@ fn run(o: &Opts) -> Result<(), String> {
                 "",
             );
         }
+        Err(_) if !t.on => {}
         Err(e) => eprintln!("  FAILED: {e}"),
     }
 
