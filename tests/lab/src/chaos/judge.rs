@@ -173,11 +173,12 @@ fn stale_vips(samples: &[Sample], rep: &mut Report) {
                     let st = samples
                         .iter()
                         .find(|s| s.t == t0)
-                        .and_then(|s| s.state[i][r]);
+                        .and_then(|s| s.state[i][r])
+                        .map_or_else(|| "unknown".into(), |s| format!("{s:?}"));
                     rep.stale.push(Finding {
                         t: t0,
                         what: format!(
-                            "{} on r{} for {:.2} s while its {} is {st:?}",
+                            "{} on r{} for {:.2} s while its {} is {st}",
                             inst.vip,
                             r + 1,
                             d.as_secs_f64(),
