@@ -29,7 +29,7 @@ pub mod file;
 pub mod http;
 pub mod icmp;
 mod id;
-pub mod md5;
+pub use vigil_wire::md5;
 mod probe;
 mod reload;
 mod rng;
