@@ -188,5 +188,9 @@ fn kind_name(k: &CheckKind) -> &'static str {
         CheckKind::Tcp => "TCP_CHECK",
         CheckKind::Misc(_) => "MISC_CHECK",
         CheckKind::Dns(_) => "DNS_CHECK",
+        CheckKind::Smtp(_) => "SMTP_CHECK",
+        CheckKind::Udp(_) => "UDP_CHECK",
+        CheckKind::Ping => "PING_CHECK",
+        CheckKind::File(_) => "FILE_CHECK",
     }
 }

@@ -67,7 +67,7 @@ pub(super) fn hex_payload(ctx: &mut Ctx, s: &Stmt) -> Option<Vec<u8>> {
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return None;
     }
     digits
