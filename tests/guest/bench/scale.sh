@@ -13,11 +13,12 @@
 #   reload: VRRP running, adverts over LOAD_SECS; 2 s in, a reload to the
 #           whole table; once it is in and checked, a reload with one line
 #           changed. Memory at the end (table + checkers).
+#   steady: the table and its checkers, no reload, adverts over LOAD_SECS.
 #   start:  REPS cold starts with the whole table (vigil's own apply figure
 #           from its log, and start -> full table seen from outside).
 #   ipvsadm: `ipvsadm -Sn` of vigil's table, then REPS x (`ipvsadm -C`,
 #           `ipvsadm -R` timed) in the same guest.
-# Settings: /etc/guest/bench.env (IDLE_SECS LOAD_SECS NVS NRS REPS).
+# Settings: /etc/guest/bench.env (IDLE_SECS LOAD_SECS NVS NRS REPS FORM).
 . /etc/guest/bench.env
 RSTOOL=/usr/local/bin/vigil-guest-rs
 ADVTOOL=/usr/local/bin/vigil-guest-adverts
@@ -25,7 +26,6 @@ VIP=$LAN.150
 DESTS=$((NVS * NRS))
 CONF=/run/d1/scale.conf
 LOG=/run/d1/daemon.log
-DAEMON=vigil
 
 bridge_up lan || { fail scale.topology "no bridge"; return; }
 attach d1 eth0 lan "$LAN.2/24" && attach rs eth0 lan "$LAN.10/24" &&
@@ -63,7 +63,7 @@ apply_fig() {
 # wait_line FROM SECS: the first IPVS change line after FROM, within SECS.
 first_line_after() { ipvs_lines "$1" | head -n 1 | grep -q .; }
 vigil_start() {
-    $IP netns exec d1 $VIGIL run -n -l -f "$CONF" -p /run/d1/vigil.pid \
+    $IP netns exec d1 "$VIGIL" run -n -l -f "$CONF" -p /run/d1/vigil.pid \
         --control /run/d1/vigil.sock </dev/null >"$LOG" 2>&1 &
 }
 vigil_stop() {
@@ -120,6 +120,7 @@ else
 fi
 wait "$ADV"
 echo "SCALE reload $(cat /run/adv-reload.out) $(mem "$(vpid)") threads=$(threads "$(vpid)") dests_end=$(dests)"
+echo "SCALE steady $(ns obs "$ADVTOOL" --src "$LAN.2" --secs "$LOAD_SECS" 2>&1) $(mem "$(vpid)") dests_end=$(dests)"
 ns d1 "$IPVSADM" -Sn >/run/rules
 echo "SCALE rules lines=$(wc -l </run/rules)"
 grep -ciE 'error|warn' "$LOG" | sed 's/^/SCALE reload log_errors=/'
