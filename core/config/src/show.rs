@@ -43,6 +43,7 @@ pub fn show(config: &Config) -> String {
     for i in &config.instances {
         instance(&mut w, i);
     }
+    track_files(&mut w, config);
     for vs in &config.virtual_servers {
         virtual_server(&mut w, vs);
     }
@@ -438,8 +439,24 @@ fn checker(w: &mut Writer, c: &Checker) {
         CheckKind::Tcp => "TCP_CHECK",
         CheckKind::Misc(_) => "MISC_CHECK",
         CheckKind::Dns(_) => "DNS_CHECK",
+        CheckKind::Smtp(_) => "SMTP_CHECK",
+        CheckKind::Udp(_) => "UDP_CHECK",
+        CheckKind::Ping => "PING_CHECK",
+        CheckKind::File(_) => "FILE_CHECK",
     };
     w.open(&[name]);
+    if let CheckKind::File(f) = &c.kind {
+        // Only these two keywords: the rest is fixed by the validator.
+        w.value("track_file", &quote(&f.name));
+        let n = format!("{}", f.weight);
+        if f.reverse {
+            w.line(&["weight", &n, "reverse"]);
+        } else {
+            w.line(&["weight", &n]);
+        }
+        w.close();
+        return;
+    }
     let k = &c.common;
     // MISC_CHECK has no connection options in keepalived; they resolve to
     // the real server's address anyway.
@@ -507,6 +524,40 @@ fn checker(w: &mut Writer, c: &Checker) {
             w.value("type", d.query_type.name());
             w.value("name", &quote(&d.name));
         }
+        CheckKind::Smtp(m) => w.value("helo_name", &quote(&m.helo_name)),
+        CheckKind::Udp(u) => {
+            if let Some(p) = &u.payload {
+                let hex: String = p.iter().map(|b| format!("{b:02x}")).collect();
+                w.value("payload", &hex);
+            }
+            w.flag("require_reply", u.require_reply);
+        }
+        CheckKind::Ping | CheckKind::File(_) => {}
     }
     w.close();
+}
+
+/// One `track_file` block per name the FILE_CHECKs use (path only: each
+/// FILE_CHECK writes its resolved weight), before the virtual servers that
+/// refer to them, as keepalived requires.
+fn track_files(w: &mut Writer, config: &Config) {
+    let mut seen: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
+    let files = config
+        .virtual_servers
+        .iter()
+        .flat_map(|vs| &vs.real_servers)
+        .flat_map(|rs| &rs.checkers)
+        .filter_map(|c| match &c.kind {
+            CheckKind::File(f) => Some(f),
+            _ => None,
+        });
+    for f in files {
+        if seen.contains(&f.name.as_str()) {
+            continue;
+        }
+        seen.push(&f.name);
+        w.open(&["track_file", &quote(&f.name)]);
+        w.value("file", &quote_always(&f.path));
+        w.close();
+    }
 }

@@ -25,8 +25,8 @@ mod virtual_address;
 mod virtual_server;
 
 pub use checker::{
-    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, HttpProtocol, MiscCheck,
-    StatusRange, Url,
+    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, FileCheck, HttpCheck, HttpProtocol,
+    MiscCheck, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
 };
 pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{FlushOnStop, GlobalDefs, SmtpServer};

@@ -6,6 +6,7 @@
 //! global defaults an instance inherits, the scripts it tracks) are kept in
 //! drafts with their spans and resolved once everything is read.
 
+mod checker;
 mod global;
 mod instance;
 mod known;
@@ -28,7 +29,11 @@ use crate::values;
 
 /// Builds the model from the top-level statements; problems go to `found`.
 pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
-    let mut ctx = Ctx { found, strict };
+    let mut ctx = Ctx {
+        found,
+        strict,
+        track_files: Vec::new(),
+    };
     let mut global = None;
     let mut scripts = Vec::new();
     let mut groups = Vec::new();
@@ -49,6 +54,11 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             "vrrp_sync_group" => groups.extend(sync_group::parse(&mut ctx, stmt)),
             "vrrp_instance" => instances.extend(instance::parse(&mut ctx, stmt)),
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
+            "track_file" | "vrrp_track_file" => {
+                if let Some(t) = checker::track_file(&mut ctx, stmt) {
+                    ctx.track_files.push(t);
+                }
+            }
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
@@ -70,6 +80,8 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
 pub(crate) struct Ctx<'a> {
     found: &'a mut Findings,
     strict: bool,
+    /// The `track_file` blocks read so far, for `FILE_CHECK`.
+    track_files: Vec<vigil_model::TrackFile>,
 }
 
 impl Ctx<'_> {
