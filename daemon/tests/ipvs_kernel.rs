@@ -214,6 +214,80 @@ fn compare(c: &mut Checks, name: &str, k: &Ipvs, want: &Table) {
     }
 }
 
+/// Batches: 1,000 services x 4 dests in few datagrams, read back equal; a
+/// batch with a refused command in the middle (a dest of a missing service)
+/// maps ESRCH to that command and still runs the ones after it.
+fn batches(c: &mut Checks, k: &Ipvs) {
+    let _ = k.flush();
+    let mut big = Table::new();
+    for v in 0..1000u16 {
+        let key = addr_key(IpProto::Tcp, "192.168.200.1", 10000 + v);
+        big.insert_service(svc(key, "rr", 0, 0, 32));
+        for r in 0..4 {
+            let _ = big.insert_dest(
+                &key,
+                dst(&format!("10.1.0.{}", 10 + r), 10000 + v, Forwarding::Dr, 1),
+            );
+        }
+    }
+    let cmds = diff(&Table::new(), &big);
+    let sent0 = k.datagrams_sent();
+    let t0 = std::time::Instant::now();
+    let r = k.apply_all(&cmds);
+    let took = t0.elapsed();
+    let sent = k.datagrams_sent() - sent0;
+    c.check(
+        "batch-5000-all-ok",
+        r.len() == 5000 && r.iter().all(|r| r.is_ok()),
+        || format!("{:?}", r.iter().find(|r| r.is_err())),
+    );
+    c.check(
+        "batch-5000-few-datagrams",
+        sent == 5000u64.div_ceil(vigil::os::ipvs::batch::MAX_MESSAGES as u64),
+        || format!("{sent} datagrams"),
+    );
+    println!(
+        "ipvs-figure: 5000 commands in {sent} datagrams, {:.1} ms",
+        took.as_secs_f64() * 1e3
+    );
+    compare(c, "batch-5000-read-back", k, &big);
+    let _ = k.flush();
+
+    let a = addr_key(IpProto::Tcp, "192.168.201.1", 80);
+    let missing = addr_key(IpProto::Tcp, "192.168.201.2", 80);
+    let cmds = [
+        Command::AddService(svc(a, "rr", 0, 0, 32)),
+        Command::AddDest(missing, dst("10.1.1.1", 80, Forwarding::Dr, 1)),
+        Command::AddDest(a, dst("10.1.1.2", 80, Forwarding::Dr, 1)),
+        Command::AddService(svc(a, "rr", 0, 0, 32)),
+    ];
+    let r = k.apply_all(&cmds);
+    let errnos: Vec<Option<Errno>> = r
+        .iter()
+        .map(|r| r.as_ref().err().and_then(|e| e.errno()))
+        .collect();
+    c.check(
+        "batch-refusals-mapped",
+        errnos == [None, Some(Errno::ESRCH), None, Some(Errno::EEXIST)],
+        || format!("{r:?}"),
+    );
+    let msg = r[1]
+        .as_ref()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    c.check(
+        "batch-refusal-names-its-command",
+        msg.contains("10.1.1.1:80") && msg.contains("192.168.201.2:80"),
+        || msg.clone(),
+    );
+    let mut want = Table::new();
+    want.insert_service(svc(a, "rr", 0, 0, 32));
+    let _ = want.insert_dest(&a, dst("10.1.1.2", 80, Forwarding::Dr, 1));
+    compare(c, "batch-after-refusal-ran-the-rest", k, &want);
+    let _ = k.flush();
+}
+
 #[test]
 fn every_command_against_the_kernel() {
     if !have_ipvs() {
@@ -420,6 +494,8 @@ fn every_command_against_the_kernel() {
         .and_then(|()| k.apply(&Command::DelService(v6)));
     c.check("delete", r.is_ok(), || format!("{r:?}"));
     compare(&mut c, "dump-matches-after-delete", &k, &smaller);
+
+    batches(&mut c, &k);
 
     c.check(
         "flush-again",

@@ -2,7 +2,9 @@
 //!
 //! IPVS answers inside the sending syscall (under its mutex), so a reply is
 //! queued by the time we read; the receive timeout only guards against the
-//! unexpected. Not `Sync`: one per task.
+//! unexpected. Table changes go in batches ([`Ipvs::apply_all`]: up to
+//! [`batch::MAX_MESSAGES`] per datagram, one ack each). Not `Sync`: one per
+//! task.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -15,6 +17,7 @@ use neli::utils::Groups;
 use nix::errno::Errno;
 use vigil_lvs::{Command, Table};
 
+use super::batch::{self, BatchCollector};
 use super::decode::{self, Collector, Refusal};
 use super::describe;
 use super::encode::{self, Request};
@@ -27,6 +30,8 @@ use super::{Info, ServiceEntry, Timeouts};
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// Dump datagrams stay under 32 KiB; twice that leaves room.
 const RECV_BUFFER: usize = 64 * 1024;
+/// The socket's receive buffer: a whole batch's acks queue before we read.
+const SOCKET_RCVBUF: usize = 1024 * 1024;
 
 /// A connection to the kernel's IPVS table of this network namespace.
 pub struct Ipvs {
@@ -35,6 +40,8 @@ pub struct Ipvs {
     family: u16,
     seq: Cell<u32>,
     buf: RefCell<Vec<u8>>,
+    /// Datagrams sent so far (every request, reads included).
+    sent: Cell<u64>,
 }
 
 fn os_errno(e: &io::Error) -> Errno {
@@ -66,6 +73,12 @@ impl Ipvs {
             what: "open",
             errno,
         })?;
+        // Best effort: the caps of `batch` fit the default buffer too, and
+        // an overflow is reported (ENOBUFS) and repaired by a resync.
+        use nix::sys::socket::{setsockopt, sockopt};
+        if setsockopt(&fd, sockopt::RcvBufForce, &SOCKET_RCVBUF).is_err() {
+            let _ = setsockopt(&fd, sockopt::RcvBuf, &SOCKET_RCVBUF);
+        }
         let pid = sock.pid().map_err(socket_err)?;
         let mut ipvs = Ipvs {
             sock,
@@ -73,6 +86,7 @@ impl Ipvs {
             family: ctrl::ID,
             seq: Cell::new(1),
             buf: RefCell::new(vec![0; RECV_BUFFER]),
+            sent: Cell::new(0),
         };
         ipvs.family = match ipvs.resolve() {
             Err(e) if e.errno() == Some(Errno::ENOENT) => {
@@ -118,9 +132,37 @@ impl Ipvs {
     }
 
     fn next_seq(&self) -> u32 {
+        self.next_seqs(1)
+    }
+
+    /// The first of `n` consecutive sequence numbers.
+    fn next_seqs(&self, n: u32) -> u32 {
         let s = self.seq.get();
-        self.seq.set(s.wrapping_add(1).max(1));
+        self.seq.set(s.wrapping_add(n).max(1));
         s
+    }
+
+    /// Datagrams sent so far on this socket (requests and batches).
+    pub fn datagrams_sent(&self) -> u64 {
+        self.sent.get()
+    }
+
+    fn send(&self, msg: &[u8]) -> Result<(), IpvsError> {
+        loop {
+            match self.sock.send(msg, Msg::empty()) {
+                Ok(_) => {
+                    self.sent.set(self.sent.get() + 1);
+                    return Ok(());
+                }
+                Err(e) if os_errno(&e) == Errno::EINTR => continue,
+                Err(e) => {
+                    return Err(IpvsError::Socket {
+                        what: "send",
+                        errno: os_errno(&e),
+                    })
+                }
+            }
+        }
     }
 
     /// Sends `msg` and gathers the answer (see [`Collector`]).
@@ -132,18 +174,7 @@ impl Ipvs {
         op: Op,
         what: impl Fn() -> String,
     ) -> Result<Vec<Vec<u8>>, IpvsError> {
-        loop {
-            match self.sock.send(msg, Msg::empty()) {
-                Ok(_) => break,
-                Err(e) if os_errno(&e) == Errno::EINTR => continue,
-                Err(e) => {
-                    return Err(IpvsError::Socket {
-                        what: "send",
-                        errno: os_errno(&e),
-                    })
-                }
-            }
-        }
+        self.send(msg)?;
         let mut collector = Collector::new(seq, self.pid, family);
         let mut buf = self.buf.borrow_mut();
         loop {
@@ -253,6 +284,67 @@ impl Ipvs {
         let (op, what) = describe::command(cmd);
         self.ask(&Request::Apply(cmd), op, || what.clone())
             .map(drop)
+    }
+
+    /// Table changes in order, several per datagram: one result per
+    /// command, the kernel's refusal of one mapped back to it (the commands
+    /// after a refused one still run, as they would one by one). A failed
+    /// send or receive fails the commands it left unanswered; the kernel
+    /// may have carried them out, so the caller should read the table.
+    pub fn apply_all(&self, cmds: &[Command]) -> Vec<Result<(), IpvsError>> {
+        let mut out = Vec::with_capacity(cmds.len());
+        while out.len() < cmds.len() {
+            let rest = &cmds[out.len()..];
+            let first = self.seq.get();
+            let (msg, n) = batch::frame(self.family, first, rest);
+            self.next_seqs(n as u32);
+            let answers = self.send(&msg).and_then(|()| self.collect(first, n));
+            for (i, cmd) in rest[..n].iter().enumerate() {
+                let (op, what) = describe::command(cmd);
+                out.push(match &answers {
+                    Err(e) => Err(e.clone()),
+                    Ok(r) => match r.get(i).copied().flatten() {
+                        Some(Ok(())) => Ok(()),
+                        Some(Err(errno)) => Err(IpvsError::Kernel { op, what, errno }),
+                        None => Err(IpvsError::Timeout(what)),
+                    },
+                });
+            }
+        }
+        out
+    }
+
+    /// The acks of a batch of `n` from `first`; a receive timeout leaves
+    /// the missing ones `None`.
+    fn collect(&self, first: u32, n: usize) -> Result<Vec<Option<Result<(), Errno>>>, IpvsError> {
+        let mut c = BatchCollector::new(first, self.pid, n);
+        let mut buf = self.buf.borrow_mut();
+        loop {
+            let got = match self.sock.recv(&mut buf[..], Msg::empty()) {
+                Ok((got, _)) => got,
+                Err(e) => match os_errno(&e) {
+                    Errno::EINTR => continue,
+                    Errno::EAGAIN => break,
+                    errno => {
+                        return Err(IpvsError::Socket {
+                            what: "receive",
+                            errno,
+                        })
+                    }
+                },
+            };
+            match c.feed(&buf[..got.min(buf.len())]) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(error) => {
+                    return Err(IpvsError::Malformed {
+                        what: "acknowledgements of a batch of IPVS changes".into(),
+                        error,
+                    })
+                }
+            }
+        }
+        Ok(c.results().collect())
     }
 
     /// Removes every service of the namespace (also foreign ones).

@@ -1,5 +1,5 @@
 //! IPVS over generic netlink: family lookup ([`family`]), the attribute
-//! codec ([`attr`], [`encode`], [`decode`]), the client ([`Ipvs`]) and its
+//! codec ([`attr`], [`encode`], [`decode`], [`batch`]), the client ([`Ipvs`]) and its
 //! errors ([`error`]).
 //!
 //! The codec works on plain bytes so every request and reply can be tested
@@ -8,6 +8,7 @@
 //! rtnetlink ones, and bounded by a receive timeout).
 
 pub mod attr;
+pub mod batch;
 mod client;
 pub mod decode;
 pub mod describe;

@@ -36,6 +36,17 @@ pub trait Backend {
     fn table(&mut self) -> Result<Table, BackendError>;
     /// Carries out one command.
     fn apply(&mut self, cmd: &Command) -> Result<(), BackendError>;
+    /// Carries out `cmds` in order, one result each; a refused command
+    /// does not stop the ones after it. The kernel sends them several per
+    /// datagram; this default sends them one by one.
+    fn apply_all(&mut self, cmds: &[Command]) -> Vec<Result<(), BackendError>> {
+        cmds.iter().map(|c| self.apply(c)).collect()
+    }
+    /// Requests sent to the kernel so far (datagrams), where that means
+    /// something: a figure for the log, 0 elsewhere.
+    fn requests_sent(&self) -> u64 {
+        0
+    }
 }
 
 /// A table in memory that behaves like the kernel's for the commands the
@@ -46,6 +57,8 @@ pub struct MemoryBackend {
     pub table: Table,
     /// Every command applied, in order.
     pub log: Vec<Command>,
+    /// How many `apply_all` calls (batches) the engine made.
+    pub batches: usize,
 }
 
 fn err(fault: Fault, what: &str) -> BackendError {
@@ -103,5 +116,10 @@ impl Backend for MemoryBackend {
         }
         self.log.push(cmd.clone());
         Ok(())
+    }
+
+    fn apply_all(&mut self, cmds: &[Command]) -> Vec<Result<(), BackendError>> {
+        self.batches += 1;
+        cmds.iter().map(|c| self.apply(c)).collect()
     }
 }

@@ -31,6 +31,27 @@ pub enum Out {
     Script { what: String, command: Script },
 }
 
+/// What the engine sent to the table: totals, and the last diff applied
+/// (the count a one-line reload must keep at one).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ApplyStats {
+    /// Diffs applied (each as one `apply_all`).
+    pub applies: u64,
+    /// Commands sent, and how many of them were refused.
+    pub commands: u64,
+    pub refused: u64,
+    pub last_commands: usize,
+    pub last_refused: u64,
+    /// Requests (datagrams) the last diff took, where the backend counts.
+    pub last_requests: u64,
+    /// Wall-clock time of the last diff's apply (a log figure only).
+    pub last_ms: f64,
+}
+
+fn ms(t0: std::time::Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1e3
+}
+
 pub struct Engine<B: Backend> {
     config: Config,
     checkers: Checkers,
@@ -46,6 +67,7 @@ pub struct Engine<B: Backend> {
     out: VecDeque<Out>,
     /// Some command failed: read the kernel and reconcile at the next update.
     resync: bool,
+    stats: ApplyStats,
 }
 
 /// keepalived's forwarding-method tolerance: older kernels report a
@@ -69,7 +91,13 @@ impl<B: Backend> Engine<B> {
             held: BTreeSet::new(),
             out: VecDeque::new(),
             resync: false,
+            stats: ApplyStats::default(),
         }
+    }
+
+    /// What was sent to the table so far.
+    pub fn apply_stats(&self) -> ApplyStats {
+        self.stats
     }
 
     pub fn backend_ref(&self) -> &B {
@@ -210,8 +238,8 @@ impl<B: Backend> Engine<B> {
                 .collect(),
             FlushOnStop::Each => diff(&self.installed, &Table::new()),
         };
-        for c in &cmds {
-            match self.backend.apply(c) {
+        for r in self.backend.apply_all(&cmds) {
+            match r {
                 Ok(()) => {}
                 Err(e) if e.fault == Fault::NotThere => log::debug!("stop: {e}"),
                 Err(e) => log::error!("stop: {e}"),
@@ -332,28 +360,75 @@ impl<B: Backend> Engine<B> {
         // A refused command means our record was wrong: read the kernel and
         // go once more (bounded: a kernel that keeps refusing is logged).
         for _ in 0..2 {
-            let mut base = if std::mem::take(&mut self.resync) {
+            let sent0 = self.backend.requests_sent();
+            let t0 = std::time::Instant::now();
+            let read = std::mem::take(&mut self.resync);
+            let mut base = if read {
                 self.kernel_view(&plan.table)
             } else {
                 self.installed.clone()
             };
-            for cmd in diff(&base, &plan.table) {
-                match self.backend.apply(&cmd) {
-                    Ok(()) => apply_to(&mut base, &cmd),
-                    Err(e) => {
-                        match e.fault {
-                            Fault::AlreadyThere | Fault::NotThere => log::warn!("IPVS: {e}"),
-                            Fault::Other => log::error!("IPVS: {e}"),
-                        }
-                        self.resync = true;
+            let (read_reqs, read_ms) = (self.backend.requests_sent() - sent0, ms(t0));
+            let cmds = diff(&base, &plan.table);
+            if !cmds.is_empty() {
+                self.apply_diff(&mut base, &cmds);
+                let s = &self.stats;
+                log::info!(
+                    "IPVS: {} change(s) in {} request(s), {} refused, {:.1} ms{}",
+                    s.last_commands,
+                    s.last_requests,
+                    s.last_refused,
+                    s.last_ms,
+                    if read {
+                        format!(" (after reading the kernel's table: {read_reqs} request(s), {read_ms:.1} ms)")
+                    } else {
+                        String::new()
                     }
-                }
+                );
             }
             self.installed = base;
             if !self.resync {
                 break;
             }
         }
+    }
+
+    /// Applies `cmds` as batches, recording in `base` what the kernel
+    /// accepted; any refusal (or a missing answer) asks for a resync.
+    fn apply_diff(&mut self, base: &mut Table, cmds: &[Command]) {
+        let sent0 = self.backend.requests_sent();
+        let t0 = std::time::Instant::now();
+        let results = self.backend.apply_all(cmds);
+        let mut refused = 0;
+        if results.len() != cmds.len() {
+            log::error!(
+                "IPVS: {} answer(s) to {} change(s)",
+                results.len(),
+                cmds.len()
+            );
+            self.resync = true;
+        }
+        for (cmd, r) in cmds.iter().zip(results) {
+            match r {
+                Ok(()) => apply_to(base, cmd),
+                Err(e) => {
+                    match e.fault {
+                        Fault::AlreadyThere | Fault::NotThere => log::warn!("IPVS: {e}"),
+                        Fault::Other => log::error!("IPVS: {e}"),
+                    }
+                    refused += 1;
+                    self.resync = true;
+                }
+            }
+        }
+        let s = &mut self.stats;
+        s.applies += 1;
+        s.commands += cmds.len() as u64;
+        s.refused += refused;
+        s.last_commands = cmds.len();
+        s.last_refused = refused;
+        s.last_requests = self.backend.requests_sent() - sent0;
+        s.last_ms = ms(t0);
     }
 
     /// The kernel's table restricted to the services we own (wanted now, or

@@ -20,6 +20,17 @@ impl Backend for Ipvs {
     fn apply(&mut self, cmd: &Command) -> Result<(), BackendError> {
         Ipvs::apply(self, cmd).map_err(backend_error)
     }
+
+    fn apply_all(&mut self, cmds: &[Command]) -> Vec<Result<(), BackendError>> {
+        Ipvs::apply_all(self, cmds)
+            .into_iter()
+            .map(|r| r.map_err(backend_error))
+            .collect()
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.datagrams_sent()
+    }
 }
 
 fn backend_error(e: IpvsError) -> BackendError {

@@ -23,7 +23,7 @@ use std::time::Duration;
 use vigil_model::Config;
 
 pub use backend::{Backend, BackendError, Fault, MemoryBackend};
-pub use engine::{Engine, Out};
+pub use engine::{ApplyStats, Engine, Out};
 pub use worker::Prober;
 
 use crate::control::VsView;
