@@ -9,6 +9,7 @@
 
 pub mod attr;
 mod client;
+pub mod daemon;
 pub mod decode;
 pub mod describe;
 pub mod encode;
@@ -17,6 +18,7 @@ pub mod family;
 pub mod uapi;
 
 pub use client::Ipvs;
+pub use daemon::{SyncConfig, SyncRole};
 pub use error::{DecodeError, IpvsError, Op};
 use vigil_lvs::{Destination, Service};
 
