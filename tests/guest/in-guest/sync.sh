@@ -13,9 +13,11 @@ dead() { ! alive "$1"; }
 grown() { [ "$(count "$1")" -ge "$2" ]; }
 # has_conn NS: the director's connection table holds the client's session.
 has_conn() { ns "$1" $IPVSADM -Lnc 2>/dev/null | grep -q "$CLIENT:[0-9]* *$SVC *$RS"; }
-role_is() { ns "$1" $IPVSADM -L --daemon 2>/dev/null | grep -q "^$2 sync daemon (mcast=eth0, syncid=51)"; }
+role_is() { ns "$1" $IPVSADM -L --daemon 2>/dev/null | grep -q "^$2 sync daemon (mcast=eth0, syncid=51[,)]"; }
 no_daemon() { [ -z "$(ns "$1" $IPVSADM -L --daemon 2>/dev/null)" ]; }
 timeouts_are() { ns "$1" $IPVSADM -L --timeout 2>/dev/null | grep -q "): $2\$"; }
+
+no_veths() { ! $IP -o link show | grep -q -- '-eth[0-9]'; }
 
 teardown() {
     local n
@@ -24,8 +26,19 @@ teardown() {
     [ -f /run/nc-rs1.pid ] && kill "$(cat /run/nc-rs1.pid)" 2>/dev/null
     touch /tmp/stop-writer
     sleep 0.5
+    # Any process left in a namespace (nc, rs1's echo children) would keep
+    # it and its veth alive, and the next topology could not be built.
+    for n in client d1 d2 rs1 rs2; do
+        # shellcheck disable=SC2046 # a list of pids
+        kill -9 $($IP netns pids "$n" 2>/dev/null) 2>/dev/null
+    done
+    sleep 0.2
     for n in client d1 d2 rs1 rs2; do $IP netns del "$n" 2>/dev/null; done
+    # A namespace still referenced (a closing socket, say) keeps its veth:
+    # deleting our end removes the pair.
+    for n in client d1 d2 rs1 rs2; do $IP link del "$n-eth0" 2>/dev/null; done
     $IP link del lan 2>/dev/null
+    wait_for 10 no_veths || info "teardown: veths left: $($IP -o link show | grep -- '-eth' | tr '\n' '|')"
     rm -rf /run/d1 /run/d2 /run/nc-rs1.pid /tmp/stop-writer
 }
 
@@ -45,6 +58,13 @@ sync_phase() {
     daemon_start d2 "$c2"
     if ! wait_for 15 has_addr d1 eth0 "$LAN.150"; then
         fail "$P.vip" "$LAN.150 not on d1 after 15 s"
+        dump d1 d2
+        return
+    fi
+    # The session must not start before d1's table has the service (else
+    # d1's own stack resets it).
+    if ! wait_for 10 svc_has_rs d1 "$SVC" "$RS"; then
+        fail "$P.table" "d1 has no $SVC -> $RS after 10 s"
         dump d1 d2
         return
     fi
@@ -81,6 +101,7 @@ sync_phase() {
         ok "$P.session" "$(count "$out") lines echoed through d1"
     else
         fail "$P.session" "only $(count "$out") lines echoed in 5 s"
+        $IP -n client -4 -o addr show
         dump d1 d2
         return
     fi
@@ -113,7 +134,11 @@ sync_phase() {
         return
     fi
     if [ "$mode" = sync ]; then
-        wait_for 5 role_is d2 master || info "$P: d2 has no master sync daemon"
+        if wait_for 5 role_is d2 master; then
+            ok "$P.promoted" "d2 now runs the master sync daemon"
+        else
+            fail "$P.promoted" "d2: $(ns d2 $IPVSADM -L --daemon | tr '\n' '|')"
+        fi
     fi
     n0=$(count "$out")
     if [ "$mode" = sync ]; then
