@@ -125,6 +125,16 @@ struct CheckArgs {
     /// resolved to
     #[argh(switch, short = 'D', long = "log-detail")]
     detail: bool,
+    /// the other router's configuration: check that both are a
+    /// consistent pair
+    #[argh(option)]
+    peer: Option<String>,
+    /// config id for the peer's @ID lines (default: the same as -i)
+    #[argh(option)]
+    peer_id: Option<String>,
+    /// one file (as -f), or two: the routers of a pair
+    #[argh(positional)]
+    files: Vec<String>,
 }
 
 /// Compile a configuration to the compact binary form.
@@ -265,7 +275,7 @@ fn dispatch(cli: Cli) -> u8 {
     crate::loader::set_config_id(id.or(cli.config_id.clone()));
     match cli.command {
         Some(Sub::Run(opts)) => load_and_run(&opts),
-        Some(Sub::Check(a)) => check(a.use_file.as_deref(), a.strict, a.detail),
+        Some(Sub::Check(a)) => check_any(&a),
         Some(Sub::Compile(a)) => compile(&a.file, &a.output),
         Some(Sub::Show(a)) => show_file(&a.file),
         Some(Sub::Status(a)) => status(&a),
@@ -360,6 +370,82 @@ fn check(file: Option<&str>, strict: bool, detail: bool) -> u8 {
             EXIT_OK
         }
         Err(code) => code,
+    }
+}
+
+/// `check` with one file, or with two (`--peer`, or two positionals).
+fn check_any(a: &CheckArgs) -> u8 {
+    let mut files: Vec<&str> = a.use_file.iter().map(String::as_str).collect();
+    files.extend(a.files.iter().map(String::as_str));
+    files.extend(a.peer.iter().map(String::as_str));
+    match files.as_slice() {
+        [] | [_] if a.peer.is_none() => check(files.first().copied(), a.strict, a.detail),
+        [one, two] => check_pair(one, two, a),
+        [_] => check_pair(&config_path(None), a.peer.as_deref().unwrap_or(""), a),
+        _ => {
+            eprintln!("vigil: check takes one configuration, or two with --peer");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Reads one side of a pair, printing its own diagnostics.
+fn read_side(path: &str, id: Option<&str>, a: &CheckArgs) -> Result<vigil_config::pair::Side, u8> {
+    let opts = Options {
+        strict: a.strict,
+        detail: a.detail,
+        config_id: Some(id.unwrap_or(crate::loader::config_id())),
+    };
+    match vigil_config::pair::read(&crate::loader::FsLoader, path, opts) {
+        Ok((side, diags)) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            if a.strict && diags.iter().any(is_warning) {
+                eprintln!("{path}: configuration refused (warnings under --strict)");
+                return Err(EXIT_CONFIG);
+            }
+            Ok(side)
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            let n = diags.iter().filter(|d| d.is_error()).count();
+            eprintln!("{path}: configuration refused ({n} error{})", plural(n));
+            Err(EXIT_CONFIG)
+        }
+    }
+}
+
+/// `vigil check A --peer B`: each file alone, then the two as a pair.
+fn check_pair(first: &str, second: &str, a: &CheckArgs) -> u8 {
+    let x = read_side(first, None, a);
+    let y = read_side(second, a.peer_id.as_deref(), a);
+    let (x, y) = match (x, y) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let found = vigil_config::pair::check_pair(&x, &y);
+    for f in &found {
+        eprintln!("{f}");
+    }
+    let errors = found.iter().filter(|f| f.is_error()).count();
+    let warnings = found.len() - errors;
+    let verdict = if errors > 0 || (a.strict && warnings > 0) {
+        "pair inconsistent"
+    } else {
+        "pair consistent"
+    };
+    eprintln!(
+        "{first} + {second}: {verdict} ({errors} error{}, {warnings} warning{})",
+        plural(errors),
+        plural(warnings)
+    );
+    if verdict == "pair consistent" {
+        EXIT_OK
+    } else {
+        EXIT_CONFIG
     }
 }
 
@@ -467,6 +553,37 @@ mod tests {
 
     fn parse(args: &[&str]) -> Cli {
         Cli::from_args(&["vigil"], args).unwrap()
+    }
+
+    #[test]
+    fn check_takes_a_peer_or_two_files() {
+        match parse(&[
+            "check",
+            "-f",
+            "a.conf",
+            "--peer",
+            "b.conf",
+            "--peer-id",
+            "r2",
+        ])
+        .command
+        {
+            Some(Sub::Check(a)) => {
+                assert_eq!(a.use_file.as_deref(), Some("a.conf"));
+                assert_eq!(a.peer.as_deref(), Some("b.conf"));
+                assert_eq!(a.peer_id.as_deref(), Some("r2"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["check", "a.conf", "b.conf"]).command {
+            Some(Sub::Check(a)) => assert_eq!(a.files, ["a.conf", "b.conf"]),
+            other => panic!("{other:?}"),
+        }
+        let three = Cli::from_args(&["vigil"], &["check", "a", "b", "c"]).unwrap();
+        match three.command {
+            Some(Sub::Check(a)) => assert_eq!(check_any(&a), EXIT_USAGE),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ capture() {
     local case="$1" secs="$2"
     local pcap="$OUT/$case.pcap"
     ip netns exec "$NSB" tcpdump -Z root -i eth0 -U -w "$pcap" \
-        'ip proto 112 or ip6 proto 112' 2>"$RUN/$case.tcpdump" &
+        'ip proto 112 or ip proto 51 or ip6 proto 112' 2>"$RUN/$case.tcpdump" &
     TD_PID=$!
     sleep 1
     ip netns exec "$NSA" keepalived -n -l -D -f "$HERE/conf/$case.conf" \
@@ -101,7 +101,7 @@ vector() {
 }
 
 mkdir -p "$OUT" "$VEC"
-ALL="v2-pass v2-noauth v2-unicast v3-ipv4 v3-ipv4-csv2 v3-ipv4-group44 v3-ipv4-unicast v3-ipv4-unicast-oldcsum v3-ipv6"
+ALL="v2-pass v2-ah v2-ah-unicast v2-noauth v2-unicast v3-ipv4 v3-ipv4-csv2 v3-ipv4-group44 v3-ipv4-unicast v3-ipv4-unicast-oldcsum v3-ipv6"
 CASES="${*:-$ALL}"
 setup
 for c in $CASES; do
@@ -114,7 +114,7 @@ for c in $CASES; do
         *) vector "$c" first "$c" ;;
     esac
     case "$c" in
-        v2-pass | v3-ipv4 | v3-ipv6) vector "$c" prio0 "$c-prio0" ;;
+        v2-pass | v2-ah | v3-ipv4 | v3-ipv6) vector "$c" prio0 "$c-prio0" ;;
     esac
 done
 echo "vectors in $VEC, decodes in $OUT"

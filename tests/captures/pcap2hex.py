@@ -15,6 +15,7 @@ import sys
 ETH_P_IP = 0x0800
 ETH_P_IPV6 = 0x86DD
 IPPROTO_VRRP = 112
+IPPROTO_AH = 51
 
 
 def frames(path):
@@ -50,6 +51,9 @@ def vrrp_datagram(frame):
     if ethertype == ETH_P_IP and len(ip) >= 20:
         ihl = (ip[0] & 0x0F) * 4
         total = struct.unpack(">H", ip[2:4])[0]
+        if ip[9] == IPPROTO_AH and len(ip) >= ihl + 24 and ip[ihl] == IPPROTO_VRRP:
+            # keepalived's auth_type AH: a 24-byte AH header precedes VRRP.
+            return ip[:total], ihl + 24
         if ip[9] != IPPROTO_VRRP:
             return None
         return ip[:total], ihl

@@ -32,6 +32,8 @@ pub struct Checker {
     last: Option<(Instant, ProbeResult)>,
     /// When the checker last went up or down.
     changed: Option<Instant>,
+    /// FILE_CHECK's share of the real server's weight.
+    offset: i64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +63,8 @@ impl Checker {
             delay_before_retry: c.delay_before_retry,
             retry: c.retry,
             warmup: c.warmup,
-            up: !alpha,
+            // keepalived clears alpha for FILE_CHECK.
+            up: !alpha || matches!(cfg.kind, vigil_model::CheckKind::File(_)),
             has_run: false,
             // keepalived starts the retry series used up: one failure is
             // enough before the first verdict ("initially").
@@ -71,7 +74,17 @@ impl Checker {
             suspended: false,
             last: None,
             changed: None,
+            offset: 0,
         }
+    }
+
+    /// FILE_CHECK's share of the real server's weight.
+    pub(crate) fn offset(&self) -> i64 {
+        self.offset
+    }
+
+    pub(crate) fn set_offset(&mut self, offset: i64) {
+        self.offset = offset;
     }
 
     /// Takes over the state of `old`, the same checker of the same real server
@@ -222,7 +235,7 @@ impl Checker {
                 self.next = Some(now + delay);
                 return Some(Change::Same);
             }
-            Outcome::Pass(_) => {
+            Outcome::Pass(_) | Outcome::Offset(_) => {
                 self.retry_it = 0;
                 if self.up {
                     Change::Same

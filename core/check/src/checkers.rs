@@ -10,7 +10,7 @@ use crate::action::Action;
 use crate::checker::{Change, Checker};
 use crate::error::Ignored;
 use crate::id::{CheckerId, RsId};
-use crate::probe::{outcome, Outcome, ProbeResult};
+use crate::probe::{outcome, Outcome, ProbeKind, ProbeResult};
 use crate::rng::XorShift;
 use crate::time::{micros, Instant};
 
@@ -26,7 +26,12 @@ pub(crate) struct Server {
     pub(crate) failed: usize,
     /// Configured `weight`.
     pub(crate) configured: u32,
-    /// Current weight (changed by `misc_dynamic`).
+    /// The weight before FILE_CHECK offsets: configured, or set by
+    /// `misc_dynamic`.
+    pub(crate) base: u32,
+    /// Sum of the FILE_CHECK offsets (keepalived's `cur_weight`s).
+    pub(crate) offset: i64,
+    /// Current weight: `base + offset`, within 0..=i32::MAX.
     pub(crate) weight: u32,
     pub(crate) notify_up: bool,
     pub(crate) notify_down: bool,
@@ -39,8 +44,18 @@ pub(crate) struct Server {
 impl Server {
     pub(crate) fn new(rs: &vigil_model::RealServer, alpha: bool) -> Server {
         Server {
-            failed: if alpha { rs.checkers.len() } else { 0 },
+            // keepalived clears alpha for FILE_CHECK: the file is read at once.
+            failed: if alpha {
+                rs.checkers
+                    .iter()
+                    .filter(|c| !matches!(c.kind, vigil_model::CheckKind::File(_)))
+                    .count()
+            } else {
+                0
+            },
             configured: rs.weight,
+            base: rs.weight,
+            offset: 0,
             weight: rs.weight,
             notify_up: rs.notify_up.is_some(),
             notify_down: rs.notify_down.is_some(),
@@ -243,7 +258,15 @@ impl Checkers {
             return;
         };
         let dynamic = c.probe().dynamic();
-        let seen = outcome(result, dynamic);
+        let seen = outcome(result, c.probe());
+        let old_offset = c.offset();
+        let new_offset = match seen {
+            Outcome::Offset(d) => d,
+            // keepalived's FAULT drops the file's share of the weight.
+            Outcome::Fail if matches!(c.probe(), ProbeKind::File { .. }) => 0,
+            _ => old_offset,
+        };
+        c.set_offset(new_offset);
         let rs = c.real_server();
         let finished = c.finish(now, result, seen);
         self.refile(id.0);
@@ -258,7 +281,14 @@ impl Checkers {
             return;
         };
         if let (Outcome::Pass(w), true) = (seen, dynamic) {
-            let weight = w.unwrap_or(server.configured);
+            server.base = w.unwrap_or(server.configured);
+        }
+        server.offset = server.offset.saturating_add(new_offset - old_offset);
+        {
+            let weight = u32::try_from(
+                (i64::from(server.base) + server.offset).clamp(0, i64::from(i32::MAX)),
+            )
+            .unwrap_or(0);
             if weight != server.weight {
                 server.weight = weight;
                 self.actions.push_back(Action::SetWeight {

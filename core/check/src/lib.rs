@@ -1,6 +1,7 @@
 //! Sans-IO health checkers for IPVS real servers: keepalived's `HTTP_GET`,
-//! `SSL_GET`, `TCP_CHECK`, `MISC_CHECK` and `DNS_CHECK` scheduling, retries
-//! and verdicts.
+//! `SSL_GET`, `TCP_CHECK`, `MISC_CHECK`, `DNS_CHECK`, `SMTP_CHECK`,
+//! `UDP_CHECK`, `PING_CHECK` and `FILE_CHECK` scheduling, retries and
+//! verdicts.
 //!
 //! The [`Checkers`] facade decides *when* to probe and *what the outcome
 //! means*; the shell performs the probes ([`Action::Probe`]) and reports
@@ -24,12 +25,15 @@ mod checker;
 mod checkers;
 pub mod dns;
 mod error;
+pub mod file;
 pub mod http;
+pub mod icmp;
 mod id;
-pub mod md5;
+pub use vigil_wire::md5;
 mod probe;
 mod reload;
 mod rng;
+pub mod smtp;
 mod time;
 
 pub use action::Action;

@@ -8,6 +8,10 @@ use core::time::Duration;
 
 use vigil_model::{CheckKind, Checker, Command, DnsType, HttpProtocol, StatusRange};
 
+/// keepalived's UDP_CHECK datagram without `payload`: 32 bytes of this
+/// text repeated (`set_buf`).
+const UDP_FILLER: &[u8; 32] = b"keepalived check - keepalived ch";
+
 /// One probe to perform; built once per checker from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeKind {
@@ -72,6 +76,58 @@ pub enum ProbeKind {
         query_type: DnsType,
         /// Query name.
         name: String,
+    },
+    /// `SMTP_CHECK` (one host): greeting 220, `HELO` answered 250, `QUIT`
+    /// answered (see [`crate::smtp`]).
+    Smtp {
+        /// Server address.
+        connect_ip: IpAddr,
+        /// Server port.
+        port: u16,
+        /// Source address.
+        bindto: Option<IpAddr>,
+        /// Source port.
+        bind_port: Option<u16>,
+        /// `connect_timeout`: the connect, then the whole conversation.
+        timeout: Duration,
+        /// `helo_name`.
+        helo_name: String,
+    },
+    /// `UDP_CHECK`: send `payload`; an ICMP error fails; a reply passes;
+    /// silence for `timeout` passes unless `require_reply`.
+    Udp {
+        /// Server address.
+        connect_ip: IpAddr,
+        /// Server port.
+        port: u16,
+        /// Source address.
+        bindto: Option<IpAddr>,
+        /// Source port.
+        bind_port: Option<u16>,
+        /// `connect_timeout`.
+        timeout: Duration,
+        /// The datagram (keepalived's filler when not configured).
+        payload: Vec<u8>,
+        /// `require_reply`.
+        require_reply: bool,
+    },
+    /// `PING_CHECK`: an ICMP / ICMPv6 echo answered within `timeout`.
+    Ping {
+        /// Address pinged.
+        connect_ip: IpAddr,
+        /// Source address.
+        bindto: Option<IpAddr>,
+        /// `connect_timeout`.
+        timeout: Duration,
+    },
+    /// `FILE_CHECK`: read the number in `path` ([`ProbeResult::FileValue`]).
+    File {
+        /// The tracked file.
+        path: String,
+        /// `weight` (see [`crate::file::verdict`]).
+        weight: i32,
+        /// `reverse`.
+        reverse: bool,
     },
 }
 
@@ -141,6 +197,33 @@ impl ProbeKind {
                 query_type: d.query_type,
                 name: d.name.clone(),
             },
+            CheckKind::Smtp(m) => ProbeKind::Smtp {
+                connect_ip: co.connect_ip,
+                port: co.connect_port,
+                bindto: co.bindto,
+                bind_port: co.bind_port,
+                timeout: co.connect_timeout,
+                helo_name: m.helo_name.clone(),
+            },
+            CheckKind::Udp(u) => ProbeKind::Udp {
+                connect_ip: co.connect_ip,
+                port: co.connect_port,
+                bindto: co.bindto,
+                bind_port: co.bind_port,
+                timeout: co.connect_timeout,
+                payload: u.payload.clone().unwrap_or_else(|| UDP_FILLER.to_vec()),
+                require_reply: u.require_reply,
+            },
+            CheckKind::Ping => ProbeKind::Ping {
+                connect_ip: co.connect_ip,
+                bindto: co.bindto,
+                timeout: co.connect_timeout,
+            },
+            CheckKind::File(f) => ProbeKind::File {
+                path: f.path.clone(),
+                weight: f.weight,
+                reverse: f.reverse,
+            },
         }
     }
 
@@ -150,7 +233,12 @@ impl ProbeKind {
             ProbeKind::Tcp { timeout, .. }
             | ProbeKind::Http { timeout, .. }
             | ProbeKind::Misc { timeout, .. }
-            | ProbeKind::Dns { timeout, .. } => *timeout,
+            | ProbeKind::Dns { timeout, .. }
+            | ProbeKind::Smtp { timeout, .. }
+            | ProbeKind::Udp { timeout, .. }
+            | ProbeKind::Ping { timeout, .. } => *timeout,
+            // A local read; the watchdog's grace bounds it.
+            ProbeKind::File { .. } => Duration::ZERO,
         }
     }
 
@@ -160,12 +248,14 @@ impl ProbeKind {
     /// program). The shell's bounds (`vigil::os::probe`) are: TCP_CHECK and
     /// DNS_CHECK one `timeout`; MISC_CHECK `timeout` then SIGKILL; HTTP_GET
     /// per URL one `timeout` for the connect and one for the whole response,
-    /// URL after URL.
+    /// URL after URL; SMTP_CHECK one for the connect and one for the
+    /// conversation; UDP_CHECK and PING_CHECK one; FILE_CHECK none.
     pub fn watchdog(&self) -> Duration {
         let steps = match self {
             ProbeKind::Http { urls, .. } => {
                 u32::try_from(urls.len().max(1).saturating_mul(2)).unwrap_or(u32::MAX)
             }
+            ProbeKind::Smtp { .. } => 2,
             _ => 1,
         };
         self.timeout()
@@ -198,6 +288,8 @@ pub enum ProbeResult {
     /// unexpected errno): not a failure, keepalived just probes again after
     /// `delay_loop` (notes 3.3, #1637).
     NotRun(FailReason),
+    /// A FILE_CHECK file holds this number (0 when missing or empty).
+    FileValue(i64),
 }
 
 /// Why a probe failed.
@@ -245,6 +337,17 @@ pub enum FailReason {
     ScriptDisabled,
     /// The MISC_CHECK program's exit status was lost (reaped elsewhere).
     StatusLost,
+    /// The SMTP greeting was not 220 (0: no reply code on the line).
+    SmtpGreeting(u16),
+    /// The reply to HELO was not 250 (0: no reply code on the line).
+    SmtpHelo(u16),
+    /// An SMTP reply line longer than 512 bytes.
+    SmtpLineTooLong,
+    /// No echo reply (PING_CHECK) or no UDP reply with `require_reply`
+    /// within connect_timeout.
+    NoReply,
+    /// The FILE_CHECK file holds a number out of range: reading ignored.
+    FileNumber,
 }
 
 impl fmt::Display for FailReason {
@@ -272,6 +375,13 @@ impl fmt::Display for FailReason {
             FailReason::BadDnsName => f.write_str("DNS name cannot be encoded"),
             FailReason::ScriptDisabled => f.write_str("script disabled"),
             FailReason::StatusLost => f.write_str("program's exit status was lost"),
+            FailReason::SmtpGreeting(0) => f.write_str("SMTP greeting without a reply code"),
+            FailReason::SmtpGreeting(c) => write!(f, "SMTP greeting {c}, not 220"),
+            FailReason::SmtpHelo(0) => f.write_str("SMTP HELO reply without a reply code"),
+            FailReason::SmtpHelo(c) => write!(f, "SMTP HELO reply {c}, not 250"),
+            FailReason::SmtpLineTooLong => f.write_str("SMTP reply line over 512 bytes"),
+            FailReason::NoReply => f.write_str("no reply within connect_timeout"),
+            FailReason::FileNumber => f.write_str("tracked file holds a number out of range"),
         }
     }
 }
@@ -284,6 +394,7 @@ impl fmt::Display for ProbeResult {
             ProbeResult::TimedOut => f.write_str("timed out"),
             ProbeResult::MiscExit(c) => write!(f, "exit status {c}"),
             ProbeResult::NotRun(r) => write!(f, "not run: {r}"),
+            ProbeResult::FileValue(v) => write!(f, "file value {v}"),
         }
     }
 }
@@ -295,6 +406,8 @@ pub(crate) enum Outcome {
     /// Up; `Some(w)` sets the real server's weight, `None` restores the
     /// configured one when dynamic, leaves it otherwise.
     Pass(Option<u32>),
+    /// Up, with this FILE_CHECK offset to the real server's weight.
+    Offset(i64),
     /// Down (after retries).
     Fail,
     /// The check could not run: nothing changes, probe again later.
@@ -304,8 +417,22 @@ pub(crate) enum Outcome {
 /// keepalived's reading of a result: exit 0 passes; with `misc_dynamic`,
 /// 1 fails and 2..=255 pass with weight `code - 2`; without it any nonzero
 /// status fails.
-pub(crate) fn outcome(result: ProbeResult, dynamic: bool) -> Outcome {
+/// A FILE_CHECK value goes through [`crate::file::verdict`].
+pub(crate) fn outcome(result: ProbeResult, kind: &ProbeKind) -> Outcome {
+    let dynamic = kind.dynamic();
     match result {
+        ProbeResult::FileValue(v) => {
+            let (weight, reverse) = match kind {
+                ProbeKind::File {
+                    weight, reverse, ..
+                } => (*weight, *reverse),
+                _ => (0, false),
+            };
+            match crate::file::verdict(v, weight, reverse) {
+                Some(d) => Outcome::Offset(d),
+                None => Outcome::Fail,
+            }
+        }
         ProbeResult::Ok | ProbeResult::MiscExit(0) => Outcome::Pass(None),
         ProbeResult::MiscExit(c) if dynamic && c >= 2 => Outcome::Pass(Some(u32::from(c - 2))),
         ProbeResult::MiscExit(_) | ProbeResult::Failed(_) | ProbeResult::TimedOut => Outcome::Fail,
@@ -317,26 +444,64 @@ pub(crate) fn outcome(result: ProbeResult, dynamic: bool) -> Outcome {
 mod tests {
     use super::*;
 
+    fn misc(dynamic: bool) -> ProbeKind {
+        ProbeKind::Misc {
+            command: Command::new("true", None),
+            timeout: Duration::from_secs(1),
+            dynamic,
+        }
+    }
+
     #[test]
-    fn exit_codes_follow_misc_dynamic() {
-        assert_eq!(outcome(ProbeResult::MiscExit(0), true), Outcome::Pass(None));
-        assert_eq!(outcome(ProbeResult::MiscExit(1), true), Outcome::Fail);
+    fn file_values_pass_with_an_offset_or_fail() {
+        let f = |weight, reverse| ProbeKind::File {
+            path: "/x".into(),
+            weight,
+            reverse,
+        };
         assert_eq!(
-            outcome(ProbeResult::MiscExit(2), true),
-            Outcome::Pass(Some(0))
+            outcome(ProbeResult::FileValue(0), &f(0, false)),
+            Outcome::Offset(0)
         );
         assert_eq!(
-            outcome(ProbeResult::MiscExit(255), true),
-            Outcome::Pass(Some(253))
-        );
-        assert_eq!(outcome(ProbeResult::MiscExit(7), false), Outcome::Fail);
-        assert_eq!(outcome(ProbeResult::TimedOut, true), Outcome::Fail);
-        assert_eq!(
-            outcome(ProbeResult::Failed(FailReason::Refused), false),
+            outcome(ProbeResult::FileValue(2), &f(0, false)),
             Outcome::Fail
         );
         assert_eq!(
-            outcome(ProbeResult::NotRun(FailReason::Socket(99)), false),
+            outcome(ProbeResult::FileValue(2), &f(5, true)),
+            Outcome::Offset(-10)
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_misc_dynamic() {
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(0), &misc(true)),
+            Outcome::Pass(None)
+        );
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(1), &misc(true)),
+            Outcome::Fail
+        );
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(2), &misc(true)),
+            Outcome::Pass(Some(0))
+        );
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(255), &misc(true)),
+            Outcome::Pass(Some(253))
+        );
+        assert_eq!(
+            outcome(ProbeResult::MiscExit(7), &misc(false)),
+            Outcome::Fail
+        );
+        assert_eq!(outcome(ProbeResult::TimedOut, &misc(true)), Outcome::Fail);
+        assert_eq!(
+            outcome(ProbeResult::Failed(FailReason::Refused), &misc(false)),
+            Outcome::Fail
+        );
+        assert_eq!(
+            outcome(ProbeResult::NotRun(FailReason::Socket(99)), &misc(false)),
             Outcome::Skip
         );
     }

@@ -18,6 +18,17 @@ pub enum Severity {
     Note,
 }
 
+impl Severity {
+    /// The word diagnostics print: `error`, `warning`, `note`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
 /// One finding, located in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -42,11 +53,7 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        };
+        let sev = self.severity.word();
         write!(
             f,
             "{}:{}:{}: {sev}: {}",
@@ -167,6 +174,11 @@ pub enum Problem {
     },
     /// An address of the other family than the instance's.
     WrongFamily(String),
+    /// A `virtual_server_group` entry that cannot be used, and why.
+    BadGroupEntry(String, &'static str),
+    /// A real or sorry server of the other family than its virtual server,
+    /// without TUN forwarding (the kernel refuses it).
+    MixedFamily(String),
     /// IPv4 and IPv6 addresses mixed in `virtual_ipaddress`.
     MixedFamilies(String),
     /// A sync group names an instance that does not exist.
@@ -296,6 +308,14 @@ impl fmt::Display for Problem {
                 write!(f, "parsed but not acted on by this version of vigil ({k})")
             }
             Problem::Ignored(what) => write!(f, "{what}"),
+            Problem::BadGroupEntry(e, why) => {
+                write!(f, "virtual_server_group entry refused: {why} ({e})")
+            }
+            Problem::MixedFamily(a) => write!(
+                f,
+                "server address family differs from the virtual server's; IPVS forwards \
+                 across families only with lb_kind TUN ({a})"
+            ),
         }
     }
 }

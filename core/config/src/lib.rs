@@ -22,6 +22,7 @@ pub mod include;
 pub mod lexer;
 pub mod limits;
 pub mod loader;
+pub mod pair;
 pub mod parser;
 pub mod preproc;
 pub mod show;

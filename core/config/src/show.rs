@@ -18,6 +18,7 @@ use vigil_model::{
     Auth, CheckKind, Checker, Command, Config, FlushOnStop, GlobalDefs, InitialState, Notify,
     RealServer, RunAs, VirtualAddress, VirtualServer, VrrpInstance, VrrpScript, VrrpVersion, VsKey,
 };
+use vigil_model::{IpFamily, VsGroup, VsGroupEntry};
 
 use crate::values::{format_duration, prefix_netmask};
 
@@ -44,6 +45,18 @@ pub fn show(config: &Config) -> String {
     }
     for i in &config.instances {
         instance(&mut w, i);
+    }
+    track_files(&mut w, config);
+    let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
+    for g in config
+        .virtual_servers
+        .iter()
+        .filter_map(|v| v.group.as_ref())
+    {
+        if !shown.contains(&g.name.as_str()) {
+            shown.push(&g.name);
+            vs_group(&mut w, g);
+        }
     }
     for vs in &config.virtual_servers {
         virtual_server(&mut w, vs);
@@ -408,10 +421,40 @@ fn addresses(w: &mut Writer, keyword: &str, list: &[VirtualAddress]) {
     w.close();
 }
 
-fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
-    match vs.key {
+fn virtual_server_key(w: &mut Writer, key: VsKey) {
+    match key {
         VsKey::Addr { addr, port } => w.open(&["virtual_server", &ip(addr), &format!("{port}")]),
         VsKey::Fwmark(m) => w.open(&["virtual_server", "fwmark", &format!("{m}")]),
+    }
+}
+
+fn vs_group(w: &mut Writer, g: &VsGroup) {
+    w.open(&["virtual_server_group", &quote(&g.name)]);
+    for e in &g.entries {
+        match *e {
+            VsGroupEntry::Range { first, last, port } if first == last => {
+                w.line(&[&ip(first), &format!("{port}")])
+            }
+            VsGroupEntry::Range { first, last, port } => {
+                w.line(&[&format!("{}-{}", ip(first), ip(last)), &format!("{port}")])
+            }
+            VsGroupEntry::Fwmark { mark, family } => {
+                let m = format!("{mark}");
+                match family {
+                    None => w.line(&["fwmark", &m]),
+                    Some(IpFamily::V4) => w.line(&["fwmark", &m, "inet"]),
+                    Some(IpFamily::V6) => w.line(&["fwmark", &m, "inet6"]),
+                }
+            }
+        }
+    }
+    w.close();
+}
+
+fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
+    match (&vs.group, vs.key) {
+        (Some(g), _) => w.open(&["virtual_server", "group", &quote(&g.name)]),
+        (None, key) => virtual_server_key(w, key),
     }
     w.duration("delay_loop", vs.delay_loop);
     w.value("lb_algo", vs.scheduler.name());
@@ -481,8 +524,24 @@ fn checker(w: &mut Writer, c: &Checker) {
         CheckKind::Tcp => "TCP_CHECK",
         CheckKind::Misc(_) => "MISC_CHECK",
         CheckKind::Dns(_) => "DNS_CHECK",
+        CheckKind::Smtp(_) => "SMTP_CHECK",
+        CheckKind::Udp(_) => "UDP_CHECK",
+        CheckKind::Ping => "PING_CHECK",
+        CheckKind::File(_) => "FILE_CHECK",
     };
     w.open(&[name]);
+    if let CheckKind::File(f) = &c.kind {
+        // Only these two keywords: the rest is fixed by the validator.
+        w.value("track_file", &quote(&f.name));
+        let n = format!("{}", f.weight);
+        if f.reverse {
+            w.line(&["weight", &n, "reverse"]);
+        } else {
+            w.line(&["weight", &n]);
+        }
+        w.close();
+        return;
+    }
     let k = &c.common;
     // MISC_CHECK has no connection options in keepalived; they resolve to
     // the real server's address anyway.
@@ -550,6 +609,40 @@ fn checker(w: &mut Writer, c: &Checker) {
             w.value("type", d.query_type.name());
             w.value("name", &quote(&d.name));
         }
+        CheckKind::Smtp(m) => w.value("helo_name", &quote(&m.helo_name)),
+        CheckKind::Udp(u) => {
+            if let Some(p) = &u.payload {
+                let hex: String = p.iter().map(|b| format!("{b:02x}")).collect();
+                w.value("payload", &hex);
+            }
+            w.flag("require_reply", u.require_reply);
+        }
+        CheckKind::Ping | CheckKind::File(_) => {}
     }
     w.close();
+}
+
+/// One `track_file` block per name the FILE_CHECKs use (path only: each
+/// FILE_CHECK writes its resolved weight), before the virtual servers that
+/// refer to them, as keepalived requires.
+fn track_files(w: &mut Writer, config: &Config) {
+    let mut seen: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
+    let files = config
+        .virtual_servers
+        .iter()
+        .flat_map(|vs| &vs.real_servers)
+        .flat_map(|rs| &rs.checkers)
+        .filter_map(|c| match &c.kind {
+            CheckKind::File(f) => Some(f),
+            _ => None,
+        });
+    for f in files {
+        if seen.contains(&f.name.as_str()) {
+            continue;
+        }
+        seen.push(&f.name);
+        w.open(&["track_file", &quote(&f.name)]);
+        w.value("file", &quote_always(&f.path));
+        w.close();
+    }
 }

@@ -18,7 +18,8 @@
 //! it shows here as a real server reported down.
 
 use alloc::string::String;
-use vigil_model::{Config, VirtualServer, VsKey};
+use alloc::vec::Vec;
+use vigil_model::{Config, IpFamily, LbKind, VirtualServer, VsGroupEntry, VsKey};
 
 use crate::quorum::QuorumState;
 use crate::table::{Destination, Family, Forwarding, Service, ServiceKey, Table, FLAG_PERSISTENT};
@@ -47,19 +48,64 @@ pub fn live_weight(
         .sum()
 }
 
-/// The IPVS service of a virtual server, without destinations.
+/// The IPVS service of a virtual server, without destinations: for a
+/// `virtual_server group`, its first kernel service.
 pub fn service_of(vs: &VirtualServer) -> Service {
-    let key = match vs.key {
-        VsKey::Addr { addr, port } => ServiceKey::Addr {
+    let key = match (vs.key, &vs.group) {
+        (VsKey::Fwmark(mark), Some(g)) => ServiceKey::Fwmark {
+            mark,
+            family: family_of(g.default_family()),
+        },
+        (VsKey::Fwmark(mark), None) => ServiceKey::Fwmark {
+            mark,
+            family: fwmark_family(vs),
+        },
+        (VsKey::Addr { addr, port }, _) => ServiceKey::Addr {
             addr,
             port,
             protocol: vs.protocol.into(),
         },
-        VsKey::Fwmark(mark) => ServiceKey::Fwmark {
-            mark,
-            family: fwmark_family(vs),
-        },
     };
+    service_with(vs, key)
+}
+
+/// Every kernel service of a virtual server, in order: one, or one per
+/// address and fwmark of its group (keepalived's `ipvs_group_cmd`).
+pub fn services_of(vs: &VirtualServer) -> Vec<Service> {
+    let Some(g) = &vs.group else {
+        return alloc::vec![service_of(vs)];
+    };
+    let mut out = Vec::new();
+    for e in &g.entries {
+        match *e {
+            VsGroupEntry::Range { port, .. } => {
+                for addr in e.addrs() {
+                    let key = ServiceKey::Addr {
+                        addr,
+                        port,
+                        protocol: vs.protocol.into(),
+                    };
+                    out.push(service_with(vs, key));
+                }
+            }
+            VsGroupEntry::Fwmark { mark, family } => {
+                let family = family_of(family.unwrap_or(g.default_family()));
+                out.push(service_with(vs, ServiceKey::Fwmark { mark, family }));
+            }
+        }
+    }
+    out
+}
+
+fn family_of(f: IpFamily) -> Family {
+    match f {
+        IpFamily::V4 => Family::V4,
+        IpFamily::V6 => Family::V6,
+    }
+}
+
+/// The service `key` with the virtual server's scheduler and persistence.
+fn service_with(vs: &VirtualServer, key: ServiceKey) -> Service {
     let full = key.family().full_prefix();
     // keepalived treats a zero timeout as "not persistent".
     let (flags, timeout, netmask) = match vs.persistence_timeout {
@@ -80,14 +126,37 @@ pub fn service_of(vs: &VirtualServer) -> Service {
     }
 }
 
-/// A fwmark service has no address: take the family of its real servers
-/// (keepalived does the same when `ip_family` is not given), else IPv4.
+/// A fwmark service has no address: take the family of its first server
+/// that is not tunnelled (keepalived does the same when `ip_family` is not
+/// given; a tunnelled one may be of either family), else of its first
+/// server, else IPv4.
 fn fwmark_family(vs: &VirtualServer) -> Family {
-    vs.real_servers
-        .first()
-        .map(|rs| rs.addr)
-        .or(vs.sorry_server.map(|s| s.addr))
-        .map_or(Family::V4, |a| Family::of(&a))
+    let sorry = vs
+        .sorry_server
+        .map(|s| (s.addr, s.lb_kind.unwrap_or(vs.lb_kind)));
+    let servers = || {
+        vs.real_servers
+            .iter()
+            .map(|rs| (rs.addr, rs.lb_kind))
+            .chain(sorry)
+    };
+    servers()
+        .find(|(_, k)| *k != LbKind::Tun)
+        .or_else(|| servers().next())
+        .map_or(Family::V4, |(a, _)| Family::of(&a))
+}
+
+/// The destination port of a server on `service`: in a group, DR and TUN
+/// take the service's port (0 on a fwmark), NAT keeps its own, as
+/// keepalived's `ipvs_group_cmd` does; elsewhere the configured port.
+fn dest_port(vs: &VirtualServer, service: &ServiceKey, kind: LbKind, port: u16) -> u16 {
+    if vs.group.is_none() || kind == LbKind::Nat {
+        return port;
+    }
+    match service {
+        ServiceKey::Addr { port, .. } => *port,
+        ServiceKey::Fwmark { .. } => 0,
+    }
 }
 
 /// The desired table: every virtual server of `config`, with destinations
@@ -110,7 +179,9 @@ pub fn desired(
     table
 }
 
-/// Adds one virtual server's service and destinations.
+/// Adds one virtual server's services and destinations. The quorum is the
+/// virtual server's, so a group's services gain or lose their real servers
+/// and sorry server together.
 fn add_virtual_server(
     table: &mut Table,
     vi: usize,
@@ -118,9 +189,22 @@ fn add_virtual_server(
     health: &impl Fn(usize, usize) -> Health,
     quorum_up: bool,
 ) {
-    let service = service_of(vs);
-    let key = service.key;
-    table.insert_service(service);
+    for service in services_of(vs) {
+        let key = service.key;
+        table.insert_service(service);
+        add_dests(table, &key, vi, vs, health, quorum_up);
+    }
+}
+
+/// Adds the real and sorry servers of virtual server `vi` to `key`.
+fn add_dests(
+    table: &mut Table,
+    key: &ServiceKey,
+    vi: usize,
+    vs: &VirtualServer,
+    health: &impl Fn(usize, usize) -> Health,
+    quorum_up: bool,
+) {
     let sorry_active = !quorum_up && vs.sorry_server.is_some();
     for (ri, rs) in vs.real_servers.iter().enumerate() {
         let (up, dynamic) = health(vi, ri);
@@ -134,14 +218,14 @@ fn add_virtual_server(
         };
         let dest = Destination {
             addr: rs.addr,
-            port: rs.port,
+            port: dest_port(vs, key, rs.lb_kind, rs.port),
             forwarding: rs.lb_kind.into(),
             weight,
             u_threshold: rs.uthreshold,
             l_threshold: rs.lthreshold,
         };
-        // The service was inserted just above, so this cannot fail.
-        let _ = table.insert_dest(&key, dest);
+        // The service was inserted by the caller, so this cannot fail.
+        let _ = table.insert_dest(key, dest);
     }
     if let Some(sorry) = vs.sorry_server {
         let weight = match (sorry_active, sorry.inhibit) {
@@ -149,18 +233,19 @@ fn add_virtual_server(
             (false, true) => 0,
             (false, false) => return,
         };
+        let kind = sorry.lb_kind.unwrap_or(vs.lb_kind);
         let dest = Destination {
             addr: sorry.addr,
-            port: sorry.port,
-            forwarding: Forwarding::from(sorry.lb_kind.unwrap_or(vs.lb_kind)),
+            port: dest_port(vs, key, kind, sorry.port),
+            forwarding: Forwarding::from(kind),
             weight,
             u_threshold: 0,
             l_threshold: 0,
         };
         // A sorry server that is also a real server: while the quorum holds,
         // the real server's entry stands; once it is lost, the sorry one.
-        if sorry_active || table.dest(&key, &dest.key()).is_none() {
-            let _ = table.insert_dest(&key, dest);
+        if sorry_active || table.dest(key, &dest.key()).is_none() {
+            let _ = table.insert_dest(key, dest);
         }
     }
 }

@@ -22,7 +22,7 @@ mod quorum;
 mod table;
 
 pub use command::Command;
-pub use desired::{desired, live_weight, service_of, Health};
+pub use desired::{desired, live_weight, service_of, services_of, Health};
 pub use diff::{diff, flush_then};
 pub use planner::{Plan, Planner};
 pub use quorum::{QuorumEvent, QuorumState};

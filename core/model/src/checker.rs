@@ -1,5 +1,6 @@
 //! Real server health checkers (`HTTP_GET`, `SSL_GET`, `TCP_CHECK`,
-//! `MISC_CHECK`, `DNS_CHECK`).
+//! `MISC_CHECK`, `DNS_CHECK`, `SMTP_CHECK`, `UDP_CHECK`, `PING_CHECK`,
+//! `FILE_CHECK`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -62,6 +63,67 @@ pub enum CheckKind {
     Misc(MiscCheck),
     /// `DNS_CHECK { ... }`: a DNS query is answered.
     Dns(DnsCheck),
+    /// `SMTP_CHECK { ... }`: greeting 220, HELO answered 250. Each `host`
+    /// block is a checker of its own, as keepalived 2.2.7 makes it.
+    Smtp(SmtpCheck),
+    /// `UDP_CHECK { ... }`: a datagram sent draws no ICMP unreachable (and a
+    /// reply with `require_reply`).
+    Udp(UdpCheck),
+    /// `PING_CHECK { ... }`: an ICMP / ICMPv6 echo is answered.
+    Ping,
+    /// `FILE_CHECK { track_file NAME; weight N [reverse] }`: the number in a
+    /// file sets the checker down or the weight.
+    File(FileCheck),
+}
+
+/// `SMTP_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpCheck {
+    /// `helo_name NAME`; default `smtpchecker.keepalived.org`.
+    pub helo_name: String,
+}
+
+/// keepalived's `SMTP_DEFAULT_HELO`.
+pub const SMTP_DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
+
+/// `UDP_CHECK` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UdpCheck {
+    /// `payload HEX`; default none (keepalived then sends 32 bytes of
+    /// filler text).
+    pub payload: Option<Vec<u8>>,
+    /// `require_reply`: silence until connect_timeout is a failure; without
+    /// it silence passes and only an ICMP error fails.
+    pub require_reply: bool,
+}
+
+/// `FILE_CHECK` options, its `track_file` block resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCheck {
+    /// The `track_file NAME` referenced.
+    pub name: String,
+    /// The `file PATH` of that block.
+    pub path: String,
+    /// `weight N`: 0 means a nonzero value is down; otherwise the value
+    /// times `weight` is added to the real server's weight. Default the
+    /// track_file block's weight, else 0.
+    pub weight: i32,
+    /// `weight N reverse`: the value counts negatively (with weight 0: a
+    /// zero value is down).
+    pub reverse: bool,
+}
+
+/// A top-level `track_file NAME { file PATH; weight N [reverse] }` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackFile {
+    /// The block's name.
+    pub name: String,
+    /// `file PATH`; required.
+    pub path: String,
+    /// `weight N`; default 1 (keepalived's default for a tracked file).
+    pub weight: i32,
+    /// `weight N reverse`.
+    pub reverse: bool,
 }
 
 /// `HTTP_GET` / `SSL_GET` options.

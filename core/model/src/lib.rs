@@ -23,10 +23,11 @@ mod script;
 mod sync_group;
 mod virtual_address;
 mod virtual_server;
+mod virtual_server_group;
 
 pub use checker::{
-    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, HttpCheck, HttpProtocol, MiscCheck,
-    StatusRange, Url,
+    CheckCommon, CheckKind, Checker, DnsCheck, DnsType, FileCheck, HttpCheck, HttpProtocol,
+    MiscCheck, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
 };
 pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, SmtpServer, SyncDaemon};
@@ -37,6 +38,7 @@ pub use virtual_address::{AddrScope, VirtualAddress};
 pub use virtual_server::{
     LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey,
 };
+pub use virtual_server_group::{IpFamily, VsGroup, VsGroupEntry};
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};

@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::checker::Checker;
 use crate::command::Command;
+use crate::virtual_server_group::VsGroup;
 
 /// An IPVS virtual service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VirtualServer {
-    /// `virtual_server ADDR PORT` or `virtual_server fwmark N`.
+    /// `virtual_server ADDR PORT` or `virtual_server fwmark N`; for
+    /// `virtual_server group NAME`, the group's first kernel service.
     pub key: VsKey,
+    /// `virtual_server group NAME`: the group, resolved; every entry is a
+    /// kernel service with this server's settings and real servers.
+    pub group: Option<VsGroup>,
     /// `delay_loop SECS`: time between checks; default 60 s.
     #[serde(with = "crate::compact_duration")]
     pub delay_loop: Duration,
@@ -56,6 +61,7 @@ impl VirtualServer {
     pub fn new(key: VsKey) -> Self {
         VirtualServer {
             key,
+            group: None,
             delay_loop: Duration::from_secs(60),
             scheduler: Scheduler::Wlc,
             lb_kind: LbKind::Nat,

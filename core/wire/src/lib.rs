@@ -12,12 +12,14 @@
 
 extern crate alloc;
 
+pub mod ah;
 pub mod arp;
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
 pub mod ipv4;
 pub mod ipv6;
+pub mod md5;
 pub mod ndisc;
 pub mod vrrp;
 

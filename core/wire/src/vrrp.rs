@@ -108,6 +108,11 @@ pub enum Auth {
     None,
     /// Simple text password, 8 bytes, zero padded.
     Simple([u8; 8]),
+    /// IP Authentication Header ([`crate::ah`]): the 8 bytes are the HMAC key
+    /// (`auth_pass`) in a configuration. They never go in the message, whose
+    /// authentication data stays zero as keepalived sends it; a parsed advert
+    /// holds the 8 data bytes it carried.
+    Ah([u8; 8]),
 }
 
 /// How a v3-over-IPv4 checksum is computed. keepalived's default includes the
@@ -404,7 +409,7 @@ impl Repr {
     /// Checks, each with its own error: fixed header present (`Truncated`),
     /// version 2 or 3 and v2 only over IPv4 (`BadVersion`), type 1 (`BadType`),
     /// size equal to what the version and count announce (`BadLength`), checksum (`BadChecksum`), v2 auth type
-    /// (`UnsupportedAuth` for AH, `BadAuthType` above 2), non-zero interval and
+    /// (`BadAuthType` above 2; AH is parsed, its header is [`crate::ah`]'s), non-zero interval and
     /// `src`/`dst` of one family (`Malformed`).
     pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>, src: IpAddr, dst: IpAddr) -> Result<Repr> {
         Self::parse_with_form(packet, src, dst).map(|(repr, _)| repr)
@@ -450,7 +455,7 @@ impl Repr {
                 let auth = match packet.auth_type() {
                     AUTH_NONE => Auth::None,
                     AUTH_SIMPLE => Auth::Simple(packet.auth_data().ok_or(Error::BadLength)?),
-                    AUTH_AH => return Err(Error::UnsupportedAuth),
+                    AUTH_AH => Auth::Ah(packet.auth_data().ok_or(Error::BadLength)?),
                     _ => return Err(Error::BadAuthType),
                 };
                 (auth, u16::from(packet.adver_int()) * 100)
@@ -521,6 +526,7 @@ impl Repr {
                 let (auth_type, data) = match self.auth {
                     Auth::None => (AUTH_NONE, [0u8; AUTH_DATA_LEN]),
                     Auth::Simple(pw) => (AUTH_SIMPLE, pw),
+                    Auth::Ah(_) => (AUTH_AH, [0u8; AUTH_DATA_LEN]),
                 };
                 packet.set_auth_type(auth_type);
                 let seconds = (self.adver_int_cs / 100).clamp(1, 255);

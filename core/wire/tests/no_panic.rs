@@ -114,7 +114,12 @@ fn round_trip(repr: &Repr, src: IpAddr, dst: IpAddr) {
         );
         let (again, form) = Repr::parse_with_form(&vrrp::Packet::new_unchecked(&buf[..]), src, dst)
             .unwrap_or_else(|e| panic!("{repr:?} emitted unparsable bytes: {e}"));
-        assert_eq!(&again, repr);
+        // An AH advert's data bytes are not sent (the key stays out of it).
+        let mut want = repr.clone();
+        if let vigil_wire::vrrp::Auth::Ah(_) = want.auth {
+            want.auth = vigil_wire::vrrp::Auth::Ah([0; 8]);
+        }
+        assert_eq!(again, want);
         if src.is_ipv6() {
             assert_eq!(form, ChecksumForm::PseudoHeader);
         }

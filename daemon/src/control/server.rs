@@ -129,6 +129,11 @@ pub(crate) fn errno(e: &io::Error) -> Errno {
 /// A client whose request line is still being read.
 type PendingRead = Pin<Box<dyn Future<Output = Option<Connection>> + Send>>;
 
+/// The request bytes kept: one more than a request may have, so that an
+/// overlong one is still seen as such. Fixed size: a client cannot make the
+/// daemon allocate by what it sends.
+type RequestBuf = heapless::Vec<u8, { MAX_REQUEST_LEN + 1 }>;
+
 /// The listening control socket.
 ///
 /// Dropping it removes the socket file, unless another process has replaced
@@ -138,7 +143,8 @@ pub struct Server {
     path: PathBuf,
     /// Device and inode of our socket file, to recognise it at drop.
     file_id: (u64, u64),
-    pending: Vec<PendingRead>,
+    /// At most [`MAX_PENDING`], by type: the queue never grows.
+    pending: heapless::Vec<PendingRead, MAX_PENDING>,
     backoff: Option<Timer>,
     request_timeout: Duration,
     reply_timeout: Duration,
@@ -196,7 +202,7 @@ impl Server {
             listener,
             path: path.to_owned(),
             file_id: (meta.dev(), meta.ino()),
-            pending: Vec::new(),
+            pending: heapless::Vec::new(),
             backoff: None,
             request_timeout: REQUEST_TIMEOUT,
             reply_timeout: REPLY_TIMEOUT,
@@ -308,16 +314,22 @@ impl Server {
             log::warn!("control: refused a client: {who}");
             return;
         }
-        if self.pending.len() >= MAX_PENDING {
+        if self.pending.is_full() {
             log::warn!("control: {MAX_PENDING} clients already waiting; refusing another");
             return;
         }
         match Async::new(stream) {
-            Ok(stream) => self.pending.push(Box::pin(read_request(
-                stream,
-                self.request_timeout,
-                self.reply_timeout,
-            ))),
+            Ok(stream) => {
+                let read = Box::pin(read_request(
+                    stream,
+                    self.request_timeout,
+                    self.reply_timeout,
+                ));
+                // Cannot fail: checked not full above.
+                if self.pending.push(read).is_err() {
+                    log::warn!("control: {MAX_PENDING} clients already waiting; refusing another");
+                }
+            }
             Err(e) => log::warn!("control: cannot register a client: {}", errno(&e)),
         }
     }
@@ -428,13 +440,16 @@ async fn read_request(
     reply_timeout: Duration,
 ) -> Option<Connection> {
     let read = async {
-        let mut buf = Vec::with_capacity(32);
+        let mut buf = RequestBuf::new();
         let mut chunk = [0u8; 64];
         loop {
             let n = (&stream).read(&mut chunk).await?;
             let got = chunk.get(..n).unwrap_or_default();
-            buf.extend_from_slice(got);
-            if n == 0 || got.contains(&b'\n') || buf.len() > MAX_REQUEST_LEN {
+            // Bytes past the capacity are dropped: the request is too long
+            // whatever they are, and `buf` being full says so.
+            let room = buf.capacity() - buf.len();
+            let _ = buf.extend_from_slice(got.get(..room.min(n)).unwrap_or_default());
+            if n == 0 || got.contains(&b'\n') || buf.is_full() {
                 return Ok::<_, io::Error>(buf);
             }
         }

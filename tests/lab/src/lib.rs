@@ -6,6 +6,7 @@
 //! [`Lab`] is dropped, and also on SIGINT/SIGTERM (see [`cleanup`]).
 
 pub mod bench;
+pub mod chaos;
 pub mod cleanup;
 pub mod harness;
 pub mod netns;

@@ -10,15 +10,17 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use vigil_model::{
-    CheckCommon, CheckKind, Checker, Command, DnsCheck, DnsType, HttpCheck, HttpProtocol, LbKind,
-    MiscCheck, Protocol, RealServer, RunAs, Scheduler, SorryServer, StatusRange, Url,
-    VirtualServer, VsKey,
+    CheckCommon, CheckKind, Checker, Command, DnsCheck, DnsType, FileCheck, HttpCheck,
+    HttpProtocol, LbKind, MiscCheck, Protocol, RealServer, RunAs, Scheduler, SmtpCheck,
+    SorryServer, UdpCheck, Url, VirtualServer, VsKey, SMTP_DEFAULT_HELO,
 };
 
+use super::checker::{self as ck, SmtpHost};
 use super::global::set;
 use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::Stmt;
+use crate::span::Span;
 use crate::values;
 
 /// Longest timer accepted (one year), against overflow.
@@ -74,6 +76,10 @@ enum KindDraft {
         user: Option<RunAs>,
     },
     Dns(DnsCheck),
+    Smtp(SmtpCheck),
+    Udp(UdpCheck),
+    Ping,
+    File(Option<FileCheck>),
 }
 
 struct CheckDraft {
@@ -93,11 +99,34 @@ struct RsDraft {
     checks: Vec<CheckDraft>,
 }
 
+/// A `virtual_server` read, with what is resolved once every block is read.
+pub(super) struct Parsed {
+    pub vs: VirtualServer,
+    /// `virtual_server group NAME`: the name and where it is.
+    pub group: Option<(String, Span)>,
+    /// Where each of `vs.real_servers` is declared.
+    pub rs_spans: Vec<Span>,
+    /// Where the sorry server is declared.
+    pub sorry_span: Option<Span>,
+    /// Where the `virtual_server` keyword is.
+    pub vs_span: Span,
+}
+
 /// Reads one `virtual_server` block.
-pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
-    let key = key(ctx, stmt)?;
+pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
+    let (key, group) = match stmt.args.first() {
+        Some(w) if w.text == "group" => {
+            ctx.at_most(stmt, 2);
+            let n = ctx.nth(stmt, 1)?;
+            // A placeholder until the group is linked (see vs_link.rs).
+            (VsKey::Fwmark(0), Some((n.text.clone(), n.span)))
+        }
+        _ => (key(ctx, stmt)?, None),
+    };
     let body = ctx.block(stmt)?;
     let mut vs = VirtualServer::new(key);
+    let mut sorry_span = None;
+    let mut rs_spans = Vec::new();
     let mut own = Defaults::default();
     let mut inhibit = false;
     let mut sorry_inhibit = false;
@@ -157,6 +186,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
             "sorry_server" => {
                 ctx.at_most(s, 2);
                 if let Some((addr, port)) = addr_port(ctx, s) {
+                    sorry_span = Some(s.keyword.span);
                     vs.sorry_server = Some(SorryServer {
                         addr,
                         port,
@@ -189,7 +219,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
                 ctx.not_acted_on(s);
                 set(&mut vs.smtp_alert, ctx.flag_bool(s))
             }
-            "real_server" => servers.extend(real_server(ctx, s)),
+            "real_server" => servers.extend(real_server(ctx, s).map(|d| (d, s.keyword.span))),
             _ => {
                 if !own.keyword(ctx, s, kw) {
                     ctx.unknown(s, "virtual_server");
@@ -201,11 +231,18 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<VirtualServer> {
         sorry.inhibit = sorry_inhibit;
         sorry.lb_kind = sorry_kind;
     }
-    for d in servers {
+    for (d, span) in servers {
         let rs = resolve_rs(ctx, d, &vs, &own, inhibit);
         vs.real_servers.push(rs);
+        rs_spans.push(span);
     }
-    Some(vs)
+    Some(Parsed {
+        vs,
+        group,
+        rs_spans,
+        sorry_span,
+        vs_span: stmt.keyword.span,
+    })
 }
 
 /// `virtual_server ADDR [PORT]` or `virtual_server fwmark N`.
@@ -221,11 +258,6 @@ fn key(ctx: &mut Ctx, stmt: &Stmt) -> Option<VsKey> {
                 1,
                 i64::from(u32::MAX),
             )?))
-        }
-        "group" => {
-            let p = Problem::NotActedOn("virtual_server group".into());
-            ctx.warn(stmt.keyword.span, p);
-            None
         }
         _ => {
             ctx.at_most(stmt, 2);
@@ -325,9 +357,8 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
                 ctx.error(s.keyword.span, Problem::SslGetUnsupported);
                 d.checks.extend(checker(ctx, s))
             }
-            "HTTP_GET" | "TCP_CHECK" | "MISC_CHECK" | "DNS_CHECK" => {
-                d.checks.extend(checker(ctx, s))
-            }
+            "HTTP_GET" | "TCP_CHECK" | "MISC_CHECK" | "DNS_CHECK" | "SMTP_CHECK" | "UDP_CHECK"
+            | "PING_CHECK" | "FILE_CHECK" => d.checks.extend(checker(ctx, s)),
             _ => {
                 if !d.own.keyword(ctx, s, kw) {
                     ctx.unknown(s, "real_server");
@@ -338,16 +369,40 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
     Some(d)
 }
 
-fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
+/// One checker block; `SMTP_CHECK` gives one checker per `host` block
+/// (plus its own connection when it has one, or no hosts).
+fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
     ctx.at_most(stmt, 0);
-    let body = ctx.block(stmt)?;
     let section = match stmt.keyword.text.as_str() {
         "HTTP_GET" => "HTTP_GET",
         "SSL_GET" => "SSL_GET",
         "TCP_CHECK" => "TCP_CHECK",
         "MISC_CHECK" => "MISC_CHECK",
+        "SMTP_CHECK" => "SMTP_CHECK",
+        "UDP_CHECK" => "UDP_CHECK",
+        "PING_CHECK" => "PING_CHECK",
+        "FILE_CHECK" => "FILE_CHECK",
         _ => "DNS_CHECK",
     };
+    let own = |kind| CheckDraft {
+        kind,
+        connect_ip: None,
+        connect_port: None,
+        bindto: None,
+        bind_port: None,
+        own: Defaults::default(),
+    };
+    if section == "FILE_CHECK" {
+        // Only track_file and weight: no connection, no timers.
+        return ck::file_check(ctx, stmt)
+            .map(|f| own(KindDraft::File(Some(f))))
+            .into_iter()
+            .collect();
+    }
+    let Some(body) = ctx.block(stmt) else {
+        return Vec::new();
+    };
+    let mut hosts: Vec<SmtpHost> = Vec::new();
     let mut kind = match section {
         "HTTP_GET" | "SSL_GET" => KindDraft::Http {
             ssl: section == "SSL_GET",
@@ -361,6 +416,14 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
             dynamic: false,
             user: None,
         },
+        "SMTP_CHECK" => KindDraft::Smtp(SmtpCheck {
+            helo_name: SMTP_DEFAULT_HELO.into(),
+        }),
+        "UDP_CHECK" => KindDraft::Udp(UdpCheck {
+            payload: None,
+            require_reply: false,
+        }),
+        "PING_CHECK" => KindDraft::Ping,
         _ => KindDraft::Dns(DnsCheck {
             query_type: DnsType::Soa,
             name: ".".into(),
@@ -392,7 +455,7 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
                 };
                 set(protocol, ctx.choice(s, p, "1.0|1.0C|1.1"));
             }
-            ("url", KindDraft::Http { urls, .. }) => urls.extend(url(ctx, s)),
+            ("url", KindDraft::Http { urls, .. }) => urls.extend(ck::url(ctx, s)),
             ("misc_path", KindDraft::Misc { path, .. }) => *path = ctx.command(s).or(path.take()),
             ("misc_timeout", KindDraft::Misc { timeout, .. }) => {
                 *timeout = ctx.duration(s, MAX_TIMER_SECS).or(*timeout)
@@ -414,7 +477,20 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
                     ctx.choice(s, t, "A|NS|CNAME|SOA|MX|TXT|AAAA"),
                 );
             }
-            ("name", KindDraft::Dns(dns)) => set(&mut dns.name, dns_name(ctx, s)),
+            ("name", KindDraft::Dns(dns)) => set(&mut dns.name, ck::dns_name(ctx, s)),
+            ("helo_name", KindDraft::Smtp(smtp)) => set(&mut smtp.helo_name, ctx.text(s)),
+            ("host", KindDraft::Smtp(_)) => hosts.extend(ck::smtp_host(ctx, s, MAX_TIMER_SECS)),
+            ("payload", KindDraft::Udp(udp)) => {
+                udp.payload = ck::hex_payload(ctx, s).or(udp.payload.take())
+            }
+            ("require_reply", KindDraft::Udp(udp)) => {
+                udp.require_reply = true;
+                if !s.args.is_empty() {
+                    // Matching the reply's bytes is not implemented.
+                    ctx.not_acted_on(s);
+                }
+            }
+            ("min_reply_length" | "max_reply_length", KindDraft::Udp(_)) => ctx.not_acted_on(s),
             ("virtualhost", KindDraft::Http { .. }) => {
                 d.own.keyword(ctx, s, kw);
             }
@@ -429,97 +505,46 @@ fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Option<CheckDraft> {
     match &kind {
         KindDraft::Http { urls, .. } if urls.is_empty() => {
             ctx.error(stmt.keyword.span, Problem::MissingKeyword(section, "url"));
-            return None;
+            return Vec::new();
         }
         KindDraft::Misc { path: None, .. } => {
             // keepalived skips the checker.
             let what = "MISC_CHECK without misc_path; checker skipped".into();
             ctx.ignored(stmt.keyword.span, what);
-            return None;
+            return Vec::new();
         }
         _ => {}
     }
-    d.kind = kind;
-    Some(d)
-}
-
-/// A DNS_CHECK `name`: labels of 1..=63 bytes, a trailing dot allowed
-/// ("." alone is the root); keepalived rejects empty labels at parse time.
-fn dns_name(ctx: &mut Ctx, s: &Stmt) -> Option<String> {
-    let w = ctx.one(s)?;
-    let name = w.text.strip_suffix('.').unwrap_or(&w.text);
-    let ok =
-        w.text == "." || (!name.is_empty() && name.split('.').all(|l| (1..=63).contains(&l.len())));
-    if !ok {
-        let p = Problem::BadChoice {
-            keyword: s.keyword.text.clone(),
-            value: w.text.clone(),
-            expected: "a domain name with labels of 1 to 63 characters",
-        };
-        ctx.error(w.span, p);
-        return None;
-    }
-    Some(w.text.clone())
-}
-
-/// `url { path P; status_code ...; digest D; virtualhost H }`.
-fn url(ctx: &mut Ctx, stmt: &Stmt) -> Option<Url> {
-    let body = ctx.block(stmt)?;
-    let mut u = Url {
-        path: String::new(),
-        status_codes: Vec::new(),
-        digest: None,
-        virtualhost: None,
+    let KindDraft::Smtp(smtp) = kind else {
+        d.kind = kind;
+        return alloc::vec![d];
     };
-    let mut has_path = false;
-    for s in body {
-        match s.keyword.text.as_str() {
-            "path" => {
-                if let Some(p) = ctx.text(s) {
-                    u.path = p;
-                    has_path = true;
-                }
-            }
-            "digest" => u.digest = ctx.text(s).or(u.digest.take()),
-            "virtualhost" => u.virtualhost = ctx.text(s).or(u.virtualhost.take()),
-            "status_code" => {
-                ctx.nth(s, 0);
-                for w in &s.args {
-                    let (a, b) = w.text.split_once('-').unwrap_or((&w.text, &w.text));
-                    match (values::int(a), values::int(b)) {
-                        (Some(first), Some(last))
-                            if (100..=999).contains(&first) && (first..=999).contains(&last) =>
-                        {
-                            u.status_codes.push(StatusRange {
-                                first: first as u16,
-                                last: last as u16,
-                            })
-                        }
-                        _ => {
-                            let p = Problem::BadChoice {
-                                keyword: s.keyword.text.clone(),
-                                value: w.text.clone(),
-                                expected: "HTTP status codes 100..999 or ranges A-B",
-                            };
-                            ctx.error(w.span, p);
-                        }
-                    }
-                }
-            }
-            _ => ctx.unknown(s, "url"),
-        }
-    }
-    if !has_path {
-        ctx.error(stmt.keyword.span, Problem::MissingKeyword("url", "path"));
-        return None;
-    }
-    if u.status_codes.is_empty() {
-        u.status_codes.push(StatusRange {
-            first: 200,
-            last: 299,
+    // keepalived 2.2.7: the checker's own connection counts when any of it
+    // is set or there are no hosts; every host is a checker of its own,
+    // whose connect_timeout falls back to the real/virtual server's.
+    let has_own = d.connect_ip.is_some()
+        || d.connect_port.is_some()
+        || d.bindto.is_some()
+        || d.bind_port.is_some()
+        || d.own.connect_timeout.is_some();
+    let mut out = Vec::new();
+    for h in &hosts {
+        let mut own = d.own.clone();
+        own.connect_timeout = h.connect_timeout;
+        out.push(CheckDraft {
+            kind: KindDraft::Smtp(smtp.clone()),
+            connect_ip: h.connect_ip,
+            connect_port: h.connect_port,
+            bindto: h.bindto,
+            bind_port: h.bind_port,
+            own,
         });
     }
-    Some(u)
+    if has_own || hosts.is_empty() {
+        d.kind = KindDraft::Smtp(smtp);
+        out.insert(0, d);
+    }
+    out
 }
 
 /// Resolves one real server and its checkers: checker, else real server,
@@ -544,8 +569,12 @@ fn resolve_rs(
             KindDraft::Http { .. } => (1, Duration::from_secs(3)),
             KindDraft::Dns(_) => (3, delay_loop),
             KindDraft::Misc { .. } => (0, Duration::from_secs(1)),
-            KindDraft::Tcp => (1, Duration::from_secs(1)),
+            KindDraft::Tcp | KindDraft::Smtp(_) | KindDraft::Udp(_) | KindDraft::Ping => {
+                (1, Duration::from_secs(1))
+            }
+            KindDraft::File(_) => (0, Duration::ZERO),
         };
+        let file = matches!(c.kind, KindDraft::File(_));
         let common = CheckCommon {
             connect_ip: c.connect_ip.unwrap_or(rs.addr),
             connect_port: c.connect_port.unwrap_or(rs.port),
@@ -560,6 +589,20 @@ fn resolve_rs(
             delay_before_retry: pick(own, |x| x.delay_before_retry).unwrap_or(dbr_default),
             warmup: pick(own, |x| x.warmup).unwrap_or(delay_loop),
             delay_loop,
+        };
+        // FILE_CHECK takes no timers: keepalived watches the file; vigil
+        // reads it every delay_loop of the virtual server, at once at start.
+        let common = if file {
+            CheckCommon {
+                connect_timeout: Duration::from_secs(1),
+                retry: 0,
+                delay_before_retry: Duration::ZERO,
+                warmup: Duration::ZERO,
+                delay_loop: vs.delay_loop,
+                ..common
+            }
+        } else {
+            common
         };
         let virtualhost = own
             .virtualhost
@@ -585,6 +628,13 @@ fn resolve_rs(
             }
             KindDraft::Tcp => CheckKind::Tcp,
             KindDraft::Dns(dns) => CheckKind::Dns(dns),
+            KindDraft::Smtp(smtp) => CheckKind::Smtp(smtp),
+            KindDraft::Udp(udp) => CheckKind::Udp(udp),
+            KindDraft::Ping => CheckKind::Ping,
+            KindDraft::File(f) => {
+                let Some(f) = f else { continue };
+                CheckKind::File(f)
+            }
             KindDraft::Misc {
                 path,
                 timeout,

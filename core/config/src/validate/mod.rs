@@ -6,6 +6,7 @@
 //! global defaults an instance inherits, the scripts it tracks) are kept in
 //! drafts with their spans and resolved once everything is read.
 
+mod checker;
 mod global;
 mod instance;
 mod known;
@@ -13,6 +14,8 @@ mod lvs;
 mod script;
 mod sync_group;
 mod syncd;
+mod vs_group;
+mod vs_link;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -29,13 +32,18 @@ use crate::values;
 
 /// Builds the model from the top-level statements; problems go to `found`.
 pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
-    let mut ctx = Ctx { found, strict };
+    let mut ctx = Ctx {
+        found,
+        strict,
+        track_files: Vec::new(),
+    };
     let mut global = None;
     let mut scripts = Vec::new();
     let mut groups = Vec::new();
     let mut instances = Vec::new();
     let mut servers = Vec::new();
     let mut sync = None;
+    let mut vs_groups = Vec::new();
     for stmt in stmts {
         match stmt.keyword.text.as_str() {
             "global_defs" => {
@@ -55,6 +63,12 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
                 instances.extend(instance::parse(&mut ctx, stmt))
             }
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
+            "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
+            "track_file" | "vrrp_track_file" => {
+                if let Some(t) = checker::track_file(&mut ctx, stmt) {
+                    ctx.track_files.push(t);
+                }
+            }
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
@@ -64,6 +78,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
     let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
     syncd::resolve(&mut ctx, sync, &mut global, &instances);
+    let servers = vs_link::link(&mut ctx, vs_groups, servers);
     Config {
         global,
         scripts,
@@ -77,6 +92,8 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
 pub(crate) struct Ctx<'a> {
     found: &'a mut Findings,
     strict: bool,
+    /// The `track_file` blocks read so far, for `FILE_CHECK`.
+    track_files: Vec<vigil_model::TrackFile>,
 }
 
 impl Ctx<'_> {

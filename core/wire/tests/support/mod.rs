@@ -44,10 +44,21 @@ pub fn all() -> Vec<Vector> {
     ]
 }
 
+/// keepalived's `auth_type AH` adverts: protocol 51, kept apart from `all()`
+/// whose users expect VRRP right after the IP header.
+pub fn ah() -> Vec<Vector> {
+    vec![
+        vector!("v2-ah"),
+        vector!("v2-ah-prio0"),
+        vector!("v2-ah-unicast"),
+    ]
+}
+
 /// The vector called `name`.
 pub fn get(name: &str) -> Vec<u8> {
     all()
         .into_iter()
+        .chain(ah())
         .find(|v| v.name == name)
         .map(|v| v.bytes)
         .expect("known vector name")

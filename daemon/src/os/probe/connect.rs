@@ -27,7 +27,7 @@ impl Target {
 }
 
 /// A socket that could not be made ready: never the server's fault.
-fn not_run(e: &io::Error) -> ProbeResult {
+pub(super) fn not_run(e: &io::Error) -> ProbeResult {
     ProbeResult::NotRun(FailReason::Socket(e.raw_os_error().unwrap_or(0)))
 }
 
@@ -48,7 +48,7 @@ pub(super) fn classify(e: &io::Error) -> ProbeResult {
 }
 
 /// A new non-blocking socket for `t`'s family, bound as configured.
-fn socket(t: &Target, ty: Type, proto: Protocol) -> Result<Socket, ProbeResult> {
+pub(super) fn socket(t: &Target, ty: Type, proto: Protocol) -> Result<Socket, ProbeResult> {
     let domain = Domain::for_address(t.addr());
     let s =
         Socket::new(domain, ty.nonblocking().cloexec(), Some(proto)).map_err(|e| not_run(&e))?;

@@ -7,6 +7,10 @@
 //! | HTTP_GET | per URL: connect within C, then request + whole response within C; URL after URL | every URL's status (and digest) accepted |
 //! | DNS_CHECK | query + answer within C | our id, QR, RCODE 0 |
 //! | MISC_CHECK | `misc_timeout`, then SIGKILL to its process group | exit status (reported as [`ProbeResult::MiscExit`]) |
+//! | SMTP_CHECK | connect within C, then the conversation within C | greeting 220, HELO 250, QUIT answered |
+//! | UDP_CHECK | C | no ICMP unreachable (and a reply with `require_reply`) |
+//! | PING_CHECK | C | echo reply |
+//! | FILE_CHECK | a local read | the number, judged by vigil-check ([`ProbeResult::FileValue`]) |
 //!
 //! `ProbeKind::watchdog` in vigil-check is these bounds plus a grace.
 //!
@@ -30,9 +34,13 @@
 
 mod connect;
 mod dns;
+mod file;
 mod http;
 mod misc;
+mod ping;
+mod smtp;
 mod tcp;
+mod udp;
 
 use vigil_check::{FailReason, ProbeKind, ProbeResult};
 use vigil_model::GlobalDefs;
@@ -125,5 +133,44 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
         ProbeKind::Misc {
             command, timeout, ..
         } => misc::probe(command, *timeout, env).await,
+        ProbeKind::Smtp {
+            connect_ip,
+            port,
+            bindto,
+            bind_port,
+            timeout,
+            helo_name,
+        } => {
+            let target = connect::Target {
+                ip: *connect_ip,
+                port: *port,
+                bindto: *bindto,
+                bind_port: *bind_port,
+            };
+            smtp::probe(&target, *timeout, helo_name).await
+        }
+        ProbeKind::Udp {
+            connect_ip,
+            port,
+            bindto,
+            bind_port,
+            timeout,
+            payload,
+            require_reply,
+        } => {
+            let target = connect::Target {
+                ip: *connect_ip,
+                port: *port,
+                bindto: *bindto,
+                bind_port: *bind_port,
+            };
+            udp::probe(&target, *timeout, payload, *require_reply).await
+        }
+        ProbeKind::Ping {
+            connect_ip,
+            bindto,
+            timeout,
+        } => ping::probe(*connect_ip, *bindto, *timeout).await,
+        ProbeKind::File { path, .. } => file::probe(path),
     }
 }

@@ -19,7 +19,7 @@ use vigil_lvs::{diff, Command, Forwarding, Planner, ServiceKey, Table};
 use vigil_model::{Command as Script, Config, FlushOnStop, VsKey};
 
 use super::backend::{Backend, Fault};
-use super::names::{dest_name, service_name};
+use super::names::{dest_name, vs_name};
 
 /// Something the LVS thread must do outside the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,7 +265,7 @@ impl<B: Backend> Engine<B> {
                             .unwrap_or_default();
                         log::info!(
                             "{} real server {} {}{reason}",
-                            service_name(&vigil_lvs::service_of(v).key),
+                            vs_name(v),
                             dest_name(r.addr, r.port),
                             if up { "UP" } else { "DOWN" },
                         );
@@ -308,7 +308,7 @@ impl<B: Backend> Engine<B> {
             let Some(vs) = self.config.virtual_servers.get(*vi) else {
                 continue;
             };
-            let name = service_name(&vigil_lvs::service_of(vs).key);
+            let name = vs_name(vs);
             log::info!(
                 "{name}: {}quorum {}",
                 if ev.initial { "starting with " } else { "" },

@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use vigil_lvs::{Family, IpProto, ServiceKey};
+use vigil_lvs::{service_of, Family, IpProto, ServiceKey};
+use vigil_model::VirtualServer;
 
 fn proto(p: IpProto) -> &'static str {
     match p {
@@ -25,6 +26,16 @@ pub fn service_name(key: &ServiceKey) -> String {
             Family::V4 => format!("FWM {mark}"),
             Family::V6 => format!("FWM {mark} IPv6"),
         },
+    }
+}
+
+/// A virtual server: its service's name, or `[NAME]` for a
+/// `virtual_server group NAME` (keepalived names it by the group too); its
+/// kernel services keep their own names in the IPVS table.
+pub fn vs_name(vs: &VirtualServer) -> String {
+    match &vs.group {
+        Some(g) => format!("[{}]", g.name),
+        None => service_name(&service_of(vs).key),
     }
 }
 

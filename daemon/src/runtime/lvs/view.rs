@@ -4,7 +4,7 @@ use vigil_lvs::service_of;
 
 use super::backend::Backend;
 use super::engine::Engine;
-use super::names::{dest_name, service_name};
+use super::names::{dest_name, vs_name};
 use crate::control::{RsView, VsView};
 
 /// Every virtual server with its real servers, in configuration order.
@@ -49,7 +49,7 @@ pub fn views<B: Backend>(e: &Engine<B>) -> Vec<VsView> {
                 })
                 .collect();
             VsView {
-                name: service_name(&key),
+                name: vs_name(vs),
                 scheduler: vs.scheduler.name().to_string(),
                 quorum_up: e.planner().quorum(vi).is_some_and(|q| q.is_up()),
                 suspended: checkers

@@ -17,6 +17,8 @@
 //! - Pressure (`--only pressure`): 200 VRRPv3 instances at 0.02 s with 0, 2 and 8
 //!   busy-loop hogs: transitions, VIPs on the backup, CPU ticks, advert lateness
 //!   (see `vigil_lab::bench::pressure`).
+//! - Chaos (`--only chaos`): the chaos test's seeded schedule on vigil, then on
+//!   keepalived; a table of faults, invariant violations and re-convergence.
 
 use background::Background;
 use nix::sys::signal::Signal;
@@ -29,6 +31,7 @@ use vigil_lab::bench::clock;
 use vigil_lab::bench::pcap;
 use vigil_lab::bench::procfs;
 use vigil_lab::bench::stats;
+use vigil_lab::chaos;
 use vigil_lab::scenario::seed;
 use vigil_lab::{cleanup, netns, wait, Daemon, Host, Kind, Lab};
 
@@ -47,8 +50,10 @@ struct Opts {
     runs: usize,
     idle: Duration,
     /// Run only the sections whose name contains this (failover-v2, failover-v3,
-    /// graceful, memory, idle, pressure).
+    /// graceful, memory, idle, pressure, chaos).
     only: Option<String>,
+    /// Length of the chaos run (VIGIL_CHAOS_SECS overrides it).
+    chaos_secs: u64,
 }
 
 impl Opts {
@@ -62,6 +67,7 @@ fn parse_opts() -> Result<Opts, String> {
         runs: 5,
         idle: Duration::from_secs(60),
         only: None,
+        chaos_secs: 90,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -69,6 +75,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--quick" => {
                 o.runs = 3;
                 o.idle = Duration::from_secs(10);
+                o.chaos_secs = 30;
             }
             "--runs" => {
                 o.runs = args
@@ -701,6 +708,7 @@ fn run(o: &Opts) -> Result<(), String> {
                 "",
             );
         }
+        Err(_) if !t.on => {}
         Err(e) => eprintln!("  FAILED: {e}"),
     }
 
@@ -714,8 +722,17 @@ fn run(o: &Opts) -> Result<(), String> {
         t.rows.extend(rows);
     }
 
-    println!();
-    t.print();
+    if !t.rows.is_empty() {
+        println!();
+        t.print();
+    }
+
+    if o.wants("chaos") {
+        // Its own table: counts per daemon on one seeded schedule.
+        let (seed, total) = chaos::from_env(o.chaos_secs)?;
+        println!("\n== chaos: three routers, two instances, one fault every few seconds");
+        chaos::side_by_side(seed, total);
+    }
     Ok(())
 }
 

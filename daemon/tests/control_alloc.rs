@@ -1,0 +1,98 @@
+//! Heap use of the control socket per request: reading a request takes a
+//! fixed-size buffer, so what a client sends never changes how often the
+//! daemon allocates. Counted with a counting global allocator (this test
+//! binary only); `--nocapture` prints the figures.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use vigil::control::Server;
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// One request and its whole reply, with client buffers on the stack.
+fn exchange(path: &Path, req: &[u8]) -> usize {
+    let mut s = UnixStream::connect(path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(req).unwrap();
+    let mut buf = [0u8; 512];
+    let mut total = 0;
+    loop {
+        match s.read(&mut buf).unwrap() {
+            0 => return total,
+            n => total += n,
+        }
+    }
+}
+
+/// Fewest allocations one exchange of `req` took over a few runs (the
+/// reactor's own bookkeeping adds noise upwards, never downwards).
+fn allocs_per_request(path: &Path, req: &[u8]) -> usize {
+    (0..8)
+        .map(|_| {
+            let before = ALLOCS.load(Ordering::SeqCst);
+            assert!(exchange(path, req) > 0);
+            // The reply task finishes after the client sees EOF.
+            std::thread::sleep(Duration::from_millis(20));
+            ALLOCS.load(Ordering::SeqCst) - before
+        })
+        .min()
+        .unwrap()
+}
+
+#[test]
+fn request_size_does_not_change_allocations() {
+    let dir = std::env::temp_dir().join(format!("vigil-ctl-alloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.join("vigil.sock");
+    let mut ctl = Server::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        smol::block_on(async {
+            loop {
+                let conn = ctl.accept().await;
+                smol::spawn(async move {
+                    let _ = conn.reply(b"ok\n").await;
+                })
+                .detach();
+            }
+        })
+    });
+    // Warm up: the reactor's and executor's first-use allocations.
+    for _ in 0..4 {
+        exchange(&path, b"status\n");
+    }
+    let short = allocs_per_request(&path, b"status\n");
+    let mut long = b"status".to_vec();
+    long.resize(255, b' ');
+    long.push(b'\n');
+    assert_eq!(long.len(), 256);
+    let long_n = allocs_per_request(&path, &long);
+    let refused = allocs_per_request(&path, &[b'x'; 1000]);
+    println!("allocations per request: 7 B {short}, 256 B {long_n}, 1000 B (refused) {refused}");
+    assert_eq!(short, long_n, "a longer request must not allocate more");
+    let _ = std::fs::remove_dir_all(&dir);
+}
