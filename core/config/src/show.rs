@@ -8,7 +8,9 @@
 
 use alloc::borrow::Cow;
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
 use core::net::IpAddr;
 use core::time::Duration;
 
@@ -212,7 +214,48 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         FlushOnStop::All => w.line(&["lvs_flush_on_stop"]),
         FlushOnStop::VirtualServers => w.line(&["lvs_flush_on_stop", "VS"]),
     }
+    if let Some(d) = &g.lvs_sync_daemon {
+        w.line(
+            &sync_daemon(d)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let t = &g.lvs_timeouts;
+    if t.any() {
+        let mut words = vec!["lvs_timeouts".to_string()];
+        for (k, v) in [("tcp", t.tcp), ("tcpfin", t.tcp_fin), ("udp", t.udp)] {
+            if v != 0 {
+                words.extend([k.to_string(), v.to_string()]);
+            }
+        }
+        w.line(&words.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     w.close();
+}
+
+/// `lvs_sync_daemon` in its keyword form, with the resolved sync id.
+fn sync_daemon(d: &vigil_model::SyncDaemon) -> Vec<String> {
+    let mut v = vec![
+        "lvs_sync_daemon".to_string(),
+        d.interface.clone(),
+        d.instance.clone(),
+        "id".to_string(),
+        d.sync_id.to_string(),
+    ];
+    let opts = [
+        ("maxlen", d.maxlen.map(|x| x.to_string())),
+        ("port", d.port.map(|x| x.to_string())),
+        ("ttl", d.ttl.map(|x| x.to_string())),
+        ("group", d.group.map(ip)),
+    ];
+    for (k, x) in opts {
+        if let Some(x) = x {
+            v.extend([k.to_string(), x]);
+        }
+    }
+    v
 }
 
 fn version(v: VrrpVersion) -> &'static str {

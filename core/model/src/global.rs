@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +72,13 @@ pub struct GlobalDefs {
     /// `lvs_flush_on_stop [VS]` (`lvs_flush_onstop` before 2.1.5): what
     /// leaves the IPVS table at stop; default each owned entry one by one.
     pub lvs_flush_on_stop: FlushOnStop,
+    /// `lvs_sync_daemon ...` (or the older per-instance
+    /// `lvs_sync_daemon_interface`): the kernel's connection sync daemon,
+    /// master while the named instance is MASTER, backup otherwise.
+    pub lvs_sync_daemon: Option<SyncDaemon>,
+    /// `lvs_timeouts tcp N tcpfin N udp N`: IPVS connection timeouts set at
+    /// start and restored at stop; 0 = leave the kernel's value.
+    pub lvs_timeouts: LvsTimeouts,
     /// `control_socket_group GROUP` (vigil's own): members of this group may
     /// query the control socket besides root; default none (root only).
     pub control_socket_group: Option<String>,
@@ -89,6 +96,45 @@ pub enum FlushOnStop {
     /// `lvs_flush_on_stop VS`: remove each virtual server we own; the kernel
     /// drops their real servers with them.
     VirtualServers,
+}
+
+/// `lvs_sync_daemon INTERFACE INSTANCE [id N] [maxlen N] [port N] [ttl N]
+/// [group ADDR]`. Unset options keep the kernel's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncDaemon {
+    /// The interface the sync messages go out and come in on.
+    pub interface: String,
+    /// The VRRP instance whose state decides master or backup (always an
+    /// existing instance once validated).
+    pub instance: String,
+    /// `id N` (0..=255); resolved to the instance's VRID when not given.
+    pub sync_id: u8,
+    /// `maxlen N`: largest sync message payload.
+    pub maxlen: Option<u16>,
+    /// `port N`: UDP port (the kernel's default is 8848).
+    pub port: Option<u16>,
+    /// `ttl N`: multicast TTL.
+    pub ttl: Option<u8>,
+    /// `group ADDR`: multicast group (the kernel's default is 224.0.0.81).
+    pub group: Option<IpAddr>,
+}
+
+/// `lvs_timeouts`: seconds, 0 = not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LvsTimeouts {
+    /// `tcp N`: established TCP connections.
+    pub tcp: u32,
+    /// `tcpfin N`: TCP connections after a FIN.
+    pub tcp_fin: u32,
+    /// `udp N`.
+    pub udp: u32,
+}
+
+impl LvsTimeouts {
+    /// True if any timeout is set.
+    pub fn any(&self) -> bool {
+        self.tcp != 0 || self.tcp_fin != 0 || self.udp != 0
+    }
 }
 
 /// `smtp_server HOST [PORT]`.
@@ -125,6 +171,8 @@ impl Default for GlobalDefs {
             script_user: None,
             lvs_flush: false,
             lvs_flush_on_stop: FlushOnStop::Each,
+            lvs_sync_daemon: None,
+            lvs_timeouts: LvsTimeouts::default(),
             control_socket_group: None,
         }
     }

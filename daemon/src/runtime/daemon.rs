@@ -500,6 +500,9 @@ impl Daemon {
                 let name = name_of(&self.router, instance);
                 log::info!("({name}) Entering {to} STATE");
                 log::debug!("({name}) {from} -> {to}: {reason}");
+                if let Some(lvs) = &self.lvs {
+                    lvs.vrrp_state(&name, to == vrrp::State::Master);
+                }
             }
         }
     }
@@ -567,11 +570,21 @@ impl Daemon {
         }
     }
 
+    /// Tells a newly started LVS thread every instance's state.
+    fn vrrp_states_to_lvs(&self) {
+        let Some(lvs) = &self.lvs else { return };
+        for id in self.router.instance_ids() {
+            if let Some(s) = self.router.instance(id) {
+                lvs.vrrp_state(s.name, s.state == vrrp::State::Master);
+            }
+        }
+    }
+
     /// Hands a reloaded configuration to the LVS thread, starting it when
     /// the configuration gained its first `virtual_server` and stopping it
     /// when it lost the last one.
     fn reload_lvs(&mut self, config: vigil_model::Config) {
-        match (&self.lvs, config.virtual_servers.is_empty()) {
+        match (&self.lvs, !super::lvs::needed(&config)) {
             (Some(lvs), false) => lvs.reload(config),
             (Some(_), true) => {
                 if let Some(lvs) = self.lvs.take() {
@@ -582,6 +595,7 @@ impl Daemon {
                 Ok(l) => {
                     self.lvs = l;
                     self.held_changed();
+                    self.vrrp_states_to_lvs();
                 }
                 Err(e) => log::error!("load balancing not started: {e}"),
             },

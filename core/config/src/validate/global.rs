@@ -13,7 +13,12 @@ const MAX_GARP_SECS: u64 = 86_400;
 
 /// Reads the statements of a `global_defs` block into `g` (several blocks
 /// add up, as in keepalived).
-pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDefs {
+pub(super) fn parse(
+    ctx: &mut Ctx,
+    body: &[Stmt],
+    mut g: GlobalDefs,
+    sync: &mut Option<super::syncd::Draft>,
+) -> GlobalDefs {
     for stmt in body {
         let kw = stmt.keyword.text.as_str();
         match kw {
@@ -105,6 +110,8 @@ pub(super) fn parse(ctx: &mut Ctx, body: &[Stmt], mut g: GlobalDefs) -> GlobalDe
                 }
             }
             "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
+            "lvs_sync_daemon" => super::syncd::parse_global(ctx, stmt, sync),
+            "lvs_timeouts" => super::syncd::parse_timeouts(ctx, stmt, &mut g.lvs_timeouts),
             "control_socket_group" => {
                 g.control_socket_group = ctx.text(stmt).or(g.control_socket_group.take())
             }

@@ -218,6 +218,8 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
         "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
         "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
+        // Read by `syncd::parse_instance` (it drives a global setting).
+        "lvs_sync_daemon_interface" => {}
         _ => {
             if !notify(ctx, s, kw, &mut d.notify) {
                 ctx.unknown(s, "vrrp_instance");

@@ -13,6 +13,7 @@ mod known;
 mod lvs;
 mod script;
 mod sync_group;
+mod syncd;
 mod vs_group;
 mod vs_link;
 
@@ -41,6 +42,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut groups = Vec::new();
     let mut instances = Vec::new();
     let mut servers = Vec::new();
+    let mut sync = None;
     let mut vs_groups = Vec::new();
     for stmt in stmts {
         match stmt.keyword.text.as_str() {
@@ -50,12 +52,16 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
                         &mut ctx,
                         body,
                         global.take().unwrap_or_default(),
+                        &mut sync,
                     ));
                 }
             }
             "vrrp_script" => scripts.extend(script::parse(&mut ctx, stmt)),
             "vrrp_sync_group" => groups.extend(sync_group::parse(&mut ctx, stmt)),
-            "vrrp_instance" => instances.extend(instance::parse(&mut ctx, stmt)),
+            "vrrp_instance" => {
+                syncd::parse_instance(&mut ctx, stmt, &mut sync);
+                instances.extend(instance::parse(&mut ctx, stmt))
+            }
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
             "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
             "track_file" | "vrrp_track_file" => {
@@ -66,11 +72,12 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
-    let global = global.unwrap_or_default();
+    let mut global = global.unwrap_or_default();
     script::check_names(&mut ctx, &scripts);
     let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
     let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
     let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
+    syncd::resolve(&mut ctx, sync, &mut global, &instances);
     let servers = vs_link::link(&mut ctx, vs_groups, servers);
     Config {
         global,

@@ -222,6 +222,27 @@ impl Ipvs {
         self.exchange(&msg, seq, self.family, op, what)
     }
 
+    /// Sends a request built elsewhere (the sync daemon commands): attributes
+    /// `attrs` for `command`, as a dump or an acknowledged doit.
+    pub(super) fn ask_raw(
+        &self,
+        command: u8,
+        attrs: &[u8],
+        dump: bool,
+        op: Op,
+        what: impl Fn() -> String,
+    ) -> Result<Vec<Vec<u8>>, IpvsError> {
+        let seq = self.next_seq();
+        let flags = uapi::nlm::REQUEST
+            | if dump {
+                uapi::nlm::DUMP
+            } else {
+                uapi::nlm::ACK
+            };
+        let msg = encode::message(self.family, flags, seq, command, uapi::VERSION, attrs);
+        self.exchange(&msg, seq, self.family, op, what)
+    }
+
     /// Parses the first reply of a doit with `parse`.
     fn ask_one<T>(
         &self,

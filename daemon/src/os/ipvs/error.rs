@@ -21,6 +21,8 @@ pub enum DecodeError {
     UnknownProtocol(u16),
     /// A forwarding method outside 0..=3.
     UnknownForwarding(u32),
+    /// A sync daemon state other than master (1) and backup (2).
+    UnknownState(u32),
     /// A tunnel type or checksum mode this build does not know.
     UnknownTunnel { attr: &'static str, value: u16 },
 }
@@ -35,6 +37,7 @@ impl fmt::Display for DecodeError {
             DecodeError::UnknownFamily(af) => write!(f, "unknown address family {af}"),
             DecodeError::UnknownProtocol(p) => write!(f, "unknown protocol {p}"),
             DecodeError::UnknownForwarding(m) => write!(f, "unknown forwarding method {m}"),
+            DecodeError::UnknownState(s) => write!(f, "unknown sync daemon state {s}"),
             DecodeError::UnknownTunnel { attr, value } => write!(f, "unknown {attr} {value}"),
         }
     }
@@ -55,6 +58,8 @@ pub enum Op {
     DelDest,
     Flush,
     SetTimeouts,
+    StartDaemon,
+    StopDaemon,
     /// Info, timeouts, dumps.
     Read,
     /// The nlctrl family lookup.
@@ -93,6 +98,12 @@ pub fn meaning(op: Op, errno: Errno) -> Option<&'static str> {
     Some(match (errno, op) {
         (Errno::EEXIST, AddService) => "the virtual service already exists",
         (Errno::EEXIST, AddDest) => "the real server is already in this virtual service",
+        (Errno::EEXIST, StartDaemon) => "a sync daemon in this role is already running",
+        (Errno::ESRCH, StopDaemon) => "no sync daemon in this role is running",
+        (Errno::ENODEV, StartDaemon) => "no such interface for the sync daemon",
+        (Errno::EINVAL, StartDaemon) => {
+            "invalid sync daemon settings (interface name, or a group that is not multicast)"
+        }
         (Errno::ESRCH, _) => "the virtual service does not exist",
         (Errno::ENOENT, AddService | EditService) => {
             "no such scheduler or persistence engine in this kernel"

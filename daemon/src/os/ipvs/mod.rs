@@ -10,6 +10,7 @@
 pub mod attr;
 pub mod batch;
 mod client;
+pub mod daemon;
 pub mod decode;
 pub mod describe;
 pub mod encode;
@@ -18,6 +19,7 @@ pub mod family;
 pub mod uapi;
 
 pub use client::Ipvs;
+pub use daemon::{SyncConfig, SyncRole};
 pub use error::{DecodeError, IpvsError, Op};
 use vigil_lvs::{Destination, Service};
 

@@ -41,6 +41,9 @@ pub mod cmd {
     pub const SET_DEST: u8 = 6;
     pub const DEL_DEST: u8 = 7;
     pub const GET_DEST: u8 = 8;
+    pub const NEW_DAEMON: u8 = 9;
+    pub const DEL_DAEMON: u8 = 10;
+    pub const GET_DAEMON: u8 = 11;
     pub const SET_CONFIG: u8 = 12;
     pub const GET_CONFIG: u8 = 13;
     pub const GET_INFO: u8 = 15;
@@ -51,6 +54,7 @@ pub mod cmd {
 pub mod top {
     pub const SERVICE: u16 = 1;
     pub const DEST: u16 = 2;
+    pub const DAEMON: u16 = 3;
     pub const TIMEOUT_TCP: u16 = 4;
     pub const TIMEOUT_TCP_FIN: u16 = 5;
     pub const TIMEOUT_UDP: u16 = 6;
@@ -95,6 +99,21 @@ pub mod dest {
     pub const TUN_TYPE: u16 = 13;
     pub const TUN_PORT: u16 = 14;
     pub const TUN_FLAGS: u16 = 15;
+}
+
+/// IPVS_DAEMON_ATTR_* (4 to 8 need Linux 4.3).
+pub mod daemon {
+    pub const STATE: u16 = 1;
+    pub const MCAST_IFN: u16 = 2;
+    pub const SYNC_ID: u16 = 3;
+    pub const SYNC_MAXLEN: u16 = 4;
+    pub const MCAST_GROUP: u16 = 5;
+    pub const MCAST_GROUP6: u16 = 6;
+    pub const MCAST_PORT: u16 = 7;
+    pub const MCAST_TTL: u16 = 8;
+    /// IP_VS_STATE_MASTER, IP_VS_STATE_BACKUP.
+    pub const STATE_MASTER: u32 = 1;
+    pub const STATE_BACKUP: u32 = 2;
 }
 
 /// IPVS_STATS_ATTR_* (PAD, 11, is skipped like any unknown type).

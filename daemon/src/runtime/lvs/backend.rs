@@ -6,6 +6,8 @@ use core::fmt;
 
 use vigil_lvs::{Command, Table};
 
+use crate::os::ipvs::{SyncConfig, SyncRole, Timeouts};
+
 /// Why a command failed, as far as reconciliation cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -47,6 +49,24 @@ pub trait Backend {
     fn requests_sent(&self) -> u64 {
         0
     }
+    /// Starts the connection sync daemon in `role`.
+    fn start_daemon(&mut self, role: SyncRole, c: &SyncConfig) -> Result<(), BackendError>;
+    /// Stops the connection sync daemon in `role`.
+    fn stop_daemon(&mut self, role: SyncRole, sync_id: u8) -> Result<(), BackendError>;
+    /// The connection timeouts.
+    fn timeouts(&mut self) -> Result<Timeouts, BackendError>;
+    /// Sets the connection timeouts (0 leaves one unchanged).
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), BackendError>;
+}
+
+/// A director-wide call seen by [`MemoryBackend`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectorOp {
+    /// Role, interface, sync id.
+    Start(SyncRole, String, u8),
+    Stop(SyncRole),
+    GetTimeouts,
+    SetTimeouts(Timeouts),
 }
 
 /// A table in memory that behaves like the kernel's for the commands the
@@ -59,6 +79,13 @@ pub struct MemoryBackend {
     pub log: Vec<Command>,
     /// How many `apply_all` calls (batches) the engine made.
     pub batches: usize,
+    /// Every sync daemon and timeout call, in order.
+    pub director_log: Vec<DirectorOp>,
+    /// The daemons running, as the kernel allows one per role.
+    pub daemons: Vec<SyncRole>,
+    /// Refuse every daemon start (a missing interface, say).
+    pub refuse_daemons: bool,
+    pub timeouts: Timeouts,
 }
 
 fn err(fault: Fault, what: &str) -> BackendError {
@@ -121,5 +148,44 @@ impl Backend for MemoryBackend {
     fn apply_all(&mut self, cmds: &[Command]) -> Vec<Result<(), BackendError>> {
         self.batches += 1;
         cmds.iter().map(|c| self.apply(c)).collect()
+    }
+
+    fn start_daemon(&mut self, role: SyncRole, c: &SyncConfig) -> Result<(), BackendError> {
+        self.director_log
+            .push(DirectorOp::Start(role, c.interface.clone(), c.sync_id));
+        if self.refuse_daemons {
+            return Err(err(Fault::Other, "no such device"));
+        }
+        if self.daemons.contains(&role) {
+            return Err(err(Fault::AlreadyThere, "daemon running"));
+        }
+        self.daemons.push(role);
+        Ok(())
+    }
+
+    fn stop_daemon(&mut self, role: SyncRole, _sync_id: u8) -> Result<(), BackendError> {
+        self.director_log.push(DirectorOp::Stop(role));
+        let before = self.daemons.len();
+        self.daemons.retain(|r| *r != role);
+        if self.daemons.len() == before {
+            return Err(err(Fault::NotThere, "no daemon"));
+        }
+        Ok(())
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, BackendError> {
+        self.director_log.push(DirectorOp::GetTimeouts);
+        Ok(self.timeouts)
+    }
+
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), BackendError> {
+        self.director_log.push(DirectorOp::SetTimeouts(*t));
+        let keep = |new: u32, old: u32| if new == 0 { old } else { new };
+        self.timeouts = Timeouts {
+            tcp: keep(t.tcp, self.timeouts.tcp),
+            tcp_fin: keep(t.tcp_fin, self.timeouts.tcp_fin),
+            udp: keep(t.udp, self.timeouts.udp),
+        };
+        Ok(())
     }
 }

@@ -9,7 +9,7 @@ use vigil_model::Config;
 
 use super::backend::{Backend, BackendError, Fault};
 use super::Lvs;
-use crate::os::ipvs::{Ipvs, IpvsError};
+use crate::os::ipvs::{Ipvs, IpvsError, SyncConfig, SyncRole, Timeouts};
 use crate::os::probe;
 
 impl Backend for Ipvs {
@@ -30,6 +30,22 @@ impl Backend for Ipvs {
 
     fn requests_sent(&self) -> u64 {
         self.datagrams_sent()
+    }
+
+    fn start_daemon(&mut self, role: SyncRole, c: &SyncConfig) -> Result<(), BackendError> {
+        Ipvs::start_daemon(self, role, c).map_err(backend_error)
+    }
+
+    fn stop_daemon(&mut self, role: SyncRole, sync_id: u8) -> Result<(), BackendError> {
+        Ipvs::stop_daemon(self, role, sync_id).map_err(backend_error)
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, BackendError> {
+        Ipvs::timeouts(self).map_err(backend_error)
+    }
+
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), BackendError> {
+        Ipvs::set_timeouts(self, t).map_err(backend_error)
     }
 }
 

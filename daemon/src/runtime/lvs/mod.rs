@@ -13,6 +13,7 @@ mod backend;
 mod engine;
 mod kernel;
 mod names;
+mod syncd;
 mod view;
 mod worker;
 
@@ -22,8 +23,9 @@ use std::time::Duration;
 
 use vigil_model::Config;
 
-pub use backend::{Backend, BackendError, Fault, MemoryBackend};
+pub use backend::{Backend, BackendError, DirectorOp, Fault, MemoryBackend};
 pub use engine::{ApplyStats, Engine, Out};
+pub use syncd::Director;
 pub use worker::Prober;
 
 use crate::control::VsView;
@@ -37,6 +39,9 @@ pub enum ToLvs {
     Reload(Box<Config>),
     /// The VIPs this host now holds (for `ha_suspend`).
     Held(Vec<IpAddr>),
+    /// A VRRP instance entered a state: is it MASTER now (the sync daemon
+    /// follows one instance).
+    Vrrp { instance: String, master: bool },
     /// Remove what was installed and end the thread.
     Stop,
 }
@@ -103,6 +108,14 @@ impl Lvs {
         let _ = self.tx.try_send(ToLvs::Held(vips));
     }
 
+    /// A VRRP instance's state changed.
+    pub fn vrrp_state(&self, instance: &str, master: bool) {
+        let _ = self.tx.try_send(ToLvs::Vrrp {
+            instance: instance.to_string(),
+            master,
+        });
+    }
+
     /// The last published views.
     pub fn views(&self) -> Vec<VsView> {
         self.views.lock().map(|v| v.clone()).unwrap_or_default()
@@ -125,10 +138,16 @@ impl Lvs {
     }
 }
 
+/// Whether `config` needs the LVS thread: virtual servers, or a sync
+/// daemon to follow the VRRP instances.
+pub fn needed(config: &Config) -> bool {
+    !config.virtual_servers.is_empty() || config.global.lvs_sync_daemon.is_some()
+}
+
 /// Starts load balancing for `config` against the kernel's IPVS table, or
-/// nothing when it has no `virtual_server`.
+/// nothing when it needs none (see [`needed`]).
 pub fn start_for(config: &Config) -> Result<Option<Lvs>, String> {
-    if config.virtual_servers.is_empty() {
+    if !needed(config) {
         return Ok(None);
     }
     kernel::start(config.clone()).map(Some)

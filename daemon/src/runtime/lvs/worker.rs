@@ -12,6 +12,7 @@ use vigil_model::{Command, Config, GlobalDefs};
 
 use super::backend::Backend;
 use super::engine::{Engine, Out};
+use super::syncd::Director;
 use super::view::views;
 use super::ToLvs;
 use crate::control::VsView;
@@ -59,6 +60,9 @@ pub fn run<B: Backend>(
         let mut env = Rc::new(ProbeEnv::from_globals(&config.global));
         let mut engine = Engine::new(config, backend, seed);
         engine.start(now());
+        let mut director = Director::default();
+        let globals = engine.config().global.clone();
+        director.start(engine.backend_mut(), &globals);
         let mut published: Option<std::time::Instant> = None;
         let mut dirty = true;
         loop {
@@ -116,7 +120,11 @@ pub fn run<B: Backend>(
                 Wake::Probe(Some((token, result))) => engine.handle_probe(t, token, result),
                 Wake::Msg(Some(ToLvs::Reload(c))) => {
                     env = Rc::new(ProbeEnv::from_globals(&c.global));
+                    director.reload(engine.backend_mut(), &c.global);
                     engine.reload(t, *c)
+                }
+                Wake::Msg(Some(ToLvs::Vrrp { instance, master })) => {
+                    director.instance_state(engine.backend_mut(), &instance, master)
                 }
                 Wake::Msg(Some(ToLvs::Held(v))) => engine.set_held(v),
                 Wake::Msg(Some(ToLvs::Stop)) | Wake::Msg(None) => break,
@@ -133,6 +141,7 @@ pub fn run<B: Backend>(
             }
         }
         engine.stop();
+        director.stop(engine.backend_mut());
         while let Some(o) = engine.poll_out() {
             if let Out::Script { what, command } = o {
                 notify(&ex, &running, &engine.config().global, what, &command);
