@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use vigil::os::ipvs::{SyncConfig, SyncRole, Timeouts};
 use vigil::runtime::lvs::{Backend, BackendError, Engine, Fault, MemoryBackend};
 use vigil_check::Instant;
 use vigil_config::{parse_text, MemoryLoader, Options};
@@ -113,6 +114,18 @@ impl Backend for RefuseOne {
                 }
             })
             .collect()
+    }
+    fn start_daemon(&mut self, role: SyncRole, c: &SyncConfig) -> Result<(), BackendError> {
+        self.inner.start_daemon(role, c)
+    }
+    fn stop_daemon(&mut self, role: SyncRole, sync_id: u8) -> Result<(), BackendError> {
+        self.inner.stop_daemon(role, sync_id)
+    }
+    fn timeouts(&mut self) -> Result<Timeouts, BackendError> {
+        self.inner.timeouts()
+    }
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), BackendError> {
+        self.inner.set_timeouts(t)
     }
 }
 
