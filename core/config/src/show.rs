@@ -518,17 +518,7 @@ fn real_server(w: &mut Writer, rs: &RealServer) {
 }
 
 fn checker(w: &mut Writer, c: &Checker) {
-    let name = match &c.kind {
-        CheckKind::HttpGet(_) => "HTTP_GET",
-        CheckKind::SslGet(_) => "SSL_GET",
-        CheckKind::Tcp => "TCP_CHECK",
-        CheckKind::Misc(_) => "MISC_CHECK",
-        CheckKind::Dns(_) => "DNS_CHECK",
-        CheckKind::Smtp(_) => "SMTP_CHECK",
-        CheckKind::Udp(_) => "UDP_CHECK",
-        CheckKind::Ping => "PING_CHECK",
-        CheckKind::File(_) => "FILE_CHECK",
-    };
+    let name = c.kind.keyword();
     w.open(&[name]);
     if let CheckKind::File(f) = &c.kind {
         // Only these two keywords: the rest is fixed by the validator.

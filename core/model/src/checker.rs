@@ -126,6 +126,23 @@ pub struct TrackFile {
     pub reverse: bool,
 }
 
+impl CheckKind {
+    /// The block's keyword in the configuration.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            CheckKind::HttpGet(_) => "HTTP_GET",
+            CheckKind::SslGet(_) => "SSL_GET",
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Misc(_) => "MISC_CHECK",
+            CheckKind::Dns(_) => "DNS_CHECK",
+            CheckKind::Smtp(_) => "SMTP_CHECK",
+            CheckKind::Udp(_) => "UDP_CHECK",
+            CheckKind::Ping => "PING_CHECK",
+            CheckKind::File(_) => "FILE_CHECK",
+        }
+    }
+}
+
 /// `HTTP_GET` / `SSL_GET` options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpCheck {

@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use vigil_model::{CheckKind, Config, RealServer, VirtualServer};
+use vigil_model::{Config, RealServer, VirtualServer};
 
 use super::spans::{join, vs_head};
 use super::vrrp::Pairs;
@@ -157,7 +157,7 @@ fn compare(out: &mut Out, a: &Side, b: &Side, x: &VirtualServer, y: &VirtualServ
                 continue;
             }
             let kinds = |s: &RealServer| -> Vec<&'static str> {
-                s.checkers.iter().map(|c| kind_name(&c.kind)).collect()
+                s.checkers.iter().map(|c| c.kind.keyword()).collect()
             };
             let (kx, ky) = (kinds(r), kinds(o));
             if kx != ky || r.weight != o.weight {
@@ -178,19 +178,5 @@ fn compare(out: &mut Out, a: &Side, b: &Side, x: &VirtualServer, y: &VirtualServ
                 out.push(Warning, Rule::Checkers, at, msg);
             }
         }
-    }
-}
-
-fn kind_name(k: &CheckKind) -> &'static str {
-    match k {
-        CheckKind::HttpGet(_) => "HTTP_GET",
-        CheckKind::SslGet(_) => "SSL_GET",
-        CheckKind::Tcp => "TCP_CHECK",
-        CheckKind::Misc(_) => "MISC_CHECK",
-        CheckKind::Dns(_) => "DNS_CHECK",
-        CheckKind::Smtp(_) => "SMTP_CHECK",
-        CheckKind::Udp(_) => "UDP_CHECK",
-        CheckKind::Ping => "PING_CHECK",
-        CheckKind::File(_) => "FILE_CHECK",
     }
 }

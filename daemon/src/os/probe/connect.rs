@@ -21,6 +21,21 @@ pub(super) struct Target {
 }
 
 impl Target {
+    /// From a probe's `connect_ip`, port, `bindto` and `bind_port`.
+    pub fn new(
+        ip: &IpAddr,
+        port: &u16,
+        bindto: &Option<IpAddr>,
+        bind_port: &Option<u16>,
+    ) -> Target {
+        Target {
+            ip: *ip,
+            port: *port,
+            bindto: *bindto,
+            bind_port: *bind_port,
+        }
+    }
+
     fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip, self.port)
     }

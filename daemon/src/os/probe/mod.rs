@@ -86,12 +86,7 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             bind_port,
             timeout,
         } => {
-            let target = connect::Target {
-                ip: *connect_ip,
-                port: *port,
-                bindto: *bindto,
-                bind_port: *bind_port,
-            };
+            let target = connect::Target::new(connect_ip, port, bindto, bind_port);
             tcp::probe(&target, *timeout).await
         }
         ProbeKind::Http { tls: true, .. } => ProbeResult::Failed(FailReason::TlsUnsupported),
@@ -105,12 +100,7 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             protocol,
             urls,
         } => {
-            let target = connect::Target {
-                ip: *connect_ip,
-                port: *port,
-                bindto: *bindto,
-                bind_port: *bind_port,
-            };
+            let target = connect::Target::new(connect_ip, port, bindto, bind_port);
             http::probe(&target, *timeout, *protocol, urls).await
         }
         ProbeKind::Dns {
@@ -122,12 +112,7 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             query_type,
             name,
         } => {
-            let target = connect::Target {
-                ip: *connect_ip,
-                port: *port,
-                bindto: *bindto,
-                bind_port: *bind_port,
-            };
+            let target = connect::Target::new(connect_ip, port, bindto, bind_port);
             dns::probe(&target, *timeout, *query_type, name).await
         }
         ProbeKind::Misc {
@@ -141,12 +126,7 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             timeout,
             helo_name,
         } => {
-            let target = connect::Target {
-                ip: *connect_ip,
-                port: *port,
-                bindto: *bindto,
-                bind_port: *bind_port,
-            };
+            let target = connect::Target::new(connect_ip, port, bindto, bind_port);
             smtp::probe(&target, *timeout, helo_name).await
         }
         ProbeKind::Udp {
@@ -158,12 +138,7 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             payload,
             require_reply,
         } => {
-            let target = connect::Target {
-                ip: *connect_ip,
-                port: *port,
-                bindto: *bindto,
-                bind_port: *bind_port,
-            };
+            let target = connect::Target::new(connect_ip, port, bindto, bind_port);
             udp::probe(&target, *timeout, payload, *require_reply).await
         }
         ProbeKind::Ping {
