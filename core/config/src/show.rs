@@ -371,8 +371,24 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     w.num("garp_master_refresh_repeat", i.garp_master_refresh_repeat);
     w.flag(if i.accept { "accept" } else { "no_accept" }, true);
     if let Some(v) = &i.use_vmac {
-        w.value("use_vmac", &quote(v));
+        match i.vmac_mac {
+            Some(m) => {
+                let mac = alloc::format!(
+                    "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                    m[0],
+                    m[1],
+                    m[2],
+                    m[3],
+                    m[4],
+                    m[5]
+                );
+                w.value("use_vmac", &alloc::format!("{} {mac}", quote(v)))
+            }
+            None => w.value("use_vmac", &quote(v)),
+        }
     }
+    w.flag("vmac_xmit_base", i.vmac_xmit_base);
+    w.flag("use_vmac_addr", i.use_vmac_addr);
     w.flag("dont_track_primary", i.dont_track_primary);
     w.value("check_unicast_src", on_off(i.check_unicast_src));
     w.value("skip_check_adv_addr", on_off(i.skip_check_adv_addr));

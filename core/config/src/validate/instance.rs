@@ -49,7 +49,7 @@ pub(super) struct Draft {
     garp_master_refresh: Option<Duration>,
     garp_master_refresh_repeat: Option<u32>,
     accept: Option<bool>,
-    use_vmac: Option<Option<String>>,
+    vmac: super::vmac::Draft,
     dont_track_primary: bool,
     check_unicast_src: Option<bool>,
     skip_check_adv_addr: Option<bool>,
@@ -85,7 +85,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         garp_master_refresh: None,
         garp_master_refresh_repeat: None,
         accept: None,
-        use_vmac: None,
+        vmac: Default::default(),
         dont_track_primary: false,
         check_unicast_src: None,
         skip_check_adv_addr: None,
@@ -210,18 +210,14 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
             ctx.flag(s);
             d.accept = Some(false);
         }
-        "use_vmac" => {
-            ctx.not_acted_on(s);
-            ctx.at_most(s, 1);
-            d.use_vmac = Some(s.args.first().map(|w| w.text.clone()));
-        }
         "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
         "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
         "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
         // Read by `syncd::parse_instance` (it drives a global setting).
         "lvs_sync_daemon_interface" => {}
         _ => {
-            if !notify(ctx, s, kw, &mut d.notify) {
+            if !notify(ctx, s, kw, &mut d.notify) && !super::vmac::keyword(ctx, s, kw, &mut d.vmac)
+            {
                 ctx.unknown(s, "vrrp_instance");
             }
         }
@@ -420,6 +416,7 @@ pub(super) fn resolve(
     // Indexes over `out` and `scripts`: with a scan per instance the cost
     // grew with the square of their number (100,000 instances took minutes).
     let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut vmac_names: BTreeSet<String> = BTreeSet::new();
     let mut vrids: BTreeMap<(u8, bool, String), usize> = BTreeMap::new();
     let script_index: BTreeMap<&str, &VrrpScript> = scripts
         .iter()
@@ -539,6 +536,8 @@ pub(super) fn resolve(
                 }
             }
         }
+        let unicast = !d.peers.is_empty();
+        let vmac = super::vmac::resolve(ctx, d.vmac, vrid, ipv6, unicast, &mut vmac_names);
         names.insert(d.name.clone());
         out.push(VrrpInstance {
             name: d.name,
@@ -570,9 +569,10 @@ pub(super) fn resolve(
                 .garp_master_refresh_repeat
                 .unwrap_or(global.vrrp_garp_master_refresh_repeat),
             accept: d.accept.unwrap_or(!global.vrrp_strict),
-            use_vmac: d
-                .use_vmac
-                .map(|n| n.unwrap_or_else(|| alloc::format!("vrrp.{vrid}"))),
+            use_vmac: vmac.name,
+            vmac_mac: vmac.mac,
+            vmac_xmit_base: vmac.xmit_base,
+            use_vmac_addr: vmac.addr,
             dont_track_primary: d.dont_track_primary,
             check_unicast_src: d.check_unicast_src.unwrap_or(global.vrrp_check_unicast_src),
             skip_check_adv_addr: d

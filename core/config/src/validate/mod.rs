@@ -14,6 +14,7 @@ mod lvs;
 mod script;
 mod sync_group;
 mod syncd;
+mod vmac;
 mod vs_group;
 mod vs_link;
 
@@ -192,7 +193,7 @@ impl Ctx<'_> {
     }
 
     /// Warns about a block after a keyword that takes none.
-    fn no_block(&mut self, stmt: &Stmt) {
+    pub(super) fn no_block(&mut self, stmt: &Stmt) {
         if let Some(b) = &stmt.block {
             self.warn(b.open, Problem::UnexpectedBlock(stmt.keyword.text.clone()));
         }
