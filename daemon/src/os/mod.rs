@@ -11,6 +11,7 @@
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
 //! | [`script`] | running scripts in their own process group with a timeout |
+//! | [`sysctl`] | per-interface sysctls (the VMAC's arp_ignore, rp_filter, ...) |
 //! | [`script_security`] | `enable_script_security` and PATH lookup |
 //! | [`users`] | `script_user` names to uid/gid |
 //! | [`syslog`], [`logger`] | the `log` backend: syslog or stderr |
@@ -63,6 +64,7 @@ pub mod probe;
 pub mod script;
 pub mod script_security;
 pub mod signals;
+pub mod sysctl;
 pub mod syslog;
 pub mod users;
 pub mod vrrp_socket;

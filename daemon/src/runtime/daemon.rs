@@ -44,7 +44,9 @@ pub struct Daemon {
     running: Running,
     pub(super) started: std::time::Instant,
     /// The shell's side of each instance, by the router's instance id.
-    slots: Slots,
+    pub(super) slots: Slots,
+    /// The `use_vmac` macvlans this run owns.
+    pub(super) vmacs: super::vmac::Vmacs,
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
@@ -83,12 +85,14 @@ impl Daemon {
             running: Running::default(),
             started: std::time::Instant::now(),
             slots,
+            vmacs: Default::default(),
             lvs,
             control_group: config.global.control_socket_group.clone(),
         };
         d.spawn_signals()?;
         d.spawn_control();
         d.spawn_monitor()?;
+        d.vmac_reload();
         for name in d.interfaces() {
             if d.net.links.index_of(&name).is_none() {
                 log::warn!(
@@ -364,6 +368,7 @@ impl Daemon {
                 self.open_sockets();
             }
         }
+        self.vmac_link_event(&ev);
     }
 
     fn sync_index(&mut self, now: vrrp::Instant, index: u32, watched: &[String]) {
@@ -512,6 +517,7 @@ impl Daemon {
         log::info!("stopping");
         self.router.handle_shutdown(now());
         self.drain().await;
+        self.vmac_stop();
         if let Some(lvs) = self.lvs.take() {
             lvs.stop().await;
         }
@@ -552,11 +558,13 @@ impl Daemon {
                 self.slots.reload(&plan, &report);
                 self.reload_lvs(config);
                 self.plan = plan;
+                self.vmac_reload();
                 self.sync_links(now);
                 // Stopped instances still send their priority-0 adverts: their
                 // sockets close only once those are out.
                 self.net.reconcile(self.slots.all());
                 self.drain().await;
+                self.vmac_prune();
                 self.open_sockets();
             }
             Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),

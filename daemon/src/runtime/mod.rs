@@ -13,6 +13,7 @@ pub mod lvs;
 mod net;
 pub mod plan;
 mod slots;
+mod vmac;
 
 use std::path::PathBuf;
 

@@ -48,6 +48,8 @@ struct Port {
     /// The bound source of the socket that is read: raw sockets each get a
     /// copy of every packet, so one per port is read.
     reader: Option<Option<IpAddr>>,
+    /// A VMAC's: adverts go out here, they are heard on the base.
+    send_only: bool,
 }
 
 /// What the instances need of one port.
@@ -55,6 +57,7 @@ struct Want {
     ifname: String,
     group: Option<IpAddr>,
     sources: BTreeSet<Option<IpAddr>>,
+    send_only: bool,
 }
 
 pub struct Net {
@@ -186,11 +189,27 @@ impl Net {
                 ifname: inst.interface.clone(),
                 group: None,
                 sources: BTreeSet::new(),
+                send_only: false,
             });
+            w.send_only = false;
             if inst.multicast {
                 w.group = Some(inst.group);
             }
             w.sources.insert(inst.source);
+            // A VMAC's socket joins no group: no IGMP/MLD from the VMAC.
+            if let Some(x) = self.links.index_of(&inst.xmit).filter(|x| *x != index) {
+                devs.insert(x);
+                wanted
+                    .entry((x, inst.family))
+                    .or_insert_with(|| Want {
+                        ifname: inst.xmit.clone(),
+                        group: None,
+                        sources: BTreeSet::new(),
+                        send_only: true,
+                    })
+                    .sources
+                    .insert(inst.source);
+            }
         }
         self.ports.retain(|(index, family), p| {
             let keep = wanted.contains_key(&(*index, *family));
@@ -222,13 +241,18 @@ impl Net {
             group: want.group,
             sockets: BTreeMap::new(),
             reader: None,
+            send_only: want.send_only,
         });
-        if port.ifname != want.ifname || port.group != want.group {
+        if port.ifname != want.ifname
+            || port.group != want.group
+            || port.send_only != want.send_only
+        {
             // Renamed, or the group membership changed: start over.
             port.sockets.clear();
             port.reader = None;
             port.ifname = want.ifname.clone();
             port.group = want.group;
+            port.send_only = want.send_only;
         }
         port.sockets.retain(|src, _| want.sources.contains(src));
         for src in &want.sources {
@@ -268,7 +292,7 @@ impl Net {
         {
             port.reader = None;
         }
-        if port.reader.is_none() {
+        if port.reader.is_none() && !port.send_only {
             port.reader = port.sockets.keys().next().copied();
         }
     }
@@ -284,20 +308,26 @@ impl Net {
     ) {
         let sock = self
             .links
-            .index_of(&inst.interface)
+            .index_of(&inst.xmit)
             .and_then(|i| self.ports.get(&(i, inst.family)))
             .and_then(|p| p.sockets.get(&inst.source))
             .cloned();
         let Some(sock) = sock else {
-            log::debug!("no socket on {} to send an advert", inst.interface);
+            log::debug!("no socket on {} to send an advert", inst.xmit);
             return;
         };
         let buf = &mut self.txbuf;
         buf.clear();
         buf.resize(repr.buffer_len(), 0);
         repr.emit(&mut Packet::new_unchecked(&mut buf[..]), src, dst, csum);
-        if let Err(e) = sock.send_to(buf, dst).await {
-            log::warn!("advert on {} to {dst}: {e}", inst.interface);
+        // From a VMAC, the source is the base's address the router chose.
+        let sent = if inst.xmit != inst.interface {
+            sock.send_from(buf, dst, src).await
+        } else {
+            sock.send_to(buf, dst).await
+        };
+        if let Err(e) = sent {
+            log::warn!("advert on {} to {dst}: {e}", inst.xmit);
         }
     }
 

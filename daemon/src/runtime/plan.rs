@@ -47,6 +47,8 @@ pub struct Hooks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstancePlan {
     pub interface: String,
+    /// Where adverts go out: the VMAC, or `interface` (see `vmac`).
+    pub xmit: String,
     pub family: vrrp::Family,
     /// Source the adverts' socket binds to (`unicast_src_ip` / `mcast_src_ip`).
     pub source: Option<IpAddr>,
@@ -63,6 +65,8 @@ pub struct Plan {
     pub instances: HashMap<String, InstancePlan>,
     pub groups: HashMap<String, Hooks>,
     pub scripts: HashMap<String, Runnable>,
+    /// The macvlans of `use_vmac` / `use_vmac_addr`.
+    pub vmacs: Vec<super::vmac::VmacSpec>,
 }
 
 /// What can make a plan impossible (the config itself was already validated).
@@ -282,6 +286,7 @@ impl Plan {
                 i.name.clone(),
                 InstancePlan {
                     interface: ifname.clone(),
+                    xmit: ifname.clone(),
                     family,
                     source: i.src_ip,
                     multicast: i.unicast_peers.is_empty(),
@@ -292,6 +297,7 @@ impl Plan {
             );
             inst_cfgs.push(cfg);
         }
+        let vmacs = super::vmac::plan(&c.instances, &mut instances);
         let groups = c
             .sync_groups
             .iter()
@@ -314,6 +320,7 @@ impl Plan {
             instances,
             groups,
             scripts,
+            vmacs,
         })
     }
 }

@@ -18,6 +18,8 @@ mod vmac;
 mod vs_group;
 mod vs_link;
 
+pub use vmac::default_name as vmac_name;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;

@@ -109,7 +109,7 @@ fn parse_mac(s: &str) -> Result<([u8; 6], bool), &'static str> {
 
 /// keepalived's default name: `vrrp.VRID`, else (taken by an earlier
 /// instance) `vrrp6.VRID` first for IPv6, then `vrrpN.VRID`.
-fn default_name(vrid: u8, ipv6: bool, taken: &BTreeSet<String>) -> String {
+pub fn default_name(vrid: u8, ipv6: bool, taken: &BTreeSet<String>) -> String {
     let mut n: u16 = 0;
     loop {
         let name = if n == 0 {
