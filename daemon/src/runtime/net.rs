@@ -48,8 +48,9 @@ struct Port {
     /// The bound source of the socket that is read: raw sockets each get a
     /// copy of every packet, so one per port is read.
     reader: Option<Option<IpAddr>>,
-    /// A VMAC's: adverts go out here, they are heard on the base.
-    send_only: bool,
+    /// A VMAC's port: the base interface its packets are reported on (the
+    /// router knows the instance by its base).
+    alias: Option<String>,
 }
 
 /// What the instances need of one port.
@@ -57,7 +58,7 @@ struct Want {
     ifname: String,
     group: Option<IpAddr>,
     sources: BTreeSet<Option<IpAddr>>,
-    send_only: bool,
+    alias: Option<String>,
 }
 
 pub struct Net {
@@ -154,6 +155,7 @@ impl Net {
                     log::debug!("dropped a packet from gone interface index {}", d.ifindex);
                     continue;
                 };
+                let interface = p.alias.as_deref().unwrap_or(interface);
                 let meta = vrrp::RxMeta {
                     interface,
                     src: d.src,
@@ -181,35 +183,23 @@ impl Net {
             for v in &inst.vips {
                 devs.extend(self.links.index_of(&v.dev));
             }
-            let Some(index) = self.links.index_of(&inst.interface) else {
+            // A VMAC instance sends and receives on its VMAC (`xmit`): a
+            // macvlan takes the multicasts whose source MAC is its own, so
+            // the base never hears a peer's VMAC adverts.
+            let Some(index) = self.links.index_of(&inst.xmit) else {
                 continue;
             };
             devs.insert(index);
             let w = wanted.entry((index, inst.family)).or_insert_with(|| Want {
-                ifname: inst.interface.clone(),
+                ifname: inst.xmit.clone(),
                 group: None,
                 sources: BTreeSet::new(),
-                send_only: false,
+                alias: (inst.xmit != inst.interface).then(|| inst.interface.clone()),
             });
-            w.send_only = false;
             if inst.multicast {
                 w.group = Some(inst.group);
             }
             w.sources.insert(inst.source);
-            // A VMAC's socket joins no group: no IGMP/MLD from the VMAC.
-            if let Some(x) = self.links.index_of(&inst.xmit).filter(|x| *x != index) {
-                devs.insert(x);
-                wanted
-                    .entry((x, inst.family))
-                    .or_insert_with(|| Want {
-                        ifname: inst.xmit.clone(),
-                        group: None,
-                        sources: BTreeSet::new(),
-                        send_only: true,
-                    })
-                    .sources
-                    .insert(inst.source);
-            }
         }
         self.ports.retain(|(index, family), p| {
             let keep = wanted.contains_key(&(*index, *family));
@@ -241,18 +231,15 @@ impl Net {
             group: want.group,
             sockets: BTreeMap::new(),
             reader: None,
-            send_only: want.send_only,
+            alias: want.alias.clone(),
         });
-        if port.ifname != want.ifname
-            || port.group != want.group
-            || port.send_only != want.send_only
-        {
+        if port.ifname != want.ifname || port.group != want.group || port.alias != want.alias {
             // Renamed, or the group membership changed: start over.
             port.sockets.clear();
             port.reader = None;
             port.ifname = want.ifname.clone();
             port.group = want.group;
-            port.send_only = want.send_only;
+            port.alias = want.alias.clone();
         }
         port.sockets.retain(|src, _| want.sources.contains(src));
         for src in &want.sources {
@@ -292,7 +279,7 @@ impl Net {
         {
             port.reader = None;
         }
-        if port.reader.is_none() && !port.send_only {
+        if port.reader.is_none() {
             port.reader = port.sockets.keys().next().copied();
         }
     }

@@ -13,9 +13,14 @@
 //!   parent; then set up. Like keepalived, the link stays up in every
 //!   state: a BACKUP's VMAC holds no address, so it answers nothing.
 //! - IPv4 sysctls: on the VMAC arp_ignore=1, accept_local=1, rp_filter=0,
-//!   promote_secondaries=1; on the parent arp_ignore=1 and arp_filter=1
-//!   (restored when its last VMAC goes); `all.rp_filter`, when set, moved
-//!   onto every interface and `default` then cleared (restored at stop).
+//!   promote_secondaries=1; on the parent arp_ignore=1 and arp_filter=1 as
+//!   keepalived, and also arp_announce=2 (restored when its last VMAC
+//!   goes); `all.rp_filter`, when set, moved onto every interface and
+//!   `default` then cleared (restored at stop). Why arp_announce: a reply
+//!   from the VIP leaves through the parent (its subnet route comes first),
+//!   and the parent's ARP request for the client then names the VIP as its
+//!   sender, which teaches the client the parent's MAC for the VIP; with
+//!   keepalived 2.2.7 the lab sees exactly that on the first ping.
 //! - IPv6: no EUI-64 link-local from the shared MAC (addr_gen_mode none); the
 //!   VMAC gets the advert source: `unicast_src_ip`/`mcast_src_ip`, else the
 //!   base's link-local, else the EUI-64 of the base's own MAC.
@@ -172,11 +177,14 @@ pub fn plan(
     specs
 }
 
+/// What a parent of an IPv4 VMAC is set to.
+const PARENT: [(&str, u32); 3] = [("arp_ignore", 1), ("arp_filter", 1), ("arp_announce", 2)];
+
 /// Values found before we changed them, to put back.
 #[derive(Debug, Default)]
 struct Saved {
-    /// Parent -> (arp_ignore, arp_filter) and the VMACs that need them.
-    bases: HashMap<String, ((u32, u32), BTreeSet<String>)>,
+    /// Parent -> its values of [`PARENT`] and the VMACs that need them.
+    bases: HashMap<String, (Vec<u32>, BTreeSet<String>)>,
     /// `all.rp_filter` when we cleared it, `default`'s if we raised it, and
     /// each interface's that we raised.
     rp_all: Option<u32>,
@@ -338,25 +346,24 @@ impl Vmacs {
             users.insert(spec.name.clone());
             return;
         }
-        let get = |p| sysctl::get(Tree::Ipv4, &spec.base, p);
-        let (Ok(ignore), Ok(filter)) = (get("arp_ignore"), get("arp_filter")) else {
-            log::warn!(
-                "VMAC {}: cannot read the ARP sysctls of {}",
-                spec.name,
-                spec.base
-            );
-            return;
+        let old: Result<Vec<u32>, _> = PARENT
+            .iter()
+            .map(|(p, _)| sysctl::get(Tree::Ipv4, &spec.base, p))
+            .collect();
+        let old = match old {
+            Ok(o) => o,
+            Err(e) => {
+                log::warn!("VMAC {}: cannot read {e}", spec.name);
+                return;
+            }
         };
-        if ignore != 1 {
-            set(Tree::Ipv4, &spec.base, "arp_ignore", 1);
-        }
-        if filter != 1 {
-            set(Tree::Ipv4, &spec.base, "arp_filter", 1);
+        for ((p, v), was) in PARENT.iter().zip(&old) {
+            if was != v {
+                set(Tree::Ipv4, &spec.base, p, *v);
+            }
         }
         let users = BTreeSet::from([spec.name.clone()]);
-        self.saved
-            .bases
-            .insert(spec.base.clone(), ((ignore, filter), users));
+        self.saved.bases.insert(spec.base.clone(), (old, users));
     }
 
     /// A VMAC needs rp_filter 0, which `all.rp_filter` overrides: move that
@@ -403,16 +410,20 @@ impl Vmacs {
             Err(crate::os::netlink::NetlinkError::Kernel(nix::errno::Errno::ENODEV)) => {}
             Err(e) => log::error!("cannot remove VMAC {name}: {e}"),
         }
-        let mut emptied = None;
-        for (base, ((ignore, filter), users)) in &mut self.saved.bases {
-            if users.remove(name) && users.is_empty() {
-                emptied = Some((base.clone(), *ignore, *filter));
+        let emptied: Vec<String> = self
+            .saved
+            .bases
+            .iter_mut()
+            .filter_map(|(base, (_, users))| {
+                (users.remove(name) && users.is_empty()).then(|| base.clone())
+            })
+            .collect();
+        for base in emptied {
+            if let Some((old, _)) = self.saved.bases.remove(&base) {
+                for ((p, _), v) in PARENT.iter().zip(old) {
+                    set(Tree::Ipv4, &base, p, v);
+                }
             }
-        }
-        if let Some((base, ignore, filter)) = emptied {
-            self.saved.bases.remove(&base);
-            set(Tree::Ipv4, &base, "arp_ignore", ignore);
-            set(Tree::Ipv4, &base, "arp_filter", filter);
         }
     }
 
