@@ -544,6 +544,61 @@ impl Vmacs {
 mod tests {
     use super::*;
 
+    fn plan_of(text: &str) -> super::super::plan::Plan {
+        let l = vigil_config::MemoryLoader::new();
+        let (c, _) = vigil_config::parse_text("t.conf", text, &l, Default::default())
+            .unwrap_or_else(|d| panic!("{d:?}"));
+        super::super::plan::Plan::new(&c).unwrap()
+    }
+
+    #[test]
+    fn vips_move_to_the_vmac_and_adverts_leave_from_it() {
+        let p = plan_of(
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 51\n use_vmac\n \
+             virtual_ipaddress {\n  10.0.0.1/24\n  10.0.1.1/24 dev eth1\n }\n \
+             virtual_ipaddress_excluded {\n  fd00::1/64\n }\n}\n",
+        );
+        let a = &p.instances["A"];
+        assert_eq!(a.xmit, "vrrp.51");
+        let devs: Vec<&str> = a.vips.iter().map(|v| v.dev.as_str()).collect();
+        assert_eq!(
+            devs,
+            ["vrrp.51", "eth1", "eth0"],
+            "other interface and family stay"
+        );
+        assert_eq!(p.vmacs.len(), 1);
+        assert_eq!(p.vmacs[0].mac, [0, 0, 0x5e, 0, 1, 51]);
+        assert!(!p.vmacs[0].link_local);
+    }
+
+    #[test]
+    fn use_vmac_addr_gives_other_interfaces_their_own() {
+        let p = plan_of(
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n \
+             vmac_xmit_base\n use_vmac_addr\n virtual_ipaddress {\n  10.0.0.1/24\n  \
+             10.0.1.1/24 dev eth1\n  10.0.1.2/24 dev eth1\n }\n \
+             virtual_ipaddress_excluded {\n  fd00::1/64\n }\n}\n",
+        );
+        let a = &p.instances["A"];
+        assert_eq!(a.xmit, "eth0", "vmac_xmit_base");
+        let devs: Vec<&str> = a.vips.iter().map(|v| v.dev.as_str()).collect();
+        assert_eq!(devs, ["vrrp.7", "vrrp1.7", "vrrp1.7", "vrrp6.7"]);
+        let specs: Vec<(&str, &str, u8)> = p
+            .vmacs
+            .iter()
+            .map(|s| (s.name.as_str(), s.base.as_str(), s.mac[4]))
+            .collect();
+        assert_eq!(
+            specs,
+            [
+                ("vrrp.7", "eth0", 1),
+                ("vrrp1.7", "eth1", 1),
+                ("vrrp6.7", "eth0", 2)
+            ]
+        );
+        assert!(p.vmacs[2].link_local, "an IPv6 VMAC gets a link-local");
+    }
+
     #[test]
     fn macs_and_link_locals() {
         assert_eq!(rfc_mac(51, vrrp::Family::V4), [0, 0, 0x5e, 0, 1, 51]);

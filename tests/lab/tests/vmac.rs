@@ -123,6 +123,12 @@ fn vmac_ok(h: &Host, fam: Fam) -> Result<(), String> {
     Ok(())
 }
 
+/// The VMAC is administratively up (as keepalived 2.2.7 leaves it in BACKUP).
+fn is_up(h: &Host, fam: Fam) -> bool {
+    h.run(&["ip", "-o", "link", "show", fam.vmac()])
+        .is_ok_and(|o| o.contains(",UP"))
+}
+
 fn neigh(c: &Host, fam: Fam) -> Option<String> {
     let out = c
         .run(&["ip", "neigh", "show", fam.vip(), "dev", "eth0"])
@@ -151,8 +157,10 @@ fn failover(n: &Net, fam: Fam, master: &mut Daemon, backup: &Daemon) -> Result<(
     wait::holds(SECS(5.0), "r2 staying BACKUP", || !holds_vip(&n.r2, fam))
         .map_err(|e| logs(&[master, backup], e))?;
     // keepalived and vigil keep the VMAC up in BACKUP too (no address on it).
-    wait::for_cond(SECS(3.0), "r2's VMAC", || vmac_ok(&n.r2, fam).is_ok())
-        .map_err(|e| logs(&[backup], e))?;
+    wait::for_cond(SECS(3.0), "r2's VMAC up", || {
+        vmac_ok(&n.r2, fam).is_ok() && is_up(&n.r2, fam)
+    })
+    .map_err(|e| logs(&[backup], e))?;
     wait::for_cond(SECS(5.0), "client reaches the VIP", || ping_once(&n.c, fam))?;
     let before = neigh(&n.c, fam).ok_or("client has no neighbour entry for the VIP")?;
     if before != fam.mac() {
