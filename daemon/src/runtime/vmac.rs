@@ -522,9 +522,28 @@ impl Daemon {
         self.vmac_ensure();
     }
 
-    /// After a reload's last adverts: the dropped instances' VMACs go.
+    /// After a reload's last adverts: the dropped instances' VMACs go, and
+    /// a kept master whose VIPs changed place (`use_vmac` added, removed or
+    /// renamed: the router sees no change there) has them moved.
     pub(super) fn vmac_prune(&mut self) {
         self.vmacs.prune(&self.net.nl);
+        let ids: Vec<_> = self.router.instance_ids().collect();
+        for id in ids {
+            let Some(slot) = self.slots.get_mut(id) else {
+                continue;
+            };
+            let Some(installed) = &slot.installed else {
+                continue;
+            };
+            let addrs = |v: &[super::plan::Vip]| v.iter().map(|v| v.addr).collect::<Vec<_>>();
+            if installed == &slot.plan.vips || addrs(installed) != addrs(&slot.plan.vips) {
+                continue;
+            }
+            log::info!("({}) VIPs moved to follow use_vmac", slot.name);
+            self.net.del_vips(&slot.name, installed, false);
+            self.net.add_vips(&slot.name, &slot.plan.vips);
+            slot.installed = Some(slot.plan.vips.clone());
+        }
     }
 
     pub(super) fn vmac_stop(&mut self) {

@@ -350,6 +350,22 @@ fn lifecycle() -> Outcome {
             "  deleted by hand: back with its VIP in {:.3} s",
             back.as_secs_f64()
         );
+        // The same instance reloaded without use_vmac: its VIP moves to eth0.
+        n.r1.write(
+            "m.conf",
+            &conf(Fam::V4, "MASTER", 100, "").replace("  use_vmac\n", ""),
+        )?;
+        m.signal(nix::sys::signal::Signal::SIGHUP)?;
+        wait::for_cond(SECS(5.0), "the VIP moved to eth0, the VMAC gone", || {
+            n.r1.has_addr("eth0", VIP4) && n.r1.run(&["ip", "link", "show", "vrrp.51"]).is_err()
+        })
+        .map_err(|e| logs(&[&m], e))?;
+        n.r1.write("m.conf", &conf(Fam::V4, "MASTER", 100, ""))?;
+        m.signal(nix::sys::signal::Signal::SIGHUP)?;
+        wait::for_cond(SECS(5.0), "the VIP back on the VMAC", || {
+            holds_vip(&n.r1, Fam::V4) && !n.r1.has_addr("eth0", VIP4)
+        })
+        .map_err(|e| logs(&[&m], e))?;
         // A reload without the instance removes its VMAC.
         let plain = "vrrp_instance VI_2 {\n  interface eth0\n  virtual_router_id 60\n  priority 100\n  virtual_ipaddress {\n    192.168.67.160/24\n  }\n}\n";
         n.r1.write("m.conf", plain)?;
