@@ -350,6 +350,20 @@ fn lifecycle() -> Outcome {
             "  deleted by hand: back with its VIP in {:.3} s",
             back.as_secs_f64()
         );
+        // The parent deleted (the kernel takes the VMAC with it) and back.
+        n.lab.delete_eth0(&n.r1)?;
+        wait::for_cond(SECS(3.0), "the VMAC gone with eth0", || {
+            n.r1.run(&["ip", "link", "show", "vrrp.51"]).is_err()
+        })?;
+        n.lab.recreate_eth0(&n.r1)?;
+        let t = wait::for_cond(SECS(8.0), "VMAC and VIP back with eth0", || {
+            holds_vip(&n.r1, Fam::V4) && vmac_ok(&n.r1, Fam::V4).is_ok()
+        })
+        .map_err(|e| logs(&[&m], e))?;
+        println!(
+            "  parent re-created: VMAC and VIP back in {:.2} s",
+            t.as_secs_f64()
+        );
         // The same instance reloaded without use_vmac: its VIP moves to eth0.
         n.r1.write(
             "m.conf",
@@ -441,6 +455,12 @@ fn xmit_base() -> Outcome {
         let m = Daemon::start(Kind::Vigil, &n.r1, "m2", &conf(Fam::V4, "MASTER", 100, ""))?;
         wait::for_cond(SECS(8.0), "VIP on the VMAC", || holds_vip(&n.r1, Fam::V4))
             .map_err(|e| logs(&[&m], e))?;
+        if !m
+            .log_text()
+            .contains("VMAC vrrp.51 left by an earlier run: reused")
+        {
+            return Err(logs(&[&m], "the killed run's VMAC was not reused".into()));
+        }
         let line = src(&n);
         if !line.contains(&format!("{MAC4} >")) {
             return Err(format!("advert not from the VMAC: {line:?}"));
