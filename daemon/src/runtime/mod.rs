@@ -14,6 +14,7 @@ mod net;
 pub mod plan;
 mod slots;
 mod vmac;
+mod vmac_plan;
 
 use std::path::PathBuf;
 

@@ -66,7 +66,7 @@ pub struct Plan {
     pub groups: HashMap<String, Hooks>,
     pub scripts: HashMap<String, Runnable>,
     /// The macvlans of `use_vmac` / `use_vmac_addr`.
-    pub vmacs: Vec<super::vmac::VmacSpec>,
+    pub vmacs: Vec<super::vmac_plan::VmacSpec>,
 }
 
 /// What can make a plan impossible (the config itself was already validated).
@@ -297,7 +297,7 @@ impl Plan {
             );
             inst_cfgs.push(cfg);
         }
-        let vmacs = super::vmac::plan(&c.instances, &mut instances);
+        let vmacs = super::vmac_plan::plan(&c.instances, &mut instances);
         let groups = c
             .sync_groups
             .iter()
