@@ -564,7 +564,7 @@ impl Daemon {
                 // sockets close only once those are out.
                 self.net.reconcile(self.slots.all());
                 self.drain().await;
-                self.vmac_prune();
+                self.vmac_prune().await;
                 self.open_sockets();
             }
             Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),

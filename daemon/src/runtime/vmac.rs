@@ -391,8 +391,9 @@ impl Daemon {
     /// After a reload's last adverts: the dropped instances' VMACs go, and
     /// a kept master whose VIPs changed place (`use_vmac` added, removed or
     /// renamed: the router sees no change there) has them moved.
-    pub(super) fn vmac_prune(&mut self) {
+    pub(super) async fn vmac_prune(&mut self) {
         self.vmacs.prune(&self.net.nl);
+        let mut moved = Vec::new();
         let ids: Vec<_> = self.router.instance_ids().collect();
         for id in ids {
             let Some(slot) = self.slots.get_mut(id) else {
@@ -409,6 +410,12 @@ impl Daemon {
             self.net.del_vips(&slot.name, installed, false);
             self.net.add_vips(&slot.name, &slot.plan.vips);
             slot.installed = Some(slot.plan.vips.clone());
+            moved.push(slot.plan.clone());
+        }
+        // Clients learn the new MAC at once (one gratuitous ARP / NA each).
+        for inst in moved {
+            let addrs: Vec<IpAddr> = inst.vips.iter().map(|v| v.addr).collect();
+            self.net.announce(&inst, &addrs).await;
         }
     }
 

@@ -364,22 +364,33 @@ fn lifecycle() -> Outcome {
             "  parent re-created: VMAC and VIP back in {:.2} s",
             t.as_secs_f64()
         );
-        // The same instance reloaded without use_vmac: its VIP moves to eth0.
-        n.r1.write(
-            "m.conf",
-            &conf(Fam::V4, "MASTER", 100, "").replace("  use_vmac\n", ""),
-        )?;
+        // The same instance reloaded without use_vmac: its VIP moves to eth0
+        // and the client's entry follows (gratuitous ARP), then back.
+        wait::for_cond(SECS(5.0), "client reaches the VIP", || {
+            ping_once(&n.c, Fam::V4)
+        })?;
+        std::thread::sleep(SECS(1.2)); // past the ARP locktime
+        let no_vmac = conf(Fam::V4, "MASTER", 100, "").replace("  use_vmac\n", "");
+        n.r1.write("m.conf", &no_vmac)?;
         m.signal(nix::sys::signal::Signal::SIGHUP)?;
         wait::for_cond(SECS(5.0), "the VIP moved to eth0, the VMAC gone", || {
             n.r1.has_addr("eth0", VIP4) && n.r1.run(&["ip", "link", "show", "vrrp.51"]).is_err()
         })
         .map_err(|e| logs(&[&m], e))?;
+        let eth0 = n.r1.mac("eth0")?;
+        wait::for_cond(SECS(3.0), "client's entry on r1's eth0 MAC", || {
+            neigh(&n.c, Fam::V4).as_deref() == Some(eth0.as_str())
+        })?;
+        std::thread::sleep(SECS(1.2));
         n.r1.write("m.conf", &conf(Fam::V4, "MASTER", 100, ""))?;
         m.signal(nix::sys::signal::Signal::SIGHUP)?;
         wait::for_cond(SECS(5.0), "the VIP back on the VMAC", || {
             holds_vip(&n.r1, Fam::V4) && !n.r1.has_addr("eth0", VIP4)
         })
         .map_err(|e| logs(&[&m], e))?;
+        wait::for_cond(SECS(3.0), "client's entry back on the VMAC", || {
+            neigh(&n.c, Fam::V4).as_deref() == Some(MAC4)
+        })?;
         // A reload without the instance removes its VMAC.
         let plain = "vrrp_instance VI_2 {\n  interface eth0\n  virtual_router_id 60\n  priority 100\n  virtual_ipaddress {\n    192.168.67.160/24\n  }\n}\n";
         n.r1.write("m.conf", plain)?;
