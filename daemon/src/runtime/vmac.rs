@@ -357,14 +357,19 @@ impl Daemon {
             Ok(l) => self.net.links = LinkTable::from_links(&l),
             Err(e) => log::warn!("netlink: {e}"),
         }
-        let lost: Vec<_> = self
-            .slots
-            .installed()
-            .filter(|v| made.contains(&v.dev))
-            .cloned()
-            .collect();
-        for v in lost {
-            self.net.restore_vip(&v.dev.clone(), &v);
+        let mut lost = Vec::new();
+        for id in self.router.instance_ids() {
+            let Some(slot) = self.slots.get(id) else {
+                continue;
+            };
+            for v in slot.installed.iter().flatten() {
+                if made.contains(&v.dev) {
+                    lost.push((slot.name.clone(), v.clone()));
+                }
+            }
+        }
+        for (name, v) in lost {
+            self.net.restore_vip(&name, &v);
         }
         self.open_sockets();
     }

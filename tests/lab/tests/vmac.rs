@@ -301,6 +301,13 @@ fn keepalived_master_vigil_backup_v6() -> Outcome {
     check(pair("vmacka6", Fam::V6, (Kind::Keepalived, Kind::Vigil)))
 }
 
+fn vigil_master_keepalived_backup_v6() -> Outcome {
+    if !have_keepalived() {
+        return Outcome::Skip("keepalived is not installed".into());
+    }
+    check(pair("vmacka7", Fam::V6, (Kind::Vigil, Kind::Keepalived)))
+}
+
 fn sysctl(h: &Host, path: &str) -> String {
     h.run(&["cat", &format!("/proc/sys/net/{path}")])
         .unwrap_or_default()
@@ -497,6 +504,10 @@ fn main() {
         (
             "vmac_keepalived_master_vigil_backup_v6",
             keepalived_master_vigil_backup_v6,
+        ),
+        (
+            "vmac_vigil_master_keepalived_backup_v6",
+            vigil_master_keepalived_backup_v6,
         ),
     ]);
 }
