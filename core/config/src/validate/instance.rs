@@ -42,6 +42,8 @@ pub(super) struct Draft {
     preempt_delay: Duration,
     track_scripts: Vec<TrackDraft>,
     track_interfaces: Vec<TrackInterface>,
+    track_files: Vec<vigil_model::TrackRef>,
+    track_processes: Vec<vigil_model::TrackRef>,
     notify: Notify,
     smtp_alert: bool,
     garp_master_delay: Option<Duration>,
@@ -53,6 +55,7 @@ pub(super) struct Draft {
     dont_track_primary: bool,
     check_unicast_src: Option<bool>,
     skip_check_adv_addr: Option<bool>,
+    strict_mode: Option<bool>,
 }
 
 /// Reads one `vrrp_instance` block.
@@ -78,6 +81,8 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         preempt_delay: Duration::ZERO,
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
+        track_files: Vec::new(),
+        track_processes: Vec::new(),
         notify: Notify::default(),
         smtp_alert: false,
         garp_master_delay: None,
@@ -89,6 +94,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         dont_track_primary: false,
         check_unicast_src: None,
         skip_check_adv_addr: None,
+        strict_mode: None,
     };
     for s in body {
         keyword(ctx, s, &mut d);
@@ -201,12 +207,8 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         "garp_master_refresh_repeat" => {
             d.garp_master_refresh_repeat = ctx.int(s, 0, 10_000).or(d.garp_master_refresh_repeat)
         }
-        "accept" => {
-            ctx.not_acted_on(s);
-            d.accept = ctx.flag_bool(s).or(d.accept)
-        }
+        "accept" => d.accept = ctx.flag_bool(s).or(d.accept),
         "no_accept" => {
-            ctx.not_acted_on(s);
             ctx.flag(s);
             d.accept = Some(false);
         }
@@ -215,13 +217,16 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
             ctx.at_most(s, 1);
             d.use_vmac = Some(s.args.first().map(|w| w.text.clone()));
         }
+        "strict_mode" => d.strict_mode = ctx.flag_bool(s).or(d.strict_mode),
         "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
         "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
         "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
         // Read by `syncd::parse_instance` (it drives a global setting).
         "lvs_sync_daemon_interface" => {}
         _ => {
-            if !notify(ctx, s, kw, &mut d.notify) {
+            if !notify(ctx, s, kw, &mut d.notify)
+                && !super::track::tracked(ctx, s, &mut d.track_files, &mut d.track_processes)
+            {
                 ctx.unknown(s, "vrrp_instance");
             }
         }
@@ -380,7 +385,7 @@ fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
 }
 
 /// `NAME [weight N [reverse|noreverse|no_reverse]]` of the track lists.
-fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
+pub(super) fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
     ctx.at_most(item, 3);
     let kw = item.args.first()?;
     if kw.text != "weight" {
@@ -540,6 +545,14 @@ pub(super) fn resolve(
             }
         }
         names.insert(d.name.clone());
+        let strict = d
+            .strict_mode
+            .unwrap_or(global.vrrp_strict)
+            .then(|| super::strict::Spans {
+                at: d.at,
+                peer: d.peers.first().map(|(_, at)| *at),
+                vip: d.vips.first().map(|(_, at)| *at),
+            });
         out.push(VrrpInstance {
             name: d.name,
             state,
@@ -557,6 +570,8 @@ pub(super) fn resolve(
             preempt_delay: d.preempt_delay,
             track_scripts,
             track_interfaces: d.track_interfaces,
+            track_files: d.track_files,
+            track_processes: d.track_processes,
             notify: d.notify,
             smtp_alert: d.smtp_alert,
             garp_master_delay: d.garp_master_delay.unwrap_or(global.vrrp_garp_master_delay),
@@ -569,7 +584,8 @@ pub(super) fn resolve(
             garp_master_refresh_repeat: d
                 .garp_master_refresh_repeat
                 .unwrap_or(global.vrrp_garp_master_refresh_repeat),
-            accept: d.accept.unwrap_or(!global.vrrp_strict),
+            // keepalived: the owner accepts; others unless strict.
+            accept: d.accept.unwrap_or(priority == 255 || strict.is_none()),
             use_vmac: d
                 .use_vmac
                 .map(|n| n.unwrap_or_else(|| alloc::format!("vrrp.{vrid}"))),
@@ -579,6 +595,9 @@ pub(super) fn resolve(
                 .skip_check_adv_addr
                 .unwrap_or(global.vrrp_skip_check_adv_addr),
         });
+        if let (Some(spans), Some(inst)) = (strict, out.last_mut()) {
+            super::strict::instance(ctx, &spans, inst);
+        }
     }
     out
 }
