@@ -19,7 +19,7 @@ use crate::span::Span;
 use crate::values;
 
 /// A `track_script` entry: name, explicit `(weight, reverse)`, position.
-type TrackDraft = (String, Option<(i16, bool)>, Span);
+pub(super) type TrackDraft = (String, Option<(i16, bool)>, Span);
 
 /// An instance as written, with the spans of what is checked later.
 pub(super) struct Draft {

@@ -18,7 +18,7 @@ pub(super) struct Draft {
     at: Span,
     members: Vec<Span>,
     /// `track_script` entries: name, explicit weight, position.
-    scripts: Vec<(alloc::string::String, Option<(i16, bool)>, Span)>,
+    scripts: Vec<super::instance::TrackDraft>,
 }
 
 /// Reads one `vrrp_sync_group` block.
