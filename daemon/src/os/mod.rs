@@ -10,6 +10,7 @@
 //! | [`garp`] | gratuitous ARP / unsolicited NA through AF_PACKET |
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
+//! | [`proc_connector`], [`procfs`] | process events (track_process) and what /proc says of a process |
 //! | [`script`] | running scripts in their own process group with a timeout |
 //! | [`script_security`] | `enable_script_security` and PATH lookup |
 //! | [`users`] | `script_user` names to uid/gid |
@@ -60,6 +61,8 @@ pub mod ipvs;
 pub mod logger;
 pub mod netlink;
 pub mod probe;
+pub mod proc_connector;
+pub mod procfs;
 pub mod script;
 pub mod script_security;
 pub mod signals;

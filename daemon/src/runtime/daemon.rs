@@ -50,6 +50,8 @@ pub struct Daemon {
     lvs: Option<super::lvs::Lvs>,
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
+    /// The track_file / track_process watchers (restarted by a reload).
+    trackers: super::track::Trackers,
 }
 
 fn now() -> vrrp::Instant {
@@ -85,6 +87,7 @@ impl Daemon {
             slots,
             lvs,
             control_group: config.global.control_socket_group.clone(),
+            trackers: Default::default(),
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -101,6 +104,7 @@ impl Daemon {
             d.net.del_vips(name, &inst.vips, true);
         }
         d.open_sockets();
+        d.trackers = super::track::Trackers::start(&d.plan.watch, d.spawner, &d.tx);
         log::info!(
             "vigil {} started: {} VRRP instance(s), config {}",
             env!("CARGO_PKG_VERSION"),
@@ -193,8 +197,13 @@ impl Daemon {
     /// Every interface the configuration names: its own and the tracked ones.
     fn interfaces(&self) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
+        let groups = self.plan.router.sync_groups.iter();
+        let group_ifs = groups.flat_map(|g| g.track_interfaces.iter().map(|t| &t.name));
         for i in &self.plan.router.instances {
-            for n in std::iter::once(&i.interface).chain(i.track_interfaces.iter().map(|t| &t.name))
+            let own = i.track_interfaces.iter().map(|t| &t.name);
+            for n in std::iter::once(&i.interface)
+                .chain(own)
+                .chain(group_ifs.clone())
             {
                 if !v.contains(n) {
                     v.push(n.clone());
@@ -320,6 +329,11 @@ impl Daemon {
                     self.router.handle_script_result(now, id, result);
                 }
             }
+            Event::Process { name, count, cause } => {
+                log::debug!("track_process {name}: {count} running");
+                self.router.handle_process_count(now, &name, count, cause);
+            }
+            Event::File { name, value } => self.router.handle_file_value(now, &name, value),
             Event::Signal(Signal::Terminate | Signal::Interrupt) => return Some(self.stop().await),
             Event::Signal(Signal::Reload) => self.reload(now).await,
             Event::Signal(Signal::Child) => {}
@@ -551,6 +565,11 @@ impl Daemon {
                 log::info!("{report}");
                 self.slots.reload(&plan, &report);
                 self.reload_lvs(config);
+                if plan.watch != self.plan.watch {
+                    self.trackers = Default::default();
+                    self.trackers =
+                        super::track::Trackers::start(&plan.watch, self.spawner, &self.tx);
+                }
                 self.plan = plan;
                 self.sync_links(now);
                 // Stopped instances still send their priority-0 adverts: their

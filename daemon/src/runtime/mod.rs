@@ -12,7 +12,9 @@ mod hooks;
 pub mod lvs;
 mod net;
 pub mod plan;
+pub mod process;
 mod slots;
+pub mod track;
 
 use std::path::PathBuf;
 

@@ -63,6 +63,8 @@ pub struct Plan {
     pub instances: HashMap<String, InstancePlan>,
     pub groups: HashMap<String, Hooks>,
     pub scripts: HashMap<String, Runnable>,
+    /// Tracked files and processes the shell watches (see `runtime::track`).
+    pub watch: super::track::Watch,
 }
 
 /// What can make a plan impossible (the config itself was already validated).
@@ -265,6 +267,8 @@ impl Plan {
                 .collect();
             track_ifs.retain(|t| !(i.dont_track_primary && t.name == ifname));
             cfg.track_interfaces = track_ifs;
+            cfg.track_files = i.track_files.iter().map(tracked_file).collect();
+            cfg.track_processes = i.track_processes.iter().map(tracked_process).collect();
             let vips = i
                 .virtual_addresses
                 .iter()
@@ -303,18 +307,69 @@ impl Plan {
             .map(|s| vrrp::SyncGroupConfig {
                 name: s.name.clone(),
                 members: s.instances.clone(),
+                track_interfaces: s
+                    .track_interfaces
+                    .iter()
+                    .map(|t| vrrp::TrackedInterface {
+                        name: t.name.clone(),
+                        weight: i32::from(t.weight),
+                        reverse: t.reverse,
+                    })
+                    .collect(),
+                track_scripts: s
+                    .track_scripts
+                    .iter()
+                    .filter(|t| scripts.contains_key(&t.name))
+                    .map(|t| vrrp::TrackedScript {
+                        name: t.name.clone(),
+                        weight: Some(i32::from(t.weight)),
+                        reverse: Some(t.reverse),
+                    })
+                    .collect(),
+                track_files: s.track_files.iter().map(tracked_file).collect(),
+                track_processes: s.track_processes.iter().map(tracked_process).collect(),
+                tracking_weight: s.tracking_weight,
             })
             .collect();
+        let processes = c.track_processes.iter().map(process_config).collect();
         Ok(Plan {
             router: vrrp::RouterConfig {
                 instances: inst_cfgs,
                 scripts: script_cfgs,
                 sync_groups,
+                processes,
             },
             instances,
             groups,
             scripts,
+            watch: super::track::Watch::new(c),
         })
+    }
+}
+
+fn tracked_file(t: &model::TrackRef) -> vrrp::TrackedFile {
+    vrrp::TrackedFile {
+        name: t.name.clone(),
+        weight: i32::from(t.weight),
+        reverse: t.reverse,
+    }
+}
+
+fn tracked_process(t: &model::TrackRef) -> vrrp::TrackedProcess {
+    vrrp::TrackedProcess {
+        name: t.name.clone(),
+        weight: i32::from(t.weight),
+        reverse: t.reverse,
+    }
+}
+
+fn process_config(p: &model::TrackProcess) -> vrrp::ProcessConfig {
+    vrrp::ProcessConfig {
+        name: p.name.clone(),
+        quorum: p.quorum,
+        quorum_max: p.quorum_max,
+        fork_delay: p.fork_delay,
+        terminate_delay: p.terminate_delay,
     }
 }
 
