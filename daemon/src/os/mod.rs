@@ -60,6 +60,7 @@ pub mod garp;
 pub mod ipvs;
 pub mod logger;
 pub mod netlink;
+pub mod nftables;
 pub mod probe;
 pub mod proc_connector;
 pub mod procfs;
