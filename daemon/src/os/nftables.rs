@@ -214,6 +214,19 @@ pub fn delete_table(seq: u32) -> Batch {
     b.end()
 }
 
+/// A table made and deleted in one transaction: whether nf_tables works
+/// here, leaving nothing behind.
+pub fn probe_batch(seq: u32) -> Batch {
+    let mut b = Batch::new(seq);
+    let mut t = Attrs::new();
+    t.str(1, "vigil_probe");
+    b.msg(NFT_MSG_NEWTABLE, NLM_F_CREATE, t);
+    let mut t = Attrs::new();
+    t.str(1, "vigil_probe");
+    b.msg(NFT_MSG_DELTABLE, 0, t);
+    b.end()
+}
+
 /// The whole table, sets, chains and rules (see the module doc).
 pub fn create_table(seq: u32) -> Batch {
     let mut b = Batch::new(seq);
@@ -420,6 +433,11 @@ impl Nft {
             return Ok(());
         }
         self.run(set_elements(self.seq, add, addrs))
+    }
+
+    /// Whether this kernel (and our privileges) let us make the table.
+    pub fn probe(&mut self) -> Result<(), NftError> {
+        self.run(probe_batch(self.seq))
     }
 
     pub fn teardown(&mut self) -> Result<(), NftError> {

@@ -52,6 +52,8 @@ pub struct Daemon {
     control_group: Option<String>,
     /// The track_file / track_process watchers (restarted by a reload).
     trackers: super::track::Trackers,
+    /// no_accept's drop table.
+    firewall: super::firewall::Firewall,
 }
 
 fn now() -> vrrp::Instant {
@@ -88,6 +90,7 @@ impl Daemon {
             lvs,
             control_group: config.global.control_socket_group.clone(),
             trackers: Default::default(),
+            firewall: Default::default(),
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -105,6 +108,7 @@ impl Daemon {
         }
         d.open_sockets();
         d.trackers = super::track::Trackers::start(&d.plan.watch, d.spawner, &d.tx);
+        d.firewall.ensure(&d.plan);
         log::info!(
             "vigil {} started: {} VRRP instance(s), config {}",
             env!("CARGO_PKG_VERSION"),
@@ -442,6 +446,10 @@ impl Daemon {
             }
             Action::AddVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
+                    if slot.plan.drop_vips {
+                        let addrs: Vec<_> = slot.plan.vips.iter().map(|v| v.addr).collect();
+                        self.firewall.vips(&slot.name, true, &addrs);
+                    }
                     self.net.add_vips(&slot.name, &slot.plan.vips);
                     slot.installed = Some(slot.plan.vips.clone());
                 }
@@ -454,6 +462,10 @@ impl Daemon {
                         .take()
                         .unwrap_or_else(|| slot.plan.vips.clone());
                     self.net.del_vips(&slot.name, &vips, false);
+                    if slot.plan.drop_vips {
+                        let addrs: Vec<_> = vips.iter().map(|v| v.addr).collect();
+                        self.firewall.vips(&slot.name, false, &addrs);
+                    }
                 }
                 self.held_changed();
             }
@@ -533,6 +545,7 @@ impl Daemon {
         while self.running.count() > 0 && t0.elapsed() < STOP_GRACE {
             smol::Timer::after(Duration::from_millis(10)).await;
         }
+        self.firewall.stop();
         if let Some(p) = &self.settings.control {
             let _ = std::fs::remove_file(p);
         }
@@ -571,6 +584,7 @@ impl Daemon {
                         super::track::Trackers::start(&plan.watch, self.spawner, &self.tx);
                 }
                 self.plan = plan;
+                self.firewall.ensure(&self.plan);
                 self.sync_links(now);
                 // Stopped instances still send their priority-0 adverts: their
                 // sockets close only once those are out.

@@ -8,6 +8,7 @@
 
 mod daemon;
 mod event;
+mod firewall;
 mod hooks;
 pub mod lvs;
 mod net;

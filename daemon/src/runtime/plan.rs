@@ -54,6 +54,8 @@ pub struct InstancePlan {
     pub group: IpAddr,
     pub vips: Vec<Vip>,
     pub hooks: Hooks,
+    /// `no_accept` on a non-owner: traffic to the VIPs is dropped while held.
+    pub drop_vips: bool,
 }
 
 /// Everything the daemon runs, derived from one configuration.
@@ -292,6 +294,7 @@ impl Plan {
                     group,
                     vips,
                     hooks: hooks(g, &i.notify, &i.name),
+                    drop_vips: !i.accept && i.priority != 255,
                 },
             );
             inst_cfgs.push(cfg);
