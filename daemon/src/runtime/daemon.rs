@@ -107,7 +107,8 @@ impl Daemon {
             d.net.del_vips(name, &inst.vips, true);
         }
         d.open_sockets();
-        d.trackers = super::track::Trackers::start(&d.plan.watch, d.spawner, &d.tx);
+        let (watch, spawner, tx) = (d.plan.watch.clone(), d.spawner, d.tx.clone());
+        d.trackers = super::track::Trackers::start(&watch, spawner, &tx, &mut d.router, now());
         d.firewall.ensure(&d.plan);
         log::info!(
             "vigil {} started: {} VRRP instance(s), config {}",
@@ -446,10 +447,7 @@ impl Daemon {
             }
             Action::AddVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
-                    if slot.plan.drop_vips {
-                        let addrs: Vec<_> = slot.plan.vips.iter().map(|v| v.addr).collect();
-                        self.firewall.vips(&slot.name, true, &addrs);
-                    }
+                    self.firewall.sync(&slot.name, slot.plan.dropped());
                     self.net.add_vips(&slot.name, &slot.plan.vips);
                     slot.installed = Some(slot.plan.vips.clone());
                 }
@@ -462,10 +460,7 @@ impl Daemon {
                         .take()
                         .unwrap_or_else(|| slot.plan.vips.clone());
                     self.net.del_vips(&slot.name, &vips, false);
-                    if slot.plan.drop_vips {
-                        let addrs: Vec<_> = vips.iter().map(|v| v.addr).collect();
-                        self.firewall.vips(&slot.name, false, &addrs);
-                    }
+                    self.firewall.sync(&slot.name, Vec::new());
                 }
                 self.held_changed();
             }
@@ -580,11 +575,18 @@ impl Daemon {
                 self.reload_lvs(config);
                 if plan.watch != self.plan.watch {
                     self.trackers = Default::default();
-                    self.trackers =
-                        super::track::Trackers::start(&plan.watch, self.spawner, &self.tx);
+                    let (spawner, tx) = (self.spawner, self.tx.clone());
+                    self.trackers = super::track::Trackers::start(
+                        &plan.watch,
+                        spawner,
+                        &tx,
+                        &mut self.router,
+                        now,
+                    );
                 }
                 self.plan = plan;
                 self.firewall.ensure(&self.plan);
+                self.firewall.resync(self.slots.dropped());
                 self.sync_links(now);
                 // Stopped instances still send their priority-0 adverts: their
                 // sockets close only once those are out.

@@ -4,6 +4,7 @@
 //! them on leaving). Without nf_tables this is logged once, and the VIPs
 //! answer as with `accept`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::plan::Plan;
@@ -12,6 +13,8 @@ use crate::os::nftables::Nft;
 #[derive(Default)]
 pub struct Firewall {
     nft: Option<Nft>,
+    /// What is in the drop sets, by instance.
+    dropped: HashMap<String, Vec<IpAddr>>,
     /// The table could not be made; not tried again until a reload.
     failed: bool,
 }
@@ -40,12 +43,38 @@ impl Firewall {
         }
     }
 
-    /// VIPs of a no_accept instance were added (`add`) or removed.
-    pub fn vips(&mut self, name: &str, add: bool, addrs: &[IpAddr]) {
+    /// Makes the drop sets hold `want` for instance `name` (its VIPs while
+    /// it holds them and is no_accept, else nothing).
+    pub fn sync(&mut self, name: &str, want: Vec<IpAddr>) {
         let Some(nft) = &mut self.nft else { return };
-        if let Err(e) = nft.set_vips(add, addrs) {
-            let verb = if add { "dropping" } else { "releasing" };
-            log::warn!("({name}) no_accept: {verb} traffic to the VIPs: {e}");
+        let have = self.dropped.remove(name).unwrap_or_default();
+        let gone: Vec<IpAddr> = have.iter().filter(|a| !want.contains(a)).copied().collect();
+        let new: Vec<IpAddr> = want.iter().filter(|a| !have.contains(a)).copied().collect();
+        for (add, list) in [(false, gone), (true, new)] {
+            if let Err(e) = nft.set_vips(add, &list) {
+                let verb = if add { "dropping" } else { "releasing" };
+                log::warn!("({name}) no_accept: {verb} traffic to the VIPs: {e}");
+            }
+        }
+        if !want.is_empty() {
+            self.dropped.insert(name.to_string(), want);
+        }
+    }
+
+    /// After a reload: `held` is every instance holding VIPs with what it
+    /// should drop; anything else is released (accept turned on, removed).
+    pub fn resync(&mut self, held: Vec<(String, Vec<IpAddr>)>) {
+        let stale: Vec<String> = self
+            .dropped
+            .keys()
+            .filter(|k| !held.iter().any(|(n, _)| n == *k))
+            .cloned()
+            .collect();
+        for name in stale {
+            self.sync(&name, Vec::new());
+        }
+        for (name, want) in held {
+            self.sync(&name, want);
         }
     }
 

@@ -170,6 +170,16 @@ fn advert_cs(d: core::time::Duration, v: vrrp::Version) -> u16 {
     }
 }
 
+impl InstancePlan {
+    /// The addresses no_accept drops while this instance holds its VIPs.
+    pub fn dropped(&self) -> Vec<IpAddr> {
+        match self.drop_vips {
+            true => self.vips.iter().map(|v| v.addr).collect(),
+            false => Vec::new(),
+        }
+    }
+}
+
 impl Plan {
     pub fn new(c: &model::Config) -> Result<Plan, PlanError> {
         let g = &c.global;

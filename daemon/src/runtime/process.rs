@@ -183,58 +183,74 @@ async fn report(
     tx.send(ev).await.is_ok()
 }
 
-/// Follows the processes until the receiver is gone (or the task dropped).
-/// The connector is opened before the first scan so no event falls between.
-pub async fn watch(specs: Vec<TrackProcess>, tx: smol::channel::Sender<Event>) {
-    if specs.is_empty() {
-        return;
-    }
-    let mut c = Counter::new(specs);
-    let conn = match ProcConnector::open() {
-        Ok(conn) => Some(conn),
-        Err(e) => {
-            log::warn!(
-                "track_process: proc connector unavailable ({e}); scanning /proc every second"
-            );
-            None
-        }
-    };
-    c.scan();
-    for n in 0..c.counts.len() {
-        if !report(&tx, &c, n, ProcessCause::Scan).await {
-            return;
-        }
-    }
-    let Some(conn) = conn else {
-        loop {
-            smol::Timer::after(SCAN_EVERY).await;
-            for n in c.scan() {
-                if !report(&tx, &c, n, ProcessCause::Scan).await {
-                    return;
-                }
-            }
-        }
-    };
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut events = Vec::new();
-    loop {
-        events.clear();
-        let changed: Vec<(usize, ProcessCause)> = match conn.next(&mut buf, &mut events).await {
-            Ok(()) => events
-                .iter()
-                .flat_map(|ev| c.apply(ev).into_iter().map(|n| (n, cause_of(ev))))
-                .collect(),
+/// The counts and their source of events.
+pub struct Watcher {
+    counter: Counter,
+    conn: Option<ProcConnector>,
+}
+
+impl Watcher {
+    /// Opens the connector, then scans /proc (so no event falls between).
+    pub fn open(specs: Vec<TrackProcess>) -> Watcher {
+        let mut counter = Counter::new(specs);
+        let conn = match ProcConnector::open() {
+            Ok(conn) => Some(conn),
             Err(e) => {
-                log::warn!("track_process: proc connector: {e}; rescanning /proc");
-                c.scan()
-                    .into_iter()
-                    .map(|n| (n, ProcessCause::Scan))
-                    .collect()
+                log::warn!(
+                    "track_process: proc connector unavailable ({e}); scanning /proc every second"
+                );
+                None
             }
         };
-        for (n, cause) in changed {
-            if !report(&tx, &c, n, cause).await {
-                return;
+        counter.scan();
+        Watcher { counter, conn }
+    }
+
+    /// Every block's count now.
+    pub fn counts(&self) -> Vec<(String, u32)> {
+        let c = &self.counter;
+        (0..c.counts.len())
+            .map(|n| (c.name(n).to_string(), c.count(n)))
+            .collect()
+    }
+
+    /// Follows the processes until the receiver is gone (or the task dropped).
+    pub async fn run(self, tx: smol::channel::Sender<Event>) {
+        let Watcher {
+            counter: mut c,
+            conn,
+        } = self;
+        let Some(conn) = conn else {
+            loop {
+                smol::Timer::after(SCAN_EVERY).await;
+                for n in c.scan() {
+                    if !report(&tx, &c, n, ProcessCause::Scan).await {
+                        return;
+                    }
+                }
+            }
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut events = Vec::new();
+        loop {
+            events.clear();
+            let changed: Vec<(usize, ProcessCause)> = match conn.next(&mut buf, &mut events).await {
+                Ok(()) => events
+                    .iter()
+                    .flat_map(|ev| c.apply(ev).into_iter().map(|n| (n, cause_of(ev))))
+                    .collect(),
+                Err(e) => {
+                    log::warn!("track_process: proc connector: {e}; rescanning /proc");
+                    c.scan()
+                        .into_iter()
+                        .map(|n| (n, ProcessCause::Scan))
+                        .collect()
+                }
+            };
+            for (n, cause) in changed {
+                if !report(&tx, &c, n, cause).await {
+                    return;
+                }
             }
         }
     }

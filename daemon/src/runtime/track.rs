@@ -10,6 +10,8 @@ use std::time::Duration;
 use nix::libc;
 use vigil_model as model;
 
+use vigil_vrrp::{ProcessCause, Router};
+
 use super::event::Event;
 use super::Spawner;
 
@@ -93,9 +95,13 @@ pub fn read_value(path: &str) -> Option<i64> {
     vigil_check::file::value(&buf[..n])
 }
 
-async fn watch_files(files: Vec<WatchedFile>, tx: smol::channel::Sender<Event>) {
-    let mut last: Vec<Option<i64>> = vec![None; files.len()];
+async fn watch_files(
+    files: Vec<WatchedFile>,
+    mut last: Vec<Option<i64>>,
+    tx: smol::channel::Sender<Event>,
+) {
     loop {
+        smol::Timer::after(FILE_EVERY).await;
         for (f, last) in files.iter().zip(last.iter_mut()) {
             let Some(v) = read_value(&f.path) else {
                 log::info!(
@@ -116,7 +122,6 @@ async fn watch_files(files: Vec<WatchedFile>, tx: smol::channel::Sender<Event>) 
                 }
             }
         }
-        smol::Timer::after(FILE_EVERY).await;
     }
 }
 
@@ -127,17 +132,35 @@ pub struct Trackers {
 }
 
 impl Trackers {
-    /// Writes the `init_file`s, then starts the watchers.
-    pub fn start(w: &Watch, spawner: Spawner, tx: &smol::channel::Sender<Event>) -> Trackers {
+    /// Writes the `init_file`s, tells the router what the files hold and
+    /// how many processes match now (before its start, as keepalived reads
+    /// them at start), then starts the watchers.
+    pub fn start(
+        w: &Watch,
+        spawner: Spawner,
+        tx: &smol::channel::Sender<Event>,
+        router: &mut Router,
+        now: vigil_vrrp::Instant,
+    ) -> Trackers {
         let mut tasks = Vec::new();
-        for f in &w.files {
-            init_file(f);
-        }
         if !w.files.is_empty() {
-            tasks.push(spawner.spawn(watch_files(w.files.clone(), tx.clone())));
+            let mut last = Vec::with_capacity(w.files.len());
+            for f in &w.files {
+                init_file(f);
+                let v = read_value(&f.path);
+                if let Some(v) = v {
+                    router.handle_file_value(now, &f.name, v);
+                }
+                last.push(v);
+            }
+            tasks.push(spawner.spawn(watch_files(w.files.clone(), last, tx.clone())));
         }
         if !w.processes.is_empty() {
-            tasks.push(spawner.spawn(super::process::watch(w.processes.clone(), tx.clone())));
+            let watcher = super::process::Watcher::open(w.processes.clone());
+            for (name, count) in watcher.counts() {
+                router.handle_process_count(now, &name, count, ProcessCause::Scan);
+            }
+            tasks.push(spawner.spawn(watcher.run(tx.clone())));
         }
         Trackers { _tasks: tasks }
     }

@@ -108,6 +108,11 @@ fn process_fault() -> Result<(), String> {
     let b = Daemon::start(Kind::Vigil, &r2, "vigil", &conf(80, "", ""))?;
     let ctx = |e: String| logs(&[&m, &b], e);
     vip_moves_to(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
+    if m.log_text().contains("Entering FAULT STATE") {
+        return Err(ctx(
+            "r1 started in FAULT: the process was not counted before start".into(),
+        ));
+    }
     p.kill();
     let t = vip_moves_to(&r2, &r1, VIP, 3.0).map_err(&ctx)?;
     println!(
@@ -220,6 +225,23 @@ fn accept_mode() -> Outcome {
         wait::holds(SECS(2.0), "no answer from the no_accept VIP", || {
             !client.ping(VIP)
         })
+        .map_err(|e| logs(&[&m], e))?;
+        // A reload to accept releases the VIP (still master); back to no_accept drops it.
+        r1.write("vigil.conf", &conf(100, "", "    accept\n"))?;
+        m.signal(nix::sys::signal::Signal::SIGHUP)?;
+        wait::for_cond(
+            SECS(3.0),
+            "the VIP answering after a reload to accept",
+            || client.ping(VIP),
+        )
+        .map_err(|e| logs(&[&m], e))?;
+        r1.write("vigil.conf", &conf(100, "", "    no_accept\n"))?;
+        m.signal(nix::sys::signal::Signal::SIGHUP)?;
+        wait::for_cond(
+            SECS(3.0),
+            "the VIP dropped after a reload to no_accept",
+            || !client.ping(VIP),
+        )
         .map_err(|e| logs(&[&m], e))?;
         m.stop(SECS(5.0))?;
         vip_moves_to(&r2, &r1, VIP, 3.0).map_err(|e| logs(&[&b], e))?;
