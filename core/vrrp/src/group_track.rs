@@ -1,8 +1,8 @@
-//! Sync-group tracking, as keepalived 2.2.7 sets it up: without
+//! Sync-group tracking, as keepalived 2.2.7 sets it up (`vrrp.c`): without
 //! `sync_group_tracking_weight` a member's own weighted trackers lose their
 //! weight (a group fails over as one, so no member may float its priority),
-//! and the group's `track_*` entries are added to every member, with their
-//! weights cleared when a member is the address owner.
+//! as do an address owner's; then the group's `track_*` entries are added
+//! to every member, with their weights cleared when a member is the owner.
 
 use crate::config::{RouterConfig, TrackedScript};
 use crate::instance::PRIORITY_OWNER;
@@ -20,6 +20,13 @@ pub(crate) fn apply(config: &mut RouterConfig) {
             .or_else(|| scripts.iter().find(|s| s.name == t.name).map(|s| s.weight))
             .unwrap_or(0)
     };
+    for inst in instances.iter_mut() {
+        let group = sync_groups.iter().find(|g| g.members.contains(&inst.name));
+        let sync_unweighted = group.is_some_and(|g| !g.tracking_weight);
+        if sync_unweighted || inst.priority == PRIORITY_OWNER {
+            strip_weights(inst, sync_unweighted, &script_weight);
+        }
+    }
     for g in sync_groups.iter() {
         let members = || instances.iter().filter(|i| g.members.contains(&i.name));
         let has_owner = members().any(|i| i.priority == PRIORITY_OWNER);
@@ -31,9 +38,6 @@ pub(crate) fn apply(config: &mut RouterConfig) {
         }
         let clear = |w: i32| if has_owner { 0 } else { w };
         for inst in instances.iter_mut().filter(|i| g.members.contains(&i.name)) {
-            if !g.tracking_weight && inst.priority != PRIORITY_OWNER {
-                strip_weights(inst, &script_weight);
-            }
             for t in &g.track_interfaces {
                 let mut t = t.clone();
                 t.weight = clear(t.weight);
@@ -58,28 +62,34 @@ pub(crate) fn apply(config: &mut RouterConfig) {
     }
 }
 
-/// keepalived's `vrrp_complete_instance` for a sync-group member: a weighted
-/// interface becomes unweighted, weighted scripts and processes are dropped,
-/// a file at the default weight 1 becomes unweighted and others dropped.
+/// keepalived's `vrrp_complete_instance` for a sync-group member (or an
+/// owner): a weighted interface becomes unweighted (an owner's is dropped),
+/// weighted scripts are dropped, a file at the default weight 1 becomes
+/// unweighted and others are dropped. Processes keep their weights (2.2.7
+/// does not touch them there).
 fn strip_weights(
     inst: &mut crate::config::InstanceConfig,
+    sync: bool,
     script_weight: &impl Fn(&TrackedScript) -> i32,
 ) {
     let name = inst.name.clone();
-    for t in &mut inst.track_interfaces {
-        if t.weight != 0 {
-            log::warn!(
-                "({name}) ignoring weight of tracked interface {} due to SYNC group",
-                t.name
-            );
-            t.weight = 0;
+    let why = if sync { "SYNC group" } else { "address owner" };
+    inst.track_interfaces.retain_mut(|t| {
+        if t.weight == 0 {
+            return true;
         }
-    }
+        log::warn!(
+            "({name}) ignoring weight of tracked interface {} due to {why}",
+            t.name
+        );
+        t.weight = 0;
+        sync
+    });
     inst.track_scripts.retain(|t| {
         let keep = script_weight(t) == 0;
         if !keep {
             log::warn!(
-                "({name}) ignoring tracked script {} with weights due to SYNC group",
+                "({name}) ignoring tracked script {} with weights due to {why}",
                 t.name
             );
         }
@@ -93,19 +103,10 @@ fn strip_weights(
         }
         _ => {
             log::warn!(
-                "({name}) ignoring tracked file {} with weight due to SYNC group",
+                "({name}) ignoring tracked file {} with weight due to {why}",
                 t.name
             );
             false
         }
-    });
-    inst.track_processes.retain(|t| {
-        if t.weight != 0 {
-            log::warn!(
-                "({name}) ignoring tracked process {} with weight due to SYNC group",
-                t.name
-            );
-        }
-        t.weight == 0
     });
 }

@@ -310,3 +310,35 @@ fn owner_in_group_clears_group_weights() {
     sim.run_for(Duration::from_secs(3));
     assert_eq!(sim.state(a, "VI_1"), State::Fault);
 }
+
+#[test]
+fn group_members_keep_weighted_processes_and_an_owner_file_becomes_unweighted() {
+    // A member's own weighted process keeps its weight (2.2.7 strips
+    // interfaces, scripts and files only).
+    let mut cfg = grouped(false);
+    cfg.instances[0].track_processes = vec![tracked("p", -40, true)];
+    let mut sim = Sim::new();
+    let a = sim.add("a", v4(100), cfg);
+    sim.feed(a, |r, now| {
+        r.handle_process_count(now, "p", 0, ProcessCause::Scan)
+    });
+    sim.start(a);
+    sim.run_for(Duration::from_secs(5));
+    // p down (0 running): reversed -40 while down gives +40.
+    assert!(sim.adverts(a, "VI_1").iter().any(|(_, p)| *p == 140));
+    // An owner's file at the default weight 1 becomes weight 0: nonzero = FAULT.
+    let mut own = seed_instance("VI_1", 51, 255);
+    own.track_files = vec![TrackedFile {
+        name: "f".into(),
+        weight: 1,
+        reverse: false,
+    }];
+    let mut sim = Sim::new();
+    let o = sim.add("o", v4(100), with(vec![own]));
+    sim.feed(o, |r, now| r.handle_file_value(now, "f", 0));
+    sim.start(o);
+    sim.run_for(Duration::from_secs(2));
+    assert_eq!(sim.state(o, "VI_1"), State::Master);
+    sim.feed(o, |r, now| r.handle_file_value(now, "f", 5));
+    assert_eq!(sim.state(o, "VI_1"), State::Fault);
+}
