@@ -48,8 +48,13 @@ pub(super) fn blocks(w: &mut Writer, config: &Config) {
         if p.quorum_max != 0 {
             w.num("quorum", p.quorum);
         }
-        w.duration("fork_delay", p.fork_delay);
-        w.duration("terminate_delay", p.terminate_delay);
+        // keepalived refuses a zero delay (its range starts at 1 us).
+        if !p.fork_delay.is_zero() {
+            w.duration("fork_delay", p.fork_delay);
+        }
+        if !p.terminate_delay.is_zero() {
+            w.duration("terminate_delay", p.terminate_delay);
+        }
         w.close();
     }
 }
