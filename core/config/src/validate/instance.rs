@@ -12,6 +12,7 @@ use vigil_model::{
 };
 
 use super::global::{set, version};
+use super::track::weight;
 use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::{Stmt, Word};
@@ -382,35 +383,6 @@ fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
         }
     }
     Some(v)
-}
-
-/// `NAME [weight N [reverse|noreverse|no_reverse]]` of the track lists.
-pub(super) fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
-    ctx.at_most(item, 3);
-    let kw = item.args.first()?;
-    if kw.text != "weight" {
-        ctx.choice_of(item, kw, |_| None::<()>, "weight");
-        return None;
-    }
-    let n = ctx.nth(item, 1)?;
-    let w = Stmt {
-        keyword: kw.clone(),
-        args: Vec::new(),
-        block: None,
-    };
-    let weight = ctx.int_word(&w, n, -253, 253)?;
-    let reverse = match item.args.get(2) {
-        None => false,
-        Some(r) => {
-            let choices = [
-                ("reverse", true),
-                ("noreverse", false),
-                ("no_reverse", false),
-            ];
-            ctx.choice_of(item, r, |t| lookup(&choices, t), "reverse|noreverse")?
-        }
-    };
-    Some((weight, reverse))
 }
 
 /// Applies defaults and inheritance and checks what involves several

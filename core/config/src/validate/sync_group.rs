@@ -6,7 +6,8 @@ use alloc::vec::Vec;
 use vigil_model::{Notify, SyncGroup, TrackInterface, TrackScript, VrrpInstance, VrrpScript};
 
 use super::global::set;
-use super::instance::{notify, weight};
+use super::instance::notify;
+use super::track::weight;
 use super::Ctx;
 use crate::error::Problem;
 use crate::parser::Stmt;

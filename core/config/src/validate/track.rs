@@ -10,7 +10,7 @@ use core::time::Duration;
 
 use vigil_model::{ParamMatch, TrackProcess, TrackRef};
 
-use super::Ctx;
+use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::Stmt;
 
@@ -223,4 +223,33 @@ pub(super) fn check_process_name(ctx: &mut Ctx, stmt: &Stmt, p: &TrackProcess) -
         return false;
     }
     true
+}
+
+/// `NAME [weight N [reverse|noreverse|no_reverse]]` of the track lists.
+pub(super) fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
+    ctx.at_most(item, 3);
+    let kw = item.args.first()?;
+    if kw.text != "weight" {
+        ctx.choice_of(item, kw, |_| None::<()>, "weight");
+        return None;
+    }
+    let n = ctx.nth(item, 1)?;
+    let w = Stmt {
+        keyword: kw.clone(),
+        args: Vec::new(),
+        block: None,
+    };
+    let weight = ctx.int_word(&w, n, -253, 253)?;
+    let reverse = match item.args.get(2) {
+        None => false,
+        Some(r) => {
+            let choices = [
+                ("reverse", true),
+                ("noreverse", false),
+                ("no_reverse", false),
+            ];
+            ctx.choice_of(item, r, |t| lookup(&choices, t), "reverse|noreverse")?
+        }
+    };
+    Some((weight, reverse))
 }
