@@ -207,6 +207,8 @@ pub enum Problem {
     NotActedOn(String),
     /// keepalived ignores this (warning and carrying on), and so does vigil.
     Ignored(String),
+    /// What `vrrp_strict` / `strict_mode` refuses or resets (keepalived 2.2.7).
+    Strict(String),
 }
 
 impl fmt::Display for Problem {
@@ -313,6 +315,7 @@ impl fmt::Display for Problem {
                 write!(f, "parsed but not acted on by this version of vigil ({k})")
             }
             Problem::Ignored(what) => write!(f, "{what}"),
+            Problem::Strict(what) => write!(f, "strict mode: {what}"),
             Problem::BadGroupEntry(e, why) => {
                 write!(f, "virtual_server_group entry refused: {why} ({e})")
             }

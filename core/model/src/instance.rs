@@ -55,6 +55,10 @@ pub struct VrrpInstance {
     pub track_scripts: Vec<TrackScript>,
     /// `track_interface { IF [weight N [reverse]] }`.
     pub track_interfaces: Vec<TrackInterface>,
+    /// `track_file { NAME [weight N [reverse]] }`.
+    pub track_files: Vec<crate::TrackRef>,
+    /// `track_process { NAME [weight N [reverse]] }`.
+    pub track_processes: Vec<crate::TrackRef>,
     /// `notify_master|backup|fault|stop|notify`.
     pub notify: Notify,
     /// `smtp_alert [BOOL]`: mail on transitions; default false.
