@@ -78,7 +78,8 @@ fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
 
 impl<B: Backend> Engine<B> {
     /// Builds the checkers; nothing is installed before [`Engine::start`].
-    pub fn new(config: Config, backend: B, seed: u64) -> Engine<B> {
+    pub fn new(mut config: Config, backend: B, seed: u64) -> Engine<B> {
+        config.shrink_to_fit();
         let checkers = Checkers::new(&config, seed);
         Engine {
             config,
@@ -185,7 +186,8 @@ impl<B: Backend> Engine<B> {
     /// SIGHUP: the new configuration's checkers inherit the state of the
     /// unchanged ones; the table is recomputed from them and reconciled
     /// with the kernel's.
-    pub fn reload(&mut self, now: Instant, config: Config) {
+    pub fn reload(&mut self, now: Instant, mut config: Config) {
+        config.shrink_to_fit();
         self.update();
         let remap = self.checkers.reconfigure(now, &self.config, &config);
         let renamed: HashMap<CheckerId, CheckerId> = remap.into_iter().collect();
@@ -218,14 +220,14 @@ impl<B: Backend> Engine<B> {
                 if let (true, Some(c)) = (up, &rs.notify_down) {
                     self.out.push_back(Out::Script {
                         what: format!("notify_down of {}", dest_name(rs.addr, rs.port)),
-                        command: c.clone(),
+                        command: Script::clone(c),
                     });
                 }
             }
             if let Some(c) = &vs.quorum_down {
                 self.out.push_back(Out::Script {
                     what: "quorum_down".into(),
-                    command: c.clone(),
+                    command: Script::clone(c),
                 });
             }
         }
@@ -313,7 +315,7 @@ impl<B: Backend> Engine<B> {
                     if let Some(c) = hook {
                         self.out.push_back(Out::Script {
                             what: format!("{kind} of {}", dest_name(r.addr, r.port)),
-                            command: c.clone(),
+                            command: Script::clone(c),
                         });
                     }
                 }
@@ -353,7 +355,7 @@ impl<B: Backend> Engine<B> {
                         "{} of {name}",
                         if ev.up { "quorum_up" } else { "quorum_down" }
                     ),
-                    command: c.clone(),
+                    command: Script::clone(c),
                 });
             }
         }
