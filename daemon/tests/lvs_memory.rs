@@ -146,7 +146,10 @@ fn heap_at_1000_by_4() {
     // table copy; a reload must not leave more behind than it found.
     assert!(kib(config_text) < 1100.0, "Config from text");
     assert!(kib(config_bin) < 1100.0, "Config from binary");
-    assert!(kib(engine_new) < 1400.0, "engine");
+    assert!(
+        kib(engine_new) < 1500.0,
+        "engine (the checkers: core/check)"
+    );
     assert!(kib(table) < 400.0, "one Table copy");
     assert!(after_reload.abs() < 64 * 1024, "a reload leaks nothing");
 }
