@@ -75,13 +75,18 @@ impl Backend for Ipvs {
 }
 
 const PROC_IP_VS: &str = "/proc/net/ip_vs";
+/// About 1,000 lines per read.
+const SUMMARY_READ: usize = 64 * 1024;
 
 fn read_summary() -> Result<Summary, String> {
     use std::io::BufRead;
     let file = std::fs::File::open(PROC_IP_VS).map_err(|e| e.to_string())?;
     // A read error ends the lines early: a service cut short no longer
     // agrees with its record, so it is dumped, never wrongly trusted.
-    let lines = std::io::BufReader::new(file).lines().map_while(Result::ok);
+    // Large reads: the kernel formats up to the size asked for per call.
+    let lines = std::io::BufReader::with_capacity(SUMMARY_READ, file)
+        .lines()
+        .map_while(Result::ok);
     Summary::parse(lines).map_err(|e| e.to_string())
 }
 
