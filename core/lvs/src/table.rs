@@ -437,13 +437,6 @@ impl Table {
             .flat_map(|slot| slot.dests.iter())
     }
 
-    /// Gives back spare capacity (a table built one insert at a time).
-    pub fn shrink_to_fit(&mut self) {
-        for slot in self.slots.values_mut() {
-            slot.dests.shrink_to_fit();
-        }
-    }
-
     /// Whether `dumped`, read back from the kernel, holds exactly this
     /// table, tolerating what the kernel rewrites
     /// ([`Destination::matches_kernel`]).
@@ -455,16 +448,6 @@ impl Table {
                     .get(key)
                     .is_some_and(|have| want.matches_kernel(have))
             })
-    }
-
-    /// Whether the kernel's `dumped` service (with its destinations) is
-    /// what this table holds for it: see [`Table::matches_kernel`].
-    pub fn service_matches_kernel(&self, key: &ServiceKey, dumped: &Table) -> bool {
-        match (self.slots.get(key), dumped.slots.get(key)) {
-            (Some(want), Some(have)) => want.matches_kernel(have),
-            (None, None) => true,
-            _ => false,
-        }
     }
 }
 
