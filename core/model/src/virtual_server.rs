@@ -1,5 +1,6 @@
 //! `virtual_server ... { ... }`: an IPVS service and its real servers.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 use core::time::Duration;
@@ -40,9 +41,9 @@ pub struct VirtualServer {
     /// `hysteresis N`: quorum flap damper; default 0.
     pub hysteresis: u32,
     /// `quorum_up CMD`: run when the quorum is gained.
-    pub quorum_up: Option<Command>,
+    pub quorum_up: Option<Box<Command>>,
     /// `quorum_down CMD`: run when the quorum is lost.
-    pub quorum_down: Option<Command>,
+    pub quorum_down: Option<Box<Command>>,
     /// `alpha`: real servers start down until checked; default false.
     pub alpha: bool,
     /// `omega`: run quorum/down notifiers at shutdown; default false.
@@ -126,9 +127,9 @@ pub struct RealServer {
     /// default the virtual server's (false).
     pub inhibit_on_failure: bool,
     /// `notify_up CMD`.
-    pub notify_up: Option<Command>,
+    pub notify_up: Option<Box<Command>>,
     /// `notify_down CMD`.
-    pub notify_down: Option<Command>,
+    pub notify_down: Option<Box<Command>>,
     /// `uthreshold N`: max connections, 0 = none; default 0.
     pub uthreshold: u32,
     /// `lthreshold N`: min connections; default 0.

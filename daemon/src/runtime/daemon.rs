@@ -53,9 +53,11 @@ pub struct Daemon {
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
     /// The track_file / track_process watchers (restarted by a reload).
-    trackers: super::track::Trackers,
+    pub(super) trackers: super::track::Trackers,
     /// no_accept's drop table.
-    firewall: super::firewall::Firewall,
+    pub(super) firewall: super::firewall::Firewall,
+    /// A SIGHUP's load on the helper thread, and one asked for meanwhile.
+    pub(super) reload_gate: super::reload::Gate,
 }
 
 fn now() -> vrrp::Instant {
@@ -74,7 +76,9 @@ impl Daemon {
         let router =
             Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
-        let lvs = super::lvs::start_for(&config)?;
+        let control_group = config.global.control_socket_group.clone();
+        // The configuration moves on to the LVS thread, which keeps it.
+        let lvs = super::lvs::start_for(config)?;
         // Events are rare (packets are read by the loop, not sent here).
         let (tx, rx) = smol::channel::bounded(1024);
         let slots = Slots::new(&plan);
@@ -91,9 +95,10 @@ impl Daemon {
             slots,
             vmacs: Default::default(),
             lvs,
-            control_group: config.global.control_socket_group.clone(),
+            control_group,
             trackers: Default::default(),
             firewall: Default::default(),
+            reload_gate: Default::default(),
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -223,7 +228,7 @@ impl Daemon {
     }
 
     /// Tells the router the state and addresses of every interface it uses.
-    fn sync_links(&mut self, now: vrrp::Instant) {
+    pub(super) fn sync_links(&mut self, now: vrrp::Instant) {
         for name in self.interfaces() {
             self.sync_link(now, &name);
         }
@@ -344,7 +349,8 @@ impl Daemon {
             }
             Event::File { name, value } => self.router.handle_file_value(now, &name, value),
             Event::Signal(Signal::Terminate | Signal::Interrupt) => return Some(self.stop().await),
-            Event::Signal(Signal::Reload) => self.reload(now).await,
+            Event::Signal(Signal::Reload) => self.reload_requested(),
+            Event::Loaded(l) => self.loaded(now, l).await,
             Event::Signal(Signal::Child) => {}
             Event::Control(conn) => self.status(now, conn),
         }
@@ -428,7 +434,7 @@ impl Daemon {
     }
 
     /// Carries out every pending action.
-    async fn drain(&mut self) {
+    pub(super) async fn drain(&mut self) {
         while let Some(a) = self.router.poll_action() {
             self.dispatch(a).await;
         }
@@ -554,58 +560,6 @@ impl Daemon {
         0
     }
 
-    /// SIGHUP: read the configuration again. A configuration with errors is
-    /// refused and the running one kept; otherwise the router carries unchanged
-    /// instances over untouched (no VIP flap) and restarts only what changed.
-    async fn reload(&mut self, now: vrrp::Instant) {
-        let path = self.settings.config_path.display().to_string();
-        log::info!("reloading {path}");
-        let config = match crate::loader::load_logged(&path) {
-            Some(c) => c,
-            None => {
-                log::error!("reload refused: {path} has errors; the running configuration is kept");
-                return;
-            }
-        };
-        let plan = match Plan::new(&config) {
-            Ok(p) => p,
-            Err(e) => {
-                log::error!("reload refused: {e}; the running configuration is kept");
-                return;
-            }
-        };
-        match self.router.reconfigure(now, plan.router.clone()) {
-            Ok(report) => {
-                log::info!("{report}");
-                self.slots.reload(&plan, &report);
-                self.reload_lvs(config);
-                if plan.watch != self.plan.watch {
-                    self.trackers = Default::default();
-                    let (spawner, tx) = (self.spawner, self.tx.clone());
-                    self.trackers = super::track::Trackers::start(
-                        &plan.watch,
-                        spawner,
-                        &tx,
-                        &mut self.router,
-                        now,
-                    );
-                }
-                self.plan = plan;
-                self.vmac_reload();
-                self.firewall.ensure(&self.plan);
-                self.firewall.resync(self.slots.dropped());
-                self.sync_links(now);
-                // Stopped instances still send their priority-0 adverts: their
-                // sockets close only once those are out.
-                self.net.reconcile(self.slots.all());
-                self.drain().await;
-                self.vmac_prune().await;
-                self.open_sockets();
-            }
-            Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),
-        }
-    }
-
     /// Tells the LVS thread which VIPs this host holds (`ha_suspend`).
     fn held_changed(&self) {
         if let Some(lvs) = &self.lvs {
@@ -626,7 +580,7 @@ impl Daemon {
     /// Hands a reloaded configuration to the LVS thread, starting it when
     /// the configuration gained its first `virtual_server` and stopping it
     /// when it lost the last one.
-    fn reload_lvs(&mut self, config: vigil_model::Config) {
+    pub(super) fn reload_lvs(&mut self, config: vigil_model::Config) {
         match (&self.lvs, !super::lvs::needed(&config)) {
             (Some(lvs), false) => lvs.reload(config),
             (Some(_), true) => {
@@ -634,7 +588,7 @@ impl Daemon {
                     self.spawner.spawn(lvs.stop()).detach();
                 }
             }
-            (None, false) => match super::lvs::start_for(&config) {
+            (None, false) => match super::lvs::start_for(config) {
                 Ok(l) => {
                     self.lvs = l;
                     self.held_changed();

@@ -28,4 +28,7 @@ pub enum Event {
     },
     /// A valid request on the control socket, waiting for its reply.
     Control(crate::control::Connection),
+    /// The reload helper's result: a configuration and its plan to swap in,
+    /// or `None` when it was refused (already logged).
+    Loaded(Option<Box<super::reload::Loaded>>),
 }

@@ -14,6 +14,7 @@ pub mod lvs;
 mod net;
 pub mod plan;
 pub mod process;
+mod reload;
 mod slots;
 pub mod track;
 mod vmac;

@@ -4,6 +4,7 @@
 //! virtual server, in any order; they are collected first and resolved at the
 //! end of the virtual server, nearest first, as keepalived does.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -210,8 +211,10 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
                 set(&mut vs.quorum, q.or(zero.then_some(1)));
             }
             "hysteresis" => set(&mut vs.hysteresis, ctx.int(s, 0, i64::from(u32::MAX))),
-            "quorum_up" => vs.quorum_up = ctx.command(s).or(vs.quorum_up.take()),
-            "quorum_down" => vs.quorum_down = ctx.command(s).or(vs.quorum_down.take()),
+            "quorum_up" => vs.quorum_up = ctx.command(s).map(Box::new).or(vs.quorum_up.take()),
+            "quorum_down" => {
+                vs.quorum_down = ctx.command(s).map(Box::new).or(vs.quorum_down.take())
+            }
             "alpha" => set(&mut vs.alpha, ctx.flag_bool(s)),
             "omega" => set(&mut vs.omega, ctx.flag_bool(s)),
             "ha_suspend" => set(&mut vs.ha_suspend, ctx.flag_bool(s)),
@@ -345,8 +348,10 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             "weight" => set(&mut d.rs.weight, ctx.int(s, 0, 65535)),
             "lb_kind" | "lvs_method" => d.lb_kind = lb_kind(ctx, s).or(d.lb_kind),
             "inhibit_on_failure" => d.inhibit = ctx.flag_bool(s).or(d.inhibit),
-            "notify_up" => d.rs.notify_up = ctx.command(s).or(d.rs.notify_up.take()),
-            "notify_down" => d.rs.notify_down = ctx.command(s).or(d.rs.notify_down.take()),
+            "notify_up" => d.rs.notify_up = ctx.command(s).map(Box::new).or(d.rs.notify_up.take()),
+            "notify_down" => {
+                d.rs.notify_down = ctx.command(s).map(Box::new).or(d.rs.notify_down.take())
+            }
             "uthreshold" => set(&mut d.rs.uthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "lthreshold" => set(&mut d.rs.lthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "smtp_alert" => {
@@ -621,9 +626,9 @@ fn resolve_rs(
                     protocol,
                 };
                 if ssl {
-                    CheckKind::SslGet(h)
+                    CheckKind::SslGet(Box::new(h))
                 } else {
-                    CheckKind::HttpGet(h)
+                    CheckKind::HttpGet(Box::new(h))
                 }
             }
             KindDraft::Tcp => CheckKind::Tcp,
@@ -633,7 +638,7 @@ fn resolve_rs(
             KindDraft::Ping => CheckKind::Ping,
             KindDraft::File(f) => {
                 let Some(f) = f else { continue };
-                CheckKind::File(f)
+                CheckKind::File(Box::new(f))
             }
             KindDraft::Misc {
                 path,
@@ -645,11 +650,11 @@ fn resolve_rs(
                 if user.is_some() {
                     path.run_as = user;
                 }
-                CheckKind::Misc(MiscCheck {
+                CheckKind::Misc(Box::new(MiscCheck {
                     path,
                     timeout: timeout.unwrap_or(vs.delay_loop),
                     dynamic,
-                })
+                }))
             }
         };
         rs.checkers.push(Checker { common, kind });

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 
 use vigil_check::{Action, CheckerId, Checkers, Instant, ProbeKind, ProbeResult};
-use vigil_lvs::{diff, Command, Forwarding, Planner, ServiceKey, Table};
+use vigil_lvs::{diff, Command, Destination, Forwarding, Planner, ServiceKey, Table};
 use vigil_model::{Command as Script, Config, FlushOnStop, VsKey};
 
 use super::backend::{Backend, Fault};
@@ -78,7 +78,8 @@ fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
 
 impl<B: Backend> Engine<B> {
     /// Builds the checkers; nothing is installed before [`Engine::start`].
-    pub fn new(config: Config, backend: B, seed: u64) -> Engine<B> {
+    pub fn new(mut config: Config, backend: B, seed: u64) -> Engine<B> {
+        config.shrink_to_fit();
         let checkers = Checkers::new(&config, seed);
         Engine {
             config,
@@ -185,7 +186,8 @@ impl<B: Backend> Engine<B> {
     /// SIGHUP: the new configuration's checkers inherit the state of the
     /// unchanged ones; the table is recomputed from them and reconciled
     /// with the kernel's.
-    pub fn reload(&mut self, now: Instant, config: Config) {
+    pub fn reload(&mut self, now: Instant, mut config: Config) {
+        config.shrink_to_fit();
         self.update();
         let remap = self.checkers.reconfigure(now, &self.config, &config);
         let renamed: HashMap<CheckerId, CheckerId> = remap.into_iter().collect();
@@ -218,14 +220,14 @@ impl<B: Backend> Engine<B> {
                 if let (true, Some(c)) = (up, &rs.notify_down) {
                     self.out.push_back(Out::Script {
                         what: format!("notify_down of {}", dest_name(rs.addr, rs.port)),
-                        command: c.clone(),
+                        command: Script::clone(c),
                     });
                 }
             }
             if let Some(c) = &vs.quorum_down {
                 self.out.push_back(Out::Script {
                     what: "quorum_down".into(),
-                    command: c.clone(),
+                    command: Script::clone(c),
                 });
             }
         }
@@ -313,7 +315,7 @@ impl<B: Backend> Engine<B> {
                     if let Some(c) = hook {
                         self.out.push_back(Out::Script {
                             what: format!("{kind} of {}", dest_name(r.addr, r.port)),
-                            command: c.clone(),
+                            command: Script::clone(c),
                         });
                     }
                 }
@@ -353,7 +355,7 @@ impl<B: Backend> Engine<B> {
                         "{} of {name}",
                         if ev.up { "quorum_up" } else { "quorum_down" }
                     ),
-                    command: c.clone(),
+                    command: Script::clone(c),
                 });
             }
         }
@@ -363,10 +365,11 @@ impl<B: Backend> Engine<B> {
             let sent0 = self.backend.requests_sent();
             let t0 = std::time::Instant::now();
             let read = std::mem::take(&mut self.resync);
+            // The record itself is the base between reloads: no copy.
             let mut base = if read {
                 self.kernel_view(&plan.table)
             } else {
-                self.installed.clone()
+                std::mem::take(&mut self.installed)
             };
             let (read_reqs, read_ms) = (self.backend.requests_sent() - sent0, ms(t0));
             let cmds = diff(&base, &plan.table);
@@ -433,14 +436,21 @@ impl<B: Backend> Engine<B> {
 
     /// The kernel's table restricted to the services we own (wanted now, or
     /// installed before), with keepalived's forwarding tolerance applied.
+    ///
+    /// Read in one service dump plus a destination dump for each owned
+    /// service that needs one: those whose destinations the reload changes
+    /// (the record is not to be trusted where we are about to act) and those
+    /// the summary does not show as recorded (a hand edit). A one-line
+    /// reload reads 2 requests and `/proc/net/ip_vs`, not 1 + 1,000.
     fn kernel_view(&mut self, want: &Table) -> Table {
-        let kernel = match self.backend.table() {
+        let kernel = match self.backend.services() {
             Ok(t) => t,
             Err(e) => {
                 log::error!("IPVS: cannot read the table: {e}");
                 return self.installed.clone();
             }
         };
+        let summary = self.backend.summary();
         let owned: BTreeSet<ServiceKey> = want
             .services()
             .chain(self.installed.services())
@@ -448,15 +458,31 @@ impl<B: Backend> Engine<B> {
             .collect();
         let mut view = Table::new();
         for s in kernel.services().filter(|s| owned.contains(&s.key)) {
+            let key = s.key;
             view.insert_service(s.clone());
-            for d in kernel.dests(&s.key) {
-                let mut d = *d;
-                if let Some(w) = want.dest(&s.key, &d.key()) {
+            let unchanged = self.installed.dests(&key).eq(want.dests(&key));
+            let trusted = unchanged
+                && summary
+                    .as_ref()
+                    .is_some_and(|sum| sum.agrees(&key, self.installed.dests(&key)));
+            let dests: Vec<Destination> = if trusted {
+                self.installed.dests(&key).copied().collect()
+            } else {
+                match self.backend.dests(&key) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        log::error!("IPVS: cannot read the table: {e}");
+                        return self.installed.clone();
+                    }
+                }
+            };
+            for mut d in dests {
+                if let Some(w) = want.dest(&key, &d.key()) {
                     if same_forwarding(d.forwarding, w.forwarding) {
                         d.forwarding = w.forwarding;
                     }
                 }
-                let _ = view.insert_dest(&s.key, d);
+                let _ = view.insert_dest(&key, d);
             }
         }
         view
