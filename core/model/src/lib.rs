@@ -19,6 +19,7 @@ mod command;
 mod compact_duration;
 mod global;
 mod instance;
+mod route;
 mod script;
 mod sync_group;
 mod virtual_address;
@@ -32,6 +33,10 @@ pub use checker::{
 pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, SmtpServer, SyncDaemon};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
+pub use route::{
+    AddMode, Nexthop, Prefix, Route, RouteMetrics, RouteType, Rule, RuleAction, Table,
+    PROTO_KEEPALIVED,
+};
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;
 pub use virtual_address::{AddrScope, VirtualAddress};
@@ -59,6 +64,13 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     /// `virtual_server ... { ... }` blocks (IPVS services).
     pub virtual_servers: Vec<VirtualServer>,
+    /// Top-level `static_ipaddress { ... }`: addresses set at start, kept
+    /// (restored if removed) and deleted at stop; each has its `dev`.
+    pub static_addresses: Vec<VirtualAddress>,
+    /// Top-level `static_routes { ... }`, the same lifetime.
+    pub static_routes: Vec<Route>,
+    /// Top-level `static_rules { ... }`, the same lifetime.
+    pub static_rules: Vec<Rule>,
 }
 
 impl Config {

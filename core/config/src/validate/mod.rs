@@ -11,6 +11,7 @@ mod global;
 mod instance;
 mod known;
 mod lvs;
+mod routes;
 mod script;
 mod sync_group;
 mod syncd;
@@ -44,6 +45,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut servers = Vec::new();
     let mut sync = None;
     let mut vs_groups = Vec::new();
+    let mut static_addresses = Vec::new();
+    let mut static_routes = Vec::new();
+    let mut static_rules = Vec::new();
     for stmt in stmts {
         match stmt.keyword.text.as_str() {
             "global_defs" => {
@@ -64,6 +68,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             }
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
             "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
+            "static_ipaddress" => static_addresses.extend(routes::static_addresses(&mut ctx, stmt)),
+            "static_routes" => static_routes.extend(routes::routes(&mut ctx, stmt)),
+            "static_rules" => static_rules.extend(routes::rules(&mut ctx, stmt)),
             "track_file" | "vrrp_track_file" => {
                 if let Some(t) = checker::track_file(&mut ctx, stmt) {
                     ctx.track_files.push(t);
@@ -85,6 +92,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         sync_groups,
         instances,
         virtual_servers: servers,
+        static_addresses,
+        static_routes,
+        static_rules,
     }
 }
 
