@@ -1,5 +1,5 @@
 //! rtnetlink through neli 0.7: interface addresses ([`addr`]), links
-//! ([`link`]), the link/address monitor ([`monitor`]) and the table of
+//! ([`link`]), routes and policy rules ([`route`], [`rule`]), the link/address monitor ([`monitor`]) and the table of
 //! interfaces it keeps current ([`table`]).
 //!
 //! [`Netlink`] is the request socket. Its calls are synchronous on purpose:
@@ -14,6 +14,8 @@
 pub mod addr;
 pub mod link;
 pub mod monitor;
+pub mod route;
+pub mod rule;
 pub mod table;
 
 use core::fmt;
