@@ -8,6 +8,7 @@ use super::event::Event;
 use super::hooks::{self, Running};
 use super::net::Net;
 use super::plan::Plan;
+use super::routes::{kernel, Routes};
 use super::slots::Slots;
 use super::{Settings, Spawner};
 use crate::os::clock;
@@ -48,6 +49,8 @@ pub struct Daemon {
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
+    /// Static and virtual routes, rules and static addresses.
+    pub(super) routes: Routes,
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
 }
@@ -84,6 +87,7 @@ impl Daemon {
             started: std::time::Instant::now(),
             slots,
             lvs,
+            routes: Routes::new(&config),
             control_group: config.global.control_socket_group.clone(),
         };
         d.spawn_signals()?;
@@ -100,6 +104,7 @@ impl Daemon {
         for (name, inst) in &d.plan.instances {
             d.net.del_vips(name, &inst.vips, true);
         }
+        d.start_routes()?;
         d.open_sockets();
         log::info!(
             "vigil {} started: {} VRRP instance(s), config {}",
@@ -324,6 +329,7 @@ impl Daemon {
             Event::Signal(Signal::Reload) => self.reload(now).await,
             Event::Signal(Signal::Child) => {}
             Event::Control(conn) => self.status(now, conn),
+            Event::RoutesLost => self.routes.reinstate(&kernel(&self.net)),
         }
         None
     }
@@ -349,11 +355,16 @@ impl Daemon {
                     self.sync_link(now, &name);
                 }
                 self.open_sockets();
+                if matches!(ev, LinkEvent::Up { .. }) {
+                    // The kernel flushed the routes of a link that went down.
+                    self.routes.reinstate(&kernel(&self.net));
+                }
             }
             LinkEvent::AddressAdded { index, .. } => self.sync_index(now, *index, &watched),
             LinkEvent::AddressRemoved { index, addr, .. } => {
                 self.sync_index(now, *index, &watched);
                 self.vip_removed(*index, *addr);
+                self.static_removed(*index, *addr);
             }
             LinkEvent::Resync => {
                 match self.net.nl.links() {
@@ -430,11 +441,13 @@ impl Daemon {
                 if let Some(slot) = self.slots.get_mut(instance) {
                     self.net.add_vips(&slot.name, &slot.plan.vips);
                     slot.installed = Some(slot.plan.vips.clone());
+                    self.routes.master(&kernel(&self.net), &slot.name);
                 }
                 self.held_changed();
             }
             Action::RemoveVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
+                    self.routes.leave_master(&kernel(&self.net), &slot.name);
                     let vips = slot
                         .installed
                         .take()
@@ -512,6 +525,9 @@ impl Daemon {
         log::info!("stopping");
         self.router.handle_shutdown(now());
         self.drain().await;
+        self.routes.stop(&kernel(&self.net));
+        self.net
+            .del_vips("static", &self.routes.static_vips(), false);
         if let Some(lvs) = self.lvs.take() {
             lvs.stop().await;
         }
@@ -549,6 +565,9 @@ impl Daemon {
         match self.router.reconfigure(now, plan.router.clone()) {
             Ok(report) => {
                 log::info!("{report}");
+                let (gone, came) = self.routes.reload(&kernel(&self.net), &config);
+                self.net.del_vips("static", &gone, false);
+                self.net.add_vips("static", &came);
                 self.slots.reload(&plan, &report);
                 self.reload_lvs(config);
                 self.plan = plan;

@@ -15,6 +15,8 @@ pub enum Event {
         script: String,
         result: ScriptResult,
     },
+    /// A route or rule of ours left the kernel: put back the tracked ones.
+    RoutesLost,
     /// A valid request on the control socket, waiting for its reply.
     Control(crate::control::Connection),
 }

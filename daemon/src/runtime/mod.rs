@@ -12,6 +12,7 @@ mod hooks;
 pub mod lvs;
 mod net;
 pub mod plan;
+mod routes;
 mod slots;
 
 use std::path::PathBuf;

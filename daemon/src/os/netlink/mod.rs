@@ -17,6 +17,7 @@ pub mod monitor;
 pub mod route;
 pub mod rule;
 pub mod table;
+pub mod watch;
 
 use core::fmt;
 use std::cell::Cell;

@@ -56,7 +56,7 @@ impl Attrs {
         self.0.extend_from_slice(&(len as u16).to_ne_bytes());
         self.0.extend_from_slice(&ty.to_ne_bytes());
         self.0.extend_from_slice(data);
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
     }
@@ -182,7 +182,11 @@ pub fn encode(r: &Route, t: &RouteTarget, del: bool) -> Vec<u8> {
         (None, true) => 0,
         (None, false) => RTN_UNICAST,
     };
-    let flags: u32 = if r.onlink { u32::from(RTNH_F_ONLINK) } else { 0 };
+    let flags: u32 = if r.onlink {
+        u32::from(RTNH_F_ONLINK)
+    } else {
+        0
+    };
     let mut out = vec![
         family(r.ipv6),
         r.dst.len,
@@ -404,7 +408,9 @@ mod tests {
 
     #[test]
     fn rt_tables_file() {
-        let t = parse_rt_tables("# comment\n255\tlocal\n254 main\n100 vigil # ours\n0x200 hex\nbad line\n");
+        let t = parse_rt_tables(
+            "# comment\n255\tlocal\n254 main\n100 vigil # ours\n0x200 hex\nbad line\n",
+        );
         assert_eq!(
             t,
             vec![
