@@ -99,7 +99,14 @@ fn types_ipv6_and_multipath() {
          10.7.0.0/16 via inet6 fe80::2 dev eth0\n\
          throw 10.6.0.0/16 table main",
     );
-    assert!(w.is_empty(), "{w:?}");
+    // keepalived's warning for a tracked route without `dev`, at its line.
+    assert_eq!(w.len(), 3, "{w:?}");
+    for (w, line) in w.iter().zip([2, 5, 7]) {
+        assert!(
+            w.contains(&format!(":{line}:")) && w.ends_with("not tracked"),
+            "{w}"
+        );
+    }
     assert_eq!(r.len(), 6);
     assert_eq!(r[0].kind, Some(RouteType::Blackhole));
     assert!(r[1].ipv6 && r[1].no_track && r[1].dst.len == 0 && r[1].dst.addr.is_ipv6());
@@ -226,7 +233,7 @@ fn show_reads_back_to_the_same_model() {
          static_routes {{\n src 10.0.0.1 to unicast 10.1.0.0/16 via 10.0.0.254 dev eth0 table 100 \
          metric 5 scope link tos 0x10 onlink realms 1/2 mtu lock 1400 rtt 300ms features ecn \
          congctl lock cubic add\n inet6 unreachable default table 200 no_track protocol 4\n \
-         10.8.0.0/16 nexthop via 10.0.0.1 dev eth0 weight 2 onlink nexthop via 10.0.0.2\n \
+         10.8.0.0/16 no_track nexthop via 10.0.0.1 dev eth0 weight 2 onlink nexthop via 10.0.0.2\n \
          10.7.0.0/16 via inet6 fe80::2 dev eth0\n}}\n\
          static_rules {{\n from 10.0.0.0/24 not to 192.168.0.0/16 table 100 priority 100 \
          fwmark 0x10/0xff iif eth0 oif eth1 suppress_prefixlength 0 uidrange 1000-2000 \

@@ -477,6 +477,11 @@ fn parse_route(ctx: &mut Ctx, block: &str, line: &Stmt) -> Result<Route, Bad> {
             ctx.ignored(line.keyword.span, msg);
         }
         r.protocol = PROTO_KEEPALIVED;
+        if r.dev.is_none() {
+            // keepalived's warning: removal is only watched per interface.
+            let msg = format!("{block}: route {} has no `dev`: not tracked", r.dst);
+            ctx.ignored(line.keyword.span, msg);
+        }
     }
     Ok(r)
 }
