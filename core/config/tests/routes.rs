@@ -201,8 +201,42 @@ fn bad_rule_lines_are_dropped() {
          from 10.0.0.0/8 table 5",
     );
     assert_eq!(r.len(), 1, "{r:?}");
-    assert_eq!(w.len(), 8, "{w:?}");
-    assert!(w.iter().all(|w| w.contains("rule skipped")), "{w:?}");
+    assert_eq!(w.len(), 9, "{w:?}");
+    assert!(w[..8].iter().all(|w| w.contains("rule skipped")), "{w:?}");
+    assert!(w[8].contains("priority 16384 given"), "{}", w[8]);
+}
+
+#[test]
+fn rules_without_priority_are_numbered_down_per_family_in_file_order() {
+    let (c, w) = read(&format!(
+        "static_rules {{\n from 10.0.0.1 table 1\n from 2001:db8::1 table 1\n \
+         from 10.0.0.2 table 1 priority 7\n}}\n{}",
+        instance("virtual_rules {\n from 10.0.0.3 table 2\n from 2001:db8::3 table 2\n}")
+    ));
+    assert_eq!(w.len(), 4, "{w:?}");
+    let p: Vec<_> = c.static_rules.iter().map(|r| r.priority).collect();
+    assert_eq!(p, [Some(16384), Some(16384), Some(7)]);
+    let v: Vec<_> = c.instances[0]
+        .virtual_rules
+        .iter()
+        .map(|r| r.priority)
+        .collect();
+    assert_eq!(v, [Some(16383), Some(16383)]);
+}
+
+#[test]
+fn deprecated_or_is_two_nexthops() {
+    let (r, w) = routes("10.4.0.0/16 via 10.0.0.1 or 10.0.0.2 dev eth0");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("deprecated"), "{}", w[0]);
+    let r = &r[0];
+    assert_eq!(r.via, None);
+    let hops: Vec<_> = r
+        .nexthops
+        .iter()
+        .map(|n| n.via.unwrap().to_string())
+        .collect();
+    assert_eq!(hops, ["10.0.0.1", "10.0.0.2"]);
 }
 
 #[test]
@@ -261,4 +295,39 @@ fn binary_form_keeps_them() {
     ));
     let b = vigil_config::from_binary(&vigil_config::to_binary(&a).unwrap()).unwrap();
     assert_eq!(a, b);
+}
+
+/// keepalived's own route/rule samples: vigil warns on exactly the lines
+/// keepalived 2.2.7 reported (`tests/data/keepalived-verdicts.tsv`).
+#[test]
+fn samples_warn_where_keepalived_does() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data");
+    let verdicts = std::fs::read_to_string(data.join("keepalived-verdicts.tsv")).unwrap();
+    for name in [
+        "keepalived.conf.vrrp.routes",
+        "keepalived.conf.vrrp.rules",
+        "keepalived.conf.vrrp.static_ipaddress",
+    ] {
+        let row = verdicts
+            .lines()
+            .find(|l| l.starts_with(&format!("keepalived-samples/{name}\t")))
+            .unwrap();
+        let mut theirs: Vec<u32> = row
+            .split('\t')
+            .nth(3)
+            .unwrap()
+            .split(" | ")
+            .filter_map(|m| m.trim().split_once(':')?.0.parse().ok())
+            .collect();
+        theirs.dedup();
+        let text = std::fs::read_to_string(data.join("keepalived-samples").join(name)).unwrap();
+        let (_, w) = parse_with(&text, &[], false).unwrap();
+        let mut ours: Vec<u32> = w
+            .iter()
+            .filter(|d| !d.problem.to_string().contains("not acted on"))
+            .map(|d| d.line)
+            .collect();
+        ours.dedup();
+        assert_eq!(ours, theirs, "{name}: {w:?}");
+    }
 }

@@ -37,6 +37,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         found,
         strict,
         track_files: Vec::new(),
+        next_rule_priority: [16384, 16384],
     };
     let mut global = None;
     let mut scripts = Vec::new();
@@ -104,6 +105,9 @@ pub(crate) struct Ctx<'a> {
     strict: bool,
     /// The `track_file` blocks read so far, for `FILE_CHECK`.
     track_files: Vec<vigil_model::TrackFile>,
+    /// The priority the next rule without one gets (IPv4, IPv6), as
+    /// keepalived assigns it.
+    next_rule_priority: [u32; 2],
 }
 
 impl Ctx<'_> {

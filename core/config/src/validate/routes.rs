@@ -5,8 +5,8 @@
 //!
 //! keepalived drops a line it cannot read with a configuration error and
 //! carries on; so does vigil, as a warning naming the line. What vigil does
-//! not implement (`encap`, `vrf`, the deprecated `or`) drops the line the
-//! same way rather than install something other than what was written.
+//! not implement (`encap`, `vrf`) drops the line the same way rather than
+//! install something other than what was written.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -432,8 +432,34 @@ fn parse_route(ctx: &mut Ctx, block: &str, line: &Stmt) -> Result<Route, Bad> {
                 let msg = format!("{block}: track_group {} is not acted on by vigil", v.text);
                 ctx.ignored(w.span, msg);
             }
-            "encap" | "vrf" | "or" => return bad(w, "not supported by vigil"),
+            "encap" | "vrf" => return bad(w, "not supported by vigil"),
+            "or" => {
+                let msg = format!("{block}: \"or\" is deprecated, use \"nexthop\"");
+                ctx.ignored(w.span, msg);
+                let v = ws.value(w)?;
+                if !r.nexthops.is_empty() {
+                    let msg = format!("{block}: a second \"or\" is ignored");
+                    ctx.ignored(w.span, msg);
+                    continue;
+                }
+                // keepalived's old syntax: `via A or B` is two nexthops.
+                let b = address(v)?;
+                fam.set(v, b.is_ipv6())?;
+                r.nexthops = [r.via.take(), Some(b)]
+                    .into_iter()
+                    .map(|via| Nexthop {
+                        via,
+                        dev: None,
+                        weight: 1,
+                        onlink: false,
+                        realms: None,
+                    })
+                    .collect();
+            }
             "nexthop" => {
+                if !r.nexthops.is_empty() {
+                    return bad(w, "nexthops after \"or\"");
+                }
                 ws.i -= 1;
                 r.nexthops = nexthops(&mut ws, &mut fam)?;
             }
@@ -756,6 +782,16 @@ fn parse_rule(ctx: &mut Ctx, block: &str, line: &Stmt) -> Result<Rule, Bad> {
         if r.ipv6 && p.addr.is_ipv4() {
             p.addr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
         }
+    }
+    if r.priority.is_none() {
+        // keepalived numbers them down from 16384 per family, in file
+        // order, so that rules keep their order across transitions.
+        let next = &mut ctx.next_rule_priority[usize::from(r.ipv6)];
+        r.priority = Some(*next);
+        let msg =
+            format!("{block}: rule without priority: priority {next} given, as keepalived does");
+        *next = next.saturating_sub(1);
+        ctx.ignored(at, msg);
     }
     r.protocol = if r.no_track {
         protocol_given
