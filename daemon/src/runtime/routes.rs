@@ -110,20 +110,28 @@ impl Routes {
         self.addresses.iter().filter_map(vip_of).collect()
     }
 
+    /// The static addresses put back when removed (not `no_track`).
+    fn tracked_static_vips(&self) -> Vec<Vip> {
+        let tracked = self.addresses.iter().filter(|a| !a.no_track);
+        tracked.filter_map(vip_of).collect()
+    }
+
     fn table(&self, who: &str, t: &Table) -> Option<u32> {
         match t {
             Table::Id(n) => Some(*n),
             Table::Name(n) => {
                 let id = self.tables.iter().find(|(name, _)| name == n).map(|e| e.1);
                 if id.is_none() {
-                    log::error!("{who}: routing table {n} is not in /etc/iproute2/rt_tables");
+                    log::debug!("{who}: skipped: table {n} is not in /etc/iproute2/rt_tables");
                 }
                 id
             }
         }
     }
 
-    fn target(&self, k: &Kernel, who: &str, r: &Route) -> Option<RouteTarget> {
+    /// The table and interface indexes of `r`; `Err` names a missing
+    /// interface (the caller decides whether that is worth a line).
+    fn target(&self, k: &Kernel, who: &str, r: &Route) -> Option<Result<RouteTarget, String>> {
         let table = self.table(who, &r.table)?;
         let index = |dev: &Option<String>| -> Result<Option<u32>, String> {
             match dev {
@@ -135,17 +143,11 @@ impl Routes {
             let nh: Result<Vec<_>, _> = r.nexthops.iter().map(|n| index(&n.dev)).collect();
             Ok((oif, nh?))
         });
-        match found {
-            Ok((oif, nexthop_oifs)) => Some(RouteTarget {
-                table,
-                oif,
-                nexthop_oifs,
-            }),
-            Err(d) => {
-                log::error!("{who}: cannot use route {r}: no interface {d}");
-                None
-            }
-        }
+        Some(found.map(|(oif, nexthop_oifs)| RouteTarget {
+            table,
+            oif,
+            nexthop_oifs,
+        }))
     }
 
     fn rule_table(&self, who: &str, r: &Rule) -> Option<u32> {
@@ -156,8 +158,12 @@ impl Routes {
     }
 
     fn add_route(&self, k: &Kernel, who: &str, r: &Route, restore: bool) {
-        let Some(t) = self.target(k, who, r) else {
-            return;
+        let t = match self.target(k, who, r) {
+            Some(Ok(t)) => t,
+            Some(Err(dev)) => {
+                return log::error!("{who}: cannot add route {r}: no interface {dev}")
+            }
+            None => return,
         };
         match k.nl.add_route(r, &t) {
             Ok(Change::Applied) if restore => {
@@ -170,7 +176,7 @@ impl Routes {
 
     fn del_route(&self, k: &Kernel, who: &str, r: &Route) {
         // An interface that is gone took its routes with it.
-        let Some(t) = self.target(k, who, r) else {
+        let Some(Ok(t)) = self.target(k, who, r) else {
             return;
         };
         match k.nl.del_route(r, &t) {
@@ -226,11 +232,40 @@ impl Routes {
     /// then install the static routes and rules. The static addresses are
     /// the caller's (they go through the VIP code).
     pub fn start(&mut self, k: &Kernel) {
+        self.report_unknown_tables();
         for (name, v) in &self.virtuals {
             self.del_all(k, &format!("({name})"), &v.routes, &v.rules);
         }
         self.del_all(k, "static", &self.routes, &self.rules);
         self.add_all(k, "static", &self.routes, &self.rules);
+    }
+
+    /// One line per table name `/etc/iproute2/rt_tables` lacks, at start and
+    /// reload: the entries naming it are skipped (keepalived refuses them).
+    fn report_unknown_tables(&self) {
+        let route_tables = self.routes.iter().map(|r| &r.table);
+        let rule_tables = self.rules.iter().filter_map(|r| match &r.action {
+            RuleAction::Table(t) => Some(t),
+            _ => None,
+        });
+        let virtual_tables = self.virtuals.values().flat_map(|v| {
+            let rt = v.routes.iter().map(|r| &r.table);
+            rt.chain(v.rules.iter().filter_map(|r| match &r.action {
+                RuleAction::Table(t) => Some(t),
+                _ => None,
+            }))
+        });
+        let mut seen = HashSet::new();
+        for t in route_tables.chain(rule_tables).chain(virtual_tables) {
+            if let Table::Name(n) = t {
+                if !self.tables.iter().any(|(name, _)| name == n) && seen.insert(n.clone()) {
+                    log::error!(
+                        "routing table {n} is not in /etc/iproute2/rt_tables: \
+                         the routes and rules naming it are skipped"
+                    );
+                }
+            }
+        }
     }
 
     /// `instance` became MASTER (its VIPs are in): add its virtual entries.
@@ -323,6 +358,7 @@ impl Routes {
             .filter_map(vip_of)
             .collect();
         self.addresses = config.static_addresses.clone();
+        self.report_unknown_tables();
         (gone, came)
     }
 
@@ -386,7 +422,7 @@ impl Daemon {
     /// A static address removed from outside is put back (keepalived does).
     pub(super) fn static_removed(&mut self, index: u32, addr: std::net::IpAddr) {
         let usable = self.net.links.by_index(index).is_some_and(|l| l.usable);
-        for v in self.routes.static_vips() {
+        for v in self.routes.tracked_static_vips() {
             if usable && v.addr == addr && self.net.links.index_of(&v.dev) == Some(index) {
                 self.net.restore_vip("static", &v);
             }
