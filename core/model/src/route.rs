@@ -233,16 +233,6 @@ impl Route {
             mode: AddMode::Prepend,
         }
     }
-
-    /// Same kernel key (what a delete matches): a changed route is one with
-    /// the same key but other attributes.
-    pub fn same_key(&self, o: &Route) -> bool {
-        self.ipv6 == o.ipv6
-            && self.dst == o.dst
-            && self.table == o.table
-            && self.tos == o.tos
-            && self.metric == o.metric
-    }
 }
 
 fn lockable(
