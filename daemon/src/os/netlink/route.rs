@@ -51,8 +51,8 @@ pub(super) struct Attrs(pub(super) Vec<u8>);
 impl Attrs {
     pub(super) fn put(&mut self, ty: u16, data: &[u8]) {
         let len = 4 + data.len();
-        // An attribute longer than 64 KiB cannot occur here (the longest
-        // is a multipath list of at most a few hundred bytes).
+        // No attribute reaches 64 KiB: a configuration line, which holds
+        // every nexthop and name of one route, is at most 16 KiB.
         self.0.extend_from_slice(&(len as u16).to_ne_bytes());
         self.0.extend_from_slice(&ty.to_ne_bytes());
         self.0.extend_from_slice(data);
