@@ -22,6 +22,7 @@ mod instance;
 mod route;
 mod script;
 mod sync_group;
+mod track;
 mod virtual_address;
 mod virtual_server;
 mod virtual_server_group;
@@ -39,6 +40,7 @@ pub use route::{
 };
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;
+pub use track::{InitFile, ParamMatch, TrackProcess, TrackRef};
 pub use virtual_address::{AddrScope, VirtualAddress};
 pub use virtual_server::{
     LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey,
@@ -71,6 +73,10 @@ pub struct Config {
     pub static_routes: Vec<Route>,
     /// Top-level `static_rules { ... }`, the same lifetime.
     pub static_rules: Vec<Rule>,
+    /// `track_file` / `vrrp_track_file` blocks, in order; names are unique.
+    pub track_files: Vec<TrackFile>,
+    /// `vrrp_track_process` blocks, in order; names are unique.
+    pub track_processes: Vec<TrackProcess>,
 }
 
 impl Config {

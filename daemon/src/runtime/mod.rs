@@ -8,12 +8,17 @@
 
 mod daemon;
 mod event;
+mod firewall;
 mod hooks;
 pub mod lvs;
 mod net;
 pub mod plan;
+pub mod process;
 mod routes;
 mod slots;
+pub mod track;
+mod vmac;
+mod vmac_plan;
 
 use std::path::PathBuf;
 

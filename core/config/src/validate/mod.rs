@@ -13,10 +13,15 @@ mod known;
 mod lvs;
 mod routes;
 mod script;
+mod strict;
 mod sync_group;
 mod syncd;
+mod track;
+mod vmac;
 mod vs_group;
 mod vs_link;
+
+pub use vmac::default_name as vmac_name;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -38,6 +43,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         strict,
         track_files: Vec::new(),
         next_rule_priority: [16384, 16384],
+        track_processes: Vec::new(),
     };
     let mut global = None;
     let mut scripts = Vec::new();
@@ -77,6 +83,13 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
                     ctx.track_files.push(t);
                 }
             }
+            "vrrp_track_process" => {
+                if let Some(p) = track::process(&mut ctx, stmt) {
+                    if track::check_process_name(&mut ctx, stmt, &p) {
+                        ctx.track_processes.push(p);
+                    }
+                }
+            }
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
@@ -84,7 +97,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     script::check_names(&mut ctx, &scripts);
     let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
     let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
-    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
+    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances, &scripts);
     syncd::resolve(&mut ctx, sync, &mut global, &instances);
     let servers = vs_link::link(&mut ctx, vs_groups, servers);
     Config {
@@ -96,6 +109,8 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         static_addresses,
         static_routes,
         static_rules,
+        track_files: core::mem::take(&mut ctx.track_files),
+        track_processes: core::mem::take(&mut ctx.track_processes),
     }
 }
 
@@ -108,6 +123,8 @@ pub(crate) struct Ctx<'a> {
     /// The priority the next rule without one gets (IPv4, IPv6), as
     /// keepalived assigns it.
     next_rule_priority: [u32; 2],
+    /// The `vrrp_track_process` blocks read so far.
+    track_processes: Vec<vigil_model::TrackProcess>,
 }
 
 impl Ctx<'_> {
@@ -206,7 +223,7 @@ impl Ctx<'_> {
     }
 
     /// Warns about a block after a keyword that takes none.
-    fn no_block(&mut self, stmt: &Stmt) {
+    pub(super) fn no_block(&mut self, stmt: &Stmt) {
         if let Some(b) = &stmt.block {
             self.warn(b.open, Problem::UnexpectedBlock(stmt.keyword.text.clone()));
         }
