@@ -50,6 +50,9 @@ pub fn show(config: &Config) -> String {
     for i in &config.instances {
         instance(&mut w, i);
     }
+    addresses(&mut w, "static_ipaddress", &config.static_addresses);
+    displayed(&mut w, "static_routes", &config.static_routes);
+    displayed(&mut w, "static_rules", &config.static_rules);
     let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
     for g in config
         .virtual_servers
@@ -335,6 +338,8 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     }
     addresses(w, "virtual_ipaddress", &i.virtual_addresses);
     addresses(w, "virtual_ipaddress_excluded", &i.excluded_addresses);
+    displayed(w, "virtual_routes", &i.virtual_routes);
+    displayed(w, "virtual_rules", &i.virtual_rules);
     if let Some(src) = i.src_ip {
         let kw = if i.unicast_peers.is_empty() {
             "mcast_src_ip"
@@ -437,6 +442,18 @@ fn addresses(w: &mut Writer, keyword: &str, list: &[VirtualAddress]) {
         }
         let refs: alloc::vec::Vec<&str> = words.iter().map(String::as_str).collect();
         w.line(&refs);
+    }
+    w.close();
+}
+
+/// A block of routes or rules, each printed as the line it was read from.
+fn displayed<T: core::fmt::Display>(w: &mut Writer, keyword: &str, list: &[T]) {
+    if list.is_empty() {
+        return;
+    }
+    w.open(&[keyword]);
+    for item in list {
+        w.line(&[&format!("{item}")]);
     }
     w.close();
 }

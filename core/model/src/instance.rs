@@ -7,6 +7,7 @@ use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::command::Notify;
+use crate::route::{Route, Rule};
 use crate::virtual_address::VirtualAddress;
 
 /// A VRRP virtual router as keepalived configures it.
@@ -40,6 +41,11 @@ pub struct VrrpInstance {
     /// `virtual_ipaddress_excluded { ... }`: VIPs set with the others but not
     /// advertised (may mix families).
     pub excluded_addresses: Vec<VirtualAddress>,
+    /// `virtual_routes { ... }`: installed with the VIPs when MASTER,
+    /// removed when leaving MASTER.
+    pub virtual_routes: Vec<Route>,
+    /// `virtual_rules { ... }`: the same, for policy rules.
+    pub virtual_rules: Vec<Rule>,
     /// `mcast_src_ip ADDR` / `unicast_src_ip ADDR`: source of our adverts;
     /// `None` = the interface's primary address.
     pub src_ip: Option<IpAddr>,

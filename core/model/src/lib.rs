@@ -19,6 +19,7 @@ mod command;
 mod compact_duration;
 mod global;
 mod instance;
+mod route;
 mod script;
 mod sync_group;
 mod track;
@@ -33,6 +34,10 @@ pub use checker::{
 pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, SmtpServer, SyncDaemon};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
+pub use route::{
+    AddMode, Nexthop, Prefix, Route, RouteMetrics, RouteType, Rule, RuleAction, Table,
+    PROTO_KEEPALIVED,
+};
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;
 pub use track::{InitFile, ParamMatch, TrackProcess, TrackRef};
@@ -61,6 +66,13 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     /// `virtual_server ... { ... }` blocks (IPVS services).
     pub virtual_servers: Vec<VirtualServer>,
+    /// Top-level `static_ipaddress { ... }`: addresses set at start, kept
+    /// (restored if removed) and deleted at stop; each has its `dev`.
+    pub static_addresses: Vec<VirtualAddress>,
+    /// Top-level `static_routes { ... }`, the same lifetime.
+    pub static_routes: Vec<Route>,
+    /// Top-level `static_rules { ... }`, the same lifetime.
+    pub static_rules: Vec<Rule>,
     /// `track_file` / `vrrp_track_file` blocks, in order; names are unique.
     pub track_files: Vec<TrackFile>,
     /// `vrrp_track_process` blocks, in order; names are unique.

@@ -8,6 +8,7 @@ use super::event::Event;
 use super::hooks::{self, Running};
 use super::net::Net;
 use super::plan::Plan;
+use super::routes::{kernel, Routes};
 use super::slots::Slots;
 use super::{Settings, Spawner};
 use crate::os::clock;
@@ -50,6 +51,8 @@ pub struct Daemon {
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
+    /// Static and virtual routes, rules and static addresses.
+    pub(super) routes: Routes,
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
     /// The track_file / track_process watchers (restarted by a reload).
@@ -77,6 +80,7 @@ impl Daemon {
             Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let control_group = config.global.control_socket_group.clone();
+        let routes = Routes::new(&config);
         // The configuration moves on to the LVS thread, which keeps it.
         let lvs = super::lvs::start_for(config)?;
         // Events are rare (packets are read by the loop, not sent here).
@@ -95,6 +99,7 @@ impl Daemon {
             slots,
             vmacs: Default::default(),
             lvs,
+            routes,
             control_group,
             trackers: Default::default(),
             firewall: Default::default(),
@@ -115,6 +120,7 @@ impl Daemon {
         for (name, inst) in &d.plan.instances {
             d.net.del_vips(name, &inst.vips, true);
         }
+        d.start_routes()?;
         d.open_sockets();
         let (watch, spawner, tx) = (d.plan.watch.clone(), d.spawner, d.tx.clone());
         d.trackers = super::track::Trackers::start(&watch, spawner, &tx, &mut d.router, now());
@@ -353,6 +359,7 @@ impl Daemon {
             Event::Loaded(l) => self.loaded(now, l).await,
             Event::Signal(Signal::Child) => {}
             Event::Control(conn) => self.status(now, conn),
+            Event::RoutesLost => self.routes.reinstate(&kernel(&self.net)),
         }
         None
     }
@@ -378,11 +385,16 @@ impl Daemon {
                     self.sync_link(now, &name);
                 }
                 self.open_sockets();
+                if matches!(ev, LinkEvent::Up { .. }) {
+                    // The kernel flushed the routes of a link that went down.
+                    self.routes.reinstate(&kernel(&self.net));
+                }
             }
             LinkEvent::AddressAdded { index, .. } => self.sync_index(now, *index, &watched),
             LinkEvent::AddressRemoved { index, addr, .. } => {
                 self.sync_index(now, *index, &watched);
                 self.vip_removed(*index, *addr);
+                self.static_removed(*index, *addr);
             }
             LinkEvent::Resync => {
                 match self.net.nl.links() {
@@ -461,11 +473,13 @@ impl Daemon {
                     self.firewall.sync(&slot.name, slot.plan.dropped());
                     self.net.add_vips(&slot.name, &slot.plan.vips);
                     slot.installed = Some(slot.plan.vips.clone());
+                    self.routes.master(&kernel(&self.net), &slot.name);
                 }
                 self.held_changed();
             }
             Action::RemoveVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
+                    self.routes.leave_master(&kernel(&self.net), &slot.name);
                     let vips = slot
                         .installed
                         .take()
@@ -544,6 +558,9 @@ impl Daemon {
         log::info!("stopping");
         self.router.handle_shutdown(now());
         self.drain().await;
+        self.routes.stop(&kernel(&self.net));
+        self.net
+            .del_vips("static", &self.routes.static_vips(), false);
         self.vmac_stop();
         if let Some(lvs) = self.lvs.take() {
             lvs.stop().await;

@@ -15,6 +15,8 @@ pub enum Event {
         script: String,
         result: ScriptResult,
     },
+    /// A route or rule of ours left the kernel: put back the tracked ones.
+    RoutesLost,
     /// The number of processes matching a `vrrp_track_process` changed.
     Process {
         name: String,

@@ -15,6 +15,7 @@ mod net;
 pub mod plan;
 pub mod process;
 mod reload;
+mod routes;
 mod slots;
 pub mod track;
 mod vmac;

@@ -15,6 +15,7 @@ use vigil_vrrp as vrrp;
 use super::daemon::Daemon;
 use super::event::Event;
 use super::plan::Plan;
+use super::routes::kernel;
 
 /// A configuration read and planned by the helper, ready to swap in.
 pub struct Loaded {
@@ -112,6 +113,9 @@ impl Daemon {
         match self.router.reconfigure(now, plan.router.clone()) {
             Ok(report) => {
                 log::info!("{report}");
+                let (gone, came) = self.routes.reload(&kernel(&self.net), &config);
+                self.net.del_vips("static", &gone, false);
+                self.net.add_vips("static", &came);
                 self.slots.reload(&plan, &report);
                 self.reload_lvs(config);
                 if plan.watch != self.plan.watch {

@@ -37,6 +37,8 @@ pub(super) struct Draft {
     auth: Auth,
     vips: Vec<(VirtualAddress, Span)>,
     excluded: Vec<VirtualAddress>,
+    routes: Vec<vigil_model::Route>,
+    rules: Vec<vigil_model::Rule>,
     src_ip: Option<(IpAddr, Span)>,
     peers: Vec<(IpAddr, Span)>,
     preempt: bool,
@@ -76,6 +78,8 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         auth: Auth::None,
         vips: Vec::new(),
         excluded: Vec::new(),
+        routes: Vec::new(),
+        rules: Vec::new(),
         src_ip: None,
         peers: Vec::new(),
         preempt: true,
@@ -150,6 +154,8 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
                 d.excluded.extend(list.iter().filter_map(|l| vip(ctx, l)));
             }
         }
+        "virtual_routes" => d.routes.extend(super::routes::routes(ctx, s)),
+        "virtual_rules" => d.rules.extend(super::routes::rules(ctx, s)),
         "unicast_src_ip" | "mcast_src_ip" => {
             if let Some(w) = ctx.one(s) {
                 d.src_ip = ctx.ip_word(w).map(|a| (a, w.span)).or(d.src_ip);
@@ -292,7 +298,7 @@ fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
 }
 
 /// `ADDR[/PREFIX] [brd ADDR] [dev IF] [scope SCOPE] [label L] [no_track]`.
-fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
+pub(super) fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
     let w = &line.keyword;
     let (addr_text, prefix_text) = match w.text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
@@ -535,6 +541,8 @@ pub(super) fn resolve(
             auth: d.auth,
             virtual_addresses: d.vips.into_iter().map(|(v, _)| v).collect(),
             excluded_addresses: d.excluded,
+            virtual_routes: d.routes,
+            virtual_rules: d.rules,
             src_ip: d.src_ip.map(|(a, _)| a),
             unicast_peers: d.peers.into_iter().map(|(a, _)| a).collect(),
             preempt: d.preempt,

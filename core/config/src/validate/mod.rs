@@ -11,6 +11,7 @@ mod global;
 mod instance;
 mod known;
 mod lvs;
+mod routes;
 mod script;
 mod strict;
 mod sync_group;
@@ -41,6 +42,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         found,
         strict,
         track_files: Vec::new(),
+        next_rule_priority: [16384, 16384],
         track_processes: Vec::new(),
     };
     let mut global = None;
@@ -50,6 +52,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut servers = Vec::new();
     let mut sync = None;
     let mut vs_groups = Vec::new();
+    let mut static_addresses = Vec::new();
+    let mut static_routes = Vec::new();
+    let mut static_rules = Vec::new();
     for stmt in stmts {
         match stmt.keyword.text.as_str() {
             "global_defs" => {
@@ -70,6 +75,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             }
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
             "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
+            "static_ipaddress" => static_addresses.extend(routes::static_addresses(&mut ctx, stmt)),
+            "static_routes" => static_routes.extend(routes::routes(&mut ctx, stmt)),
+            "static_rules" => static_rules.extend(routes::rules(&mut ctx, stmt)),
             "track_file" | "vrrp_track_file" => {
                 if let Some(t) = checker::track_file(&mut ctx, stmt) {
                     ctx.track_files.push(t);
@@ -98,6 +106,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         sync_groups,
         instances,
         virtual_servers: servers,
+        static_addresses,
+        static_routes,
+        static_rules,
         track_files: core::mem::take(&mut ctx.track_files),
         track_processes: core::mem::take(&mut ctx.track_processes),
     }
@@ -109,6 +120,9 @@ pub(crate) struct Ctx<'a> {
     strict: bool,
     /// The `track_file` blocks read so far, for `FILE_CHECK`.
     track_files: Vec<vigil_model::TrackFile>,
+    /// The priority the next rule without one gets (IPv4, IPv6), as
+    /// keepalived assigns it.
+    next_rule_priority: [u32; 2],
     /// The `vrrp_track_process` blocks read so far.
     track_processes: Vec<vigil_model::TrackProcess>,
 }
