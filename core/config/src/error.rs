@@ -154,8 +154,9 @@ pub enum Problem {
     // --- VRRP meaning
     /// `advert_int` not valid for the instance's VRRP version.
     AdvertIntForVersion(String, u8),
-    /// `auth_type AH` (IPsec AH) is not supported.
-    AuthAhUnsupported,
+    /// `state MASTER` with `auth_type AH` (not the address owner): keepalived
+    /// 2.2.7 clears it to BACKUP, to learn the AH sequence number first.
+    AhInitialMaster,
     /// `SSL_GET`: this build has no TLS client (see the README: the size
     /// cost was measured and refused).
     SslGetUnsupported,
@@ -270,9 +271,11 @@ impl fmt::Display for Problem {
                  firmware small); check the plain HTTP port with HTTP_GET, or the TLS port \
                  with TCP_CHECK (SSL_GET)"
             ),
-            Problem::AuthAhUnsupported => {
-                write!(f, "auth_type AH (IPsec AH) is not supported; use PASS or none (AH)")
-            }
+            Problem::AhInitialMaster => write!(
+                f,
+                "initial state MASTER is incompatible with auth_type AH unless priority is 255; \
+                 starting as BACKUP (state MASTER)"
+            ),
             Problem::AuthPassTruncated(p) => {
                 write!(f, "auth_pass longer than 8 characters; only 8 are used ({p})")
             }

@@ -52,6 +52,8 @@ pub struct InstancePlan {
     pub source: Option<IpAddr>,
     pub multicast: bool,
     pub group: IpAddr,
+    /// `auth_type AH` (VRRPv2, IPv4): adverts go over IP protocol 51.
+    pub ah: bool,
     pub vips: Vec<Vip>,
     pub hooks: Hooks,
 }
@@ -150,6 +152,7 @@ fn auth(a: &model::Auth) -> vrrp::Auth {
     match a {
         model::Auth::None => vrrp::Auth::None,
         model::Auth::Pass(p) => vrrp::Auth::Simple(*p),
+        model::Auth::Ah(p) => vrrp::Auth::Ah(*p),
     }
 }
 
@@ -286,6 +289,7 @@ impl Plan {
                     source: i.src_ip,
                     multicast: i.unicast_peers.is_empty(),
                     group,
+                    ah: matches!(cfg.auth, vrrp::Auth::Ah(_)),
                     vips,
                     hooks: hooks(g, &i.notify, &i.name),
                 },
