@@ -199,6 +199,10 @@ pub enum Problem {
     ExpansionTooDeep(usize),
     /// A `~SEQ(...)` keepalived refuses too.
     BadSequence(String),
+    /// A `~LST(...)` keepalived refuses too.
+    BadList(String),
+    /// A `~LST` value set with more values than variables.
+    ListTooManyValues(String),
     /// What a preprocessor line resolved to (a note, with `-D`).
     Resolved(crate::preproc::Resolved),
     // --- what vigil reads but does not do, or does not do as asked
@@ -306,6 +310,10 @@ impl fmt::Display for Problem {
                 "parameter or ~SEQ expansion nested or repeated more than {n} times; line refused"
             ),
             Problem::BadSequence(s) => write!(f, "invalid ~SEQ specification ({s})"),
+            Problem::BadList(s) => write!(f, "invalid ~LST specification ({s})"),
+            Problem::ListTooManyValues(s) => {
+                write!(f, "~LST specification has too many values ({s})")
+            }
             Problem::Resolved(r) => write!(f, "{r}"),
             Problem::NotActedOn(k) => {
                 write!(f, "parsed but not acted on by this version of vigil ({k})")
