@@ -70,11 +70,11 @@ fn only_on(owner: &Host, other: &Host, timeout: f64) -> Result<Duration, String>
 }
 
 /// A counter of VI_1 from `vigil status --json` (the instance's object comes
-/// after the global drops, so the last occurrence is the instance's).
+/// before the global drops, so the first occurrence is the instance's).
 fn counter(d: &Daemon, key: &str) -> Option<u64> {
     let json = d.status_json().ok()?;
     let k = format!("\"{key}\"");
-    let at = json.rfind(&k)? + k.len();
+    let at = json.find(&k)? + k.len();
     let rest = json.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
@@ -148,7 +148,9 @@ fn group(tag: &str, mk: Kind, bk: Kind) -> Result<(), String> {
     // The master dies and its cable is cut.
     m.kill();
     p.lab.cable(&p.r1, false)?;
-    let t = only_on(&p.r2, &p.r1, MDI_80 + 2.0).map_err(|e| logs(&[&b], e))?;
+    // (The killed master's VIP stays on its cut-off interface.)
+    let t = wait::for_cond(SECS(MDI_80 + 2.0), "VIP on r2", || vip_on(&p.r2))
+        .map_err(|e| logs(&[&b], e))?;
     let s = t.as_secs_f64();
     println!("    takeover after the master's death: {s:.3} s");
     if s > MDI_80 + 1.0 {
@@ -193,6 +195,13 @@ fn group(tag: &str, mk: Kind, bk: Kind) -> Result<(), String> {
 
 /// Different `auth_pass`: each drops the other's adverts, both hold the VIP;
 /// vigil counts the drops as ICV failures, keepalived logs its HMAC refusal.
+///
+/// keepalived 2.2.7 restarts a master's advert timer on every packet it
+/// reads for the VRID, refused ones included (vrrp_scheduler.c, the end of
+/// `vrrp_dispatcher_read`), so next to a master it cannot authenticate with
+/// the same interval it sends only when its timer runs out first: seconds
+/// can pass without one. One counted ICV drop is all that can be asked of
+/// the vigil side there; against vigil, one a second.
 fn mismatch(tag: &str, other: Kind) -> Result<(), String> {
     let p = pair(tag)?;
     let (master, _) = configs("ahsecret", "x")?;
@@ -209,7 +218,8 @@ fn mismatch(tag: &str, other: Kind) -> Result<(), String> {
     .map_err(|e| logs(&[&v, &o], e))?;
     let icv = counter(&v, "ah_icv").unwrap_or(0);
     print_drops(&v);
-    if icv < 3 {
+    let least = if other == Kind::Keepalived { 1 } else { 3 };
+    if icv < least {
         return Err(logs(&[&v, &o], format!("ah_icv drops: {icv}")));
     }
     if other == Kind::Keepalived {
