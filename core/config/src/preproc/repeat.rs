@@ -254,7 +254,9 @@ pub(super) fn parse_long(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    fn list(t: &str) -> Result<(Vec<String>, Vec<Vec<String>>, String), ListError> {
+    type Parsed = (Vec<String>, Vec<Vec<String>>, String);
+
+    fn list(t: &str) -> Result<Parsed, ListError> {
         List::parse(t).map(|(l, rest)| (l.vars, l.sets, rest))
     }
 
