@@ -193,6 +193,62 @@ fn group(tag: &str, mk: Kind, bk: Kind) -> Result<(), String> {
     Ok(())
 }
 
+/// The master is killed right after an advert and restarted at once, cable
+/// in: its sequence counter is back at 0 and it may run out its
+/// Master_Down_Interval (3.61 s) before the backup (3.69 s from that advert).
+/// Then its first adverts are replays to the backup, which takes over; the
+/// restarted one accepts the backup's higher number, moves above it and wins
+/// back (keepalived's "Syncing seq_num"). Either way one master at the end.
+fn quick_restart(tag: &str, mk: Kind, bk: Kind) -> Result<(), String> {
+    let p = pair(tag)?;
+    let (master, backup) = configs("ahsecret", "ahsecret")?;
+    let mut m = Daemon::start(mk, &p.r1, "m", &master)?;
+    let b = Daemon::start(bk, &p.r2, "b", &backup)?;
+    only_on(&p.r1, &p.r2, 10.0).map_err(|e| logs(&[&m, &b], e))?;
+    std::thread::sleep(SECS(15.0));
+    // An advert of the master just went out: its own count (vigil) or the
+    // backup's (vigil backup) moves.
+    let (probe, key) = if mk == Kind::Vigil {
+        (&m, "adverts_sent")
+    } else {
+        (&b, "adverts_received")
+    };
+    let before = counter(probe, key).ok_or("no status")?;
+    wait::until(SECS(3.0), Duration::from_millis(5), || {
+        counter(probe, key).filter(|n| *n > before)
+    })
+    .ok_or_else(|| logs(&[&m, &b], "no advert of the master seen".into()))?;
+    m.kill();
+    // Its host "reboots": the VIP goes with the process.
+    p.r1.run(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"])?;
+    let watch = VipWatch::start(vec![p.r1.clone(), p.r2.clone()], VIP);
+    let m2 = Daemon::start(mk, &p.r1, "m2", &master)?;
+    // Whichever way the race goes, it is over well within 12 s.
+    std::thread::sleep(SECS(12.0));
+    wait::holds(SECS(5.0), "one master, the restarted one", || {
+        vip_on(&p.r1) && !vip_on(&p.r2)
+    })
+    .map_err(|e| logs(&[&m2, &b], e))?;
+    let overlap = watch.finish().longest_overlap();
+    println!(
+        "    two VIP holders at most {:.3} s after the quick restart",
+        overlap.as_secs_f64()
+    );
+    let took_over = b.log_text().matches("Entering MASTER STATE").count();
+    println!("    backup entered MASTER {took_over} time(s) meanwhile");
+    for d in [&m2, &b] {
+        match d.kind {
+            Kind::Vigil => print_drops(d),
+            Kind::Keepalived => println!(
+                "    {} (keepalived) replay refusals logged: {}",
+                d.host.name,
+                keepalived_replays(d)
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// Different `auth_pass`: each drops the other's adverts, both hold the VIP;
 /// vigil counts the drops as ICV failures, keepalived logs its HMAC refusal.
 ///
@@ -245,6 +301,12 @@ fn main() {
         }),
         ("ah_vigil_master", || needs(&[K], || group("ahv", V, K))),
         ("ah_vigil_vigil", || needs(&[], || group("ahw", V, V))),
+        ("ah_quick_restart_keepalived_master", || {
+            needs(&[K], || quick_restart("ahq", K, V))
+        }),
+        ("ah_quick_restart_vigil_master", || {
+            needs(&[K], || quick_restart("ahr", V, K))
+        }),
         ("ah_mismatch_keepalived", || {
             needs(&[K], || mismatch("ahm", K))
         }),
