@@ -288,3 +288,40 @@ fn a_master_hearing_a_lower_priority_advert_sends_above_it() {
         State::Master
     );
 }
+
+#[test]
+fn any_bytes_on_the_ah_path_are_dropped_not_panicked_on() {
+    let mut sim = Sim::new();
+    let b = sim.add("b", v4(200), cfg(80, KEY));
+    sim.start(b);
+    let group = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 44));
+    let good = datagram(100, 10, v4(100));
+    let mut rng = sim::Rng::new(42);
+    let mut sent = 0u64;
+    for n in 0..3000 {
+        let mut d = if n % 2 == 0 {
+            // A valid datagram with bytes flipped, cut or extended.
+            let mut d = good.clone();
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(d.len() as u64) as usize;
+                d[at] ^= 1 << rng.below(8);
+            }
+            d.truncate(rng.below(d.len() as u64 + 8) as usize);
+            d
+        } else {
+            (0..rng.below(80)).map(|_| rng.below(256) as u8).collect()
+        };
+        if d.len() > 9 {
+            d[9] = 51;
+        }
+        sim.inject(b, v4(100), group, 255, &d);
+        sent += 1;
+    }
+    let r = &sim.nodes[b].router;
+    let inst = r.instance(r.instance_id("VI_1").unwrap()).unwrap();
+    let counted = inst.counters.dropped_total()
+        + r.global_counters().dropped_total()
+        + inst.counters.adverts_received;
+    assert_eq!(counted, sent, "every datagram is counted once");
+    assert!(inst.counters.dropped(DropReason::AhIcv) > 100);
+}
