@@ -325,3 +325,26 @@ fn any_bytes_on_the_ah_path_are_dropped_not_panicked_on() {
     assert_eq!(counted, sent, "every datagram is counted once");
     assert!(inst.counters.dropped(DropReason::AhIcv) > 100);
 }
+
+#[test]
+fn unicast_ah_pairs_hold_and_fail_over() {
+    let uni = |prio: u8, peer: IpAddr| {
+        let mut c = ah_instance(prio, KEY);
+        c.unicast_peers = vec![peer];
+        with(vec![c])
+    };
+    let mut sim = Sim::new();
+    let a = sim.add("a", v4(100), uni(100, v4(200)));
+    let b = sim.add("b", v4(200), uni(80, v4(100)));
+    sim.start(a);
+    sim.start(b);
+    sim.run_for(secs(20));
+    assert_eq!(sim.masters("VI_1"), vec![a]);
+    assert_eq!((all_drops(&sim, a), all_drops(&sim, b)), (0, 0));
+    sim.crash(a);
+    sim.run_for(secs(5));
+    assert_eq!(sim.masters("VI_1"), vec![b]);
+    sim.restart(a);
+    sim.run_for(secs(10));
+    assert_eq!(sim.masters("VI_1"), vec![a]);
+}
