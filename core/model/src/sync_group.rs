@@ -18,4 +18,15 @@ pub struct SyncGroup {
     pub notify: Notify,
     /// `smtp_alert [BOOL]`: mail on group transitions; default false.
     pub smtp_alert: bool,
+    /// `track_interface { ... }`: applied to every member (keepalived 2.2.7).
+    pub track_interfaces: Vec<crate::TrackInterface>,
+    /// `track_script { ... }`, applied to every member.
+    pub track_scripts: Vec<crate::TrackScript>,
+    /// `track_file { ... }`, applied to every member.
+    pub track_files: Vec<crate::TrackRef>,
+    /// `track_process { ... }`, applied to every member.
+    pub track_processes: Vec<crate::TrackRef>,
+    /// `sync_group_tracking_weight`: members' own weighted trackers count;
+    /// without it keepalived ignores their weights.
+    pub tracking_weight: bool,
 }

@@ -9,11 +9,16 @@
 mod ah_net;
 mod daemon;
 mod event;
+mod firewall;
 mod hooks;
 pub mod lvs;
 mod net;
 pub mod plan;
+pub mod process;
 mod slots;
+pub mod track;
+mod vmac;
+mod vmac_plan;
 
 use std::path::PathBuf;
 
