@@ -411,6 +411,7 @@ fn read_side(path: &str, id: Option<&str>, a: &CheckArgs) -> Result<vigil_config
         strict: a.strict,
         detail: a.detail,
         config_id: Some(id.unwrap_or(crate::loader::config_id())),
+        ..Options::default()
     };
     match vigil_config::pair::read(&crate::loader::FsLoader, path, opts) {
         Ok((side, diags)) => {

@@ -328,11 +328,16 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     w.num("priority", i.priority);
     w.duration("advert_int", i.advert_int);
     w.value("version", version(i.version));
-    if let Auth::Pass(p) = &i.auth {
+    let auth = match &i.auth {
+        Auth::None => None,
+        Auth::Pass(p) => Some(("PASS", p)),
+        Auth::Ah(p) => Some(("AH", p)),
+    };
+    if let Some((kind, p)) = auth {
         let len = p.iter().rposition(|&b| b != 0).map_or(0, |n| n + 1);
         let pass = String::from_utf8_lossy(p.get(..len).unwrap_or(&[])).into_owned();
         w.open(&["authentication"]);
-        w.value("auth_type", "PASS");
+        w.value("auth_type", kind);
         w.value("auth_pass", &quote(&pass));
         w.close();
     }

@@ -429,3 +429,29 @@ fn a_track_process_weight_too_small_to_move_the_vip() {
         "{text:#?}"
     );
 }
+
+#[test]
+fn ah_pairs_are_checked_like_pass() {
+    let ah = |t: String| t.replace("auth_type PASS", "auth_type AH");
+    // Both AH, one password: consistent (state MASTER is cleared to
+    // BACKUP under AH, a warning of each side's own reading, not the pair's).
+    let (a, b) = (ah(master()), ah(backup()));
+    assert!(pair(&a, &b).is_empty());
+    let b2 = b.replace("auth_pass 1111", "auth_pass 2222");
+    let m = one(
+        &pair(&a, &b2),
+        Rule::Auth,
+        Severity::Error,
+        &at(A, &a, "authentication"),
+        &at(B, &b2, "authentication"),
+    );
+    assert!(m.contains("a different auth_pass"), "{m}");
+    let m = one(
+        &pair(&a, &backup()),
+        Rule::Auth,
+        Severity::Error,
+        &at(A, &a, "authentication"),
+        &at(B, &backup(), "authentication"),
+    );
+    assert!(m.contains("auth_type AH here, PASS in the peer"), "{m}");
+}

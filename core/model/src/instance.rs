@@ -33,7 +33,7 @@ pub struct VrrpInstance {
     pub advert_int: Duration,
     /// `version 2|3`; default the global `vrrp_version`; always 3 for IPv6.
     pub version: VrrpVersion,
-    /// `authentication { auth_type PASS; auth_pass XXX }`; default none.
+    /// `authentication { auth_type PASS|AH; auth_pass XXX }`; default none.
     pub auth: Auth,
     /// `virtual_ipaddress { ... }`: the VIPs carried in adverts; all of one
     /// family, which is the instance's family.
@@ -139,6 +139,9 @@ pub enum Auth {
     /// `auth_type PASS`: the first 8 bytes of `auth_pass`, zero padded, as
     /// carried in the advert.
     Pass([u8; 8]),
+    /// `auth_type AH`: IPsec AH (protocol 51) with HMAC-MD5-96 keyed by the
+    /// first 8 bytes of `auth_pass`, zero padded; VRRPv2 over IPv4 only.
+    Ah([u8; 8]),
 }
 
 /// One `track_script` entry.

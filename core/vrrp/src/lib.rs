@@ -26,6 +26,7 @@ mod id;
 mod instance;
 mod reload;
 mod router;
+mod router_ah;
 mod router_rx;
 mod router_timers;
 mod rx;

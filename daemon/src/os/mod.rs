@@ -56,6 +56,7 @@
 //! # }
 //! ```
 
+pub mod ah_socket;
 pub mod clock;
 pub mod garp;
 pub mod ipvs;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use vigil_vrrp::{self as vrrp, Action, NotifyTarget, Router};
 
+use super::ah_net::AhNet;
 use super::event::Event;
 use super::hooks::{self, Running};
 use super::net::Net;
@@ -42,6 +43,8 @@ pub struct Daemon {
     pub(super) router: Router,
     pub(super) plan: Plan,
     pub(super) net: Net,
+    /// Protocol-51 sockets of `auth_type AH` instances.
+    ah: AhNet,
     running: Running,
     pub(super) started: std::time::Instant,
     /// The shell's side of each instance, by the router's instance id.
@@ -94,6 +97,7 @@ impl Daemon {
             router,
             plan,
             net: Net::new(nl, LinkTable::default()),
+            ah: AhNet::new(),
             running: Running::default(),
             started: std::time::Instant::now(),
             slots,
@@ -268,6 +272,7 @@ impl Daemon {
     /// Sockets for the live instances on the interfaces present now.
     pub(super) fn open_sockets(&mut self) {
         self.net.reconcile(self.slots.live());
+        self.ah.reconcile(&self.net.links, self.slots.live());
     }
 
     /// Runs until stopped; returns the exit code.
@@ -291,10 +296,19 @@ impl Daemon {
                     }
                     None => timer = smol::Timer::never(),
                 }
-                let (rx, net, timer) = (&self.rx, &self.net, &mut timer);
+                let (rx, net, ah, timer) = (&self.rx, &self.net, &self.ah, &mut timer);
                 let event = async { Wake::Event(rx.recv().await.ok()) };
                 let readable = async {
-                    smol::future::poll_fn(|cx| net.poll_readable(cx)).await;
+                    smol::future::poll_fn(|cx| {
+                        // Both polled, so that each registers the waker.
+                        let (v, a) = (net.poll_readable(cx), ah.poll_readable(cx));
+                        if v.is_ready() {
+                            v
+                        } else {
+                            a
+                        }
+                    })
+                    .await;
                     Wake::Readable
                 };
                 let timeout = async {
@@ -333,11 +347,19 @@ impl Daemon {
     fn read_sockets(&mut self) -> bool {
         let now = now();
         let router = &mut self.router;
-        self.net.read_packets(|meta, age, payload| {
+        let at = |age: Duration| {
             let age = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
-            let at = vrrp::Instant::from_micros(now.as_micros().saturating_sub(age));
-            router.handle_packet_at(now, at, meta, payload);
-        })
+            vrrp::Instant::from_micros(now.as_micros().saturating_sub(age))
+        };
+        let vrrp = self.net.read_packets(|meta, age, payload| {
+            router.handle_packet_at(now, at(age), meta, payload);
+        });
+        let ah = self
+            .ah
+            .read_packets(&self.net.links, |meta, age, datagram| {
+                router.handle_ah_packet_at(now, at(age), meta, datagram);
+            });
+        vrrp && ah
     }
 
     /// Feeds one event to the router; `Some(code)` when the daemon must exit.
@@ -461,11 +483,22 @@ impl Daemon {
                 src,
                 dst,
                 checksum,
+                ah_seq,
             } => {
                 if let Some(slot) = self.slots.get(instance) {
-                    self.net
-                        .send_advert(&slot.plan, &repr, src, dst, checksum)
-                        .await;
+                    match ah_seq {
+                        Some(seq) => {
+                            let links = &self.net.links;
+                            self.ah
+                                .send_advert(links, &slot.plan, &repr, (src, dst), seq)
+                                .await
+                        }
+                        None => {
+                            self.net
+                                .send_advert(&slot.plan, &repr, src, dst, checksum)
+                                .await
+                        }
+                    }
                 }
             }
             Action::AddVips { instance } => {

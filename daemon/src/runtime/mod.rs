@@ -6,6 +6,7 @@
 //! loop feeds them to the router, fires its timers when `poll_timeout` passes,
 //! and carries out every action it polls.
 
+mod ah_net;
 mod daemon;
 mod event;
 mod firewall;

@@ -54,6 +54,8 @@ pub struct InstancePlan {
     pub source: Option<IpAddr>,
     pub multicast: bool,
     pub group: IpAddr,
+    /// `auth_type AH` (VRRPv2, IPv4): adverts go over IP protocol 51.
+    pub ah: bool,
     pub vips: Vec<Vip>,
     pub hooks: Hooks,
     /// `no_accept` on a non-owner: traffic to the VIPs is dropped while held.
@@ -158,6 +160,7 @@ fn auth(a: &model::Auth) -> vrrp::Auth {
     match a {
         model::Auth::None => vrrp::Auth::None,
         model::Auth::Pass(p) => vrrp::Auth::Simple(*p),
+        model::Auth::Ah(p) => vrrp::Auth::Ah(*p),
     }
 }
 
@@ -307,6 +310,7 @@ impl Plan {
                     source: i.src_ip,
                     multicast: i.unicast_peers.is_empty(),
                     group,
+                    ah: matches!(cfg.auth, vrrp::Auth::Ah(_)),
                     vips,
                     hooks: hooks(g, &i.notify, &i.name),
                     drop_vips: !i.accept && i.priority != 255,

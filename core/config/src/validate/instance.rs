@@ -27,6 +27,7 @@ pub(super) struct Draft {
     name: String,
     at: Span,
     state: Option<InitialState>,
+    state_at: Option<Span>,
     interface: Option<String>,
     vrid: Option<(u8, Span)>,
     /// `virtual_router_id` was written (maybe with a bad value).
@@ -69,6 +70,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         name,
         at,
         state: None,
+        state_at: None,
         interface: None,
         vrid: None,
         vrid_seen: false,
@@ -118,6 +120,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
             d.state = ctx
                 .choice(s, |t| lookup(&states, t), "MASTER|BACKUP")
                 .or(d.state);
+            d.state_at = Some(s.keyword.span);
         }
         "interface" => d.interface = ctx.text(s).or(d.interface.take()),
         "virtual_router_id" => {
@@ -256,13 +259,13 @@ pub(super) fn notify(ctx: &mut Ctx, s: &Stmt, kw: &str, n: &mut Notify) -> bool 
 fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
     let mut pass: Option<[u8; 8]> = None;
     let mut kind_ok = true;
+    let mut ah = false;
     for s in body {
         match s.keyword.text.as_str() {
             "auth_type" => {
                 if let Some(w) = ctx.one(s) {
                     if w.text == "AH" {
-                        ctx.error(w.span, Problem::AuthAhUnsupported);
-                        kind_ok = false;
+                        ah = true;
                     } else if w.text != "PASS" {
                         // keepalived ignores it: no authentication.
                         let p = Problem::BadChoice {
@@ -292,6 +295,7 @@ fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
         }
     }
     match pass {
+        Some(p) if kind_ok && ah => Auth::Ah(p),
         Some(p) if kind_ok => Auth::Pass(p),
         _ => Auth::None,
     }
@@ -487,11 +491,21 @@ pub(super) fn resolve(
             } else {
                 100
             });
-        let state = d.state.unwrap_or(if priority == 255 {
+        let mut state = d.state.unwrap_or(if priority == 255 {
             InitialState::Master
         } else {
             InitialState::Backup
         });
+        if matches!(d.auth, Auth::Ah(_))
+            && version == VrrpVersion::V2
+            && state == InitialState::Master
+            && priority != 255
+        {
+            // keepalived 2.2.7 clears it: a router must hear an advert (and
+            // its AH sequence number) before it may take over.
+            ctx.warn(d.state_at.unwrap_or(d.at), Problem::AhInitialMaster);
+            state = InitialState::Backup;
+        }
         let interface_key = d.interface.clone().unwrap_or_else(|| "-".into());
         let key = (vrid, ipv6, interface_key);
         if let Some(other) = vrids.get(&key).and_then(|&i| out.get(i)) {
