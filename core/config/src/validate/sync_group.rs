@@ -5,7 +5,6 @@ use alloc::vec::Vec;
 
 use vigil_model::{Notify, SyncGroup, VrrpInstance};
 
-use super::global::set;
 use super::instance::notify;
 use super::Ctx;
 use crate::error::Problem;
@@ -27,7 +26,8 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         name,
         instances: Vec::new(),
         notify: Notify::default(),
-        smtp_alert: false,
+        smtp_alert: None,
+        notify_priority_changes: None,
     };
     let mut members = Vec::new();
     for s in body {
@@ -41,9 +41,9 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
                     }
                 }
             }
-            "smtp_alert" => {
-                ctx.not_acted_on(s);
-                set(&mut group.smtp_alert, ctx.flag_bool(s))
+            "smtp_alert" => group.smtp_alert = ctx.flag_bool(s).or(group.smtp_alert),
+            "notify_priority_changes" => {
+                group.notify_priority_changes = ctx.flag_bool(s).or(group.notify_priority_changes)
             }
             kw => {
                 if !notify(ctx, s, kw, &mut group.notify) {
