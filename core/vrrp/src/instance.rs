@@ -609,6 +609,7 @@ impl Instance {
         let theirs_higher = ours.is_none_or(|a| meta.src > a);
         if repr.priority < self.priority || (repr.priority == self.priority && !theirs_higher) {
             if Some(meta.src) != ours {
+                self.counters.lower_priority_received += 1;
                 self.advertise(now, out);
             }
             return RxOutcome::Accepted;

@@ -11,6 +11,8 @@
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
 //! | [`script`] | running scripts in their own process group with a timeout |
+//! | [`smtp_alert`] | one alert mail over SMTP, each step under a timeout |
+//! | [`fifo`] | notify FIFOs: mkfifo, non-blocking open and write |
 //! | [`script_security`] | `enable_script_security` and PATH lookup |
 //! | [`users`] | `script_user` names to uid/gid |
 //! | [`syslog`], [`logger`] | the `log` backend: syslog or stderr |
@@ -55,6 +57,7 @@
 //! ```
 
 pub mod clock;
+pub mod fifo;
 pub mod garp;
 pub mod ipvs;
 pub mod logger;
@@ -63,6 +66,7 @@ pub mod probe;
 pub mod script;
 pub mod script_security;
 pub mod signals;
+pub mod smtp_alert;
 pub mod syslog;
 pub mod users;
 pub mod vrrp_socket;

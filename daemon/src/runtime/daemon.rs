@@ -50,6 +50,8 @@ pub struct Daemon {
     lvs: Option<super::lvs::Lvs>,
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
+    /// FIFO lines and alert mails.
+    notifier: super::notify::Notifier,
 }
 
 fn now() -> vrrp::Instant {
@@ -67,6 +69,7 @@ impl Daemon {
         let plan = Plan::new(&config).map_err(|e| e.to_string())?;
         let router =
             Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
+        let notifier = super::notify::Notifier::new(&config, spawner);
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let lvs = super::lvs::start_for(&config)?;
         // Events are rare (packets are read by the loop, not sent here).
@@ -85,6 +88,7 @@ impl Daemon {
             slots,
             lvs,
             control_group: config.global.control_socket_group.clone(),
+            notifier,
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -408,6 +412,7 @@ impl Daemon {
         while let Some(a) = self.router.poll_action() {
             self.dispatch(a).await;
         }
+        self.notifier.watch(&self.router, &self.running);
     }
 
     async fn dispatch(&mut self, a: Action) {
@@ -462,8 +467,7 @@ impl Daemon {
             } => match target {
                 NotifyTarget::Instance(id) => {
                     if let Some(slot) = self.slots.get(id) {
-                        hooks::notify(
-                            &self.spawner,
+                        self.notifier.notify(
                             &self.running,
                             &slot.plan.hooks,
                             false,
@@ -479,15 +483,8 @@ impl Daemon {
                     };
                     let name = name.to_string();
                     if let Some(h) = self.plan.groups.get(&name) {
-                        hooks::notify(
-                            &self.spawner,
-                            &self.running,
-                            h,
-                            true,
-                            &name,
-                            state,
-                            priority,
-                        );
+                        self.notifier
+                            .notify(&self.running, h, true, &name, state, priority);
                     }
                 }
             },
@@ -519,6 +516,8 @@ impl Daemon {
         while self.running.count() > 0 && t0.elapsed() < STOP_GRACE {
             smol::Timer::after(Duration::from_millis(10)).await;
         }
+        super::mail::drain(STOP_GRACE.saturating_sub(t0.elapsed())).await;
+        self.notifier.close().await;
         if let Some(p) = &self.settings.control {
             let _ = std::fs::remove_file(p);
         }
@@ -550,6 +549,7 @@ impl Daemon {
             Ok(report) => {
                 log::info!("{report}");
                 self.slots.reload(&plan, &report);
+                self.notifier.reload(&config, &report.removed);
                 self.reload_lvs(config);
                 self.plan = plan;
                 self.sync_links(now);

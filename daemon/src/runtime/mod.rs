@@ -8,9 +8,12 @@
 
 mod daemon;
 mod event;
+pub(crate) mod fifo;
 mod hooks;
 pub mod lvs;
+pub(crate) mod mail;
 mod net;
+mod notify;
 pub mod plan;
 mod slots;
 

@@ -29,6 +29,28 @@ pub enum Out {
     /// Run a notify command (`notify_up`, `quorum_down`, ...); `what` names
     /// it for the log.
     Script { what: String, command: Script },
+    /// A real server went up or down, or a virtual server's quorum
+    /// changed: the FIFO line and the alert mail (indices into the
+    /// configuration in force).
+    Alert(Alert),
+}
+
+/// See [`Out::Alert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alert {
+    RealServer {
+        vs: usize,
+        rs: usize,
+        up: bool,
+    },
+    Quorum {
+        vs: usize,
+        up: bool,
+        initial: bool,
+        /// The weights of the live real servers, summed (keepalived's mail
+        /// body names it).
+        weight: u64,
+    },
 }
 
 /// What the engine sent to the table: totals, and the last diff applied
@@ -299,6 +321,8 @@ impl<B: Backend> Engine<B> {
                         );
                     }
                 }
+                self.out
+                    .push_back(Out::Alert(Alert::RealServer { vs, rs, up }));
                 true
             }
             Action::SetWeight { .. } => true,
@@ -337,6 +361,17 @@ impl<B: Backend> Engine<B> {
                 continue;
             };
             let name = vs_name(vs);
+            let weight = (0..vs.real_servers.len())
+                .filter_map(|ri| checkers.real_server_state(*vi, ri))
+                .filter(|(up, _)| *up)
+                .map(|(_, w)| u64::from(w))
+                .sum();
+            self.out.push_back(Out::Alert(Alert::Quorum {
+                vs: *vi,
+                up: ev.up,
+                initial: ev.initial,
+                weight,
+            }));
             log::info!(
                 "{name}: {}quorum {}",
                 if ev.initial { "starting with " } else { "" },
