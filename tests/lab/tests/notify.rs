@@ -277,6 +277,13 @@ fn mail_stalling_server() -> Outcome {
         let mut cap = Background::start(&r2.ns, &argv, &r2.dir().join("tcpdump.out"))?;
         cap.wait_stderr("listening on", secs(5.0))?;
         let peer = global("") + &instance("VI_2", 52, 150, vip2, "");
+        // A quiet stretch first: the lateness without any mail, for comparison.
+        std::thread::sleep(secs(3.0));
+        let epoch = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64())
+        };
+        let flips_at = epoch(std::time::SystemTime::now());
         let t0 = Instant::now();
         for round in 0..4 {
             let mut b = Daemon::start(Kind::Vigil, &r2, &format!("r2-{round}"), &peer)?;
@@ -308,9 +315,19 @@ fn mail_stalling_server() -> Outcome {
             .count();
         let bytes = std::fs::read(&pcap_path).map_err(|e| e.to_string())?;
         let ads = pcap::adverts(&bytes)?;
-        let vi1: Vec<pcap::Advert> = ads.iter().copied().filter(|a| a.vrid == 51).collect();
-        let late = pressure::lateness(&vi1, Ipv4Addr::new(192, 168, 67, 100), 0.1)
-            .ok_or("no VI_1 adverts captured")?;
+        let r1_ip = Ipv4Addr::new(192, 168, 67, 100);
+        let vi1 = |during: bool| -> Vec<pcap::Advert> {
+            ads.iter()
+                .copied()
+                .filter(|a| a.vrid == 51 && (a.at >= flips_at) == during)
+                .collect()
+        };
+        let quiet = pressure::lateness(&vi1(false), r1_ip, 0.1).ok_or("no quiet adverts")?;
+        let late = pressure::lateness(&vi1(true), r1_ip, 0.1).ok_or("no VI_1 adverts captured")?;
+        println!(
+            "  VI_1 advert lateness before, no mail, over {} gaps: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            quiet.gaps, quiet.p50_ms, quiet.p99_ms, quiet.max_ms
+        );
         println!(
             "  {transitions} transitions in {window:.1} s, {connects} connections to the sink, \
              {failed} \"not sent\" lines ({all} SMTP alert lines); VI_1 advert lateness over \
