@@ -31,3 +31,35 @@ pub fn vs(v: &VirtualServer) -> String {
 pub fn rs(v: &VirtualServer, r: &RealServer) -> String {
     format!("[{}]:{}:{}", r.addr, proto(v.protocol), r.port)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::IpAddr;
+
+    #[test]
+    fn keepalived_names() {
+        let a: IpAddr = "192.168.1.10".parse().unwrap();
+        let mut v = VirtualServer::new(VsKey::Addr { addr: a, port: 80 });
+        let mut r = RealServer {
+            addr: "2001:db8::2".parse().unwrap(),
+            port: 8080,
+            weight: 1,
+            lb_kind: v.lb_kind,
+            inhibit_on_failure: false,
+            notify_up: None,
+            notify_down: None,
+            uthreshold: 0,
+            lthreshold: 0,
+            smtp_alert: None,
+            checkers: alloc::vec::Vec::new(),
+        };
+        assert_eq!(vs(&v), "[192.168.1.10]:tcp:80");
+        assert_eq!(rs(&v, &r), "[2001:db8::2]:tcp:8080");
+        v.protocol = Protocol::Udp;
+        r.addr = "10.0.0.2".parse().unwrap();
+        assert_eq!(rs(&v, &r), "[10.0.0.2]:udp:8080");
+        v.key = VsKey::Fwmark(7);
+        assert_eq!(vs(&v), "FWM 7");
+    }
+}
