@@ -44,6 +44,11 @@ pub struct Notifier {
     fifos: FifoSet,
     mailer: Mailer,
     instances: HashMap<String, Settings>,
+    /// The settings of the instances the last reload removed, for their
+    /// last notification.
+    retired: HashMap<String, Settings>,
+    /// The last state notified per instance.
+    last: HashMap<String, VrrpState>,
     /// Sync groups with mail on.
     group_mail: HashMap<String, bool>,
     /// keepalived mails a state once: the last one mailed, per name.
@@ -72,6 +77,8 @@ impl Notifier {
             fifos: FifoSet::open(&config.global, spawner),
             mailer: Mailer::new(&config.global),
             instances: HashMap::new(),
+            retired: HashMap::new(),
+            last: HashMap::new(),
             group_mail: HashMap::new(),
             mailed: HashMap::new(),
             seen: HashMap::new(),
@@ -128,6 +135,10 @@ impl Notifier {
         self.mailer = Mailer::new(&config.global);
         self.removed = removed.to_vec();
         self.seen.retain(|n, _| !removed.contains(n));
+        self.retired = removed
+            .iter()
+            .filter_map(|n| self.instances.remove_entry(n))
+            .collect();
         self.configure(config);
     }
 
@@ -146,8 +157,17 @@ impl Notifier {
         if !group && st == VrrpState::Stop {
             if let Some(i) = self.removed.iter().position(|n| n == name) {
                 self.removed.swap_remove(i);
+                let deleted = self.settings(name).is_some_and(|s| s.deleted);
+                // keepalived says nothing of a removed instance already in
+                // FAULT, unless notify_deleted.
+                if !deleted && self.last.get(name) == Some(&VrrpState::Fault) {
+                    return;
+                }
                 st = self.deleted(running, hooks, name, priority);
             }
+        }
+        if !group {
+            self.last.insert(name.to_string(), st);
         }
         if st != VrrpState::Deleted {
             let state = match st {
@@ -168,7 +188,7 @@ impl Notifier {
     /// An instance removed by a reload: DELETED with `notify_deleted`
     /// (its script, then `notify ... DELETED`), else FAULT.
     fn deleted(&mut self, running: &Running, hooks: &Hooks, name: &str, priority: u8) -> VrrpState {
-        let Some(s) = self.instances.get(name).filter(|s| s.deleted) else {
+        let Some(s) = self.settings(name).filter(|s| s.deleted) else {
             return VrrpState::Fault;
         };
         hooks::notify_with(
@@ -184,6 +204,11 @@ impl Notifier {
         VrrpState::Deleted
     }
 
+    /// An instance's settings, a just removed one's included.
+    fn settings(&self, name: &str) -> Option<&Settings> {
+        self.instances.get(name).or_else(|| self.retired.get(name))
+    }
+
     fn mail(&mut self, group: bool, name: &str, st: VrrpState) {
         if !self.mailer.enabled() {
             return;
@@ -191,10 +216,7 @@ impl Notifier {
         let on = if group {
             self.group_mail.get(name).copied().unwrap_or(false)
         } else {
-            // A removed instance is no longer in the settings: keepalived
-            // mails its deletion with the old instance's flag; we have it
-            // only while it is configured, so fall back to the global one.
-            self.instances.get(name).map(|s| s.smtp).unwrap_or(false)
+            self.settings(name).is_some_and(|s| s.smtp)
         };
         let key = (group, name.to_string());
         if !on || self.mailed.get(&key) == Some(&st) {
