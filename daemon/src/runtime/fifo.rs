@@ -27,6 +27,10 @@ use crate::os::script::{self, Script};
 pub struct Targets(Vec<Arc<Fifo>>);
 
 impl Targets {
+    pub fn new(fifos: Vec<Arc<Fifo>>) -> Targets {
+        Targets(fifos)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

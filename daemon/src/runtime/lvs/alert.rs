@@ -53,3 +53,86 @@ pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::fifo::{create, Fifo};
+    use crate::runtime::fifo::{Targets, LVS_TARGETS};
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::Arc;
+
+    #[test]
+    fn lvs_lines_as_keepalived_writes_them() {
+        let text = "virtual_server 10.0.0.1 80 {\n protocol UDP\n quorum 2\n hysteresis 1\n \
+                    real_server 10.0.1.1 80 {\n }\n real_server 10.0.1.2 8080 {\n }\n}\n\
+                    virtual_server fwmark 7 {\n real_server 10.0.2.1 0 {\n }\n}\n";
+        let (config, _) = vigil_config::parse_text(
+            "k.conf",
+            text,
+            &vigil_config::MemoryLoader::new(),
+            vigil_config::Options::default(),
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("vigil-lvs-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lvs.fifo");
+        let created = create(&path, None).unwrap();
+        let fifo = Arc::new(Fifo::open(&path, created).unwrap());
+        *LVS_TARGETS.lock().unwrap() = Some(Targets::new(vec![fifo]));
+        let mailer = Mailer::default();
+        send(
+            &config,
+            &mailer,
+            Alert::RealServer {
+                vs: 0,
+                rs: 1,
+                up: false,
+            },
+        );
+        send(
+            &config,
+            &mailer,
+            Alert::Quorum {
+                vs: 0,
+                up: false,
+                initial: false,
+                weight: 1,
+            },
+        );
+        send(
+            &config,
+            &mailer,
+            Alert::RealServer {
+                vs: 1,
+                rs: 0,
+                up: true,
+            },
+        );
+        send(
+            &config,
+            &mailer,
+            Alert::RealServer {
+                vs: 9,
+                rs: 0,
+                up: true,
+            },
+        );
+        let mut r = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(&path)
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&buf[..n]),
+            "RS [10.0.1.2]:udp:8080 [10.0.0.1]:udp:80 DOWN\n\
+             VS [10.0.0.1]:udp:80 DOWN\n\
+             RS [10.0.2.1]:tcp:0 FWM 7 UP\n"
+        );
+        *LVS_TARGETS.lock().unwrap() = None;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
