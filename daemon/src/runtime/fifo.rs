@@ -27,6 +27,7 @@ use crate::os::script::{self, Script};
 pub struct Targets(Vec<Arc<Fifo>>);
 
 impl Targets {
+    #[cfg(test)]
     pub fn new(fifos: Vec<Arc<Fifo>>) -> Targets {
         Targets(fifos)
     }
@@ -59,6 +60,8 @@ pub fn lvs_targets() -> Targets {
 pub struct FifoSet {
     config: [Option<NotifyFifo>; 3],
     vrrp: Targets,
+    /// What this set published in [`LVS_TARGETS`].
+    lvs: Targets,
     /// Each script's process group and whether it has ended.
     scripts: Vec<(nix::unistd::Pid, Rc<Cell<bool>>)>,
 }
@@ -79,6 +82,7 @@ impl FifoSet {
         let mut set = FifoSet {
             config: config.clone(),
             vrrp: Targets::default(),
+            lvs: Targets::default(),
             scripts: Vec::new(),
         };
         let [global, vrrp, lvs] = config;
@@ -125,8 +129,9 @@ impl FifoSet {
         set.vrrp = Targets(g_fifo.iter().chain(v_fifo.iter()).cloned().collect());
         let lvs_targets = Targets(g_fifo.iter().chain(l_fifo.iter()).cloned().collect());
         if let Ok(mut t) = LVS_TARGETS.lock() {
-            *t = Some(lvs_targets);
+            *t = Some(lvs_targets.clone());
         }
+        set.lvs = lvs_targets;
         set
     }
 
@@ -208,6 +213,7 @@ impl FifoSet {
         if now != self.config {
             self.release();
             self.kill_scripts();
+            // The old set is dropped empty: it touches nothing of the new one.
             *self = FifoSet::open(g, spawner);
         }
     }
@@ -216,8 +222,16 @@ impl FifoSet {
     /// see the end of file.
     fn release(&mut self) {
         self.vrrp = Targets::default();
+        let ours = std::mem::take(&mut self.lvs);
         if let Ok(mut t) = LVS_TARGETS.lock() {
-            *t = None;
+            // Only our own: a set that replaced us has published its own.
+            let same = t.as_ref().is_some_and(|cur| {
+                cur.0.len() == ours.0.len()
+                    && cur.0.iter().zip(&ours.0).all(|(a, b)| Arc::ptr_eq(a, b))
+            });
+            if same {
+                *t = None;
+            }
         }
     }
 
@@ -237,6 +251,14 @@ impl FifoSet {
         while self.scripts.iter().any(|(_, e)| !e.get()) && t0.elapsed() < grace {
             smol::Timer::after(Duration::from_millis(10)).await;
         }
+        self.kill_scripts();
+    }
+}
+
+impl Drop for FifoSet {
+    /// A daemon that fails after opening its FIFOs leaves no script behind.
+    fn drop(&mut self) {
+        self.release();
         self.kill_scripts();
     }
 }

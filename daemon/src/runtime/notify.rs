@@ -248,8 +248,13 @@ impl Notifier {
                 priority: i.effective_priority,
                 lower_heard: i.counters.lower_priority_received,
             };
-            let Some(was) = self.seen.insert(i.name.to_string(), now) else {
-                continue;
+            // No allocation on the loop's hot path: a name is copied once.
+            let was = match self.seen.get_mut(i.name) {
+                Some(w) => std::mem::replace(w, now),
+                None => {
+                    self.seen.insert(i.name.to_string(), now);
+                    continue;
+                }
             };
             let Some(s) = self.instances.get(i.name) else {
                 continue;
