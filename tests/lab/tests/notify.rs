@@ -296,6 +296,8 @@ fn mail_stalling_server() -> Outcome {
             std::thread::sleep(secs(0.5));
         }
         let window = t0.elapsed().as_secs_f64();
+        // The capture's last packets reach the file late: give them a moment.
+        std::thread::sleep(secs(1.0));
         cap.stop()?;
         // Every attempt ends within connect + 1 s (greeting) + the QUIT write.
         let transitions = d
