@@ -218,6 +218,7 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
             w.command(&format!("{kw}_script"), c);
         }
     }
+    w.flag("no_email_faults", g.no_email_faults);
     w.flag(
         "vrrp_notify_priority_changes",
         g.vrrp_notify_priority_changes,

@@ -32,6 +32,7 @@ global_defs {
     lvs_notify_fifo /run/l.fifo
     lvs_notify_fifo_script /usr/bin/lvsreader
     vrrp_notify_priority_changes
+    no_email_faults
 }
 vrrp_sync_group G {
     group {
@@ -102,7 +103,7 @@ fn every_keyword_read_and_resolved() {
         .lvs_notify_fifo
         .as_ref()
         .is_some_and(|f| f.script.is_some()));
-    assert!(g.vrrp_notify_priority_changes);
+    assert!(g.vrrp_notify_priority_changes && g.no_email_faults);
     // smtp_alert_vrrp off beats an unset instance; an instance's own wins.
     let (i1, i2) = (&c.instances[0], &c.instances[1]);
     assert!(!g.vrrp_alert(i1.smtp_alert));

@@ -42,6 +42,8 @@ pub struct GlobalDefs {
     pub vrrp_notify_fifo: Option<NotifyFifo>,
     /// `lvs_notify_fifo ...`: LVS lines only.
     pub lvs_notify_fifo: Option<NotifyFifo>,
+    /// `no_email_faults`: no mail for FAULT states; default false.
+    pub no_email_faults: bool,
     /// `vrrp_notify_priority_changes [BOOL]`: the default of each instance's
     /// `notify_priority_changes`; default false.
     pub vrrp_notify_priority_changes: bool,
@@ -194,6 +196,7 @@ impl Default for GlobalDefs {
             notify_fifo: None,
             vrrp_notify_fifo: None,
             lvs_notify_fifo: None,
+            no_email_faults: false,
             vrrp_notify_priority_changes: false,
             vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
             vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),

@@ -517,7 +517,9 @@ impl Daemon {
             smol::Timer::after(Duration::from_millis(10)).await;
         }
         // The STOP mails, but a dead mail server must not hold the stop long.
-        let mail_grace = STOP_GRACE.saturating_sub(t0.elapsed()).min(Duration::from_secs(2));
+        let mail_grace = STOP_GRACE
+            .saturating_sub(t0.elapsed())
+            .min(Duration::from_secs(2));
         super::mail::drain(mail_grace).await;
         self.notifier.close().await;
         if let Some(p) = &self.settings.control {

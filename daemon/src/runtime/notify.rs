@@ -58,6 +58,8 @@ pub struct Notifier {
     removed: Vec<String>,
     /// Whether [`Notifier::watch`] has anything to do.
     watching: bool,
+    /// `no_email_faults`.
+    no_fault_mail: bool,
 }
 
 fn state_of(s: NotifyState) -> VrrpState {
@@ -84,6 +86,7 @@ impl Notifier {
             seen: HashMap::new(),
             removed: Vec::new(),
             watching: false,
+            no_fault_mail: false,
         };
         n.configure(config);
         n
@@ -124,6 +127,7 @@ impl Notifier {
             .iter()
             .map(|s| (s.name.clone(), g.vrrp_alert(s.smtp_alert)))
             .collect();
+        self.no_fault_mail = g.no_email_faults;
         self.watching =
             !self.fifos.vrrp().is_empty() || self.instances.values().any(|s| s.rx_lower.is_some());
     }
@@ -219,7 +223,8 @@ impl Notifier {
             self.settings(name).is_some_and(|s| s.smtp)
         };
         let key = (group, name.to_string());
-        if !on || self.mailed.get(&key) == Some(&st) {
+        let muted = self.no_fault_mail && st == VrrpState::Fault;
+        if !on || muted || self.mailed.get(&key) == Some(&st) {
             return;
         }
         let rid = self.mailer.router_id();

@@ -69,6 +69,7 @@ pub(super) fn parse(
             "lvs_notify_fifo_script" => {
                 fifo_script(ctx, stmt, &mut g.lvs_notify_fifo, &mut scripts.2)
             }
+            "no_email_faults" => set(&mut g.no_email_faults, ctx.flag_bool(stmt)),
             "vrrp_notify_priority_changes" => {
                 set(&mut g.vrrp_notify_priority_changes, ctx.flag_bool(stmt))
             }

@@ -51,6 +51,32 @@ pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
                 mailer.send(Mail::virtual_server(mailer.router_id(), &vn, up, &body));
             }
         }
+        Alert::Shutdown { vs, rs } => {
+            let Some(v) = config.virtual_servers.get(vs) else {
+                return;
+            };
+            let vn = names::vs(v);
+            let body = "=> Shutting down <=";
+            let rid = mailer.router_id();
+            match rs {
+                Some(i) => {
+                    let Some(r) = v.real_servers.get(i) else {
+                        return;
+                    };
+                    let rn = names::rs(v, r);
+                    lvs_targets().write(&rs_line(&rn, &vn, false));
+                    if mailer.enabled() && g.checker_alert(r.smtp_alert, true) {
+                        mailer.send(Mail::real_server(rid, &rn, &vn, false, body));
+                    }
+                }
+                None => {
+                    lvs_targets().write(&vs_line(&vn, false));
+                    if mailer.enabled() && g.checker_alert(v.smtp_alert, false) {
+                        mailer.send(Mail::virtual_server(rid, &vn, false, body));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -119,6 +145,8 @@ mod tests {
                 up: true,
             },
         );
+        send(&config, &mailer, Alert::Shutdown { vs: 0, rs: Some(0) });
+        send(&config, &mailer, Alert::Shutdown { vs: 1, rs: None });
         let mut r = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(nix::libc::O_NONBLOCK)
@@ -130,7 +158,9 @@ mod tests {
             String::from_utf8_lossy(&buf[..n]),
             "RS [10.0.1.2]:udp:8080 [10.0.0.1]:udp:80 DOWN\n\
              VS [10.0.0.1]:udp:80 DOWN\n\
-             RS [10.0.2.1]:tcp:0 FWM 7 UP\n"
+             RS [10.0.2.1]:tcp:0 FWM 7 UP\n\
+             RS [10.0.1.1]:udp:80 [10.0.0.1]:udp:80 DOWN\n\
+             VS FWM 7 DOWN\n"
         );
         *LVS_TARGETS.lock().unwrap() = None;
         let _ = std::fs::remove_dir_all(&dir);

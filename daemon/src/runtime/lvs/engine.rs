@@ -51,6 +51,12 @@ pub enum Alert {
         /// body names it).
         weight: u64,
     },
+    /// `omega` at stop: a live real server (`Some`) or the virtual
+    /// server goes DOWN, "=> Shutting down <=".
+    Shutdown {
+        vs: usize,
+        rs: Option<usize>,
+    },
 }
 
 /// What the engine sent to the table: totals, and the last diff applied
@@ -237,6 +243,12 @@ impl<B: Backend> Engine<B> {
                     .checkers
                     .real_server_state(vi, ri)
                     .is_some_and(|(up, _)| up);
+                if up {
+                    self.out.push_back(Out::Alert(Alert::Shutdown {
+                        vs: vi,
+                        rs: Some(ri),
+                    }));
+                }
                 if let (true, Some(c)) = (up, &rs.notify_down) {
                     self.out.push_back(Out::Script {
                         what: format!("notify_down of {}", dest_name(rs.addr, rs.port)),
@@ -244,6 +256,8 @@ impl<B: Backend> Engine<B> {
                     });
                 }
             }
+            self.out
+                .push_back(Out::Alert(Alert::Shutdown { vs: vi, rs: None }));
             if let Some(c) = &vs.quorum_down {
                 self.out.push_back(Out::Script {
                     what: "quorum_down".into(),
