@@ -1,4 +1,4 @@
-//! Notify FIFOs as keepalived opens them: created 0644, never blocking a
+//! Notify FIFOs as keepalived opens them: created 0600, never blocking a
 //! writer without a reader, dropping lines (and saying so) once the pipe is
 //! full, unlinked on close only if we created them.
 
@@ -22,7 +22,7 @@ fn no_reader_never_blocks_and_lines_wait() {
     assert!(create(&p, None).unwrap(), "created");
     let meta = std::fs::metadata(&p).unwrap();
     assert!(meta.file_type().is_fifo());
-    assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let f = Fifo::open(&p, true).unwrap();
     assert_eq!(f.write_line("INSTANCE \"VI_1\" MASTER 100\n"), Written::Yes);
     // A late reader still gets what was written.

@@ -163,7 +163,7 @@ impl LvsTimeouts {
 /// A notify FIFO: keepalived writes one line per event to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyFifo {
-    /// The path; created with mode 0644 if missing.
+    /// The path; created (mode 0600, as keepalived) if missing.
     pub path: String,
     /// `USER [GROUP]` after the path: the FIFO's owner when created.
     pub owner: Option<RunAs>,

@@ -1,5 +1,6 @@
 //! Notify FIFOs as keepalived 2.2.7 opens them (lib/notify.c): created with
-//! `mkfifo` mode 0644 if missing (and given to the configured owner), then
+//! `mkfifo` if missing, mode 0600 (keepalived asks for 0644 under its
+//! default umask 0177), given to the configured owner, then
 //! opened `O_RDWR | O_NONBLOCK`: holding the read side ourselves, the open
 //! never waits for a reader and a write never fails for want of one. With
 //! no reader, lines collect in the pipe (64 KiB on Linux); once it is full
@@ -54,14 +55,14 @@ pub enum Written {
     Failed,
 }
 
-/// `mkfifo PATH` with mode 0644 unless something is there already;
+/// `mkfifo PATH` with mode 0600 unless something is there already;
 /// true when we created it. `owner` (uid, gid) is applied to a new FIFO.
 pub fn create(path: &Path, owner: Option<(u32, u32)>) -> Result<bool, FifoError> {
     let mode = Mode::S_IRUSR | Mode::S_IWUSR | Mode::S_IRGRP | Mode::S_IROTH;
     match nix::unistd::mkfifo(path, mode) {
         Ok(()) => {
-            // keepalived's umask leaves 0644; ours may be anything.
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644));
+            // keepalived's umask (0177) leaves 0600; ours may be anything.
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
             if let Some((uid, gid)) = owner {
                 let r = std::os::unix::fs::chown(path, Some(uid), Some(gid));
                 if let Err(e) = r {

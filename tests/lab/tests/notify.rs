@@ -467,8 +467,8 @@ fn fifo_lines() -> Outcome {
             "  unread fifo (mode {:o}): the daemon ran on; the lines waited in the pipe",
             mode & 0o777
         );
-        if mode & 0o777 != 0o644 {
-            return Err(format!("fifo mode {:o}, keepalived's is 644", mode & 0o777));
+        if mode & 0o777 != 0o600 {
+            return Err(format!("fifo mode {:o}, keepalived's is 600", mode & 0o777));
         }
         Ok(())
     })())
