@@ -98,7 +98,9 @@ fn scenario() -> (Router, StatusExtra) {
         sync_groups: vec![SyncGroupConfig {
             name: "G\"1".into(),
             members: vec![ODD.into()],
+            ..Default::default()
         }],
+        processes: vec![],
     })
     .unwrap();
     let t = Instant::from_secs(1);

@@ -189,6 +189,8 @@ pub enum Problem {
     NoInterface,
     /// A VRRPv2 instance with IPv6 addresses: run as VRRPv3.
     Ipv6ForcesV3,
+    /// `use_vmac` with unicast peers: `vmac_xmit_base` is set, as keepalived does.
+    VmacUnicastNeedsXmitBase,
     /// An empty script or command.
     EmptyCommand,
     // --- preprocessor (conditionals, parameters, ~SEQ)
@@ -205,6 +207,8 @@ pub enum Problem {
     NotActedOn(String),
     /// keepalived ignores this (warning and carrying on), and so does vigil.
     Ignored(String),
+    /// What `vrrp_strict` / `strict_mode` refuses or resets (keepalived 2.2.7).
+    Strict(String),
 }
 
 impl fmt::Display for Problem {
@@ -293,6 +297,9 @@ impl fmt::Display for Problem {
             Problem::InTwoSyncGroups(n) => write!(f, "instance in two sync groups ({n})"),
             Problem::NoInterface => write!(f, "vrrp_instance needs an interface or unicast peers"),
             Problem::Ipv6ForcesV3 => write!(f, "IPv6 instances always use VRRP version 3"),
+            Problem::VmacUnicastNeedsXmitBase => {
+                write!(f, "unicast with use_vmac requires vmac_xmit_base - setting")
+            }
             Problem::EmptyCommand => write!(f, "empty command"),
             Problem::ExpansionTooLarge(cap) => write!(
                 f,
@@ -308,6 +315,7 @@ impl fmt::Display for Problem {
                 write!(f, "parsed but not acted on by this version of vigil ({k})")
             }
             Problem::Ignored(what) => write!(f, "{what}"),
+            Problem::Strict(what) => write!(f, "strict mode: {what}"),
             Problem::BadGroupEntry(e, why) => {
                 write!(f, "virtual_server_group entry refused: {why} ({e})")
             }

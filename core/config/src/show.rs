@@ -22,6 +22,8 @@ use vigil_model::{IpFamily, VsGroup, VsGroupEntry};
 
 use crate::values::{format_duration, prefix_netmask};
 
+mod track;
+
 /// The configuration as keepalived.conf text.
 pub fn show(config: &Config) -> String {
     let mut w = Writer {
@@ -29,6 +31,7 @@ pub fn show(config: &Config) -> String {
         depth: 0,
     };
     global(&mut w, &config.global);
+    track::blocks(&mut w, config);
     for s in &config.scripts {
         script(&mut w, s);
     }
@@ -42,12 +45,12 @@ pub fn show(config: &Config) -> String {
         notify(&mut w, &g.notify);
         w.opt_bool("smtp_alert", g.smtp_alert);
         w.opt_bool("notify_priority_changes", g.notify_priority_changes);
+        track::group(&mut w, g);
         w.close();
     }
     for i in &config.instances {
         instance(&mut w, i);
     }
-    track_files(&mut w, config);
     let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
     for g in config
         .virtual_servers
@@ -401,6 +404,7 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
         }
         w.close();
     }
+    track::refs(w, &i.track_files, &i.track_processes);
     notify(w, &i.notify);
     w.opt_bool("smtp_alert", i.smtp_alert);
     if i.notify_deleted {
@@ -419,8 +423,24 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     w.num("garp_master_refresh_repeat", i.garp_master_refresh_repeat);
     w.flag(if i.accept { "accept" } else { "no_accept" }, true);
     if let Some(v) = &i.use_vmac {
-        w.value("use_vmac", &quote(v));
+        match i.vmac_mac {
+            Some(m) => {
+                let mac = alloc::format!(
+                    "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                    m[0],
+                    m[1],
+                    m[2],
+                    m[3],
+                    m[4],
+                    m[5]
+                );
+                w.value("use_vmac", &alloc::format!("{} {mac}", quote(v)))
+            }
+            None => w.value("use_vmac", &quote(v)),
+        }
     }
+    w.flag("vmac_xmit_base", i.vmac_xmit_base);
+    w.flag("use_vmac_addr", i.use_vmac_addr);
     w.flag("dont_track_primary", i.dont_track_primary);
     w.value("check_unicast_src", on_off(i.check_unicast_src));
     w.value("skip_check_adv_addr", on_off(i.skip_check_adv_addr));
@@ -658,29 +678,4 @@ fn checker(w: &mut Writer, c: &Checker) {
         CheckKind::Ping | CheckKind::File(_) => {}
     }
     w.close();
-}
-
-/// One `track_file` block per name the FILE_CHECKs use (path only: each
-/// FILE_CHECK writes its resolved weight), before the virtual servers that
-/// refer to them, as keepalived requires.
-fn track_files(w: &mut Writer, config: &Config) {
-    let mut seen: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
-    let files = config
-        .virtual_servers
-        .iter()
-        .flat_map(|vs| &vs.real_servers)
-        .flat_map(|rs| &rs.checkers)
-        .filter_map(|c| match &c.kind {
-            CheckKind::File(f) => Some(f),
-            _ => None,
-        });
-    for f in files {
-        if seen.contains(&f.name.as_str()) {
-            continue;
-        }
-        seen.push(&f.name);
-        w.open(&["track_file", &quote(&f.name)]);
-        w.value("file", &quote_always(&f.path));
-        w.close();
-    }
 }

@@ -295,7 +295,7 @@ fn defaults_follow_keepalived() {
     let p: Vec<_> = c.instances.iter().map(|i| (i.priority, i.state)).collect();
     use vigil_model::InitialState::*;
     assert_eq!(p, [(255, Master), (100, Backup), (255, Master)]);
-    let c = ok("global_defs {\n  vrrp_strict\n  vrrp_garp_master_delay 2\n}\nvrrp_script s {\n  script x\n  interval 3\n}\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac\n}\n");
+    let c = ok("global_defs {\n  vrrp_strict\n  vrrp_garp_master_delay 2\n}\nvrrp_script s {\n  script x\n  interval 3\n}\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n");
     let (i, s) = (&c.instances[0], &c.scripts[0]);
     assert!(!i.accept, "vrrp_strict implies no_accept");
     assert_eq!(i.garp_master_delay, std::time::Duration::from_secs(2));

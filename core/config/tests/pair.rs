@@ -408,3 +408,24 @@ fn virtual_servers_that_differ() {
         "{m}"
     );
 }
+
+#[test]
+fn a_track_process_weight_too_small_to_move_the_vip() {
+    let name = "01-single-master.master.conf";
+    let block = "vrrp_track_process web {\n    process nginx\n}\n";
+    let track = "    track_process {\n        web weight -10\n    }\n    virtual_ipaddress {";
+    let a = format!(
+        "{block}{}",
+        seed(name).replacen("    virtual_ipaddress {", track, 1)
+    );
+    let b = format!("{block}{}", seed("01-single-master.backup.conf"));
+    let found = pair(&a, &b);
+    let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+    let f = found.iter().find(|f| f.rule == Rule::WeightTooSmall);
+    assert!(f.is_some(), "{text:#?}");
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with(&at(A, &a, "web weight -10"))),
+        "{text:#?}"
+    );
+}

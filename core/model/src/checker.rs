@@ -124,6 +124,8 @@ pub struct TrackFile {
     pub weight: i32,
     /// `weight N reverse`.
     pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`.
+    pub init_file: Option<crate::InitFile>,
 }
 
 impl CheckKind {

@@ -55,6 +55,10 @@ pub struct VrrpInstance {
     pub track_scripts: Vec<TrackScript>,
     /// `track_interface { IF [weight N [reverse]] }`.
     pub track_interfaces: Vec<TrackInterface>,
+    /// `track_file { NAME [weight N [reverse]] }`.
+    pub track_files: Vec<crate::TrackRef>,
+    /// `track_process { NAME [weight N [reverse]] }`.
+    pub track_processes: Vec<crate::TrackRef>,
     /// `notify_master|backup|fault|stop|notify`.
     pub notify: Notify,
     /// `smtp_alert [BOOL]`: mail on transitions; `None` = the global
@@ -88,6 +92,14 @@ pub struct VrrpInstance {
     /// `use_vmac [NAME]`: put the VIPs on a macvlan with the VRRP virtual
     /// MAC; the name defaults to `vrrp.<VRID>`. `None` = no VMAC.
     pub use_vmac: Option<String>,
+    /// `use_vmac`'s MAC argument (six octets, or five and the VRID); `None` =
+    /// RFC 5798's 00-00-5E-00-01-VRID (IPv4) / 00-00-5E-00-02-VRID (IPv6).
+    pub vmac_mac: Option<[u8; 6]>,
+    /// `vmac_xmit_base`: adverts go out on the base interface, not the VMAC.
+    pub vmac_xmit_base: bool,
+    /// `use_vmac_addr`: VIPs on another interface (`dev`) or of the other
+    /// family get a VMAC of their own on that interface.
+    pub use_vmac_addr: bool,
     /// `dont_track_primary`: ignore the interface's link state; default false.
     pub dont_track_primary: bool,
     /// `check_unicast_src [BOOL]`: drop unicast adverts not from a listed

@@ -21,6 +21,7 @@ mod global;
 mod instance;
 mod script;
 mod sync_group;
+mod track;
 mod virtual_address;
 mod virtual_server;
 mod virtual_server_group;
@@ -34,6 +35,7 @@ pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, NotifyFifo, SmtpServer, S
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;
+pub use track::{InitFile, ParamMatch, TrackProcess, TrackRef};
 pub use virtual_address::{AddrScope, VirtualAddress};
 pub use virtual_server::{
     LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey,
@@ -59,6 +61,10 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     /// `virtual_server ... { ... }` blocks (IPVS services).
     pub virtual_servers: Vec<VirtualServer>,
+    /// `track_file` / `vrrp_track_file` blocks, in order; names are unique.
+    pub track_files: Vec<TrackFile>,
+    /// `vrrp_track_process` blocks, in order; names are unique.
+    pub track_processes: Vec<TrackProcess>,
 }
 
 impl Config {

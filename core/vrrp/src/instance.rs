@@ -50,6 +50,9 @@ pub(crate) struct Instance {
     pub(crate) link: usize,
     pub(crate) scripts: Vec<Tracker<ScriptId>>,
     pub(crate) ifaces: Vec<Tracker<usize>>,
+    /// Tracked files and processes, indexing the router's `Ext` tables.
+    pub(crate) files: Vec<Tracker<usize>>,
+    pub(crate) procs: Vec<Tracker<usize>>,
     pub(crate) group: Option<GroupId>,
     pub(crate) state: State,
     /// keepalived's `wantstate`: where the instance would be without its
@@ -83,6 +86,8 @@ impl Instance {
             link,
             scripts: Vec::new(),
             ifaces: Vec::new(),
+            files: Vec::new(),
+            procs: Vec::new(),
             group: None,
             state: State::Init,
             want: State::Init,

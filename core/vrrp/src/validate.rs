@@ -91,6 +91,7 @@ pub(crate) fn validate(mut config: RouterConfig) -> Result<RouterConfig, ConfigE
     for inst in &mut config.instances {
         normalise(inst);
     }
+    crate::group_track::apply(&mut config);
     Ok(config)
 }
 
@@ -281,10 +282,12 @@ mod tests {
                 SyncGroupConfig {
                     name: "G1".into(),
                     members: vec!["VI_1".into()],
+                    ..Default::default()
                 },
                 SyncGroupConfig {
                     name: "G2".into(),
                     members: vec!["VI_1".into()],
+                    ..Default::default()
                 },
             ],
             ..Default::default()

@@ -253,6 +253,13 @@ impl Sim {
         }
     }
 
+    /// Any input to a node's router at the current time, then its actions.
+    pub fn feed(&mut self, node: usize, f: impl FnOnce(&mut Router, Instant)) {
+        let now = self.now;
+        f(&mut self.nodes[node].router, now);
+        self.drain(node);
+    }
+
     /// Report another (tracked) interface of a node up or down.
     pub fn set_other_link(&mut self, node: usize, name: &str, up: bool) {
         let now = self.now;

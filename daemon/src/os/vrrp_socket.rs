@@ -478,6 +478,28 @@ impl VrrpSocket {
     }
 }
 
+impl VrrpSocket {
+    /// Send `payload` to `dst` from `source`, whatever source the socket was
+    /// opened with: a VMAC sends with its base interface's address.
+    pub async fn send_from(
+        &self,
+        payload: &[u8],
+        dst: IpAddr,
+        source: IpAddr,
+    ) -> Result<usize, VrrpSocketError> {
+        if Family::of(dst) != self.config.family || Family::of(source) != self.config.family {
+            return Err(VrrpSocketError::FamilyMismatch(source));
+        }
+        let ifindex = self.config.ifindex;
+        self.sock
+            .write_with(|s| {
+                send_once(s, payload, dst, Some(source), ifindex).map_err(io::Error::from)
+            })
+            .await
+            .map_err(|e| VrrpSocketError::Send(errno(&e)))
+    }
+}
+
 /// One recvmsg: the datagram's [`Meta`] and its SO_TIMESTAMPNS time.
 fn recv_once(
     s: &Socket,

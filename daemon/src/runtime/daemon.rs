@@ -44,7 +44,9 @@ pub struct Daemon {
     running: Running,
     pub(super) started: std::time::Instant,
     /// The shell's side of each instance, by the router's instance id.
-    slots: Slots,
+    pub(super) slots: Slots,
+    /// The `use_vmac` macvlans this run owns.
+    pub(super) vmacs: super::vmac::Vmacs,
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
@@ -52,6 +54,10 @@ pub struct Daemon {
     control_group: Option<String>,
     /// FIFO lines and alert mails.
     notifier: super::notify::Notifier,
+    /// The track_file / track_process watchers (restarted by a reload).
+    trackers: super::track::Trackers,
+    /// no_accept's drop table.
+    firewall: super::firewall::Firewall,
 }
 
 fn now() -> vrrp::Instant {
@@ -86,13 +92,17 @@ impl Daemon {
             running: Running::default(),
             started: std::time::Instant::now(),
             slots,
+            vmacs: Default::default(),
             lvs,
             control_group: config.global.control_socket_group.clone(),
             notifier,
+            trackers: Default::default(),
+            firewall: Default::default(),
         };
         d.spawn_signals()?;
         d.spawn_control();
         d.spawn_monitor()?;
+        d.vmac_reload();
         for name in d.interfaces() {
             if d.net.links.index_of(&name).is_none() {
                 log::warn!(
@@ -105,6 +115,9 @@ impl Daemon {
             d.net.del_vips(name, &inst.vips, true);
         }
         d.open_sockets();
+        let (watch, spawner, tx) = (d.plan.watch.clone(), d.spawner, d.tx.clone());
+        d.trackers = super::track::Trackers::start(&watch, spawner, &tx, &mut d.router, now());
+        d.firewall.ensure(&d.plan);
         log::info!(
             "vigil {} started: {} VRRP instance(s), config {}",
             env!("CARGO_PKG_VERSION"),
@@ -197,8 +210,13 @@ impl Daemon {
     /// Every interface the configuration names: its own and the tracked ones.
     fn interfaces(&self) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
+        let groups = self.plan.router.sync_groups.iter();
+        let group_ifs = groups.flat_map(|g| g.track_interfaces.iter().map(|t| &t.name));
         for i in &self.plan.router.instances {
-            for n in std::iter::once(&i.interface).chain(i.track_interfaces.iter().map(|t| &t.name))
+            let own = i.track_interfaces.iter().map(|t| &t.name);
+            for n in std::iter::once(&i.interface)
+                .chain(own)
+                .chain(group_ifs.clone())
             {
                 if !v.contains(n) {
                     v.push(n.clone());
@@ -324,6 +342,11 @@ impl Daemon {
                     self.router.handle_script_result(now, id, result);
                 }
             }
+            Event::Process { name, count, cause } => {
+                log::debug!("track_process {name}: {count} running");
+                self.router.handle_process_count(now, &name, count, cause);
+            }
+            Event::File { name, value } => self.router.handle_file_value(now, &name, value),
             Event::Signal(Signal::Terminate | Signal::Interrupt) => return Some(self.stop().await),
             Event::Signal(Signal::Reload) => self.reload(now).await,
             Event::Signal(Signal::Child) => {}
@@ -368,6 +391,7 @@ impl Daemon {
                 self.open_sockets();
             }
         }
+        self.vmac_link_event(&ev);
     }
 
     fn sync_index(&mut self, now: vrrp::Instant, index: u32, watched: &[String]) {
@@ -433,6 +457,7 @@ impl Daemon {
             }
             Action::AddVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
+                    self.firewall.sync(&slot.name, slot.plan.dropped());
                     self.net.add_vips(&slot.name, &slot.plan.vips);
                     slot.installed = Some(slot.plan.vips.clone());
                 }
@@ -445,6 +470,7 @@ impl Daemon {
                         .take()
                         .unwrap_or_else(|| slot.plan.vips.clone());
                     self.net.del_vips(&slot.name, &vips, false);
+                    self.firewall.sync(&slot.name, Vec::new());
                 }
                 self.held_changed();
             }
@@ -509,6 +535,7 @@ impl Daemon {
         log::info!("stopping");
         self.router.handle_shutdown(now());
         self.drain().await;
+        self.vmac_stop();
         if let Some(lvs) = self.lvs.take() {
             lvs.stop().await;
         }
@@ -522,6 +549,7 @@ impl Daemon {
             .min(Duration::from_secs(2));
         super::mail::drain(mail_grace).await;
         self.notifier.close().await;
+        self.firewall.stop();
         if let Some(p) = &self.settings.control {
             let _ = std::fs::remove_file(p);
         }
@@ -555,12 +583,27 @@ impl Daemon {
                 self.slots.reload(&plan, &report);
                 self.notifier.reload(&config, &report.removed);
                 self.reload_lvs(config);
+                if plan.watch != self.plan.watch {
+                    self.trackers = Default::default();
+                    let (spawner, tx) = (self.spawner, self.tx.clone());
+                    self.trackers = super::track::Trackers::start(
+                        &plan.watch,
+                        spawner,
+                        &tx,
+                        &mut self.router,
+                        now,
+                    );
+                }
                 self.plan = plan;
+                self.vmac_reload();
+                self.firewall.ensure(&self.plan);
+                self.firewall.resync(self.slots.dropped());
                 self.sync_links(now);
                 // Stopped instances still send their priority-0 adverts: their
                 // sockets close only once those are out.
                 self.net.reconcile(self.slots.all());
                 self.drain().await;
+                self.vmac_prune().await;
                 self.open_sockets();
             }
             Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),

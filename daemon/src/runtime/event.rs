@@ -15,6 +15,17 @@ pub enum Event {
         script: String,
         result: ScriptResult,
     },
+    /// The number of processes matching a `vrrp_track_process` changed.
+    Process {
+        name: String,
+        count: u32,
+        cause: vigil_vrrp::ProcessCause,
+    },
+    /// A tracked file holds a new number.
+    File {
+        name: String,
+        value: i64,
+    },
     /// A valid request on the control socket, waiting for its reply.
     Control(crate::control::Connection),
 }

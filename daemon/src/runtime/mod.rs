@@ -9,13 +9,18 @@
 mod daemon;
 mod event;
 pub(crate) mod fifo;
+mod firewall;
 mod hooks;
 pub mod lvs;
 pub(crate) mod mail;
 mod net;
 mod notify;
 pub mod plan;
+pub mod process;
 mod slots;
+pub mod track;
+mod vmac;
+mod vmac_plan;
 
 use std::path::PathBuf;
 

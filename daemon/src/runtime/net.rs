@@ -48,6 +48,9 @@ struct Port {
     /// The bound source of the socket that is read: raw sockets each get a
     /// copy of every packet, so one per port is read.
     reader: Option<Option<IpAddr>>,
+    /// A VMAC's port: the base interface its packets are reported on (the
+    /// router knows the instance by its base).
+    alias: Option<String>,
 }
 
 /// What the instances need of one port.
@@ -55,6 +58,7 @@ struct Want {
     ifname: String,
     group: Option<IpAddr>,
     sources: BTreeSet<Option<IpAddr>>,
+    alias: Option<String>,
 }
 
 pub struct Net {
@@ -151,6 +155,7 @@ impl Net {
                     log::debug!("dropped a packet from gone interface index {}", d.ifindex);
                     continue;
                 };
+                let interface = p.alias.as_deref().unwrap_or(interface);
                 let meta = vrrp::RxMeta {
                     interface,
                     src: d.src,
@@ -178,14 +183,18 @@ impl Net {
             for v in &inst.vips {
                 devs.extend(self.links.index_of(&v.dev));
             }
-            let Some(index) = self.links.index_of(&inst.interface) else {
+            // A VMAC instance sends and receives on its VMAC (`xmit`): a
+            // macvlan takes the multicasts whose source MAC is its own, so
+            // the base never hears a peer's VMAC adverts.
+            let Some(index) = self.links.index_of(&inst.xmit) else {
                 continue;
             };
             devs.insert(index);
             let w = wanted.entry((index, inst.family)).or_insert_with(|| Want {
-                ifname: inst.interface.clone(),
+                ifname: inst.xmit.clone(),
                 group: None,
                 sources: BTreeSet::new(),
+                alias: (inst.xmit != inst.interface).then(|| inst.interface.clone()),
             });
             if inst.multicast {
                 w.group = Some(inst.group);
@@ -222,13 +231,15 @@ impl Net {
             group: want.group,
             sockets: BTreeMap::new(),
             reader: None,
+            alias: want.alias.clone(),
         });
-        if port.ifname != want.ifname || port.group != want.group {
+        if port.ifname != want.ifname || port.group != want.group || port.alias != want.alias {
             // Renamed, or the group membership changed: start over.
             port.sockets.clear();
             port.reader = None;
             port.ifname = want.ifname.clone();
             port.group = want.group;
+            port.alias = want.alias.clone();
         }
         port.sockets.retain(|src, _| want.sources.contains(src));
         for src in &want.sources {
@@ -284,20 +295,26 @@ impl Net {
     ) {
         let sock = self
             .links
-            .index_of(&inst.interface)
+            .index_of(&inst.xmit)
             .and_then(|i| self.ports.get(&(i, inst.family)))
             .and_then(|p| p.sockets.get(&inst.source))
             .cloned();
         let Some(sock) = sock else {
-            log::debug!("no socket on {} to send an advert", inst.interface);
+            log::debug!("no socket on {} to send an advert", inst.xmit);
             return;
         };
         let buf = &mut self.txbuf;
         buf.clear();
         buf.resize(repr.buffer_len(), 0);
         repr.emit(&mut Packet::new_unchecked(&mut buf[..]), src, dst, csum);
-        if let Err(e) = sock.send_to(buf, dst).await {
-            log::warn!("advert on {} to {dst}: {e}", inst.interface);
+        // From a VMAC, the source is the base's address the router chose.
+        let sent = if inst.xmit != inst.interface {
+            sock.send_from(buf, dst, src).await
+        } else {
+            sock.send_to(buf, dst).await
+        };
+        if let Err(e) = sent {
+            log::warn!("advert on {} to {dst}: {e}", inst.xmit);
         }
     }
 

@@ -113,10 +113,7 @@ pub(super) fn parse(
                 ctx.int(stmt, 0, 10_000),
             ),
             "vrrp_skip_check_adv_addr" => set(&mut g.vrrp_skip_check_adv_addr, ctx.flag_bool(stmt)),
-            "vrrp_strict" => {
-                ctx.not_acted_on(stmt);
-                set(&mut g.vrrp_strict, ctx.flag_bool(stmt))
-            }
+            "vrrp_strict" => set(&mut g.vrrp_strict, ctx.flag_bool(stmt)),
             "vrrp_version" => set(&mut g.vrrp_version, version(ctx, stmt)),
             "vrrp_check_unicast_src" => set(&mut g.vrrp_check_unicast_src, ctx.flag_bool(stmt)),
             "v3_checksum_as_v2" => set(&mut g.v3_checksum_as_v2, ctx.flag_bool(stmt)),

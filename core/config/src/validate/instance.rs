@@ -12,6 +12,7 @@ use vigil_model::{
 };
 
 use super::global::{set, version};
+use super::track::weight;
 use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::{Stmt, Word};
@@ -19,7 +20,7 @@ use crate::span::Span;
 use crate::values;
 
 /// A `track_script` entry: name, explicit `(weight, reverse)`, position.
-type TrackDraft = (String, Option<(i16, bool)>, Span);
+pub(super) type TrackDraft = (String, Option<(i16, bool)>, Span);
 
 /// An instance as written, with the spans of what is checked later.
 pub(super) struct Draft {
@@ -42,6 +43,8 @@ pub(super) struct Draft {
     preempt_delay: Duration,
     track_scripts: Vec<TrackDraft>,
     track_interfaces: Vec<TrackInterface>,
+    track_files: Vec<vigil_model::TrackRef>,
+    track_processes: Vec<vigil_model::TrackRef>,
     notify: Notify,
     smtp_alert: Option<bool>,
     notify_deleted: bool,
@@ -53,10 +56,11 @@ pub(super) struct Draft {
     garp_master_refresh: Option<Duration>,
     garp_master_refresh_repeat: Option<u32>,
     accept: Option<bool>,
-    use_vmac: Option<Option<String>>,
+    vmac: super::vmac::Draft,
     dont_track_primary: bool,
     check_unicast_src: Option<bool>,
     skip_check_adv_addr: Option<bool>,
+    strict_mode: Option<bool>,
 }
 
 /// Reads one `vrrp_instance` block.
@@ -82,6 +86,8 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         preempt_delay: Duration::ZERO,
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
+        track_files: Vec::new(),
+        track_processes: Vec::new(),
         notify: Notify::default(),
         smtp_alert: None,
         notify_deleted: false,
@@ -93,10 +99,11 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         garp_master_refresh: None,
         garp_master_refresh_repeat: None,
         accept: None,
-        use_vmac: None,
+        vmac: Default::default(),
         dont_track_primary: false,
         check_unicast_src: None,
         skip_check_adv_addr: None,
+        strict_mode: None,
     };
     for s in body {
         keyword(ctx, s, &mut d);
@@ -218,27 +225,22 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         "garp_master_refresh_repeat" => {
             d.garp_master_refresh_repeat = ctx.int(s, 0, 10_000).or(d.garp_master_refresh_repeat)
         }
-        "accept" => {
-            ctx.not_acted_on(s);
-            d.accept = ctx.flag_bool(s).or(d.accept)
-        }
+        "accept" => d.accept = ctx.flag_bool(s).or(d.accept),
         "no_accept" => {
-            ctx.not_acted_on(s);
             ctx.flag(s);
             d.accept = Some(false);
         }
-        "use_vmac" => {
-            ctx.not_acted_on(s);
-            ctx.at_most(s, 1);
-            d.use_vmac = Some(s.args.first().map(|w| w.text.clone()));
-        }
+        "strict_mode" => d.strict_mode = ctx.flag_bool(s).or(d.strict_mode),
         "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
         "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
         "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
         // Read by `syncd::parse_instance` (it drives a global setting).
         "lvs_sync_daemon_interface" => {}
         _ => {
-            if !notify(ctx, s, kw, &mut d.notify) {
+            if !notify(ctx, s, kw, &mut d.notify)
+                && !super::vmac::keyword(ctx, s, kw, &mut d.vmac)
+                && !super::track::tracked(ctx, s, &mut d.track_files, &mut d.track_processes)
+            {
                 ctx.unknown(s, "vrrp_instance");
             }
         }
@@ -396,35 +398,6 @@ fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
     Some(v)
 }
 
-/// `NAME [weight N [reverse|noreverse|no_reverse]]` of the track lists.
-fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
-    ctx.at_most(item, 3);
-    let kw = item.args.first()?;
-    if kw.text != "weight" {
-        ctx.choice_of(item, kw, |_| None::<()>, "weight");
-        return None;
-    }
-    let n = ctx.nth(item, 1)?;
-    let w = Stmt {
-        keyword: kw.clone(),
-        args: Vec::new(),
-        block: None,
-    };
-    let weight = ctx.int_word(&w, n, -253, 253)?;
-    let reverse = match item.args.get(2) {
-        None => false,
-        Some(r) => {
-            let choices = [
-                ("reverse", true),
-                ("noreverse", false),
-                ("no_reverse", false),
-            ];
-            ctx.choice_of(item, r, |t| lookup(&choices, t), "reverse|noreverse")?
-        }
-    };
-    Some((weight, reverse))
-}
-
 /// Applies defaults and inheritance and checks what involves several
 /// keywords or blocks.
 pub(super) fn resolve(
@@ -437,6 +410,7 @@ pub(super) fn resolve(
     // Indexes over `out` and `scripts`: with a scan per instance the cost
     // grew with the square of their number (100,000 instances took minutes).
     let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut vmac_names: BTreeSet<String> = BTreeSet::new();
     let mut vrids: BTreeMap<(u8, bool, String), usize> = BTreeMap::new();
     let script_index: BTreeMap<&str, &VrrpScript> = scripts
         .iter()
@@ -556,7 +530,17 @@ pub(super) fn resolve(
                 }
             }
         }
+        let unicast = !d.peers.is_empty();
+        let vmac = super::vmac::resolve(ctx, d.vmac, vrid, ipv6, unicast, &mut vmac_names);
         names.insert(d.name.clone());
+        let strict = d
+            .strict_mode
+            .unwrap_or(global.vrrp_strict)
+            .then(|| super::strict::Spans {
+                at: d.at,
+                peer: d.peers.first().map(|(_, at)| *at),
+                vip: d.vips.first().map(|(_, at)| *at),
+            });
         out.push(VrrpInstance {
             name: d.name,
             state,
@@ -574,6 +558,8 @@ pub(super) fn resolve(
             preempt_delay: d.preempt_delay,
             track_scripts,
             track_interfaces: d.track_interfaces,
+            track_files: d.track_files,
+            track_processes: d.track_processes,
             notify: d.notify,
             smtp_alert: d.smtp_alert,
             notify_deleted: d.notify_deleted,
@@ -590,16 +576,21 @@ pub(super) fn resolve(
             garp_master_refresh_repeat: d
                 .garp_master_refresh_repeat
                 .unwrap_or(global.vrrp_garp_master_refresh_repeat),
-            accept: d.accept.unwrap_or(!global.vrrp_strict),
-            use_vmac: d
-                .use_vmac
-                .map(|n| n.unwrap_or_else(|| alloc::format!("vrrp.{vrid}"))),
+            // keepalived: the owner accepts; others unless strict.
+            accept: d.accept.unwrap_or(priority == 255 || strict.is_none()),
+            use_vmac: vmac.name,
+            vmac_mac: vmac.mac,
+            vmac_xmit_base: vmac.xmit_base,
+            use_vmac_addr: vmac.addr,
             dont_track_primary: d.dont_track_primary,
             check_unicast_src: d.check_unicast_src.unwrap_or(global.vrrp_check_unicast_src),
             skip_check_adv_addr: d
                 .skip_check_adv_addr
                 .unwrap_or(global.vrrp_skip_check_adv_addr),
         });
+        if let (Some(spans), Some(inst)) = (strict, out.last_mut()) {
+            super::strict::instance(ctx, &spans, inst);
+        }
     }
     out
 }

@@ -12,10 +12,15 @@ mod instance;
 mod known;
 mod lvs;
 mod script;
+mod strict;
 mod sync_group;
 mod syncd;
+mod track;
+mod vmac;
 mod vs_group;
 mod vs_link;
+
+pub use vmac::default_name as vmac_name;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -36,6 +41,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         found,
         strict,
         track_files: Vec::new(),
+        track_processes: Vec::new(),
     };
     let mut global = None;
     let mut scripts = Vec::new();
@@ -69,6 +75,13 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
                     ctx.track_files.push(t);
                 }
             }
+            "vrrp_track_process" => {
+                if let Some(p) = track::process(&mut ctx, stmt) {
+                    if track::check_process_name(&mut ctx, stmt, &p) {
+                        ctx.track_processes.push(p);
+                    }
+                }
+            }
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
@@ -76,7 +89,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     script::check_names(&mut ctx, &scripts);
     let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
     let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
-    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
+    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances, &scripts);
     syncd::resolve(&mut ctx, sync, &mut global, &instances);
     let servers = vs_link::link(&mut ctx, vs_groups, servers);
     Config {
@@ -85,6 +98,8 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         sync_groups,
         instances,
         virtual_servers: servers,
+        track_files: core::mem::take(&mut ctx.track_files),
+        track_processes: core::mem::take(&mut ctx.track_processes),
     }
 }
 
@@ -94,6 +109,8 @@ pub(crate) struct Ctx<'a> {
     strict: bool,
     /// The `track_file` blocks read so far, for `FILE_CHECK`.
     track_files: Vec<vigil_model::TrackFile>,
+    /// The `vrrp_track_process` blocks read so far.
+    track_processes: Vec<vigil_model::TrackProcess>,
 }
 
 impl Ctx<'_> {
@@ -192,7 +209,7 @@ impl Ctx<'_> {
     }
 
     /// Warns about a block after a keyword that takes none.
-    fn no_block(&mut self, stmt: &Stmt) {
+    pub(super) fn no_block(&mut self, stmt: &Stmt) {
         if let Some(b) = &stmt.block {
             self.warn(b.open, Problem::UnexpectedBlock(stmt.keyword.text.clone()));
         }

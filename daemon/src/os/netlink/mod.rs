@@ -1,6 +1,6 @@
 //! rtnetlink through neli 0.7: interface addresses ([`addr`]), links
 //! ([`link`]), the link/address monitor ([`monitor`]) and the table of
-//! interfaces it keeps current ([`table`]).
+//! interfaces it keeps current ([`table`]), and VMAC macvlans ([`vmac`]).
 //!
 //! [`Netlink`] is the request socket. Its calls are synchronous on purpose:
 //! rtnetlink answers address and link requests inside the sending syscall, so
@@ -15,6 +15,7 @@ pub mod addr;
 pub mod link;
 pub mod monitor;
 pub mod table;
+pub mod vmac;
 
 use core::fmt;
 use std::cell::Cell;
