@@ -43,7 +43,8 @@ pub fn show(config: &Config) -> String {
         }
         w.close();
         notify(&mut w, &g.notify);
-        w.flag("smtp_alert", g.smtp_alert);
+        w.opt_bool("smtp_alert", g.smtp_alert);
+        w.opt_bool("notify_priority_changes", g.notify_priority_changes);
         track::group(&mut w, g);
         w.close();
     }
@@ -107,6 +108,14 @@ impl Writer {
     fn flag(&mut self, keyword: &str, on: bool) {
         if on {
             self.line(&[keyword]);
+        }
+    }
+
+    /// A `KEYWORD on|off` that was written, or nothing if it was not (the
+    /// global default applies).
+    fn opt_bool(&mut self, keyword: &str, v: Option<bool>) {
+        if let Some(v) = v {
+            self.value(keyword, on_off(v));
         }
     }
 
@@ -191,6 +200,35 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         w.line(&["smtp_server", &quote(&s.host), &format!("{}", s.port)]);
     }
     w.duration("smtp_connect_timeout", g.smtp_connect_timeout);
+    if let Some(h) = &g.smtp_helo_name {
+        w.value("smtp_helo_name", &quote(h));
+    }
+    w.opt_bool("smtp_alert", g.smtp_alert);
+    w.opt_bool("smtp_alert_vrrp", g.smtp_alert_vrrp);
+    w.opt_bool("smtp_alert_checker", g.smtp_alert_checker);
+    for (kw, f) in [
+        ("notify_fifo", &g.notify_fifo),
+        ("vrrp_notify_fifo", &g.vrrp_notify_fifo),
+        ("lvs_notify_fifo", &g.lvs_notify_fifo),
+    ] {
+        let Some(f) = f else { continue };
+        let mut words: Vec<Cow<'_, str>> = vec![Cow::Borrowed(kw), quote(&f.path)];
+        if let Some(o) = &f.owner {
+            let (u, g) = run_as(o);
+            words.push(u);
+            words.extend(g);
+        }
+        let words: Vec<&str> = words.iter().map(|c| c.as_ref()).collect();
+        w.line(&words);
+        if let Some(c) = &f.script {
+            w.command(&format!("{kw}_script"), c);
+        }
+    }
+    w.flag("no_email_faults", g.no_email_faults);
+    w.flag(
+        "vrrp_notify_priority_changes",
+        g.vrrp_notify_priority_changes,
+    );
     w.value("vrrp_mcast_group4", &format!("{}", g.vrrp_mcast_group4));
     w.value("vrrp_mcast_group6", &format!("{}", g.vrrp_mcast_group6));
     w.duration("vrrp_garp_interval", g.vrrp_garp_interval);
@@ -378,7 +416,17 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     }
     track::refs(w, &i.track_files, &i.track_processes);
     notify(w, &i.notify);
-    w.flag("smtp_alert", i.smtp_alert);
+    w.opt_bool("smtp_alert", i.smtp_alert);
+    if i.notify_deleted {
+        match &i.notify_deleted_script {
+            Some(c) => w.command("notify_deleted", c),
+            None => w.line(&["notify_deleted"]),
+        }
+    }
+    if let Some(c) = &i.notify_master_rx_lower_pri {
+        w.command("notify_master_rx_lower_pri", c);
+    }
+    w.opt_bool("notify_priority_changes", i.notify_priority_changes);
     w.duration("garp_master_delay", i.garp_master_delay);
     w.num("garp_master_repeat", i.garp_master_repeat);
     w.duration("garp_master_refresh", i.garp_master_refresh);
@@ -532,7 +580,7 @@ fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
     w.flag("alpha", vs.alpha);
     w.flag("omega", vs.omega);
     w.flag("ha_suspend", vs.ha_suspend);
-    w.flag("smtp_alert", vs.smtp_alert);
+    w.opt_bool("smtp_alert", vs.smtp_alert);
     for rs in &vs.real_servers {
         real_server(w, rs);
     }
@@ -552,7 +600,7 @@ fn real_server(w: &mut Writer, rs: &RealServer) {
     }
     w.num("uthreshold", rs.uthreshold);
     w.num("lthreshold", rs.lthreshold);
-    w.flag("smtp_alert", rs.smtp_alert);
+    w.opt_bool("smtp_alert", rs.smtp_alert);
     for c in &rs.checkers {
         checker(w, c);
     }

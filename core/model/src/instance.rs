@@ -67,8 +67,21 @@ pub struct VrrpInstance {
     pub track_processes: Vec<crate::TrackRef>,
     /// `notify_master|backup|fault|stop|notify`.
     pub notify: Notify,
-    /// `smtp_alert [BOOL]`: mail on transitions; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`: mail on transitions; `None` = the global
+    /// default ([`crate::GlobalDefs::vrrp_alert`]).
+    pub smtp_alert: Option<bool>,
+    /// `notify_deleted [CMD]`: an instance removed by a reload notifies
+    /// DELETED (and runs CMD) instead of keepalived's old FAULT.
+    pub notify_deleted: bool,
+    /// The command given to `notify_deleted`.
+    pub notify_deleted_script: Option<crate::command::Command>,
+    /// `notify_master_rx_lower_pri CMD`: run when a MASTER hears an advert
+    /// of lower priority.
+    pub notify_master_rx_lower_pri: Option<crate::command::Command>,
+    /// `notify_priority_changes [BOOL]`: a FIFO line at each change of the
+    /// effective priority; `None` = the sync group's, else the global
+    /// `vrrp_notify_priority_changes`.
+    pub notify_priority_changes: Option<bool>,
     /// `garp_master_delay SECS`; default the global `vrrp_garp_master_delay`.
     #[serde(with = "crate::compact_duration")]
     pub garp_master_delay: Duration,

@@ -50,8 +50,8 @@ pub struct VirtualServer {
     pub omega: bool,
     /// `ha_suspend`: no checks while the VIP is absent; default false.
     pub ha_suspend: bool,
-    /// `smtp_alert [BOOL]`; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`; `None` = the global default (off).
+    pub smtp_alert: Option<bool>,
     /// `real_server ...` entries, in order.
     pub real_servers: Vec<RealServer>,
 }
@@ -77,7 +77,7 @@ impl VirtualServer {
             alpha: false,
             omega: false,
             ha_suspend: false,
-            smtp_alert: false,
+            smtp_alert: None,
             real_servers: Vec::new(),
         }
     }
@@ -134,8 +134,8 @@ pub struct RealServer {
     pub uthreshold: u32,
     /// `lthreshold N`: min connections; default 0.
     pub lthreshold: u32,
-    /// `smtp_alert [BOOL]`; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`; `None` = the global default (on).
+    pub smtp_alert: Option<bool>,
     /// Health checkers; none = always up.
     pub checkers: Vec<Checker>,
 }

@@ -121,6 +121,9 @@ pub struct Counters {
     pub released_master: u64,
     pub priority_zero_received: u64,
     pub priority_zero_sent: u64,
+    /// Adverts of lower priority heard as MASTER (keepalived's
+    /// `notify_master_rx_lower_pri` event).
+    pub lower_priority_received: u64,
     drops: [u64; DropReason::ALL.len()],
 }
 

@@ -636,6 +636,7 @@ impl Instance {
                 self.ah_seq.sync_above(seq);
             }
             if Some(meta.src) != ours {
+                self.counters.lower_priority_received += 1;
                 self.advertise(now, out);
             }
             return RxOutcome::Accepted;

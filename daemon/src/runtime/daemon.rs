@@ -58,6 +58,8 @@ pub struct Daemon {
     pub(super) routes: Routes,
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
+    /// FIFO lines and alert mails.
+    pub(super) notifier: super::notify::Notifier,
     /// The track_file / track_process watchers (restarted by a reload).
     pub(super) trackers: super::track::Trackers,
     /// no_accept's drop table.
@@ -81,6 +83,7 @@ impl Daemon {
         let plan = Plan::new(&config).map_err(|e| e.to_string())?;
         let router =
             Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
+        let notifier = super::notify::Notifier::new(&config, spawner);
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let control_group = config.global.control_socket_group.clone();
         let routes = Routes::new(&config);
@@ -105,6 +108,7 @@ impl Daemon {
             lvs,
             routes,
             control_group,
+            notifier,
             trackers: Default::default(),
             firewall: Default::default(),
             reload_gate: Default::default(),
@@ -472,6 +476,7 @@ impl Daemon {
         while let Some(a) = self.router.poll_action() {
             self.dispatch(a).await;
         }
+        self.notifier.watch(&self.router, &self.running);
     }
 
     async fn dispatch(&mut self, a: Action) {
@@ -541,8 +546,7 @@ impl Daemon {
             } => match target {
                 NotifyTarget::Instance(id) => {
                     if let Some(slot) = self.slots.get(id) {
-                        hooks::notify(
-                            &self.spawner,
+                        self.notifier.notify(
                             &self.running,
                             &slot.plan.hooks,
                             false,
@@ -558,15 +562,8 @@ impl Daemon {
                     };
                     let name = name.to_string();
                     if let Some(h) = self.plan.groups.get(&name) {
-                        hooks::notify(
-                            &self.spawner,
-                            &self.running,
-                            h,
-                            true,
-                            &name,
-                            state,
-                            priority,
-                        );
+                        self.notifier
+                            .notify(&self.running, h, true, &name, state, priority);
                     }
                 }
             },
@@ -602,6 +599,12 @@ impl Daemon {
         while self.running.count() > 0 && t0.elapsed() < STOP_GRACE {
             smol::Timer::after(Duration::from_millis(10)).await;
         }
+        // The STOP mails, but a dead mail server must not hold the stop long.
+        let mail_grace = STOP_GRACE
+            .saturating_sub(t0.elapsed())
+            .min(Duration::from_secs(2));
+        super::mail::drain(mail_grace).await;
+        self.notifier.close().await;
         self.firewall.stop();
         if let Some(p) = &self.settings.control {
             let _ = std::fs::remove_file(p);

@@ -9,10 +9,13 @@
 mod ah_net;
 mod daemon;
 mod event;
+pub(crate) mod fifo;
 mod firewall;
 mod hooks;
 pub mod lvs;
+pub(crate) mod mail;
 mod net;
+mod notify;
 pub mod plan;
 pub mod process;
 mod reload;

@@ -117,6 +117,7 @@ impl Daemon {
                 self.net.del_vips("static", &gone, false);
                 self.net.add_vips("static", &came);
                 self.slots.reload(&plan, &report);
+                self.notifier.reload(&config, &report.removed);
                 self.reload_lvs(config);
                 if plan.watch != self.plan.watch {
                     // Stop the old watchers before the new ones start.

@@ -49,7 +49,11 @@ pub(super) struct Draft {
     track_files: Vec<vigil_model::TrackRef>,
     track_processes: Vec<vigil_model::TrackRef>,
     notify: Notify,
-    smtp_alert: bool,
+    smtp_alert: Option<bool>,
+    notify_deleted: bool,
+    notify_deleted_script: Option<vigil_model::Command>,
+    notify_master_rx_lower_pri: Option<vigil_model::Command>,
+    notify_priority_changes: Option<bool>,
     garp_master_delay: Option<Duration>,
     garp_master_repeat: Option<u32>,
     garp_master_refresh: Option<Duration>,
@@ -91,7 +95,11 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         track_files: Vec::new(),
         track_processes: Vec::new(),
         notify: Notify::default(),
-        smtp_alert: false,
+        smtp_alert: None,
+        notify_deleted: false,
+        notify_deleted_script: None,
+        notify_master_rx_lower_pri: None,
+        notify_priority_changes: None,
         garp_master_delay: None,
         garp_master_repeat: None,
         garp_master_refresh: None,
@@ -201,9 +209,18 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
                 }
             }
         }
-        "smtp_alert" => {
-            ctx.not_acted_on(s);
-            set(&mut d.smtp_alert, ctx.flag_bool(s))
+        "smtp_alert" => d.smtp_alert = ctx.flag_bool(s).or(d.smtp_alert),
+        "notify_deleted" => {
+            d.notify_deleted = true;
+            if !s.args.is_empty() {
+                d.notify_deleted_script = ctx.command(s).or(d.notify_deleted_script.take());
+            }
+        }
+        "notify_master_rx_lower_pri" => {
+            d.notify_master_rx_lower_pri = ctx.command(s).or(d.notify_master_rx_lower_pri.take())
+        }
+        "notify_priority_changes" => {
+            d.notify_priority_changes = ctx.flag_bool(s).or(d.notify_priority_changes)
         }
         "garp_master_delay" => {
             d.garp_master_delay = ctx.duration(s, 86_400).or(d.garp_master_delay)
@@ -567,6 +584,10 @@ pub(super) fn resolve(
             track_processes: d.track_processes,
             notify: d.notify,
             smtp_alert: d.smtp_alert,
+            notify_deleted: d.notify_deleted,
+            notify_deleted_script: d.notify_deleted_script,
+            notify_master_rx_lower_pri: d.notify_master_rx_lower_pri,
+            notify_priority_changes: d.notify_priority_changes,
             garp_master_delay: d.garp_master_delay.unwrap_or(global.vrrp_garp_master_delay),
             garp_master_repeat: d
                 .garp_master_repeat

@@ -218,10 +218,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
             "alpha" => set(&mut vs.alpha, ctx.flag_bool(s)),
             "omega" => set(&mut vs.omega, ctx.flag_bool(s)),
             "ha_suspend" => set(&mut vs.ha_suspend, ctx.flag_bool(s)),
-            "smtp_alert" => {
-                ctx.not_acted_on(s);
-                set(&mut vs.smtp_alert, ctx.flag_bool(s))
-            }
+            "smtp_alert" => vs.smtp_alert = ctx.flag_bool(s).or(vs.smtp_alert),
             "real_server" => servers.extend(real_server(ctx, s).map(|d| (d, s.keyword.span))),
             _ => {
                 if !own.keyword(ctx, s, kw) {
@@ -328,7 +325,7 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             notify_down: None,
             uthreshold: 0,
             lthreshold: 0,
-            smtp_alert: false,
+            smtp_alert: None,
             checkers: Vec::new(),
         },
         lb_kind: None,
@@ -354,10 +351,7 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             }
             "uthreshold" => set(&mut d.rs.uthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "lthreshold" => set(&mut d.rs.lthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
-            "smtp_alert" => {
-                ctx.not_acted_on(s);
-                set(&mut d.rs.smtp_alert, ctx.flag_bool(s))
-            }
+            "smtp_alert" => d.rs.smtp_alert = ctx.flag_bool(s).or(d.rs.smtp_alert),
             "SSL_GET" => {
                 ctx.error(s.keyword.span, Problem::SslGetUnsupported);
                 d.checks.extend(checker(ctx, s))

@@ -5,7 +5,6 @@ use alloc::vec::Vec;
 
 use vigil_model::{Notify, SyncGroup, TrackInterface, TrackScript, VrrpInstance, VrrpScript};
 
-use super::global::set;
 use super::instance::notify;
 use super::track::weight;
 use super::Ctx;
@@ -30,7 +29,8 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         name,
         instances: Vec::new(),
         notify: Notify::default(),
-        smtp_alert: false,
+        smtp_alert: None,
+        notify_priority_changes: None,
         track_interfaces: Vec::new(),
         track_scripts: Vec::new(),
         track_files: Vec::new(),
@@ -50,9 +50,9 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
                     }
                 }
             }
-            "smtp_alert" => {
-                ctx.not_acted_on(s);
-                set(&mut group.smtp_alert, ctx.flag_bool(s))
+            "smtp_alert" => group.smtp_alert = ctx.flag_bool(s).or(group.smtp_alert),
+            "notify_priority_changes" => {
+                group.notify_priority_changes = ctx.flag_bool(s).or(group.notify_priority_changes)
             }
             "track_interface" => {
                 for item in ctx.block(s).unwrap_or_default() {

@@ -29,6 +29,34 @@ pub enum Out {
     /// Run a notify command (`notify_up`, `quorum_down`, ...); `what` names
     /// it for the log.
     Script { what: String, command: Script },
+    /// A real server went up or down, or a virtual server's quorum
+    /// changed: the FIFO line and the alert mail (indices into the
+    /// configuration in force).
+    Alert(Alert),
+}
+
+/// See [`Out::Alert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alert {
+    RealServer {
+        vs: usize,
+        rs: usize,
+        up: bool,
+    },
+    Quorum {
+        vs: usize,
+        up: bool,
+        initial: bool,
+        /// The weights of the live real servers, summed (keepalived's mail
+        /// body names it).
+        weight: u64,
+    },
+    /// `omega` at stop: a live real server (`Some`) or the virtual
+    /// server goes DOWN, "=> Shutting down <=".
+    Shutdown {
+        vs: usize,
+        rs: Option<usize>,
+    },
 }
 
 /// What the engine sent to the table: totals, and the last diff applied
@@ -217,6 +245,12 @@ impl<B: Backend> Engine<B> {
                     .checkers
                     .real_server_state(vi, ri)
                     .is_some_and(|(up, _)| up);
+                if up {
+                    self.out.push_back(Out::Alert(Alert::Shutdown {
+                        vs: vi,
+                        rs: Some(ri),
+                    }));
+                }
                 if let (true, Some(c)) = (up, &rs.notify_down) {
                     self.out.push_back(Out::Script {
                         what: format!("notify_down of {}", dest_name(rs.addr, rs.port)),
@@ -224,6 +258,8 @@ impl<B: Backend> Engine<B> {
                     });
                 }
             }
+            self.out
+                .push_back(Out::Alert(Alert::Shutdown { vs: vi, rs: None }));
             if let Some(c) = &vs.quorum_down {
                 self.out.push_back(Out::Script {
                     what: "quorum_down".into(),
@@ -301,6 +337,8 @@ impl<B: Backend> Engine<B> {
                         );
                     }
                 }
+                self.out
+                    .push_back(Out::Alert(Alert::RealServer { vs, rs, up }));
                 true
             }
             Action::SetWeight { .. } => true,
@@ -339,6 +377,17 @@ impl<B: Backend> Engine<B> {
                 continue;
             };
             let name = vs_name(vs);
+            let weight = (0..vs.real_servers.len())
+                .filter_map(|ri| checkers.real_server_state(*vi, ri))
+                .filter(|(up, _)| *up)
+                .map(|(_, w)| u64::from(w))
+                .sum();
+            self.out.push_back(Out::Alert(Alert::Quorum {
+                vs: *vi,
+                up: ev.up,
+                initial: ev.initial,
+                weight,
+            }));
             log::info!(
                 "{name}: {}quorum {}",
                 if ev.initial { "starting with " } else { "" },

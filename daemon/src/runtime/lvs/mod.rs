@@ -9,6 +9,7 @@
 //!                                                  '-- IPVS (generic netlink)
 //! ```
 
+mod alert;
 mod backend;
 mod engine;
 mod kernel;
