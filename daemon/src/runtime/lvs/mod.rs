@@ -4,16 +4,22 @@
 //!
 //! ```text
 //!  VRRP loop --Reload / Held VIPs / Stop--> LVS thread: Engine (checkers + planner)
-//!            <------- status views --------        |-- probes (tasks on its executor)
-//!                                                  |-- notify scripts
+//!            <------- status views --------        |-- TCP_CHECK: its own epoll loop
+//!                                                  |-- other probes, notify scripts:
+//!                                                  |   futures polled from that loop
 //!                                                  '-- IPVS (generic netlink)
 //! ```
+//!
+//! Messages reach the thread over a channel plus an eventfd ([`Bell`]) its
+//! epoll loop watches; the thread runs at a lower priority than the VRRP
+//! loop ([`LVS_NICE`]).
 
 mod backend;
 mod engine;
 mod kernel;
 mod names;
 mod syncd;
+mod tasks;
 mod view;
 mod worker;
 
@@ -29,9 +35,14 @@ pub use syncd::Director;
 pub use worker::Prober;
 
 use crate::control::VsView;
+use crate::os::probe::Bell;
 
 /// How long a stopping daemon waits for the LVS thread to clear the table.
 const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// The LVS thread's nice value: on a one-CPU box the VRRP loop runs first
+/// whenever both are runnable (adverts are the deadline that matters).
+pub const LVS_NICE: i32 = 5;
 
 /// What the VRRP loop tells the LVS thread.
 pub enum ToLvs {
@@ -48,7 +59,7 @@ pub enum ToLvs {
 
 /// The VRRP loop's handle on the LVS thread.
 pub struct Lvs {
-    tx: smol::channel::Sender<ToLvs>,
+    tx: Mailbox,
     views: Arc<Mutex<Vec<VsView>>>,
     done: smol::channel::Receiver<()>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -63,7 +74,12 @@ impl Lvs {
         B: Backend + 'static,
         F: FnOnce() -> Result<B, String> + Send + 'static,
     {
-        let (tx, rx) = smol::channel::unbounded();
+        let bell = Arc::new(Bell::new().map_err(|e| format!("cannot create an eventfd: {e}"))?);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = Mailbox {
+            tx: Some(tx),
+            bell: bell.clone(),
+        };
         let (done_tx, done) = smol::channel::bounded(1);
         let views = Arc::new(Mutex::new(Vec::new()));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -81,7 +97,7 @@ impl Lvs {
                         return;
                     }
                 };
-                worker::run(config, backend, prober, rx, shared);
+                worker::run(config, backend, prober, (rx, bell), shared);
                 let _ = done_tx.try_send(());
             })
             .map_err(|e| format!("cannot start the load-balancing thread: {e}"))?;
@@ -101,16 +117,16 @@ impl Lvs {
     }
 
     pub fn reload(&self, config: Config) {
-        let _ = self.tx.try_send(ToLvs::Reload(Box::new(config)));
+        self.tx.send(ToLvs::Reload(Box::new(config)));
     }
 
     pub fn set_held(&self, vips: Vec<IpAddr>) {
-        let _ = self.tx.try_send(ToLvs::Held(vips));
+        self.tx.send(ToLvs::Held(vips));
     }
 
     /// A VRRP instance's state changed.
     pub fn vrrp_state(&self, instance: &str, master: bool) {
-        let _ = self.tx.try_send(ToLvs::Vrrp {
+        self.tx.send(ToLvs::Vrrp {
             instance: instance.to_string(),
             master,
         });
@@ -123,7 +139,7 @@ impl Lvs {
 
     /// Asks the thread to clear what it installed and waits for it (bounded).
     pub async fn stop(mut self) {
-        let _ = self.tx.try_send(ToLvs::Stop);
+        self.tx.send(ToLvs::Stop);
         let finished = smol::future::or(async { self.done.recv().await.is_ok() }, async {
             smol::Timer::after(STOP_WAIT).await;
             false
@@ -135,6 +151,29 @@ impl Lvs {
             }
             _ => log::error!("the load-balancing thread did not stop in {STOP_WAIT:?}"),
         }
+    }
+}
+
+/// The sending side: every message rings the thread's bell; dropping it
+/// closes the channel first, then rings, so the thread sees the end.
+struct Mailbox {
+    tx: Option<std::sync::mpsc::Sender<ToLvs>>,
+    bell: Arc<Bell>,
+}
+
+impl Mailbox {
+    fn send(&self, m: ToLvs) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(m);
+            self.bell.post();
+        }
+    }
+}
+
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        self.bell.post();
     }
 }
 
