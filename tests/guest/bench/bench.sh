@@ -181,6 +181,12 @@ bench_daemon() {
     awk -v d="$DAEMON" '/^(REMOVAL|REMOVALS|BACK|ACCEPTED) / { print "BENCH " d " lb " $0 }' "$rs"
     daemon_stop
     [ "$DAEMON" = vigil ] && grep -ciE 'error|warn' /run/d1/daemon.log | sed "s/^/BENCH vigil lb log_errors=/"
+    # Servers taken out over the whole run (the victim's removals included):
+    # more than the victim's means healthy servers were judged down.
+    echo "BENCH $DAEMON lb removed_total=$(grep -cE ' DOWN|Removing service' /run/d1/daemon.log)"
+    grep -oE ' DOWN: .*|TCP connection to .* (failed|timedout)' /run/d1/daemon.log |
+        sed -E 's/^ DOWN: //; s/.* (failed|timedout)\.?$/keepalived: \1/' | sort | uniq -c | sort -rn | head -n 3 |
+        while read -r n why; do echo "BENCH $DAEMON lb removed_why count=$n $why"; done
     cp /run/d1/daemon.log "/run/daemon-$DAEMON.log"
     ok "bench.$DAEMON" "ran"
 }

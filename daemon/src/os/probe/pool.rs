@@ -217,12 +217,27 @@ impl TcpPool {
                 EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::NONE)
             }
         };
-        let n = match self.epoll.wait(&mut self.events, ms) {
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => 0,
-            Err(e) => return Err(e.into()),
-        };
         let mut woken = Woken::default();
+        let mut ms = ms;
+        loop {
+            let n = match self.epoll.wait(&mut self.events, ms) {
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => 0,
+                Err(e) => return Err(e.into()),
+            };
+            self.take(n, &mut woken, done);
+            // A full buffer may leave completions behind: take them before
+            // any deadline is judged, or they would count as timeouts.
+            if n < self.events.len() {
+                break;
+            }
+            ms = EpollTimeout::ZERO;
+        }
+        self.expire(now_us(), done);
+        Ok(woken)
+    }
+
+    fn take(&mut self, n: usize, woken: &mut Woken, done: &mut Vec<(u64, ProbeResult)>) {
         for i in 0..n.min(self.events.len()) {
             let data = self.events[i].data();
             if data >= USER_KEY {
@@ -242,8 +257,6 @@ impl TcpPool {
                 done.push((token, result));
             }
         }
-        self.expire(now_us(), done);
-        Ok(woken)
     }
 
     /// Connects whose deadline is at or before `now_us` fail as timed out.

@@ -85,7 +85,12 @@ pub fn run<B: Backend>(
             return;
         }
     };
-    probe::nice_this_thread(LVS_NICE);
+    // VIGIL_LVS_NICE overrides the default, for measuring its effect.
+    let nice = std::env::var("VIGIL_LVS_NICE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(LVS_NICE);
+    probe::nice_this_thread(nice);
     let mut tasks = Tasks::new(bell.clone());
     let seed = clock::now_us() ^ u64::from(std::process::id()).rotate_left(32);
     let running = hooks::Running::default();
