@@ -140,7 +140,7 @@ window() {
     t0=$(since "$t0")
     r1=$(cpu_ticks ${RSPID:-})
     echo "$o0 $(tcp_opens)" | awk -v d="$DAEMON" -v ph="$PHASE" -v s="$t0" \
-        '{ o = $4 - $1; e = o - ($5 - $2); printf "BENCH %s %s opens_per_s=%.0f established_per_s=%.0f segs_out_per_open=%.2f\n", d, ph, o / s, e / s, o > 0 ? ($6 - $3) / o : 0 }'
+        '{ o = $4 - $1; e = o - ($5 - $2); printf "BENCH %s %s opens_per_s=%.0f established_per_s=%.0f segs_out_per_open=%.2f\n", d, ph, o / s, e / s, (o > 0 ? ($6 - $3) / o : 0) }'
     echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
     # shellcheck disable=SC2086
     tasks $pids >/run/tasks1

@@ -245,7 +245,17 @@ impl TcpPool {
                 continue;
             }
             let (slot, gen) = ((data & 0xffff_ffff) as u32, (data >> 32) as u32);
+            let flags = self.events[i].events();
             let result = match self.slots.get(slot as usize) {
+                // Writable without an error or hang-up: connected (saves
+                // the SO_ERROR read on the common path).
+                Some(s)
+                    if s.gen == gen
+                        && s.sock.is_some()
+                        && !flags.intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP) =>
+                {
+                    ProbeResult::Ok
+                }
                 Some(s) if s.gen == gen => match s.sock.as_ref().map(Socket::take_error) {
                     Some(Ok(None)) => ProbeResult::Ok,
                     Some(Ok(Some(e))) | Some(Err(e)) => connect::classify(&e),
