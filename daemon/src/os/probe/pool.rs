@@ -219,12 +219,17 @@ impl TcpPool {
         };
         let mut woken = Woken::default();
         let mut ms = ms;
+        // The deadlines are judged at the time the wait returned, not after
+        // the events were handled: a connect that completed meanwhile (a
+        // preempted thread) is not in this batch, and must not count late.
+        let mut woke_at = None;
         loop {
             let n = match self.epoll.wait(&mut self.events, ms) {
                 Ok(n) => n,
                 Err(nix::errno::Errno::EINTR) => 0,
                 Err(e) => return Err(e.into()),
             };
+            woke_at.get_or_insert_with(&now_us);
             self.take(n, &mut woken, done);
             // A full buffer may leave completions behind: take them before
             // any deadline is judged, or they would count as timeouts.
@@ -233,7 +238,7 @@ impl TcpPool {
             }
             ms = EpollTimeout::ZERO;
         }
-        self.expire(now_us(), done);
+        self.expire(woke_at.unwrap_or_else(&now_us), done);
         Ok(woken)
     }
 
@@ -278,8 +283,18 @@ impl TcpPool {
             let Some(Reverse((_, n, _))) = self.timers.pop() else {
                 break;
             };
+            // Connected after all (its event not read yet): a pass, as the
+            // event would have said.
+            let result = match self.slots.get(n as usize).and_then(|s| s.sock.as_ref()) {
+                Some(s) if s.peer_addr().is_ok() => ProbeResult::Ok,
+                Some(s) => match s.take_error() {
+                    Ok(Some(e)) => connect::classify(&e),
+                    _ => ProbeResult::Failed(FailReason::ConnectTimeout),
+                },
+                None => continue,
+            };
             if let Some(token) = self.end(n) {
-                done.push((token, ProbeResult::Failed(FailReason::ConnectTimeout)));
+                done.push((token, result));
             }
         }
     }
