@@ -212,7 +212,9 @@ bench_daemon() {
         while read -r n why; do echo "BENCH $DAEMON lb removed_why count=$n $why"; done
     # When they were taken out (syslog seconds), the five busiest seconds: a
     # burst means every check failed at once (the link or a guest stalled).
-    grep -E ' DOWN|Removing service' /run/d1/daemon.log | awk '{ print $3 }' | uniq -c | sort -rn | head -n 5 |
+    grep -E ' DOWN|Removing service' /run/d1/daemon.log |
+        awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) { print substr($i, 1, 8); next } }' |
+        uniq -c | sort -rn | head -n 5 |
         awk -v d="$DAEMON" '{ s = s sep $2 "x" $1; sep = "," } END { if (s != "") print "BENCH " d " lb removed_at " s }'
     dmesg | grep -ciE 'conntrack.*(full|drop)' | sed "s/^/BENCH $DAEMON lb conntrack_drops_logged=/"
     cp /run/d1/daemon.log "/run/daemon-$DAEMON.log"
