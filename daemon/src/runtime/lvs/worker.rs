@@ -90,7 +90,10 @@ pub fn run<B: Backend>(
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(LVS_NICE);
-    probe::nice_this_thread(nice);
+    // 0 leaves the thread as started: an operator's `nice vigil` holds.
+    if nice != 0 {
+        probe::nice_this_thread(nice);
+    }
     let mut tasks = Tasks::new(bell.clone());
     let seed = clock::now_us() ^ u64::from(std::process::id()).rotate_left(32);
     let running = hooks::Running::default();
