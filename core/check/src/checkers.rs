@@ -120,6 +120,8 @@ pub struct Checkers {
     due: BTreeSet<(Instant, usize)>,
     /// The deadline each checker is filed under in `due`.
     filed: Vec<Option<Instant>>,
+    /// [`Checkers::handle_timeout`]'s list of due checkers, kept.
+    scratch: Vec<usize>,
 }
 
 impl Checkers {
@@ -146,6 +148,7 @@ impl Checkers {
             latest: Instant::ZERO,
             due: BTreeSet::new(),
             filed: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -208,12 +211,12 @@ impl Checkers {
     /// due checkers request their probe.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.clock(now);
-        let due: Vec<usize> = self
-            .due
-            .range(..=(now, usize::MAX))
-            .map(|(_, n)| *n)
-            .collect();
-        for n in due {
+        // The list of due checkers reuses one buffer: this runs at every
+        // wake-up of the loop.
+        let mut due = core::mem::take(&mut self.scratch);
+        due.clear();
+        due.extend(self.due.range(..=(now, usize::MAX)).map(|(_, n)| *n));
+        for &n in &due {
             let Some(c) = self.checkers.get_mut(n) else {
                 continue;
             };
@@ -231,6 +234,7 @@ impl Checkers {
             }
             self.refile(n);
         }
+        self.scratch = due;
     }
 
     /// The outcome of the probe in flight for `checker`. A result with no
@@ -383,11 +387,22 @@ impl Checkers {
             .map(|(n, c)| (CheckerId(n), c))
     }
 
-    /// The checkers of one real server.
+    /// The checkers of one real server. Checkers are kept in configuration
+    /// order (built and rebuilt at a reload by walking virtual servers, then
+    /// real servers), so a real server's are one run, found by bisection:
+    /// the status views ask this for every real server.
     pub fn checkers_of(&self, vs: usize, rs: usize) -> impl Iterator<Item = CheckerId> + '_ {
-        self.iter()
-            .filter(move |(_, c)| c.real_server() == RsId { vs, rs })
-            .map(|(id, _)| id)
+        let key = |c: &Checker| (c.real_server().vs, c.real_server().rs);
+        let start = self.checkers.partition_point(|c| key(c) < (vs, rs));
+        let end = start + self.checkers[start..].partition_point(|c| key(c) == (vs, rs));
+        (start..end).map(CheckerId)
+    }
+
+    /// The checkers of one virtual server, as [`checkers_of`](Checkers::checkers_of).
+    pub fn checkers_of_vs(&self, vs: usize) -> impl Iterator<Item = (CheckerId, &Checker)> + '_ {
+        let start = self.checkers.partition_point(|c| c.real_server().vs < vs);
+        let end = start + self.checkers[start..].partition_point(|c| c.real_server().vs == vs);
+        (start..end).filter_map(|n| Some((CheckerId(n), self.checkers.get(n)?)))
     }
 
     /// Number of checkers.

@@ -140,3 +140,55 @@ fn ha_suspend_skips_probes_and_keeps_the_verdict() {
     c.handle_timeout(at(11));
     assert_eq!(drain(&mut c).len(), 2, "both probe once resumed");
 }
+
+/// `checkers_of` bisects the checker list: it must find exactly the ones a
+/// scan finds, for real servers with none, one and several checkers, before
+/// and after a reload that reorders them.
+#[test]
+fn checkers_of_finds_what_a_scan_finds() {
+    let text = |order: &[usize]| {
+        let rs = |i: usize| {
+            match i % 3 {
+            0 => format!("real_server 10.0.0.{i} 80 {{\n}}\n"),
+            1 => format!("real_server 10.0.0.{i} 80 {{\nTCP_CHECK {{\n}}\n}}\n"),
+            _ => format!(
+                "real_server 10.0.0.{i} 80 {{\nTCP_CHECK {{\n}}\nTCP_CHECK {{\nconnect_port 81\n}}\n}}\n"
+            ),
+        }
+        };
+        let mut t = String::new();
+        for v in 0..3 {
+            t += &format!("virtual_server 10.1.0.{v} 80 {{\ndelay_loop 1\n");
+            for &i in order {
+                t += &rs(i);
+            }
+            t += "}\n";
+        }
+        config(&t)
+    };
+    let a = text(&[0, 1, 2, 3, 4, 5]);
+    let mut c = Checkers::new(&a, 1);
+    let check = |c: &Checkers, cfg: &vigil_model::Config| {
+        for (v, vs) in cfg.virtual_servers.iter().enumerate() {
+            for r in 0..vs.real_servers.len() {
+                let scan: Vec<CheckerId> = c
+                    .iter()
+                    .filter(|(_, k)| k.real_server().vs == v && k.real_server().rs == r)
+                    .map(|(id, _)| id)
+                    .collect();
+                assert_eq!(
+                    c.checkers_of(v, r).collect::<Vec<_>>(),
+                    scan,
+                    "vs {v} rs {r}"
+                );
+                assert_eq!(scan.len(), vs.real_servers[r].checkers.len());
+            }
+            let scan = c.iter().filter(|(_, k)| k.real_server().vs == v).count();
+            assert_eq!(c.checkers_of_vs(v).count(), scan);
+        }
+    };
+    check(&c, &a);
+    let b = text(&[5, 2, 4, 0, 3, 1]);
+    c.reconfigure(Instant::ZERO, &a, &b);
+    check(&c, &b);
+}

@@ -13,7 +13,7 @@ extern crate alloc;
 /// `alloc`'s names that `std` would have brought into scope.
 mod prelude {
     pub use alloc::borrow::ToOwned;
-    pub use alloc::string::{String, ToString};
+    pub use alloc::string::String;
     pub use alloc::vec::Vec;
 }
 

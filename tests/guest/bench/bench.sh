@@ -17,15 +17,29 @@ ADVTOOL=/usr/local/bin/vigil-guest-adverts
 VIP=$LAN.150
 VICTIM=$LAN.10:8001
 DESTS=$((NVS * NRS))
+# REMOTE_RS=1 (`run --two-guests`): the real servers are another guest behind
+# eth0 (bench-rs.sh), joined to the bridge; only the victim stays here, at
+# $LAN.30 in rs (the config's first real server, renamed by run), so that its
+# listener can be closed and the removal timed against d1's table.
+RS_ADDRS="$LAN.10-$((10 + NRS - 1))" RS_PORTS="8001-$((8000 + NVS))"
 
 bridge_up lan || { fail bench.topology "no bridge"; return; }
-attach d1 eth0 lan "$LAN.2/24" && attach rs eth0 lan "$LAN.10/24" &&
+if [ "${REMOTE_RS:-0}" = 1 ]; then
+    VICTIM=$LAN.30:8001 RS_ADDRS=$LAN.30-30 RS_PORTS=8001-8001
+    $IP link set eth0 master lan && $IP link set eth0 up || { fail bench.topology "no eth0"; return; }
+fi
+attach d1 eth0 lan "$LAN.2/24" && attach rs eth0 lan "${VICTIM%:*}/24" &&
     attach obs eth0 lan "$CLIENT/24" || { fail bench.topology "namespaces"; return; }
 i=1
-while [ $i -lt "$NRS" ]; do
+while [ "${REMOTE_RS:-0}" != 1 ] && [ $i -lt "$NRS" ]; do
     $IP -n rs addr add "$LAN.$((10 + i))/24" dev eth0
     i=$((i + 1))
 done
+if [ "${REMOTE_RS:-0}" = 1 ]; then
+    reach() { ns d1 ping -c 1 -W 1 "$LAN.$((10 + NRS - 1))" >/dev/null 2>&1; }
+    wait_for 120 reach || { fail bench.topology "the real servers' guest does not answer"; return; }
+    info "bench: the real servers' guest answers"
+fi
 # A process that stays in d1: /proc/PID/net/ip_vs is d1's table, and
 # /proc/PID/ns/net the namespace vigil-guest-rs asks IPVS in.
 $IP netns exec d1 sleep 100000 </dev/null >/dev/null 2>&1 &
@@ -84,7 +98,8 @@ guest_share() {
         if (t <= 0) t = 1
         printf "user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%% idle %.0f%%", 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, 100 * d[6] / t, 100 * (d[4] + d[5]) / t }'
 }
-dests() { grep -c '^  -> [0-9A-F]' "$IPVS_PROC" 2>/dev/null || echo 0; }
+# (grep -c prints 0 and fails on no match: one number either way.)
+dests() { local n; n=$(grep -c '^  -> [0-9A-F]' "$IPVS_PROC" 2>/dev/null); echo "${n:-0}"; }
 table_full() { [ "$(dests)" -ge "$DESTS" ]; }
 gone() { [ -z "$(dpids)" ]; }
 
@@ -97,12 +112,18 @@ daemon_stop() {
     rm -f /run/d1/*.pid
 }
 
+# tcp_opens: d1's TCP counters, "ActiveOpens AttemptFails OutSegs" (connects
+# started, those that failed, segments sent): opens - fails is the checks the
+# servers answered, wherever the servers are.
+tcp_opens() { awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6, $8, $12; exit }' "/proc/$ANCHOR/net/snmp"; }
+
 # window SECS: CPU, memory and thread figures of the daemon over SECS while
 # vigil-guest-adverts listens in obs; prints BENCH lines for $DAEMON $PHASE.
 window() {
-    local secs=$1 pids c0 c1 u0 u1 t0 adv g0 r0 r1
+    local secs=$1 pids c0 c1 u0 u1 t0 adv g0 r0 r1 o0
     pids=$(dpids)
     g0=$(cpu_total)
+    o0=$(tcp_opens)
     r0=$(cpu_ticks ${RSPID:-})
     # shellcheck disable=SC2086 # lists of pids
     tasks $pids >/run/tasks0
@@ -118,6 +139,8 @@ window() {
     u1=$(user_ticks $pids)
     t0=$(since "$t0")
     r1=$(cpu_ticks ${RSPID:-})
+    echo "$o0 $(tcp_opens)" | awk -v d="$DAEMON" -v ph="$PHASE" -v s="$t0" \
+        '{ o = $4 - $1; e = o - ($5 - $2); printf "BENCH %s %s opens_per_s=%.0f established_per_s=%.0f segs_out_per_open=%.2f\n", d, ph, o / s, e / s, (o > 0 ? ($6 - $3) / o : 0) }'
     echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
     # shellcheck disable=SC2086
     tasks $pids >/run/tasks1
@@ -149,7 +172,7 @@ bench_daemon() {
     PHASE=lb
     rs=/run/rs-$DAEMON.out
     # Not through ns(): `func &` would make $! a subshell's pid (notes/qemu.md).
-    $IP netns exec rs "$RSTOOL" --addrs "$LAN.10-$((10 + NRS - 1))" --ports "8001-$((8000 + NVS))" \
+    $IP netns exec rs "$RSTOOL" --addrs "$RS_ADDRS" --ports "$RS_PORTS" \
         --victim "$VICTIM" \
         --service "$VIP:${VICTIM##*:}" --ipvs-netns "/proc/$ANCHOR/ns/net" >"$rs" 2>&1 </dev/null &
     RSPID=$!
@@ -181,6 +204,19 @@ bench_daemon() {
     awk -v d="$DAEMON" '/^(REMOVAL|REMOVALS|BACK|ACCEPTED) / { print "BENCH " d " lb " $0 }' "$rs"
     daemon_stop
     [ "$DAEMON" = vigil ] && grep -ciE 'error|warn' /run/d1/daemon.log | sed "s/^/BENCH vigil lb log_errors=/"
+    # Servers taken out over the whole run (the victim's removals included):
+    # more than the victim's means healthy servers were judged down.
+    echo "BENCH $DAEMON lb removed_total=$(grep -cE ' DOWN|Removing service' /run/d1/daemon.log)"
+    grep -oE ' DOWN: .*|TCP connection to .* (failed|timedout)' /run/d1/daemon.log |
+        sed -E 's/^ DOWN: //; s/.* (failed|timedout)\.?$/keepalived: \1/' | sort | uniq -c | sort -rn | head -n 3 |
+        while read -r n why; do echo "BENCH $DAEMON lb removed_why count=$n $why"; done
+    # When they were taken out (syslog seconds), the five busiest seconds: a
+    # burst means every check failed at once (the link or a guest stalled).
+    grep -E ' DOWN|Removing service' /run/d1/daemon.log |
+        awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) { print substr($i, 1, 8); next } }' |
+        uniq -c | sort -rn | head -n 5 |
+        awk -v d="$DAEMON" '{ s = s sep $2 "x" $1; sep = "," } END { if (s != "") print "BENCH " d " lb removed_at " s }'
+    dmesg | grep -ciE 'conntrack.*(full|drop)' | sed "s/^/BENCH $DAEMON lb conntrack_drops_logged=/"
     cp /run/d1/daemon.log "/run/daemon-$DAEMON.log"
     ok "bench.$DAEMON" "ran"
 }

@@ -30,14 +30,18 @@
 //!
 //! With `bind_port`, sockets close with SO_LINGER 0 (a reset): a graceful
 //! close would leave our fixed port in TIME_WAIT and the next probe, one
-//! delay_loop later, could not reuse it.
+//! delay_loop later, could not reuse it. The LVS thread runs TCP_CHECK on
+//! its own epoll loop ([`TcpPool`], which always resets); the other kinds
+//! are the futures of [`run`].
 
+mod bell;
 mod connect;
 mod dns;
 mod file;
 mod http;
 mod misc;
 mod ping;
+mod pool;
 mod smtp;
 mod tcp;
 mod udp;
@@ -46,6 +50,9 @@ use vigil_check::{FailReason, ProbeKind, ProbeResult};
 use vigil_model::GlobalDefs;
 
 use super::users;
+
+pub use bell::Bell;
+pub use pool::{TcpPool, Woken};
 
 /// What MISC_CHECK needs from the global configuration, resolved once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,5 +154,22 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             timeout,
         } => ping::probe(*connect_ip, *bindto, *timeout).await,
         ProbeKind::File { path, .. } => file::probe(path),
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to `nice` (Linux keeps
+/// a nice value per thread), so on a one-CPU router the VRRP loop wins
+/// when both are runnable. A failure is logged and changes nothing.
+pub fn nice_this_thread(nice: i32) {
+    let tid = nix::unistd::gettid().as_raw();
+    // SAFETY: plain syscall with integer arguments; PRIO_PROCESS with a
+    // tid addresses that one thread on Linux.
+    let r =
+        unsafe { nix::libc::setpriority(nix::libc::PRIO_PROCESS, tid as nix::libc::id_t, nice) };
+    if r != 0 {
+        log::debug!(
+            "cannot lower the LVS thread's priority: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }

@@ -4,10 +4,14 @@
 //!
 //! ```text
 //!  VRRP loop --Reload / Held VIPs / Stop--> LVS thread: Engine (checkers + planner)
-//!            <------- status views --------        |-- probes (tasks on its executor)
-//!                                                  |-- notify scripts
+//!            <------- status views --------        |-- TCP_CHECK: its own epoll loop
+//!                                                  |-- other probes, notify scripts:
+//!                                                  |   futures polled from that loop
 //!                                                  '-- IPVS (generic netlink)
 //! ```
+//!
+//! Messages reach the thread over a channel plus an eventfd ([`Bell`]) its
+//! epoll loop watches; its priority is [`LVS_NICE`].
 
 mod alert;
 mod backend;
@@ -15,6 +19,7 @@ mod engine;
 mod kernel;
 mod names;
 mod syncd;
+mod tasks;
 mod view;
 mod worker;
 
@@ -30,9 +35,16 @@ pub use syncd::Director;
 pub use worker::Prober;
 
 use crate::control::VsView;
+use crate::os::probe::Bell;
 
 /// How long a stopping daemon waits for the LVS thread to clear the table.
 const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// The LVS thread's nice value (`VIGIL_LVS_NICE` overrides it). 0: a
+/// positive value (5 was measured) showed no lateness gain in the guest
+/// benchmark, and it lets any other process starve the checks, and with
+/// them hold a lock the VRRP loop may need (the allocator's).
+pub const LVS_NICE: i32 = 0;
 
 /// What the VRRP loop tells the LVS thread.
 pub enum ToLvs {
@@ -49,7 +61,7 @@ pub enum ToLvs {
 
 /// The VRRP loop's handle on the LVS thread.
 pub struct Lvs {
-    tx: smol::channel::Sender<ToLvs>,
+    tx: Mailbox,
     views: Arc<Mutex<Vec<VsView>>>,
     done: smol::channel::Receiver<()>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -64,7 +76,12 @@ impl Lvs {
         B: Backend + 'static,
         F: FnOnce() -> Result<B, String> + Send + 'static,
     {
-        let (tx, rx) = smol::channel::unbounded();
+        let bell = Arc::new(Bell::new().map_err(|e| format!("cannot create an eventfd: {e}"))?);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = Mailbox {
+            tx: Some(tx),
+            bell: bell.clone(),
+        };
         let (done_tx, done) = smol::channel::bounded(1);
         let views = Arc::new(Mutex::new(Vec::new()));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -82,7 +99,7 @@ impl Lvs {
                         return;
                     }
                 };
-                worker::run(config, backend, prober, rx, shared);
+                worker::run(config, backend, prober, (rx, bell), shared);
                 let _ = done_tx.try_send(());
             })
             .map_err(|e| format!("cannot start the load-balancing thread: {e}"))?;
@@ -102,16 +119,16 @@ impl Lvs {
     }
 
     pub fn reload(&self, config: Config) {
-        let _ = self.tx.try_send(ToLvs::Reload(Box::new(config)));
+        self.tx.send(ToLvs::Reload(Box::new(config)));
     }
 
     pub fn set_held(&self, vips: Vec<IpAddr>) {
-        let _ = self.tx.try_send(ToLvs::Held(vips));
+        self.tx.send(ToLvs::Held(vips));
     }
 
     /// A VRRP instance's state changed.
     pub fn vrrp_state(&self, instance: &str, master: bool) {
-        let _ = self.tx.try_send(ToLvs::Vrrp {
+        self.tx.send(ToLvs::Vrrp {
             instance: instance.to_string(),
             master,
         });
@@ -124,7 +141,7 @@ impl Lvs {
 
     /// Asks the thread to clear what it installed and waits for it (bounded).
     pub async fn stop(mut self) {
-        let _ = self.tx.try_send(ToLvs::Stop);
+        self.tx.send(ToLvs::Stop);
         let finished = smol::future::or(async { self.done.recv().await.is_ok() }, async {
             smol::Timer::after(STOP_WAIT).await;
             false
@@ -136,6 +153,29 @@ impl Lvs {
             }
             _ => log::error!("the load-balancing thread did not stop in {STOP_WAIT:?}"),
         }
+    }
+}
+
+/// The sending side: every message rings the thread's bell; dropping it
+/// closes the channel first, then rings, so the thread sees the end.
+struct Mailbox {
+    tx: Option<std::sync::mpsc::Sender<ToLvs>>,
+    bell: Arc<Bell>,
+}
+
+impl Mailbox {
+    fn send(&self, m: ToLvs) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(m);
+            self.bell.post();
+        }
+    }
+}
+
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        self.bell.post();
     }
 }
 

@@ -52,9 +52,7 @@ pub fn views<B: Backend>(e: &Engine<B>) -> Vec<VsView> {
                 name: vs_name(vs),
                 scheduler: vs.scheduler.name().to_string(),
                 quorum_up: e.planner().quorum(vi).is_some_and(|q| q.is_up()),
-                suspended: checkers
-                    .iter()
-                    .any(|(_, c)| c.real_server().vs == vi && c.is_suspended()),
+                suspended: checkers.checkers_of_vs(vi).any(|(_, c)| c.is_suspended()),
                 sorry_active,
                 real_servers,
             }

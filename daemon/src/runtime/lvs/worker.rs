@@ -1,9 +1,15 @@
-//! The LVS thread's loop: its own smol executor, the engine, probes as
-//! tasks, notify scripts, and the status views published for the VRRP loop.
+//! The LVS thread's loop: one epoll instance ([`TcpPool`]) that runs the
+//! TCP_CHECKs itself and watches a [`Bell`] rung by the VRRP loop's
+//! messages and by the wakers of the other futures ([`Tasks`]: probes of
+//! the other kinds, notify scripts); its timeout is the earliest of the
+//! checkers' deadline, the connects' deadline and the next view publish.
+//! No other thread is woken for a TCP_CHECK, and its steady state
+//! allocates nothing per probe.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,24 +20,29 @@ use super::alert;
 use super::backend::Backend;
 use super::engine::{Engine, Out};
 use super::syncd::Director;
+use super::tasks::Tasks;
 use super::view::views;
-use super::ToLvs;
+use super::{ToLvs, LVS_NICE};
 use crate::control::VsView;
 use crate::os::clock;
-use crate::os::probe::ProbeEnv;
+use crate::os::probe::{self, Bell, ProbeEnv, TcpPool};
 use crate::os::script::{self, Outcome};
 use crate::runtime::mail::Mailer;
 use crate::runtime::{hooks, plan};
 
-/// Runs one probe with the script settings of the configuration in force;
-/// the future lives on the LVS thread.
+/// Runs one probe of a kind other than TCP_CHECK (which the loop runs
+/// itself, always with the real sockets) with the script settings of the
+/// configuration in force; the future lives on the LVS thread.
 pub type Prober = Arc<
     dyn Fn(ProbeKind, Rc<ProbeEnv>) -> Pin<Box<dyn Future<Output = ProbeResult>>> + Send + Sync,
 >;
 
-/// The status views are rebuilt at most this often (a thousand checkers
-/// report a thousand results a second).
+/// A change of the table or of a message shows in the status views within
+/// this; probe results alone (the last result of each checker) within
+/// [`REFRESH_EVERY`]. A thousand checkers report a thousand results a
+/// second: rebuilding the views for each would be most of the loop's work.
 const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a stopping thread waits for `omega` notifiers.
 const SCRIPT_GRACE: Duration = Duration::from_secs(5);
@@ -40,10 +51,25 @@ fn now() -> Instant {
     Instant::from_micros(clock::now_us())
 }
 
-enum Wake {
-    Msg(Option<ToLvs>),
-    Probe(Option<(u64, ProbeResult)>),
-    Tick,
+/// When the views are due: `None` if nothing changed.
+struct Publish {
+    last: Option<std::time::Instant>,
+    changed: bool,
+    results: bool,
+}
+
+impl Publish {
+    fn due_in(&self) -> Option<Duration> {
+        let period = match (self.changed, self.results) {
+            (true, _) => PUBLISH_EVERY,
+            (false, true) => REFRESH_EVERY,
+            (false, false) => return None,
+        };
+        Some(match self.last {
+            None => Duration::ZERO,
+            Some(t) => period.saturating_sub(t.elapsed()),
+        })
+    }
 }
 
 /// Runs until [`ToLvs::Stop`] (or the VRRP loop's end).
@@ -51,124 +77,175 @@ pub fn run<B: Backend>(
     config: Config,
     backend: B,
     prober: Prober,
-    rx: smol::channel::Receiver<ToLvs>,
+    (rx, bell): (Receiver<ToLvs>, Arc<Bell>),
     shared: Arc<Mutex<Vec<VsView>>>,
 ) {
-    let ex = smol::LocalExecutor::new();
+    let mut pool = match TcpPool::new().and_then(|p| p.watch(&*bell, 0).map(|()| p)) {
+        Ok(p) => p,
+        Err(e) => {
+            log::error!("load balancing: cannot set up the probe loop: {e}");
+            return;
+        }
+    };
+    // VIGIL_LVS_NICE overrides the default, for measuring its effect.
+    let nice = std::env::var("VIGIL_LVS_NICE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(LVS_NICE);
+    // 0 leaves the thread as started: an operator's `nice vigil` holds.
+    if nice != 0 {
+        probe::nice_this_thread(nice);
+    }
+    let mut tasks = Tasks::new(bell.clone());
     let seed = clock::now_us() ^ u64::from(std::process::id()).rotate_left(32);
-    smol::block_on(ex.run(async {
-        let (ptx, prx) = smol::channel::unbounded::<(u64, ProbeResult)>();
-        let running = hooks::Running::default();
-        let mut env = Rc::new(ProbeEnv::from_globals(&config.global));
-        let mut engine = Engine::new(config, backend, seed);
-        engine.start(now());
-        let mut director = Director::default();
-        let globals = engine.config().global.clone();
-        director.start(engine.backend_mut(), &globals);
-        let mut mailer = Mailer::new(&engine.config().global);
-        let mut published: Option<std::time::Instant> = None;
-        let mut dirty = true;
+    let running = hooks::Running::default();
+    let mut env = Rc::new(ProbeEnv::from_globals(&config.global));
+    let mut engine = Engine::new(config, backend, seed);
+    engine.start(now());
+    let mut director = Director::default();
+    let globals = engine.config().global.clone();
+    director.start(engine.backend_mut(), &globals);
+    let mut mailer = Mailer::new(&engine.config().global);
+    let mut publish = Publish {
+        last: None,
+        changed: true,
+        results: false,
+    };
+    let mut applies = engine.apply_stats().applies;
+    let mut done: Vec<(u64, ProbeResult)> = Vec::with_capacity(256);
+    'run: loop {
+        // Probes that end at once (a refused local connect, FILE_CHECK's
+        // read) are fed back before waiting.
         loop {
             while let Some(o) = engine.poll_out() {
                 match o {
                     Out::Probe { token, kind } => {
-                        let probe = prober(kind, env.clone());
-                        let ptx = ptx.clone();
-                        ex.spawn(async move {
-                            let r = probe.await;
-                            let _ = ptx.send((token, r)).await;
-                        })
-                        .detach();
+                        if !pool.start(token, &kind, clock::now_us(), &mut done) {
+                            let probe = prober(kind, env.clone());
+                            tasks.spawn(async move { Some((token, probe.await)) });
+                        }
                     }
-                    Out::Script { what, command } => {
-                        notify(&ex, &running, &engine.config().global, what, &command)
-                    }
+                    Out::Script { what, command } => notify(
+                        &mut tasks,
+                        &running,
+                        &engine.config().global,
+                        what,
+                        &command,
+                    ),
                     Out::Alert(a) => alert::send(engine.config(), &mailer, a),
                 }
             }
-            let publish_in = match (dirty, published) {
-                (false, _) => None,
-                (true, None) => Some(Duration::ZERO),
-                (true, Some(t)) => Some(PUBLISH_EVERY.saturating_sub(t.elapsed())),
-            };
-            if publish_in == Some(Duration::ZERO) {
-                if let Ok(mut v) = shared.lock() {
-                    *v = views(&engine);
-                }
-                published = Some(std::time::Instant::now());
-                dirty = false;
+            if done.is_empty() {
+                break;
             }
-            let check_in = engine
-                .poll_timeout()
-                .map(|d| clock::until(clock::now_us(), d.as_micros()));
-            let wait = match (check_in, publish_in.filter(|d| !d.is_zero())) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let wake = smol::future::or(
-                smol::future::or(async { Wake::Msg(rx.recv().await.ok()) }, async {
-                    Wake::Probe(prx.recv().await.ok())
-                }),
-                async {
-                    match wait {
-                        Some(w) => smol::Timer::after(w).await,
-                        None => smol::future::pending().await,
-                    };
-                    Wake::Tick
-                },
-            )
-            .await;
             let t = now();
-            dirty |= !matches!(wake, Wake::Tick);
-            match wake {
-                Wake::Probe(Some((token, result))) => engine.handle_probe(t, token, result),
-                Wake::Msg(Some(ToLvs::Reload(c))) => {
+            for (token, r) in done.drain(..) {
+                engine.handle_probe(t, token, r);
+            }
+            publish.results = true;
+        }
+        if engine.apply_stats().applies != applies {
+            applies = engine.apply_stats().applies;
+            publish.changed = true;
+        }
+        let publish_in = publish.due_in();
+        if publish_in == Some(Duration::ZERO) {
+            if let Ok(mut v) = shared.lock() {
+                *v = views(&engine);
+            }
+            publish = Publish {
+                last: Some(std::time::Instant::now()),
+                changed: false,
+                results: false,
+            };
+        }
+        let now_us = clock::now_us();
+        let wait = [
+            engine.poll_timeout().map(|d| d.as_micros()),
+            pool.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|d| clock::until(now_us, d))
+        .chain(publish_in.filter(|d| !d.is_zero()))
+        .min();
+        let woken = match pool.wait(wait, clock::now_us, &mut done) {
+            Ok(w) => w,
+            Err(e) => {
+                log::error!("load balancing: epoll_wait: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if woken.keys & 1 != 0 {
+            // Drained before polling, so a wake during the polls rings again.
+            bell.drain();
+            tasks.run_ready(&mut done);
+        }
+        let t = now();
+        if !done.is_empty() {
+            publish.results = true;
+        }
+        // Every result already in, before a watchdog can count one as late.
+        for (token, result) in done.drain(..) {
+            engine.handle_probe(t, token, result);
+        }
+        loop {
+            let msg = match rx.try_recv() {
+                Ok(m) => m,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => break 'run,
+            };
+            publish.changed = true;
+            match msg {
+                ToLvs::Reload(c) => {
                     env = Rc::new(ProbeEnv::from_globals(&c.global));
                     director.reload(engine.backend_mut(), &c.global);
                     mailer = Mailer::new(&c.global);
                     engine.reload(t, *c)
                 }
-                Wake::Msg(Some(ToLvs::Vrrp { instance, master })) => {
+                ToLvs::Vrrp { instance, master } => {
                     director.instance_state(engine.backend_mut(), &instance, master)
                 }
-                Wake::Msg(Some(ToLvs::Held(v))) => engine.set_held(v),
-                Wake::Msg(Some(ToLvs::Stop)) | Wake::Msg(None) => break,
-                Wake::Probe(None) | Wake::Tick => {}
-            }
-            // Every result already queued, before a watchdog can count one
-            // as late.
-            while let Ok((token, result)) = prx.try_recv() {
-                engine.handle_probe(t, token, result);
-            }
-            if engine.poll_timeout().is_some_and(|d| d <= t) {
-                engine.handle_timeout(t);
-                dirty = true;
+                ToLvs::Held(v) => engine.set_held(v),
+                ToLvs::Stop => break 'run,
             }
         }
-        engine.stop();
-        director.stop(engine.backend_mut());
-        while let Some(o) = engine.poll_out() {
-            match o {
-                Out::Script { what, command } => {
-                    notify(&ex, &running, &engine.config().global, what, &command)
-                }
-                Out::Alert(a) => alert::send(engine.config(), &mailer, a),
-                Out::Probe { .. } => {}
-            }
+        if engine.poll_timeout().is_some_and(|d| d <= t) {
+            engine.handle_timeout(t);
         }
-        if let Ok(mut v) = shared.lock() {
-            *v = views(&engine);
+    }
+    pool.clear();
+    engine.stop();
+    director.stop(engine.backend_mut());
+    while let Some(o) = engine.poll_out() {
+        match o {
+            Out::Script { what, command } => notify(
+                &mut tasks,
+                &running,
+                &engine.config().global,
+                what,
+                &command,
+            ),
+            Out::Alert(a) => alert::send(engine.config(), &mailer, a),
+            Out::Probe { .. } => {}
         }
-        let t0 = std::time::Instant::now();
-        while running.count() > 0 && t0.elapsed() < SCRIPT_GRACE {
-            smol::Timer::after(Duration::from_millis(10)).await;
-        }
-    }));
+    }
+    if let Ok(mut v) = shared.lock() {
+        *v = views(&engine);
+    }
+    let t0 = std::time::Instant::now();
+    while (running.count() > 0 || tasks.len() > 0) && t0.elapsed() < SCRIPT_GRACE {
+        let _ = pool.wait(Some(Duration::from_millis(10)), clock::now_us, &mut done);
+        bell.drain();
+        tasks.run_ready(&mut done);
+        done.clear();
+    }
 }
 
 /// Fire and forget, reaped and logged, like the VRRP notify hooks.
 fn notify(
-    ex: &smol::LocalExecutor<'_>,
+    tasks: &mut Tasks,
     running: &hooks::Running,
     global: &GlobalDefs,
     what: String,
@@ -179,13 +256,13 @@ fn notify(
     };
     let s = hooks::script_of(&r, &[], hooks::NOTIFY_TIMEOUT);
     let guard = running.enter();
-    ex.spawn(async move {
+    tasks.spawn(async move {
         match script::run(&s).await {
             Ok(Outcome::Exited(0)) => log::debug!("{what} \"{}\" done", r.text),
             Ok(o) => log::warn!("{what} script \"{}\" {}", r.text, hooks::describe(o)),
             Err(e) => log::warn!("{what} script \"{}\": {e}", r.text),
         }
         drop(guard);
-    })
-    .detach();
+        None
+    });
 }
