@@ -30,7 +30,7 @@ pub use checker::{
     MiscCheck, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
 };
 pub use command::{split_words, Command, Notify, RunAs};
-pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, SmtpServer, SyncDaemon};
+pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, ProcessSched, SmtpServer, SyncDaemon};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;

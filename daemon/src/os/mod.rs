@@ -10,6 +10,7 @@
 //! | [`garp`] | gratuitous ARP / unsolicited NA through AF_PACKET |
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
+//! | [`sched`] | the loop's scheduling: SCHED_RR, nice, mlockall, RLIMIT_RTTIME, slice hint |
 //! | [`script`] | running scripts in their own process group with a timeout |
 //! | [`script_security`] | `enable_script_security` and PATH lookup |
 //! | [`users`] | `script_user` names to uid/gid |
@@ -60,6 +61,7 @@ pub mod ipvs;
 pub mod logger;
 pub mod netlink;
 pub mod probe;
+pub mod sched;
 pub mod script;
 pub mod script_security;
 pub mod signals;

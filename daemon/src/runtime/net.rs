@@ -50,6 +50,22 @@ struct Port {
     reader: Option<Option<IpAddr>>,
 }
 
+/// Adverts waiting to go out on one socket (port and bound source): the
+/// emitted messages back to back, each with its destination.
+struct OutQueue {
+    key: (PortKey, Option<IpAddr>),
+    ifname: String,
+    bytes: Vec<u8>,
+    msgs: Vec<(std::ops::Range<usize>, IpAddr)>,
+}
+
+impl OutQueue {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.msgs.clear();
+    }
+}
+
 /// What the instances need of one port.
 struct Want {
     ifname: String,
@@ -65,10 +81,12 @@ pub struct Net {
     announce: HashMap<u32, Rc<AnnounceSocket>>,
     /// Sockets that failed to open, logged once until they open.
     failed: HashSet<(PortKey, Option<IpAddr>)>,
-    /// Receive, control-message and send buffers, reused for every packet.
+    /// Receive and control-message buffers, reused for every packet.
     rxbuf: Vec<u8>,
     cmsg: Vec<u8>,
-    txbuf: Vec<u8>,
+    /// Adverts queued for the next flush, per socket (kept, so their
+    /// buffers are reused).
+    outq: Vec<OutQueue>,
 }
 
 fn os_family(f: vrrp::Family) -> vrrp_socket::Family {
@@ -88,7 +106,7 @@ impl Net {
             failed: HashSet::new(),
             rxbuf: vec![0u8; 4096],
             cmsg: vrrp_socket::cmsg_buffer(),
-            txbuf: Vec::with_capacity(1500),
+            outq: Vec::new(),
         }
     }
 
@@ -273,8 +291,11 @@ impl Net {
         }
     }
 
-    /// Emits and sends one advert. The kernel fills the IPv6 checksum itself.
-    pub async fn send_advert(
+    /// Emits one advert into the queue of its socket; [`flush_adverts`]
+    /// sends the queues. The kernel fills the IPv6 checksum itself.
+    ///
+    /// [`flush_adverts`]: Net::flush_adverts
+    pub fn queue_advert(
         &mut self,
         inst: &InstancePlan,
         repr: &Repr,
@@ -282,22 +303,67 @@ impl Net {
         dst: IpAddr,
         csum: V3Checksum,
     ) {
-        let sock = self
-            .links
-            .index_of(&inst.interface)
-            .and_then(|i| self.ports.get(&(i, inst.family)))
-            .and_then(|p| p.sockets.get(&inst.source))
-            .cloned();
-        let Some(sock) = sock else {
+        let Some(index) = self.links.index_of(&inst.interface) else {
             log::debug!("no socket on {} to send an advert", inst.interface);
             return;
         };
-        let buf = &mut self.txbuf;
-        buf.clear();
-        buf.resize(repr.buffer_len(), 0);
-        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), src, dst, csum);
-        if let Err(e) = sock.send_to(buf, dst).await {
-            log::warn!("advert on {} to {dst}: {e}", inst.interface);
+        let key = ((index, inst.family), inst.source);
+        let has_socket = self
+            .ports
+            .get(&key.0)
+            .is_some_and(|p| p.sockets.contains_key(&inst.source));
+        if !has_socket {
+            log::debug!("no socket on {} to send an advert", inst.interface);
+            return;
+        }
+        let q = match self.outq.iter().position(|q| q.key == key) {
+            Some(n) => &mut self.outq[n],
+            None => {
+                self.outq.push(OutQueue {
+                    key,
+                    ifname: inst.interface.clone(),
+                    bytes: Vec::with_capacity(4096),
+                    msgs: Vec::new(),
+                });
+                let n = self.outq.len() - 1;
+                &mut self.outq[n]
+            }
+        };
+        let at = q.bytes.len();
+        q.bytes.resize(at + repr.buffer_len(), 0);
+        if let Some(buf) = q.bytes.get_mut(at..) {
+            repr.emit(&mut Packet::new_unchecked(buf), src, dst, csum);
+            q.msgs.push((at..at + repr.buffer_len(), dst));
+        }
+    }
+
+    /// Sends every queued advert: one sendmmsg per socket for as many as
+    /// its send buffer takes, the rest one by one, waiting for room.
+    pub async fn flush_adverts(&mut self) {
+        for q in self.outq.iter_mut().filter(|q| !q.msgs.is_empty()) {
+            let sock = self
+                .ports
+                .get(&q.key.0)
+                .and_then(|p| p.sockets.get(&q.key.1))
+                .cloned();
+            let Some(sock) = sock else {
+                q.clear();
+                continue;
+            };
+            let sent = match sock.try_send_batch(&q.bytes, &q.msgs) {
+                Ok(n) => n,
+                Err(e) => {
+                    log::debug!("advert batch on {}: {e}", q.ifname);
+                    0
+                }
+            };
+            for (r, dst) in q.msgs.get(sent..).unwrap_or_default() {
+                let payload = q.bytes.get(r.clone()).unwrap_or_default();
+                if let Err(e) = sock.send_to(payload, *dst).await {
+                    log::warn!("advert on {} to {dst}: {e}", q.ifname);
+                }
+            }
+            q.clear();
         }
     }
 

@@ -39,6 +39,10 @@ fn eight_hogs() -> Result<(), String> {
         hogs: env_or("PRESSURE_HOGS", 8),
         window: Duration::from_secs(env_or("PRESSURE_SECS", 30) as u64),
         capture: env_or("PRESSURE_CAPTURE", 0) == 1,
+        // PRESSURE_GLOBAL: extra global_defs lines, e.g. "vrrp_rt_priority 1".
+        global_extra: std::env::var("PRESSURE_GLOBAL")
+            .map(|g| format!("    {g}\n"))
+            .unwrap_or_default(),
     };
     let o = pressure::run(&s)?;
     println!(

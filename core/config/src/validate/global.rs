@@ -112,6 +112,18 @@ pub(super) fn parse(
             "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
             "lvs_sync_daemon" => super::syncd::parse_global(ctx, stmt, sync),
             "lvs_timeouts" => super::syncd::parse_timeouts(ctx, stmt, &mut g.lvs_timeouts),
+            // The VRRP process's scheduling, as keepalived's vrrp child.
+            "vrrp_rt_priority" => {
+                if let Some(p) = ctx.int(stmt, 1, 99) {
+                    g.vrrp_sched.rt_priority = Some(p);
+                }
+            }
+            "vrrp_priority" => set(&mut g.vrrp_sched.nice, ctx.int(stmt, -20, 19)),
+            "vrrp_no_swap" => set(&mut g.vrrp_sched.no_swap, ctx.flag_bool(stmt)),
+            "vrrp_rlimit_rttime" | "vrrp_rlimit_rtime" => set(
+                &mut g.vrrp_sched.rlimit_rttime_us,
+                ctx.int(stmt, 1, 100_000_000),
+            ),
             "control_socket_group" => {
                 g.control_socket_group = ctx.text(stmt).or(g.control_socket_group.take())
             }

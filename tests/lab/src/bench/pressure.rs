@@ -29,6 +29,8 @@ pub struct Setup {
     /// Capture the backup's wire to measure advert lateness (tcpdump costs CPU
     /// of its own, so the tick figures of a capturing run are not the cleanest).
     pub capture: bool,
+    /// Extra `global_defs` lines for both routers (e.g. `vrrp_rt_priority 1`).
+    pub global_extra: String,
 }
 
 /// Advert lateness: how much longer than the interval a gap between two
@@ -64,13 +66,18 @@ fn vip(i: usize) -> String {
 
 /// The keepalived.conf of one side: `n` VRRPv3 instances, VRIDs 1..=n.
 pub fn config(n: usize, advert_cs: u32, master: bool) -> String {
+    config_with(n, advert_cs, master, "")
+}
+
+/// [`config`] with `extra` lines in `global_defs`.
+pub fn config_with(n: usize, advert_cs: u32, master: bool, extra: &str) -> String {
     let (state, prio, id) = if master {
         ("MASTER", 100, "pressure-m")
     } else {
         ("BACKUP", 80, "pressure-b")
     };
     let mut s = format!(
-        "global_defs {{\n    router_id {id}\n    vrrp_version 3\n    vrrp_skip_check_adv_addr\n}}\n"
+        "global_defs {{\n    router_id {id}\n    vrrp_version 3\n    vrrp_skip_check_adv_addr\n{extra}}}\n"
     );
     let advert = format!("{}.{:02}", advert_cs / 100, advert_cs % 100);
     for i in 1..=n {
@@ -224,8 +231,9 @@ pub fn run(s: &Setup) -> Result<Outcome, String> {
     let mut lab = Lab::new("press")?;
     let r1 = lab.host("r1", "192.168.67.100/24")?;
     let r2 = lab.host("r2", "192.168.67.200/24")?;
-    let m = Daemon::start(s.kind, &r1, "m", &config(s.instances, s.advert_cs, true))?;
-    let b = Daemon::start(s.kind, &r2, "b", &config(s.instances, s.advert_cs, false))?;
+    let conf = |master| config_with(s.instances, s.advert_cs, master, &s.global_extra);
+    let m = Daemon::start(s.kind, &r1, "m", &conf(true))?;
+    let b = Daemon::start(s.kind, &r2, "b", &conf(false))?;
     let n = s.instances;
     wait::for_cond(
         Duration::from_secs(30),
@@ -400,6 +408,7 @@ pub fn bench_rows(runs: usize, window: Duration, hog_counts: &[usize]) -> Vec<[S
                     hogs,
                     window,
                     capture: true,
+                    global_extra: String::new(),
                 };
                 match run(&s) {
                     Ok(o) => {
