@@ -91,7 +91,9 @@ pub struct GlobalDefs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessSched {
     /// `vrrp_rt_priority N` (1..=99): SCHED_RR at N, not inherited by
-    /// scripts; `None` = normal scheduling (keepalived's default).
+    /// scripts; 0 = normal scheduling (vigil's spelling). `None` = not
+    /// given: vigil's default, SCHED_RR 1 (keepalived's is normal
+    /// scheduling; the daemon's README says why).
     pub rt_priority: Option<u8>,
     /// `vrrp_priority N` (-20..=19): the nice value under normal
     /// scheduling; default 0.

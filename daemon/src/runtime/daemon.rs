@@ -70,7 +70,7 @@ impl Daemon {
             slots,
             lvs,
             control_group: config.global.control_socket_group.clone(),
-            breather: super::turns::Breather::new(false),
+            breather: super::turns::Breather::new(None),
         };
         d.spawn_signals()?;
         d.spawn_control();

@@ -35,20 +35,31 @@ pub struct Settings {
 /// Default control socket.
 pub const DEFAULT_CONTROL: &str = "/run/vigil.sock";
 
-/// Gives the reactor's helper thread ("async-io", see
-/// [`crate::os::sched::threads_named`]) the loop's scheduling. It is
-/// spawned with the reactor, here by the first timer, and named by itself
-/// once it runs: wait for the name (before any other thread exists).
-async fn schedule_reactor_helper(p: &crate::os::sched::Policy) {
+/// Schedules the loop as configured, once start-up (long, and run
+/// normally) is over: the loop's thread, then the reactor's helper thread
+/// ("async-io", see [`crate::os::sched::threads_named`]), which async-io
+/// spawns with the reactor and which names itself once it runs. Other
+/// threads (the LVS checkers) keep normal scheduling.
+async fn schedule_loop(p: &crate::os::sched::Policy) {
+    let report = |what: &str, e: crate::os::sched::SchedError| {
+        if p.explicit {
+            log::warn!("scheduling {what}: {e}");
+        } else {
+            log::info!("scheduling {what}: {e}; normal scheduling");
+        }
+    };
+    for e in crate::os::sched::apply(p) {
+        report("the VRRP loop", e);
+    }
     for _ in 0..200 {
-        smol::Timer::after(std::time::Duration::from_millis(1)).await;
         let tids = crate::os::sched::threads_named("async-io");
         if tids.is_empty() {
+            smol::Timer::after(std::time::Duration::from_millis(1)).await;
             continue;
         }
         for tid in tids {
             for e in crate::os::sched::apply_thread(tid, p) {
-                log::warn!("scheduling the I/O helper thread: {e}");
+                report("the I/O helper thread", e);
             }
         }
         return;
@@ -71,18 +82,15 @@ pub fn run(settings: Settings, config: vigil_model::Config) -> u8 {
             log::error!("pid file {}: {e}", p.display());
         }
     }
-    // On the loop's thread, before the executor exists. Realtime is not
-    // inherited (reset-on-fork): the reactor's helper thread gets it below.
     let sched = crate::os::sched::Policy::from(&config.global.vrrp_sched);
-    for e in crate::os::sched::apply(&sched) {
-        log::warn!("scheduling: {e}");
-    }
     let pid_file = settings.pid_file.clone();
     let ex: Spawner = Box::leak(Box::new(smol::LocalExecutor::new()));
     let code = smol::block_on(ex.run(async move {
-        schedule_reactor_helper(&sched).await;
         match daemon::Daemon::start(settings, config, ex) {
-            Ok(d) => d.run().await,
+            Ok(d) => {
+                schedule_loop(&sched).await;
+                d.run(sched).await
+            }
             Err(e) => {
                 log::error!("{e}");
                 1

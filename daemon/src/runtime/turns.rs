@@ -13,6 +13,8 @@ use vigil_vrrp as vrrp;
 use super::daemon::{now, Daemon};
 use super::event::Event;
 use crate::os::clock;
+use crate::os::sched::Policy;
+use crate::os::signals::Signal;
 
 /// Wake-ups for timers are rounded up to this tick, so that instances due
 /// within one tick fire in one wake-up (200 instances at advert_int 0.02
@@ -56,13 +58,14 @@ const NAP: std::time::Duration = std::time::Duration::from_micros(20);
 /// adverts are work enough to reach it. Under normal scheduling it does
 /// nothing.
 pub(super) struct Breather {
-    realtime: bool,
+    /// The realtime policy in force; `None` under normal scheduling.
+    realtime: Option<Policy>,
     /// When the loop last slept, on the monotonic clock (µs).
     since: u64,
 }
 
 impl Breather {
-    pub(super) fn new(realtime: bool) -> Breather {
+    pub(super) fn new(realtime: Option<Policy>) -> Breather {
         Breather {
             realtime,
             since: clock::now_us(),
@@ -76,12 +79,31 @@ impl Breather {
 
     /// Naps if the loop has run [`BREATHE_EVERY_US`] since it last slept.
     pub(super) fn breathe(&mut self) {
-        if !self.realtime {
+        if self.realtime.is_none() {
             return;
         }
         let now = clock::now_us();
         if now.saturating_sub(self.since) >= BREATHE_EVERY_US {
             std::thread::sleep(NAP);
+            self.since = clock::now_us();
+        }
+    }
+
+    /// Normal scheduling for the loop's thread until [`restore`](Self::restore).
+    pub(super) fn relax(&mut self) {
+        if let Some(p) = &self.realtime {
+            for e in crate::os::sched::relax_thread(0, p) {
+                log::warn!("scheduling: {e}");
+            }
+        }
+    }
+
+    /// The realtime policy again, after [`relax`](Self::relax).
+    pub(super) fn restore(&mut self) {
+        if let Some(p) = &self.realtime {
+            for e in crate::os::sched::apply_thread(0, p) {
+                log::warn!("scheduling: {e}");
+            }
             self.since = clock::now_us();
         }
     }
@@ -99,9 +121,9 @@ impl Daemon {
     /// advert *before* firing timers, each with its kernel receive time, so
     /// a loop that wakes up late hears the master's waiting adverts before
     /// it declares the master down.
-    pub async fn run(mut self) -> u8 {
+    pub async fn run(mut self, policy: Policy) -> u8 {
         let realtime = crate::os::sched::current().0 == nix::libc::SCHED_RR;
-        self.breather = Breather::new(realtime);
+        self.breather = Breather::new(realtime.then_some(policy));
         let mut timer = smol::Timer::never();
         let mut drained = true;
         let mut batches = 0u32;
@@ -163,7 +185,17 @@ impl Daemon {
                 quiet_until = Some(clock::now_us() + RX_COALESCE_US);
             }
             if let Wake::Event(Some(ev)) = wake {
-                if let Some(code) = self.handle(now(), ev).await {
+                // A reload reads and applies a whole configuration: too
+                // long a stretch for SCHED_RR under RLIMIT_RTTIME.
+                let reload = matches!(ev, Event::Signal(Signal::Reload));
+                if reload {
+                    self.breather.relax();
+                }
+                let code = self.handle(now(), ev).await;
+                if reload {
+                    self.breather.restore();
+                }
+                if let Some(code) = code {
                     return code;
                 }
             }

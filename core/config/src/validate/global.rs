@@ -114,7 +114,7 @@ pub(super) fn parse(
             "lvs_timeouts" => super::syncd::parse_timeouts(ctx, stmt, &mut g.lvs_timeouts),
             // The VRRP process's scheduling, as keepalived's vrrp child.
             "vrrp_rt_priority" => {
-                if let Some(p) = ctx.int(stmt, 1, 99) {
+                if let Some(p) = ctx.int(stmt, 0, 99) {
                     g.vrrp_sched.rt_priority = Some(p);
                 }
             }

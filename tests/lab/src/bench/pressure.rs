@@ -283,6 +283,10 @@ pub fn run(s: &Setup) -> Result<Outcome, String> {
     let (lateness, capture_dropped) = match cap {
         Some((mut bg, path)) => {
             bg.stop()?;
+            // PRESSURE_PCAP_COPY=FILE keeps the capture, to look at by hand.
+            if let Some(keep) = std::env::var_os("PRESSURE_PCAP_COPY") {
+                let _ = std::fs::copy(&path, keep);
+            }
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let ads = pcap::adverts(&bytes)?;
             let err = std::fs::read_to_string(r2.dir().join("press.stderr")).unwrap_or_default();
@@ -297,7 +301,12 @@ pub fn run(s: &Setup) -> Result<Outcome, String> {
     let mut m = m;
     let mut b = b;
     if !m.alive() || !b.alive() {
-        return Err(format!("a daemon died{}", logs(&[&m, &b])));
+        return Err(format!(
+            "a daemon died (master {}, backup {}){}",
+            m.exit_text(),
+            b.exit_text(),
+            logs(&[&m, &b])
+        ));
     }
     Ok(Outcome {
         master_ticks: tm2.saturating_sub(tm),
