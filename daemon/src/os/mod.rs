@@ -67,4 +67,5 @@ pub mod script_security;
 pub mod signals;
 pub mod syslog;
 pub mod users;
+mod vrrp_send;
 pub mod vrrp_socket;

@@ -150,24 +150,38 @@ fn set_rttime(us: u32) -> Result<(), Errno> {
     }
 }
 
+/// Does nothing: the soft RTTIME limit only warns (keepalived logs it).
+extern "C" fn on_sigxcpu(_: libc::c_int) {}
+
+/// SIGXCPU (the soft RTTIME limit) would end the process by default. A
+/// handler rather than SIG_IGN: exec resets handlers, so scripts start with
+/// the default disposition.
+fn quiet_sigxcpu() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let a = SigAction::new(
+        SigHandler::Handler(on_sigxcpu),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler is async-signal-safe (it does nothing).
+    let _ = unsafe { sigaction(Signal::SIGXCPU, &a) };
+}
+
 /// Applies `p` to the calling thread (tid 0) and the process-wide parts
 /// (RLIMIT_RTTIME, mlockall); returns what was refused (each is worth one
 /// log line). Falls back to normal scheduling when SCHED_RR is refused.
-/// The soft RTTIME limit raises SIGXCPU, which is ignored: the hard limit
-/// (SIGKILL) is the guard against a runaway realtime loop.
+/// The soft RTTIME limit raises SIGXCPU, which is caught and dropped: the
+/// hard limit (SIGKILL) is the guard against a runaway realtime loop.
 pub fn apply(p: &Policy) -> Vec<SchedError> {
     let mut errs = Vec::new();
     let mut p = *p;
-    if let Some(prio) = p.rt_priority {
+    if p.rt_priority.is_some() {
         // The limit first: a realtime process is never without one.
         match set_rttime(p.rlimit_rttime_us) {
-            Ok(()) => {
-                // SAFETY: SIG_IGN for SIGXCPU installs no handler code.
-                unsafe { libc::signal(libc::SIGXCPU, libc::SIG_IGN) };
-            }
+            Ok(()) => quiet_sigxcpu(),
             Err(e) => {
+                // No realtime without the guard: normal scheduling.
                 errs.push(SchedError::RtTimeLimit(e));
-                errs.push(SchedError::Realtime(prio, Errno::EPERM));
                 p.rt_priority = None;
             }
         }
