@@ -225,7 +225,7 @@ impl Daemon {
         let mut n = 0usize;
         let drained = self.net.read_packets(|meta, age, payload| {
             n += 1;
-            if n % 64 == 0 {
+            if n.is_multiple_of(64) {
                 breather.breathe();
             }
             let age = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
