@@ -169,3 +169,100 @@ fn ttl_is_read_from_the_packet_not_assumed() {
     let meta = receiver.join().unwrap().expect("nothing received");
     assert_eq!(meta.ttl, 64);
 }
+
+/// Open a receiver in b, send `msgs` from a in one `try_send_batch`, and
+/// return (sent count, what b read with `try_recv`: payloads and stamps).
+fn exchange_batch(
+    pair: &Pair,
+    rx: Config,
+    tx: Config,
+    msgs: Vec<(&'static [u8], IpAddr)>,
+) -> (usize, Vec<(Vec<u8>, bool)>) {
+    let want = msgs.len();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let b_name = pair.b.name.clone();
+    let receiver = std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open(format!("/run/netns/{b_name}")).unwrap();
+        assert_eq!(
+            unsafe { nix::libc::setns(f.as_raw_fd(), nix::libc::CLONE_NEWNET) },
+            0
+        );
+        let mut rx = rx;
+        rx.ifindex = ifindex();
+        let sock = VrrpSocket::open(&rx).expect("open receiver");
+        ready_tx.send(()).unwrap();
+        let (mut buf, mut cmsg) = (vec![0u8; 4096], vigil::os::vrrp_socket::cmsg_buffer());
+        let mut got = Vec::new();
+        let t0 = std::time::Instant::now();
+        while got.len() < want && t0.elapsed() < Duration::from_secs(5) {
+            match sock.try_recv(&mut buf, &mut cmsg).expect("try_recv") {
+                Some(d) => got.push((buf[d.payload.clone()].to_vec(), d.stamp.is_some())),
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        got
+    });
+    ready_rx.recv().unwrap();
+    let sent = pair.a.run(move || {
+        let mut tx = tx;
+        tx.ifindex = ifindex();
+        let sock = VrrpSocket::open(&tx).expect("open sender");
+        let mut bytes = Vec::new();
+        let mut ranges = Vec::new();
+        for (m, dst) in &msgs {
+            ranges.push((bytes.len()..bytes.len() + m.len(), *dst));
+            bytes.extend_from_slice(m);
+        }
+        sock.try_send_batch(&bytes, &ranges).expect("send batch")
+    });
+    (sent, receiver.join().unwrap())
+}
+
+const ADVERT2: &[u8] = b"\x21\x34\x64\x01\x00\x01\xaa\xbb\x0a\x09\x00\x65";
+const ADVERT3: &[u8] = b"\x21\x35\x64\x01\x00\x01\xaa\xbb\x0a\x09\x00\x66";
+
+#[test]
+fn a_batch_goes_out_in_order_in_one_call_and_arrives_stamped() {
+    let pair = or_skip!(Pair::new());
+    let cfg = Config::multicast("eth0", 0, Family::V4);
+    let g = IpAddr::V4(GROUP_V4);
+    let msgs = vec![(ADVERT, g), (ADVERT2, g), (ADVERT3, g)];
+    let (sent, got) = exchange_batch(&pair, cfg.clone(), cfg, msgs);
+    assert_eq!(sent, 3);
+    let payloads: Vec<&[u8]> = got.iter().map(|(p, _)| p.as_slice()).collect();
+    assert_eq!(payloads, vec![ADVERT, ADVERT2, ADVERT3]);
+    assert!(
+        got.iter().all(|(_, stamped)| *stamped),
+        "SO_TIMESTAMPNS missing"
+    );
+}
+
+#[test]
+fn a_batch_from_a_chosen_source_goes_message_by_message() {
+    let pair = or_skip!(Pair::new());
+    pair.a.sh("ip addr add 10.9.0.11/24 dev eth0");
+    let rx = Config::unicast("eth0", 0, Family::V4);
+    let mut tx = Config::unicast("eth0", 0, Family::V4);
+    tx.source = Some("10.9.0.11".parse().unwrap());
+    let peer: IpAddr = "10.9.0.2".parse().unwrap();
+    let (sent, got) = exchange_batch(&pair, rx, tx, vec![(ADVERT, peer), (ADVERT2, peer)]);
+    assert_eq!(sent, 2);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].0, ADVERT);
+    assert_eq!(got[1].0, ADVERT2);
+}
+
+#[test]
+fn a_batch_to_the_other_family_is_refused_whole() {
+    let pair = or_skip!(Pair::new());
+    let refused = pair.a.run(|| {
+        let mut c = Config::multicast("eth0", 0, Family::V4);
+        c.ifindex = ifindex();
+        let sock = VrrpSocket::open(&c).expect("open");
+        let v6: IpAddr = "ff02::12".parse().unwrap();
+        sock.try_send_batch(ADVERT, &[(0..ADVERT.len(), v6)])
+            .is_err()
+    });
+    assert!(refused);
+}

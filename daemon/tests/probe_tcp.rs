@@ -93,6 +93,10 @@ fn bind_port_is_the_source_and_reusable_probe_after_probe() {
         *bind_port = Some(40123);
     }
     for i in 0..3 {
+        // One delay_loop apart, as a checker runs them (a back-to-back probe
+        // can race the previous connection's teardown on this one host; a
+        // TIME_WAIT from a graceful close would still last 60 s and fail).
+        std::thread::sleep(std::time::Duration::from_millis(200));
         let (r, took) = probe_in(&ns, k.clone());
         row(&format!("TCP bind_port 40123, probe {}", i + 1), &r, took);
         assert_eq!(r, ProbeResult::Ok, "probe {}", i + 1);

@@ -250,6 +250,17 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         w.user("script_user", u);
     }
     w.flag("lvs_flush", g.lvs_flush);
+    let sched = &g.vrrp_sched;
+    if let Some(p) = sched.rt_priority {
+        w.num("vrrp_rt_priority", p);
+    }
+    if sched.nice != 0 {
+        w.value("vrrp_priority", &format!("{}", sched.nice));
+    }
+    w.flag("vrrp_no_swap", sched.no_swap);
+    if sched.rlimit_rttime_us != vigil_model::ProcessSched::default().rlimit_rttime_us {
+        w.num("vrrp_rlimit_rttime", sched.rlimit_rttime_us);
+    }
     if let Some(grp) = &g.control_socket_group {
         w.line(&["control_socket_group", grp]);
     }

@@ -105,6 +105,39 @@ pub struct GlobalDefs {
     /// `control_socket_group GROUP` (vigil's own): members of this group may
     /// query the control socket besides root; default none (root only).
     pub control_socket_group: Option<String>,
+    /// How the VRRP process is scheduled (`vrrp_rt_priority`,
+    /// `vrrp_priority`, `vrrp_no_swap`, `vrrp_rlimit_rttime`).
+    pub vrrp_sched: ProcessSched,
+}
+
+/// Scheduling of the VRRP process, as keepalived's `vrrp_*` global keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessSched {
+    /// `vrrp_rt_priority N` (1..=99): SCHED_RR at N, not inherited by
+    /// scripts; 0 = normal scheduling (vigil's spelling). `None` = not
+    /// given: vigil's default, SCHED_RR 1 (keepalived's is normal
+    /// scheduling; the daemon's README says why).
+    pub rt_priority: Option<u8>,
+    /// `vrrp_priority N` (-20..=19): the nice value under normal
+    /// scheduling; default 0.
+    pub nice: i8,
+    /// `vrrp_no_swap`: lock the process in memory (mlockall); default off.
+    pub no_swap: bool,
+    /// `vrrp_rlimit_rttime USECS` (`vrrp_rlimit_rtime`): RLIMIT_RTTIME
+    /// under SCHED_RR, CPU a realtime process may use without sleeping;
+    /// default 10,000 us, as keepalived.
+    pub rlimit_rttime_us: u32,
+}
+
+impl Default for ProcessSched {
+    fn default() -> Self {
+        ProcessSched {
+            rt_priority: None,
+            nice: 0,
+            no_swap: false,
+            rlimit_rttime_us: 10_000,
+        }
+    }
 }
 
 /// `lvs_flush_on_stop`.
@@ -218,6 +251,7 @@ impl Default for GlobalDefs {
             lvs_sync_daemon: None,
             lvs_timeouts: LvsTimeouts::default(),
             control_socket_group: None,
+            vrrp_sched: ProcessSched::default(),
         }
     }
 }

@@ -32,7 +32,9 @@ pub use checker::{
     MiscCheck, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
 };
 pub use command::{split_words, Command, Notify, RunAs};
-pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, NotifyFifo, SmtpServer, SyncDaemon};
+pub use global::{
+    FlushOnStop, GlobalDefs, LvsTimeouts, NotifyFifo, ProcessSched, SmtpServer, SyncDaemon,
+};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
 pub use route::{
     AddMode, Nexthop, Prefix, Route, RouteMetrics, RouteType, Rule, RuleAction, Table,

@@ -11,6 +11,7 @@
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
 //! | [`proc_connector`], [`procfs`] | process events (track_process) and what /proc says of a process |
+//! | [`sched`] | the loop's scheduling: SCHED_RR, nice, mlockall, RLIMIT_RTTIME, slice hint |
 //! | [`script`] | running scripts in their own process group with a timeout |
 //! | [`smtp_alert`] | one alert mail over SMTP, each step under a timeout |
 //! | [`fifo`] | notify FIFOs: mkfifo, non-blocking open and write |
@@ -69,6 +70,7 @@ pub mod nftables;
 pub mod probe;
 pub mod proc_connector;
 pub mod procfs;
+pub mod sched;
 pub mod script;
 pub mod script_security;
 pub mod signals;
@@ -76,4 +78,5 @@ pub mod smtp_alert;
 pub mod sysctl;
 pub mod syslog;
 pub mod users;
+mod vrrp_send;
 pub mod vrrp_socket;

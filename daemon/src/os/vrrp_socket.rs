@@ -26,8 +26,8 @@
 //! IP_PKTINFO's `ipi_spec_dst` / IPV6_PKTINFO per message.
 
 use core::fmt;
-use std::io::{self, IoSlice, IoSliceMut};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
@@ -35,8 +35,7 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
-    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockaddrIn, SockaddrIn6, SockaddrStorage,
+    recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrStorage,
 };
 use smol::Async;
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
@@ -472,7 +471,10 @@ impl VrrpSocket {
         let source = self.config.source;
         let ifindex = self.config.ifindex;
         self.sock
-            .write_with(|s| send_once(s, payload, dst, source, ifindex).map_err(io::Error::from))
+            .write_with(|s| {
+                super::vrrp_send::send_once(s, payload, dst, source, ifindex)
+                    .map_err(io::Error::from)
+            })
             .await
             .map_err(|e| VrrpSocketError::Send(errno(&e)))
     }
@@ -493,10 +495,52 @@ impl VrrpSocket {
         let ifindex = self.config.ifindex;
         self.sock
             .write_with(|s| {
-                send_once(s, payload, dst, Some(source), ifindex).map_err(io::Error::from)
+                super::vrrp_send::send_once(s, payload, dst, Some(source), ifindex)
+                    .map_err(io::Error::from)
             })
             .await
             .map_err(|e| VrrpSocketError::Send(errno(&e)))
+    }
+
+    /// Sends the messages `msgs` (each a range of `buf` and a destination)
+    /// without waiting: one sendmmsg for as many as the kernel takes when
+    /// the kernel picks the source, one sendmsg each with a configured
+    /// source (its IP_PKTINFO). Returns how many went out, in order; fewer
+    /// than asked when the send buffer filled up (send the rest with
+    /// [`send_to`](Self::send_to), which waits), or when a message failed
+    /// (its error is the `Err` of a call for it alone).
+    pub fn try_send_batch(
+        &self,
+        buf: &[u8],
+        msgs: &[(Range<usize>, IpAddr)],
+    ) -> Result<usize, VrrpSocketError> {
+        if let Some(&(_, dst)) = msgs
+            .iter()
+            .find(|(_, d)| Family::of(*d) != self.config.family)
+        {
+            return Err(VrrpSocketError::FamilyMismatch(dst));
+        }
+        let s = self.sock.get_ref();
+        if self.config.source.is_some() {
+            let mut sent = 0;
+            for (r, dst) in msgs {
+                let payload = buf.get(r.clone()).unwrap_or_default();
+                match super::vrrp_send::send_once(
+                    s,
+                    payload,
+                    *dst,
+                    self.config.source,
+                    self.config.ifindex,
+                ) {
+                    Ok(_) => sent += 1,
+                    Err(_) if sent > 0 => break,
+                    Err(e) => return Err(VrrpSocketError::Send(e)),
+                }
+            }
+            return Ok(sent);
+        }
+        super::vrrp_send::send_many(s, buf, msgs, self.config.ifindex)
+            .map_err(VrrpSocketError::Send)
     }
 }
 
@@ -553,57 +597,6 @@ fn recv_once(
         }
     }
     Ok((meta, stamp))
-}
-
-fn send_once(
-    s: &Socket,
-    payload: &[u8],
-    dst: IpAddr,
-    source: Option<IpAddr>,
-    ifindex: u32,
-) -> Result<usize, Errno> {
-    let iov = [IoSlice::new(payload)];
-    match (dst, source) {
-        (IpAddr::V4(d), src) => {
-            let addr = SockaddrIn::from(SocketAddrV4::new(d, 0));
-            match src {
-                Some(IpAddr::V4(src)) => {
-                    let pi = nix::libc::in_pktinfo {
-                        ipi_ifindex: 0,
-                        ipi_spec_dst: nix::libc::in_addr {
-                            s_addr: u32::from(src).to_be(),
-                        },
-                        ipi_addr: nix::libc::in_addr { s_addr: 0 },
-                    };
-                    let c = [ControlMessage::Ipv4PacketInfo(&pi)];
-                    sendmsg(s.as_raw_fd(), &iov, &c, MsgFlags::empty(), Some(&addr))
-                }
-                _ => sendmsg(s.as_raw_fd(), &iov, &[], MsgFlags::empty(), Some(&addr)),
-            }
-        }
-        (IpAddr::V6(d), src) => {
-            // Link-scoped destinations need the interface as scope.
-            let scope = if d.is_unicast_link_local() || d.is_multicast() {
-                ifindex
-            } else {
-                0
-            };
-            let addr = SockaddrIn6::from(SocketAddrV6::new(d, 0, 0, scope));
-            match src {
-                Some(IpAddr::V6(src)) => {
-                    let pi = nix::libc::in6_pktinfo {
-                        ipi6_addr: nix::libc::in6_addr {
-                            s6_addr: src.octets(),
-                        },
-                        ipi6_ifindex: ifindex,
-                    };
-                    let c = [ControlMessage::Ipv6PacketInfo(&pi)];
-                    sendmsg(s.as_raw_fd(), &iov, &c, MsgFlags::empty(), Some(&addr))
-                }
-                _ => sendmsg(s.as_raw_fd(), &iov, &[], MsgFlags::empty(), Some(&addr)),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -18,33 +18,16 @@ use crate::os::signals::{Signal, Signals};
 
 /// How long a stopping daemon waits for its notify_stop hooks.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-/// Wake-ups for timers are rounded up to this tick, so that instances due
-/// within one tick fire in one wake-up (200 instances at advert_int 0.02
-/// would otherwise wake the loop 10,000 times a second). A tick late is
-/// nothing next to a Master_Down_Interval of at least 30 ms.
-const TIMER_TICK_US: u64 = 1_000;
-/// Socket batches read in a row before timers fire anyway: a backlog (a
-/// late wake-up) is read to the end before any Master_Down_Timer fires, but
-/// a flood that never ends cannot hold the timers back (adverts still go out).
-const MAX_BATCHES_BEFORE_TIMERS: u32 = 16;
-
-/// What ended a wait of the loop.
-enum Wake {
-    /// An event, or `None` when every sender is gone.
-    Event(Option<Event>),
-    Readable,
-    Timer,
-}
 pub struct Daemon {
     pub(super) settings: Settings,
     pub(super) spawner: Spawner,
     pub(super) tx: smol::channel::Sender<Event>,
-    rx: smol::channel::Receiver<Event>,
+    pub(super) rx: smol::channel::Receiver<Event>,
     pub(super) router: Router,
     pub(super) plan: Plan,
     pub(super) net: Net,
     /// Protocol-51 sockets of `auth_type AH` instances.
-    ah: AhNet,
+    pub(super) ah: AhNet,
     running: Running,
     pub(super) started: std::time::Instant,
     /// The shell's side of each instance, by the router's instance id.
@@ -66,9 +49,11 @@ pub struct Daemon {
     pub(super) firewall: super::firewall::Firewall,
     /// A SIGHUP's load on the helper thread, and one asked for meanwhile.
     pub(super) reload_gate: super::reload::Gate,
+    /// Naps of a realtime loop (RLIMIT_RTTIME).
+    pub(super) breather: super::turns::Breather,
 }
 
-fn now() -> vrrp::Instant {
+pub(super) fn now() -> vrrp::Instant {
     vrrp::Instant::from_micros(clock::now_us())
 }
 
@@ -112,6 +97,7 @@ impl Daemon {
             trackers: Default::default(),
             firewall: Default::default(),
             reload_gate: Default::default(),
+            breather: super::turns::Breather::new(None),
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -279,95 +265,8 @@ impl Daemon {
         self.ah.reconcile(&self.net.links, self.slots.live());
     }
 
-    /// Runs until stopped; returns the exit code.
-    ///
-    /// Each turn: carry out the pending actions; sleep until an event, a
-    /// readable VRRP socket or the next deadline (rounded up to the timer
-    /// tick); then read every queued advert *before* firing timers, each
-    /// with its kernel receive time, so a loop that wakes up late hears the
-    /// master's waiting adverts before it declares the master down.
-    pub async fn run(mut self) -> u8 {
-        let mut timer = smol::Timer::never();
-        let mut drained = true;
-        let mut batches = 0u32;
-        loop {
-            self.drain().await;
-            let wake = if drained {
-                match self.router.poll_timeout() {
-                    Some(d) => {
-                        let due = d.as_micros().div_ceil(TIMER_TICK_US) * TIMER_TICK_US;
-                        timer.set_after(clock::until(clock::now_us(), due));
-                    }
-                    None => timer = smol::Timer::never(),
-                }
-                let (rx, net, ah, timer) = (&self.rx, &self.net, &self.ah, &mut timer);
-                let event = async { Wake::Event(rx.recv().await.ok()) };
-                let readable = async {
-                    smol::future::poll_fn(|cx| {
-                        // Both polled, so that each registers the waker.
-                        let (v, a) = (net.poll_readable(cx), ah.poll_readable(cx));
-                        if v.is_ready() {
-                            v
-                        } else {
-                            a
-                        }
-                    })
-                    .await;
-                    Wake::Readable
-                };
-                let timeout = async {
-                    timer.await;
-                    Wake::Timer
-                };
-                smol::future::or(event, smol::future::or(readable, timeout)).await
-            } else {
-                // A batch limit left packets queued: go on reading, but let
-                // a pending event (a signal, the control socket) in too.
-                match self.rx.try_recv() {
-                    Ok(ev) => Wake::Event(Some(ev)),
-                    Err(_) => Wake::Readable,
-                }
-            };
-            drained = self.read_sockets();
-            if let Wake::Event(Some(ev)) = wake {
-                if let Some(code) = self.handle(now(), ev).await {
-                    return code;
-                }
-            }
-            batches = if drained { 0 } else { batches + 1 };
-            if batches > 0 && batches < MAX_BATCHES_BEFORE_TIMERS {
-                continue;
-            }
-            batches = 0;
-            let now = now();
-            if self.router.poll_timeout().is_some_and(|d| d <= now) {
-                self.router.handle_timeout(now);
-            }
-        }
-    }
-
-    /// Feeds every queued VRRP message to the router, timed by its receive
-    /// timestamp; false when a socket had more than one batch queued.
-    fn read_sockets(&mut self) -> bool {
-        let now = now();
-        let router = &mut self.router;
-        let at = |age: Duration| {
-            let age = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
-            vrrp::Instant::from_micros(now.as_micros().saturating_sub(age))
-        };
-        let vrrp = self.net.read_packets(|meta, age, payload| {
-            router.handle_packet_at(now, at(age), meta, payload);
-        });
-        let ah = self
-            .ah
-            .read_packets(&self.net.links, |meta, age, datagram| {
-                router.handle_ah_packet_at(now, at(age), meta, datagram);
-            });
-        vrrp && ah
-    }
-
     /// Feeds one event to the router; `Some(code)` when the daemon must exit.
-    async fn handle(&mut self, now: vrrp::Instant, ev: Event) -> Option<u8> {
+    pub(super) async fn handle(&mut self, now: vrrp::Instant, ev: Event) -> Option<u8> {
         match ev {
             Event::Link(l) => self.link(now, l),
             Event::ScriptDone { script, result } => {
@@ -472,11 +371,33 @@ impl Daemon {
     }
 
     /// Carries out every pending action.
+    /// Adverts are queued and go out together (one sendmmsg per socket),
+    /// before any other action and at the end, so their order relative to
+    /// the rest (an advert before the ARPs of a new master) holds.
     pub(super) async fn drain(&mut self) {
         while let Some(a) = self.router.poll_action() {
+            self.breather.breathe();
+            // AH adverts go out one by one in order (dispatch), after the queue.
+            if let Action::SendAdvert {
+                instance,
+                repr,
+                src,
+                dst,
+                checksum,
+                ah_seq: None,
+            } = &a
+            {
+                if let Some(slot) = self.slots.get(*instance) {
+                    self.net
+                        .queue_advert(&slot.plan, repr, *src, *dst, *checksum);
+                }
+                continue;
+            }
+            self.net.flush_adverts().await;
             self.dispatch(a).await;
         }
         self.notifier.watch(&self.router, &self.running);
+        self.net.flush_adverts().await;
     }
 
     async fn dispatch(&mut self, a: Action) {
@@ -499,12 +420,11 @@ impl Daemon {
                                 .await
                         }
                         None => {
-                            self.net
-                                .send_advert(&slot.plan, &repr, src, dst, checksum)
-                                .await
+                            self.net.queue_advert(&slot.plan, &repr, src, dst, checksum);
                         }
                     }
                 }
+                self.net.flush_adverts().await;
             }
             Action::AddVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {

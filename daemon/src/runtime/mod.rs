@@ -22,6 +22,7 @@ mod reload;
 mod routes;
 mod slots;
 pub mod track;
+mod turns;
 mod vmac;
 mod vmac_plan;
 
@@ -45,6 +46,38 @@ pub struct Settings {
 /// Default control socket.
 pub const DEFAULT_CONTROL: &str = "/run/vigil.sock";
 
+/// Schedules the loop as configured, once start-up (long, and run
+/// normally) is over: the loop's thread, then the reactor's helper thread
+/// ("async-io", see [`crate::os::sched::threads_named`]), which async-io
+/// spawns with the reactor and which names itself once it runs. Other
+/// threads (the LVS checkers) keep normal scheduling.
+async fn schedule_loop(p: &crate::os::sched::Policy) {
+    let report = |what: &str, e: crate::os::sched::SchedError| {
+        if p.explicit {
+            log::warn!("scheduling {what}: {e}");
+        } else {
+            log::info!("scheduling {what}: {e}; normal scheduling");
+        }
+    };
+    for e in crate::os::sched::apply(p) {
+        report("the VRRP loop", e);
+    }
+    for _ in 0..200 {
+        let tids = crate::os::sched::threads_named("async-io");
+        if tids.is_empty() {
+            smol::Timer::after(std::time::Duration::from_millis(1)).await;
+            continue;
+        }
+        for tid in tids {
+            for e in crate::os::sched::apply_thread(tid, p) {
+                report("the I/O helper thread", e);
+            }
+        }
+        return;
+    }
+    log::warn!("scheduling: no I/O helper thread showed up; it keeps normal scheduling");
+}
+
 /// Runs the daemon until SIGTERM/SIGINT; returns the process exit code.
 pub fn run(settings: Settings, config: vigil_model::Config) -> u8 {
     if !settings.foreground {
@@ -60,11 +93,15 @@ pub fn run(settings: Settings, config: vigil_model::Config) -> u8 {
             log::error!("pid file {}: {e}", p.display());
         }
     }
+    let sched = crate::os::sched::Policy::from(&config.global.vrrp_sched);
     let pid_file = settings.pid_file.clone();
     let ex: Spawner = Box::leak(Box::new(smol::LocalExecutor::new()));
     let code = smol::block_on(ex.run(async move {
         match daemon::Daemon::start(settings, config, ex) {
-            Ok(d) => d.run().await,
+            Ok(d) => {
+                schedule_loop(&sched).await;
+                d.run(sched).await
+            }
             Err(e) => {
                 log::error!("{e}");
                 1

@@ -53,6 +53,24 @@ struct Port {
     alias: Option<String>,
 }
 
+/// Adverts waiting to go out on one socket (port and bound source): the
+/// emitted messages back to back, each with its destination.
+struct OutQueue {
+    key: (PortKey, Option<IpAddr>),
+    /// The source a VMAC's adverts are sent with (`None`: the socket's).
+    from: Option<IpAddr>,
+    ifname: String,
+    bytes: Vec<u8>,
+    msgs: Vec<(std::ops::Range<usize>, IpAddr)>,
+}
+
+impl OutQueue {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.msgs.clear();
+    }
+}
+
 /// What the instances need of one port.
 struct Want {
     ifname: String,
@@ -69,10 +87,12 @@ pub struct Net {
     announce: HashMap<u32, Rc<AnnounceSocket>>,
     /// Sockets that failed to open, logged once until they open.
     failed: HashSet<(PortKey, Option<IpAddr>)>,
-    /// Receive, control-message and send buffers, reused for every packet.
+    /// Receive and control-message buffers, reused for every packet.
     rxbuf: Vec<u8>,
     cmsg: Vec<u8>,
-    txbuf: Vec<u8>,
+    /// Adverts queued for the next flush, per socket (kept, so their
+    /// buffers are reused).
+    outq: Vec<OutQueue>,
 }
 
 fn os_family(f: vrrp::Family) -> vrrp_socket::Family {
@@ -92,7 +112,7 @@ impl Net {
             failed: HashSet::new(),
             rxbuf: vec![0u8; 4096],
             cmsg: vrrp_socket::cmsg_buffer(),
-            txbuf: Vec::with_capacity(1500),
+            outq: Vec::new(),
         }
     }
 
@@ -284,8 +304,11 @@ impl Net {
         }
     }
 
-    /// Emits and sends one advert. The kernel fills the IPv6 checksum itself.
-    pub async fn send_advert(
+    /// Emits one advert into the queue of its socket; [`flush_adverts`]
+    /// sends the queues. The kernel fills the IPv6 checksum itself.
+    ///
+    /// [`flush_adverts`]: Net::flush_adverts
+    pub fn queue_advert(
         &mut self,
         inst: &InstancePlan,
         repr: &Repr,
@@ -293,28 +316,82 @@ impl Net {
         dst: IpAddr,
         csum: V3Checksum,
     ) {
-        let sock = self
-            .links
-            .index_of(&inst.xmit)
-            .and_then(|i| self.ports.get(&(i, inst.family)))
-            .and_then(|p| p.sockets.get(&inst.source))
-            .cloned();
-        let Some(sock) = sock else {
+        let Some(index) = self.links.index_of(&inst.xmit) else {
             log::debug!("no socket on {} to send an advert", inst.xmit);
             return;
         };
-        let buf = &mut self.txbuf;
-        buf.clear();
-        buf.resize(repr.buffer_len(), 0);
-        repr.emit(&mut Packet::new_unchecked(&mut buf[..]), src, dst, csum);
         // From a VMAC, the source is the base's address the router chose.
-        let sent = if inst.xmit != inst.interface {
-            sock.send_from(buf, dst, src).await
-        } else {
-            sock.send_to(buf, dst).await
+        let from = (inst.xmit != inst.interface).then_some(src);
+        let key = ((index, inst.family), inst.source);
+        let has_socket = self
+            .ports
+            .get(&key.0)
+            .is_some_and(|p| p.sockets.contains_key(&inst.source));
+        if !has_socket {
+            log::debug!("no socket on {} to send an advert", inst.xmit);
+            return;
+        }
+        let q = match self
+            .outq
+            .iter()
+            .position(|q| q.key == key && q.from == from)
+        {
+            Some(n) => &mut self.outq[n],
+            None => {
+                self.outq.push(OutQueue {
+                    key,
+                    from,
+                    ifname: inst.xmit.clone(),
+                    bytes: Vec::with_capacity(4096),
+                    msgs: Vec::new(),
+                });
+                let n = self.outq.len() - 1;
+                &mut self.outq[n]
+            }
         };
-        if let Err(e) = sent {
-            log::warn!("advert on {} to {dst}: {e}", inst.xmit);
+        let at = q.bytes.len();
+        q.bytes.resize(at + repr.buffer_len(), 0);
+        if let Some(buf) = q.bytes.get_mut(at..) {
+            repr.emit(&mut Packet::new_unchecked(buf), src, dst, csum);
+            q.msgs.push((at..at + repr.buffer_len(), dst));
+        }
+    }
+
+    /// Sends every queued advert: one sendmmsg per socket for as many as
+    /// its send buffer takes, the rest one by one, waiting for room.
+    pub async fn flush_adverts(&mut self) {
+        for q in self.outq.iter_mut().filter(|q| !q.msgs.is_empty()) {
+            let sock = self
+                .ports
+                .get(&q.key.0)
+                .and_then(|p| p.sockets.get(&q.key.1))
+                .cloned();
+            let Some(sock) = sock else {
+                q.clear();
+                continue;
+            };
+            let sent = match q.from {
+                // A VMAC's adverts carry their own source: one by one.
+                Some(_) => 0,
+                None => match sock.try_send_batch(&q.bytes, &q.msgs) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        log::debug!("advert batch on {}: {e}", q.ifname);
+                        0
+                    }
+                },
+            };
+            for (r, dst) in q.msgs.get(sent..).unwrap_or_default() {
+                let payload = q.bytes.get(r.clone()).unwrap_or_default();
+                let done = match q.from {
+                    Some(src) => sock.send_from(payload, *dst, src).await,
+                    None => sock.send_to(payload, *dst).await,
+                };
+                if let Err(e) = done {
+                    log::warn!("advert on {} to {dst}: {e}", q.ifname);
+                }
+            }
+            q.clear();
         }
     }
 

@@ -131,6 +131,20 @@ impl Daemon {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
+    /// How the daemon ended ("running" if it has not), for failure messages.
+    pub fn exit_text(&mut self) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        match self.child.as_mut().map(|c| c.try_wait()) {
+            Some(Ok(Some(st))) => match (st.code(), st.signal()) {
+                (Some(c), _) => format!("exit code {c}"),
+                (None, Some(s)) => format!("killed by signal {s}"),
+                _ => "ended".to_string(),
+            },
+            Some(Ok(None)) => "running".to_string(),
+            _ => "unknown".to_string(),
+        }
+    }
+
     /// The daemon's log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

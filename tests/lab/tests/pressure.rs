@@ -5,6 +5,11 @@
 //! valid-looking adverts for an unknown VRID as fast as the lab can send: the
 //! backup's RSS stays flat, its CPU per packet stays bounded, nothing moves.
 //!
+//! vigil runs with its default scheduling (SCHED_RR 1 for the VRRP loop).
+//! Knobs to investigate: PRESSURE_HOGS, PRESSURE_SECS, PRESSURE_CAPTURE=1
+//! (advert lateness from a capture), PRESSURE_GLOBAL="vrrp_rt_priority 0"
+//! (extra global_defs lines), PRESSURE_KEEPALIVED=1, PRESSURE_PCAP_COPY=FILE.
+//!
 //! Run as root: `cargo test --release -p vigil-lab --test pressure -- --nocapture`.
 
 use std::time::Duration;
@@ -39,6 +44,10 @@ fn eight_hogs() -> Result<(), String> {
         hogs: env_or("PRESSURE_HOGS", 8),
         window: Duration::from_secs(env_or("PRESSURE_SECS", 30) as u64),
         capture: env_or("PRESSURE_CAPTURE", 0) == 1,
+        // PRESSURE_GLOBAL: extra global_defs lines, e.g. "vrrp_rt_priority 1".
+        global_extra: std::env::var("PRESSURE_GLOBAL")
+            .map(|g| format!("    {g}\n"))
+            .unwrap_or_default(),
     };
     let o = pressure::run(&s)?;
     println!(

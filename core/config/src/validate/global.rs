@@ -126,6 +126,19 @@ pub(super) fn parse(
             "lvs_flush" => set(&mut g.lvs_flush, ctx.flag_bool(stmt)),
             "lvs_sync_daemon" => super::syncd::parse_global(ctx, stmt, sync),
             "lvs_timeouts" => super::syncd::parse_timeouts(ctx, stmt, &mut g.lvs_timeouts),
+            // The VRRP process's scheduling, as keepalived's vrrp child.
+            // keepalived warns about a bad value and keeps its default.
+            "vrrp_rt_priority" => {
+                if let Some(p) = lenient_int(ctx, stmt, 0, 99) {
+                    g.vrrp_sched.rt_priority = Some(p);
+                }
+            }
+            "vrrp_priority" => set(&mut g.vrrp_sched.nice, lenient_int(ctx, stmt, -20, 19)),
+            "vrrp_no_swap" => set(&mut g.vrrp_sched.no_swap, ctx.flag_bool(stmt)),
+            "vrrp_rlimit_rttime" | "vrrp_rlimit_rtime" => set(
+                &mut g.vrrp_sched.rlimit_rttime_us,
+                lenient_int(ctx, stmt, 1, 100_000_000),
+            ),
             "control_socket_group" => {
                 g.control_socket_group = ctx.text(stmt).or(g.control_socket_group.take())
             }
@@ -194,6 +207,25 @@ fn fifo_script(
     match fifo {
         Some(f) => f.script = Some(c),
         None => *held = Some(c),
+    }
+}
+
+/// The single integer value of `stmt` within `min..=max`; anything else is
+/// a warning and `None` (the default stays), as keepalived reads its
+/// scheduling keywords.
+fn lenient_int<T: TryFrom<i64>>(ctx: &mut Ctx, stmt: &Stmt, min: i64, max: i64) -> Option<T> {
+    let w = ctx.one(stmt)?;
+    match crate::values::int(&w.text) {
+        Some(v) if (min..=max).contains(&v) => T::try_from(v).ok(),
+        _ => {
+            let what = alloc::format!(
+                "{} {}: not in {min}..={max}, the default is kept",
+                stmt.keyword.text,
+                w.text
+            );
+            ctx.ignored(w.span, what);
+            None
+        }
     }
 }
 

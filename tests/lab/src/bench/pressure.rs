@@ -29,6 +29,8 @@ pub struct Setup {
     /// Capture the backup's wire to measure advert lateness (tcpdump costs CPU
     /// of its own, so the tick figures of a capturing run are not the cleanest).
     pub capture: bool,
+    /// Extra `global_defs` lines for both routers (e.g. `vrrp_rt_priority 1`).
+    pub global_extra: String,
 }
 
 /// Advert lateness: how much longer than the interval a gap between two
@@ -64,13 +66,18 @@ fn vip(i: usize) -> String {
 
 /// The keepalived.conf of one side: `n` VRRPv3 instances, VRIDs 1..=n.
 pub fn config(n: usize, advert_cs: u32, master: bool) -> String {
+    config_with(n, advert_cs, master, "")
+}
+
+/// [`config`] with `extra` lines in `global_defs`.
+pub fn config_with(n: usize, advert_cs: u32, master: bool, extra: &str) -> String {
     let (state, prio, id) = if master {
         ("MASTER", 100, "pressure-m")
     } else {
         ("BACKUP", 80, "pressure-b")
     };
     let mut s = format!(
-        "global_defs {{\n    router_id {id}\n    vrrp_version 3\n    vrrp_skip_check_adv_addr\n}}\n"
+        "global_defs {{\n    router_id {id}\n    vrrp_version 3\n    vrrp_skip_check_adv_addr\n{extra}}}\n"
     );
     let advert = format!("{}.{:02}", advert_cs / 100, advert_cs % 100);
     for i in 1..=n {
@@ -224,8 +231,9 @@ pub fn run(s: &Setup) -> Result<Outcome, String> {
     let mut lab = Lab::new("press")?;
     let r1 = lab.host("r1", "192.168.67.100/24")?;
     let r2 = lab.host("r2", "192.168.67.200/24")?;
-    let m = Daemon::start(s.kind, &r1, "m", &config(s.instances, s.advert_cs, true))?;
-    let b = Daemon::start(s.kind, &r2, "b", &config(s.instances, s.advert_cs, false))?;
+    let conf = |master| config_with(s.instances, s.advert_cs, master, &s.global_extra);
+    let m = Daemon::start(s.kind, &r1, "m", &conf(true))?;
+    let b = Daemon::start(s.kind, &r2, "b", &conf(false))?;
     let n = s.instances;
     wait::for_cond(
         Duration::from_secs(30),
@@ -275,6 +283,10 @@ pub fn run(s: &Setup) -> Result<Outcome, String> {
     let (lateness, capture_dropped) = match cap {
         Some((mut bg, path)) => {
             bg.stop()?;
+            // PRESSURE_PCAP_COPY=FILE keeps the capture, to look at by hand.
+            if let Some(keep) = std::env::var_os("PRESSURE_PCAP_COPY") {
+                let _ = std::fs::copy(&path, keep);
+            }
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let ads = pcap::adverts(&bytes)?;
             let err = std::fs::read_to_string(r2.dir().join("press.stderr")).unwrap_or_default();
@@ -289,7 +301,12 @@ pub fn run(s: &Setup) -> Result<Outcome, String> {
     let mut m = m;
     let mut b = b;
     if !m.alive() || !b.alive() {
-        return Err(format!("a daemon died{}", logs(&[&m, &b])));
+        return Err(format!(
+            "a daemon died (master {}, backup {}){}",
+            m.exit_text(),
+            b.exit_text(),
+            logs(&[&m, &b])
+        ));
     }
     Ok(Outcome {
         master_ticks: tm2.saturating_sub(tm),
@@ -384,15 +401,57 @@ pub fn flood(kind: Kind, instances: usize, count: u64, flood_bin: &str) -> Resul
     })
 }
 
-/// The benchmark section: for each hog count, `runs` runs of each daemon
-/// (alternating, capture on), `window` each. Returns table rows
-/// [measurement, vigil, keepalived, goal]; each cell lists the runs.
-pub fn bench_rows(runs: usize, window: Duration, hog_counts: &[usize]) -> Vec<[String; 4]> {
+/// How both daemons are scheduled in one set of benchmark rows: a label
+/// and the `global_defs` lines of vigil and of keepalived.
+pub struct Mode {
+    pub label: &'static str,
+    pub vigil: &'static str,
+    pub keepalived: &'static str,
+}
+
+/// Both daemons realtime (vigil's default; keepalived asked), then both
+/// normal (keepalived's default; vigil asked).
+pub const MODES: [Mode; 2] = [
+    Mode {
+        label: "SCHED_RR 1",
+        vigil: "",
+        keepalived: "    vrrp_rt_priority 1\n",
+    },
+    Mode {
+        label: "normal",
+        vigil: "    vrrp_rt_priority 0\n",
+        keepalived: "",
+    },
+];
+
+/// The benchmark section: for each hog count and mode, `runs` runs of
+/// each daemon (alternating, capture on), `window` each. Returns table
+/// rows [measurement, vigil, keepalived, goal]; each cell lists the runs;
+/// CPU ticks are per 20 s whatever the window.
+pub fn bench_rows(
+    runs: usize,
+    window: Duration,
+    hog_counts: &[usize],
+    modes: &[Mode],
+) -> Vec<[String; 4]> {
     let mut rows = Vec::new();
+    for mode in modes {
+        rows.extend(mode_rows(runs, window, hog_counts, mode));
+    }
+    rows
+}
+
+fn mode_rows(runs: usize, window: Duration, hog_counts: &[usize], mode: &Mode) -> Vec<[String; 4]> {
+    let mut rows = Vec::new();
+    let per20 = |t: u64| t as f64 * 20.0 / window.as_secs_f64().max(1e-3);
     for &hogs in hog_counts {
         let mut got: [Vec<Outcome>; 2] = [Vec::new(), Vec::new()];
         for run_no in 0..runs {
             for (i, kind) in [Kind::Vigil, Kind::Keepalived].into_iter().enumerate() {
+                let extra = match kind {
+                    Kind::Vigil => mode.vigil,
+                    Kind::Keepalived => mode.keepalived,
+                };
                 let s = Setup {
                     kind,
                     instances: 200,
@@ -400,13 +459,22 @@ pub fn bench_rows(runs: usize, window: Duration, hog_counts: &[usize]) -> Vec<[S
                     hogs,
                     window,
                     capture: true,
+                    global_extra: extra.to_string(),
                 };
                 match run(&s) {
                     Ok(o) => {
-                        println!("  {hogs} hogs {kind:?} run {}: {o:?}", run_no + 1);
+                        println!(
+                            "  {} {hogs} hogs {kind:?} run {}: {o:?}",
+                            mode.label,
+                            run_no + 1
+                        );
                         got[i].push(o);
                     }
-                    Err(e) => eprintln!("  {hogs} hogs {kind:?} run {}: FAILED: {e}", run_no + 1),
+                    Err(e) => eprintln!(
+                        "  {} {hogs} hogs {kind:?} run {}: FAILED: {e}",
+                        mode.label,
+                        run_no + 1
+                    ),
                 }
             }
         }
@@ -424,7 +492,7 @@ pub fn bench_rows(runs: usize, window: Duration, hog_counts: &[usize]) -> Vec<[S
             })
         };
         let w = window.as_secs();
-        let head = format!("200 inst. x 0.02 s, {hogs} hogs, {w} s:");
+        let head = format!("{}, {hogs} hogs, {w} s:", mode.label);
         let mut row = |what: &str, f: &dyn Fn(&Outcome) -> String, goal: &str| {
             rows.push([
                 format!("{head} {what}"),
@@ -440,13 +508,13 @@ pub fn bench_rows(runs: usize, window: Duration, hog_counts: &[usize]) -> Vec<[S
             "0%",
         );
         row(
-            "CPU ticks backup",
-            &|o| o.backup_ticks.to_string(),
+            "CPU ticks per 20 s, backup",
+            &|o| format!("{:.0}", per20(o.backup_ticks)),
             "<= keepalived",
         );
         row(
-            "CPU ticks master",
-            &|o| o.master_ticks.to_string(),
+            "CPU ticks per 20 s, master",
+            &|o| format!("{:.0}", per20(o.master_ticks)),
             "< keepalived",
         );
         row("advert lateness p50/p99/max ms", &late, "");

@@ -15,8 +15,9 @@
 //! - CPU: utime+stime of all the daemon's processes over an idle window with 20
 //!   instances on each router.
 //! - Pressure (`--only pressure`): 200 VRRPv3 instances at 0.02 s with 0, 2 and 8
-//!   busy-loop hogs: transitions, VIPs on the backup, CPU ticks, advert lateness
-//!   (see `vigil_lab::bench::pressure`).
+//!   busy-loop hogs, both daemons realtime (SCHED_RR 1) then both normal:
+//!   transitions, VIPs on the backup, CPU ticks, advert lateness (see
+//!   `vigil_lab::bench::pressure`).
 //! - Chaos (`--only chaos`): the chaos test's seeded schedule on vigil, then on
 //!   keepalived; a table of faults, invariant violations and re-convergence.
 
@@ -714,11 +715,15 @@ fn run(o: &Opts) -> Result<(), String> {
 
     t.on = o.wants("pressure");
     if t.on {
-        println!("\n== pressure: 200 VRRPv3 instances at 0.02 s, 0/2/8 busy-loop hogs");
+        println!("\n== pressure: 200 VRRPv3 instances at 0.02 s, 0/2/8 busy-loop hogs, realtime and normal");
         let window = if o.runs < 5 { 10 } else { 20 };
         let runs = if o.runs < 5 { 1 } else { 2 };
-        let rows =
-            vigil_lab::bench::pressure::bench_rows(runs, Duration::from_secs(window), &[0, 2, 8]);
+        let rows = vigil_lab::bench::pressure::bench_rows(
+            runs,
+            Duration::from_secs(window),
+            &[0, 2, 8],
+            &vigil_lab::bench::pressure::MODES,
+        );
         t.rows.extend(rows);
     }
 
