@@ -100,6 +100,50 @@ pub fn judge(id: u16, datagram: &[u8]) -> Option<Result<(), FailReason>> {
     }
 }
 
+/// The first A or AAAA record of the answer to the query with id `id`
+/// (a name lookup, e.g. `smtp_server` given as a host name): `None` for
+/// any other datagram, an error RCODE, no such record or a malformed one.
+pub fn first_address(id: u16, datagram: &[u8]) -> Option<core::net::IpAddr> {
+    judge(id, datagram)?.ok()?;
+    let count = |at: usize| -> Option<u16> {
+        Some(u16::from_be_bytes(
+            datagram.get(at..at + 2)?.try_into().ok()?,
+        ))
+    };
+    let (questions, answers) = (count(4)?, count(6)?);
+    let mut at = HEADER_LEN;
+    for _ in 0..questions {
+        at = skip_name(datagram, at)? + 4; // QTYPE, QCLASS
+    }
+    for _ in 0..answers {
+        at = skip_name(datagram, at)?;
+        let (rtype, len) = (count(at)?, usize::from(count(at + 8)?));
+        let data = datagram.get(at + 10..at + 10 + len)?;
+        at += 10 + len;
+        match (rtype, len) {
+            (1, 4) => return Some(<[u8; 4]>::try_from(data).ok()?.into()),
+            (28, 16) => return Some(<[u8; 16]>::try_from(data).ok()?.into()),
+            _ => {} // a CNAME or another record: the address follows
+        }
+    }
+    None
+}
+
+/// The offset after the (possibly compressed) name at `at`.
+fn skip_name(datagram: &[u8], mut at: usize) -> Option<usize> {
+    // Bounded: a name is at most 128 labels.
+    for _ in 0..128 {
+        let len = *datagram.get(at)?;
+        match len {
+            0 => return Some(at + 1),
+            l if l & 0xc0 == 0xc0 => return Some(at + 2), // a pointer ends it
+            l if l & 0xc0 == 0 => at += 1 + usize::from(l),
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The RFC 1035 / 6895 mnemonic of an RCODE, for logs.
 pub fn rcode_name(rcode: u8) -> &'static str {
     match rcode {
@@ -134,6 +178,25 @@ mod tests {
         assert_eq!(q, want);
         // A trailing dot keeps the terminating zero label (keepalived #1462).
         assert_eq!(query(0xbeef, "www.example.com.", DnsType::A).unwrap(), want);
+    }
+
+    #[test]
+    fn first_address_follows_a_cname() {
+        let mut a = query(7, "mail.lab", DnsType::A).unwrap();
+        a[2] |= 0x80; // QR
+        a[7] = 2; // ANCOUNT 2
+                  // mail.lab CNAME relay.lab (name by pointer to the question).
+        a.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 8]);
+        a.extend_from_slice(&[5, b'r', b'e', b'l', b'a', b'y', 0xc0, 17]);
+        // relay.lab A 10.0.0.25.
+        a.extend_from_slice(&[0xc0, 35, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 25]);
+        assert_eq!(first_address(7, &a), Some([10, 0, 0, 25].into()));
+        assert_eq!(first_address(8, &a), None, "another id");
+        let cut = &a[..a.len() - 2];
+        assert_eq!(first_address(7, cut), None, "truncated record");
+        let mut nx = a.clone();
+        nx[3] |= 3; // NXDOMAIN
+        assert_eq!(first_address(7, &nx), None);
     }
 
     #[test]

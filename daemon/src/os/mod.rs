@@ -11,6 +11,7 @@
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
 //! | [`proc_connector`], [`procfs`] | process events (track_process) and what /proc says of a process |
+//! | [`resolve`] | host names without the C resolver (`smtp_server NAME`): hosts file, then DNS |
 //! | [`sched`] | the loop's scheduling: SCHED_RR, nice, mlockall, RLIMIT_RTTIME, slice hint |
 //! | [`script`] | running scripts in their own process group with a timeout |
 //! | [`smtp_alert`] | one alert mail over SMTP, each step under a timeout |
@@ -70,6 +71,7 @@ pub mod nftables;
 pub mod probe;
 pub mod proc_connector;
 pub mod procfs;
+pub mod resolve;
 pub mod sched;
 pub mod script;
 pub mod script_security;

@@ -260,12 +260,21 @@ pub fn threads_named(comm: &str) -> Vec<libc::pid_t> {
 /// The calling thread's policy and (realtime) priority, as the kernel has
 /// them: for logs and tests.
 pub fn current() -> (libc::c_int, libc::c_int) {
-    // SAFETY: plain queries of the calling thread.
-    let policy = unsafe { libc::sched_getscheduler(0) };
-    let mut param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: param is a live sched_param for the call.
-    unsafe { libc::sched_getparam(0, &mut param) };
-    (policy & !libc::SCHED_RESET_ON_FORK, param.sched_priority)
+    // Raw system calls: musl's sched_getscheduler / sched_getparam are
+    // stubs that fail with ENOSYS, and its sched_param has extra fields.
+    // SAFETY: a plain query of the calling thread.
+    let policy = unsafe { libc::syscall(libc::SYS_sched_getscheduler, 0) } as libc::c_int;
+    // The kernel's struct sched_param is one int.
+    let mut priority: libc::c_int = 0;
+    // SAFETY: `priority` is a live int the kernel writes for the call.
+    unsafe {
+        libc::syscall(
+            libc::SYS_sched_getparam,
+            0,
+            &mut priority as *mut libc::c_int,
+        )
+    };
+    (policy & !libc::SCHED_RESET_ON_FORK, priority)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use smol::io::{AsyncReadExt, AsyncWriteExt};
@@ -59,23 +59,16 @@ impl fmt::Display for MailError {
 
 impl std::error::Error for MailError {}
 
-/// `host` as an address, or resolved (on smol's blocking pool: a name
-/// lookup may take seconds).
+/// `host` as an address, or looked up ([`crate::os::resolve`]: hosts file,
+/// then DNS, every wait bounded).
 pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, MailError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));
     }
-    let h = host.to_string();
-    let found =
-        smol::unblock(move || (h.as_str(), port).to_socket_addrs().map(|mut i| i.next())).await;
-    match found {
-        Ok(Some(a)) => Ok(a),
-        Ok(None) => Err(MailError::Resolve(
-            host.into(),
-            io::Error::new(io::ErrorKind::NotFound, "no address"),
-        )),
-        Err(e) => Err(MailError::Resolve(host.into(), e)),
-    }
+    crate::os::resolve::lookup(host)
+        .await
+        .map(|ip| SocketAddr::new(ip, port))
+        .map_err(|e| MailError::Resolve(host.into(), e))
 }
 
 async fn within<T>(limit: Duration, f: impl std::future::Future<Output = T>) -> Option<T> {

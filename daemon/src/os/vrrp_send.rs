@@ -110,7 +110,8 @@ pub(super) fn send_many(
             s.as_raw_fd(),
             hdrs.as_mut_ptr(),
             hdrs.len() as nix::libc::c_uint,
-            nix::libc::MSG_DONTWAIT,
+            // An int in glibc, an unsigned in musl.
+            nix::libc::MSG_DONTWAIT as _,
         )
     };
     if r < 0 {
