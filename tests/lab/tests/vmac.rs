@@ -471,14 +471,14 @@ fn xmit_base() -> Outcome {
         }
         drop(m);
         let m = Daemon::start(Kind::Vigil, &n.r1, "m2", &conf(Fam::V4, "MASTER", 100, ""))?;
+        // The killed run left its VIP: wait for the new run's word, not the VIP.
+        wait::for_cond(SECS(8.0), "the killed run's VMAC reused", || {
+            m.log_text()
+                .contains("VMAC vrrp.51 left by an earlier run: reused")
+        })
+        .map_err(|e| logs(&[&m], e))?;
         wait::for_cond(SECS(8.0), "VIP on the VMAC", || holds_vip(&n.r1, Fam::V4))
             .map_err(|e| logs(&[&m], e))?;
-        if !m
-            .log_text()
-            .contains("VMAC vrrp.51 left by an earlier run: reused")
-        {
-            return Err(logs(&[&m], "the killed run's VMAC was not reused".into()));
-        }
         let line = src(&n);
         if !line.contains(&format!("{MAC4} >")) {
             return Err(format!("advert not from the VMAC: {line:?}"));
