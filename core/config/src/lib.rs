@@ -37,7 +37,7 @@ pub use include::SourceMap;
 pub use limits::Limits;
 pub use loader::{LoadError, Loader, MemoryLoader};
 pub use show::show;
-pub use validate::vmac_name;
+pub use validate::{effective_preempt, vmac_name};
 
 use alloc::string::String;
 use alloc::vec::Vec;

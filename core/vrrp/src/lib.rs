@@ -13,14 +13,13 @@ extern crate alloc;
 /// `alloc`'s names that `std` would have brought into scope.
 mod prelude {
     pub use alloc::borrow::ToOwned;
-    pub use alloc::string::{String, ToString};
+    pub use alloc::string::String;
     pub use alloc::vec::Vec;
 }
 
 mod action;
 mod config;
 mod counters;
-mod error;
 mod id;
 mod instance;
 mod reload;
@@ -44,7 +43,6 @@ pub use config::{
     TrackedInterface, TrackedScript, MCAST_GROUP_V4, MCAST_GROUP_V6,
 };
 pub use counters::{Counters, DropReason};
-pub use error::ConfigError;
 pub use id::{GroupId, InstanceId, ScriptId};
 pub use instance::PRIORITY_OWNER;
 pub use reload::ReloadReport;

@@ -67,8 +67,7 @@ impl Daemon {
         spawner: Spawner,
     ) -> Result<Daemon, String> {
         let plan = Plan::new(&config).map_err(|e| e.to_string())?;
-        let router =
-            Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
+        let router = Router::new(plan.router.clone());
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let lvs = super::lvs::start_for(&config)?;
         // Events are rare (packets are read by the loop, not sent here).
@@ -552,23 +551,19 @@ impl Daemon {
                 return;
             }
         };
-        match self.router.reconfigure(now, plan.router.clone()) {
-            Ok(report) => {
-                log::info!("{report}");
-                self.slots.reload(&plan, &report);
-                self.reload_lvs(config);
-                self.plan = plan;
-                self.vmac_reload();
-                self.sync_links(now);
-                // Stopped instances still send their priority-0 adverts: their
-                // sockets close only once those are out.
-                self.net.reconcile(self.slots.all());
-                self.drain().await;
-                self.vmac_prune().await;
-                self.open_sockets();
-            }
-            Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),
-        }
+        let report = self.router.reconfigure(now, plan.router.clone());
+        log::info!("{report}");
+        self.slots.reload(&plan, &report);
+        self.reload_lvs(config);
+        self.plan = plan;
+        self.vmac_reload();
+        self.sync_links(now);
+        // Stopped instances still send their priority-0 adverts: their
+        // sockets close only once those are out.
+        self.net.reconcile(self.slots.all());
+        self.drain().await;
+        self.vmac_prune().await;
+        self.open_sockets();
     }
 
     /// Tells the LVS thread which VIPs this host holds (`ha_suspend`).

@@ -539,7 +539,8 @@ pub(super) fn resolve(
         let unicast = !d.peers.is_empty();
         let vmac = super::vmac::resolve(ctx, d.vmac, vrid, ipv6, unicast, &mut vmac_names);
         names.insert(d.name.clone());
-        out.push(VrrpInstance {
+        let at = d.at;
+        let mut inst = VrrpInstance {
             name: d.name,
             state,
             interface: d.interface,
@@ -578,7 +579,9 @@ pub(super) fn resolve(
             skip_check_adv_addr: d
                 .skip_check_adv_addr
                 .unwrap_or(global.vrrp_skip_check_adv_addr),
-        });
+        };
+        super::complete::apply(ctx, at, &mut inst);
+        out.push(inst);
     }
     out
 }

@@ -7,6 +7,7 @@
 //! drafts with their spans and resolved once everything is read.
 
 mod checker;
+mod complete;
 mod global;
 mod instance;
 mod known;
@@ -18,6 +19,7 @@ mod vmac;
 mod vs_group;
 mod vs_link;
 
+pub use complete::effective_preempt;
 pub use vmac::default_name as vmac_name;
 
 use alloc::string::String;
