@@ -12,6 +12,7 @@ mod global;
 mod instance;
 mod known;
 mod lvs;
+mod lvs_checks;
 mod script;
 mod sync_group;
 mod syncd;
