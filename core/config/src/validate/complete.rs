@@ -29,14 +29,17 @@ pub(super) fn apply(ctx: &mut Ctx, at: Span, inst: &mut VrrpInstance) {
         .is_some_and(|v| v.addr.is_ipv6());
     let max = if ipv6 { MAX_VIPS_V6 } else { MAX_VIPS_V4 };
     if inst.virtual_addresses.len() > max {
-        // Still installed, just not carried in adverts.
-        let excess = inst.virtual_addresses.split_off(max);
+        // Still installed, just not carried in adverts. The long list
+        // becomes the excluded one in place: no second copy of it.
+        let mut excess = core::mem::take(&mut inst.virtual_addresses);
+        inst.virtual_addresses = excess.drain(..max).collect();
         let what = format!(
             "({name}) more than {max} virtual addresses: {} moved to virtual_ipaddress_excluded",
             excess.len()
         );
         ctx.ignored(at, what);
-        inst.excluded_addresses.splice(0..0, excess);
+        excess.append(&mut inst.excluded_addresses);
+        inst.excluded_addresses = excess;
     }
     // The preemption fixes are reported here but applied by
     // [`effective_preempt`]: the model keeps what is written, which

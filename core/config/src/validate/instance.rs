@@ -42,7 +42,8 @@ pub(super) struct Draft {
     preempt_delay: Duration,
     track_scripts: Vec<TrackDraft>,
     track_interfaces: Vec<TrackInterface>,
-    notify: Notify,
+    /// Boxed: about 500 bytes most instances do not use, held per draft.
+    notify: Option<alloc::boxed::Box<Notify>>,
     smtp_alert: bool,
     garp_master_delay: Option<Duration>,
     garp_master_repeat: Option<u32>,
@@ -78,7 +79,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         preempt_delay: Duration::ZERO,
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
-        notify: Notify::default(),
+        notify: None,
         smtp_alert: false,
         garp_master_delay: None,
         garp_master_repeat: None,
@@ -132,6 +133,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         }
         "virtual_ipaddress" => {
             if let Some(list) = ctx.block(s) {
+                d.vips.reserve_exact(list.len());
                 d.vips.extend(
                     list.iter()
                         .filter_map(|l| vip(ctx, l).map(|v| (v, l.keyword.span))),
@@ -216,8 +218,12 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         // Read by `syncd::parse_instance` (it drives a global setting).
         "lvs_sync_daemon_interface" => {}
         _ => {
-            if !notify(ctx, s, kw, &mut d.notify) && !super::vmac::keyword(ctx, s, kw, &mut d.vmac)
-            {
+            let mut n = d.notify.take().map(|b| *b).unwrap_or_default();
+            let hit = notify(ctx, s, kw, &mut n);
+            if n != Notify::default() {
+                d.notify = Some(alloc::boxed::Box::new(n));
+            }
+            if !hit && !super::vmac::keyword(ctx, s, kw, &mut d.vmac) {
                 ctx.unknown(s, "vrrp_instance");
             }
         }
@@ -408,11 +414,11 @@ fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
 /// keywords or blocks.
 pub(super) fn resolve(
     ctx: &mut Ctx,
-    drafts: Vec<Draft>,
+    mut drafts: Vec<Draft>,
     global: &GlobalDefs,
     scripts: &[VrrpScript],
 ) -> Vec<VrrpInstance> {
-    let mut out: Vec<VrrpInstance> = Vec::new();
+    let mut out: Vec<VrrpInstance> = Vec::with_capacity(drafts.len());
     // Indexes over `out` and `scripts`: with a scan per instance the cost
     // grew with the square of their number (100,000 instances took minutes).
     let mut names: BTreeSet<String> = BTreeSet::new();
@@ -423,7 +429,13 @@ pub(super) fn resolve(
         .rev() // the first of duplicate names wins, as with a forward scan
         .map(|s| (s.name.as_str(), s))
         .collect();
-    for d in drafts {
+    // Drafts are consumed front first and their buffer shrunk as it
+    // empties, so that drafts and instances are not both whole at the peak.
+    drafts.reverse();
+    while let Some(d) = drafts.pop() {
+        if drafts.len() < drafts.capacity() / 2 {
+            drafts.shrink_to_fit();
+        }
         if names.contains(&d.name) {
             ctx.error(
                 d.at,
@@ -557,7 +569,7 @@ pub(super) fn resolve(
             preempt_delay: d.preempt_delay,
             track_scripts,
             track_interfaces: d.track_interfaces,
-            notify: d.notify,
+            notify: d.notify.map(|b| *b).unwrap_or_default(),
             smtp_alert: d.smtp_alert,
             garp_master_delay: d.garp_master_delay.unwrap_or(global.vrrp_garp_master_delay),
             garp_master_repeat: d

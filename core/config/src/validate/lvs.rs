@@ -63,7 +63,11 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
     let mut inhibit = false;
     let mut sorry_inhibit = false;
     let mut sorry_kind = None;
-    let mut servers = Vec::new();
+    let n = body
+        .iter()
+        .filter(|s| s.keyword.text == "real_server")
+        .count();
+    let mut servers = Vec::with_capacity(n);
     for s in body {
         let kw = s.keyword.text.as_str();
         match kw {
@@ -163,7 +167,13 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
         sorry.inhibit = sorry_inhibit;
         sorry.lb_kind = sorry_kind;
     }
-    for (d, span) in servers {
+    // Consumed front first with the buffer shrunk as it empties: drafts and
+    // resolved servers are not both whole at the peak (tests/mem_peak.rs).
+    servers.reverse();
+    while let Some((d, span)) = servers.pop() {
+        if servers.len() < servers.capacity() / 2 {
+            servers.shrink_to_fit();
+        }
         let rs = resolve_rs(ctx, d, &vs, &own, inhibit);
         vs.real_servers.push(rs);
         rs_spans.push(span);

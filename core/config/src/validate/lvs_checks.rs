@@ -280,6 +280,8 @@ pub(super) fn resolve_rs(
     rs.inhibit_on_failure = d.inhibit.unwrap_or(vs_inhibit);
     let pick =
         |c: &Defaults, f: fn(&Defaults) -> Option<Duration>| f(c).or(f(&d.own)).or(f(vs_own));
+    // Exact: a Vec grown by one push holds four checkers.
+    rs.checkers.reserve_exact(d.checks.len());
     for c in d.checks {
         let own = &c.own;
         let delay_loop = pick(own, |x| x.delay_loop).unwrap_or(vs.delay_loop);

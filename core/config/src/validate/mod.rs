@@ -44,10 +44,13 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         track_files: Vec::new(),
     };
     let mut global = None;
-    let mut scripts = Vec::new();
+    // Sized from the tree: growth by doubling could hold twice what is
+    // needed at the peak of a large configuration (see tests/mem_peak.rs).
+    let count = |kw: &str| stmts.iter().filter(|s| s.keyword.text == kw).count();
+    let mut scripts = Vec::with_capacity(count("vrrp_script"));
     let mut groups = Vec::new();
-    let mut instances = Vec::new();
-    let mut servers = Vec::new();
+    let mut instances = Vec::with_capacity(count("vrrp_instance"));
+    let mut servers = Vec::with_capacity(count("virtual_server"));
     let mut sync = None;
     let mut vs_groups = Vec::new();
     for stmt in stmts {
