@@ -366,10 +366,26 @@ fn check(file: Option<&str>, strict: bool, detail: bool) -> u8 {
                 (n, 0) => format!(", {n} warning{}", plural(n)),
                 (n, m) => format!(", {n} warning{} ({m} parsed but not acted on)", plural(n)),
             };
+            no_accept_note(&path, &c);
             eprintln!("{path}: configuration OK ({}{tail})", summary(&c));
             EXIT_OK
         }
         Err(code) => code,
+    }
+}
+
+/// keepalived drops traffic to a no_accept instance's VIPs with nftables;
+/// say so when this kernel (or our privileges) will not let vigil do it.
+fn no_accept_note(path: &str, c: &vigil_model::Config) {
+    let Some(i) = c.instances.iter().find(|i| !i.accept && i.priority != 255) else {
+        return;
+    };
+    let probe = crate::os::nftables::Nft::open().and_then(|mut n| n.probe());
+    if let Err(e) = probe {
+        eprintln!(
+            "{path}: note: ({}) no_accept cannot be enforced on this host: {e}; its VIPs would answer as with accept",
+            i.name
+        );
     }
 }
 
@@ -395,6 +411,7 @@ fn read_side(path: &str, id: Option<&str>, a: &CheckArgs) -> Result<vigil_config
         strict: a.strict,
         detail: a.detail,
         config_id: Some(id.unwrap_or(crate::loader::config_id())),
+        ..Options::default()
     };
     match vigil_config::pair::read(&crate::loader::FsLoader, path, opts) {
         Ok((side, diags)) => {

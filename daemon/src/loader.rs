@@ -127,8 +127,13 @@ pub fn config_id() -> &'static str {
 pub fn load(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), LoadFailure> {
     let bytes = read_bounded(path, Limits::DEFAULT.file_bytes)
         .map_err(|e| LoadFailure::Io(format!("{path}: {e}")))?;
+    // `${_RANDOM}` is seeded by the time, as keepalived seeds random(3).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     let opts = Options {
         config_id: opts.config_id.or(Some(config_id())),
+        random_seed: opts.random_seed.or(Some(seed)),
         ..opts
     };
     load_any(&bytes, path, &FsLoader, opts).map_err(LoadFailure::Config)

@@ -288,6 +288,7 @@ fn quorum_loss_brings_the_sorry_server_and_runs_quorum_down() {
             match o {
                 Out::Probe { token, kind } => asked.push((token, kind)),
                 Out::Script { what, .. } => scripts.push(what),
+                Out::Alert(_) => {}
             }
         }
         for (token, kind) in asked {

@@ -154,8 +154,9 @@ pub enum Problem {
     // --- VRRP meaning
     /// `advert_int` not valid for the instance's VRRP version.
     AdvertIntForVersion(String, u8),
-    /// `auth_type AH` (IPsec AH) is not supported.
-    AuthAhUnsupported,
+    /// `state MASTER` with `auth_type AH` (not the address owner): keepalived
+    /// 2.2.7 clears it to BACKUP, to learn the AH sequence number first.
+    AhInitialMaster,
     /// `SSL_GET`: this build has no TLS client (see the README: the size
     /// cost was measured and refused).
     SslGetUnsupported,
@@ -200,6 +201,10 @@ pub enum Problem {
     ExpansionTooDeep(usize),
     /// A `~SEQ(...)` keepalived refuses too.
     BadSequence(String),
+    /// A `~LST(...)` keepalived refuses too.
+    BadList(String),
+    /// A `~LST` value set with more values than variables.
+    ListTooManyValues(String),
     /// What a preprocessor line resolved to (a note, with `-D`).
     Resolved(crate::preproc::Resolved),
     // --- what vigil reads but does not do, or does not do as asked
@@ -207,6 +212,8 @@ pub enum Problem {
     NotActedOn(String),
     /// keepalived ignores this (warning and carrying on), and so does vigil.
     Ignored(String),
+    /// What `vrrp_strict` / `strict_mode` refuses or resets (keepalived 2.2.7).
+    Strict(String),
 }
 
 impl fmt::Display for Problem {
@@ -272,9 +279,11 @@ impl fmt::Display for Problem {
                  firmware small); check the plain HTTP port with HTTP_GET, or the TLS port \
                  with TCP_CHECK (SSL_GET)"
             ),
-            Problem::AuthAhUnsupported => {
-                write!(f, "auth_type AH (IPsec AH) is not supported; use PASS or none (AH)")
-            }
+            Problem::AhInitialMaster => write!(
+                f,
+                "initial state MASTER is incompatible with auth_type AH unless priority is 255; \
+                 starting as BACKUP (state MASTER)"
+            ),
             Problem::AuthPassTruncated(p) => {
                 write!(f, "auth_pass longer than 8 characters; only 8 are used ({p})")
             }
@@ -308,11 +317,16 @@ impl fmt::Display for Problem {
                 "parameter or ~SEQ expansion nested or repeated more than {n} times; line refused"
             ),
             Problem::BadSequence(s) => write!(f, "invalid ~SEQ specification ({s})"),
+            Problem::BadList(s) => write!(f, "invalid ~LST specification ({s})"),
+            Problem::ListTooManyValues(s) => {
+                write!(f, "~LST specification has too many values ({s})")
+            }
             Problem::Resolved(r) => write!(f, "{r}"),
             Problem::NotActedOn(k) => {
                 write!(f, "parsed but not acted on by this version of vigil ({k})")
             }
             Problem::Ignored(what) => write!(f, "{what}"),
+            Problem::Strict(what) => write!(f, "strict mode: {what}"),
             Problem::BadGroupEntry(e, why) => {
                 write!(f, "virtual_server_group entry refused: {why} ({e})")
             }

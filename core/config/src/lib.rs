@@ -56,6 +56,9 @@ pub struct Options<'a> {
     /// Add a [`Severity::Note`] for each conditional line, parameter
     /// definition and `~SEQ` (what `vigil check -D` prints).
     pub detail: bool,
+    /// Seed of `${_RANDOM}` (keepalived seeds it with the time; the core
+    /// reads no clock, so the caller does). `None`: a fixed seed.
+    pub random_seed: Option<u64>,
 }
 
 /// A configuration and the warnings met while reading it.
@@ -101,6 +104,7 @@ pub fn parse_text_with(
 ) -> Result<Loaded, Vec<Diagnostic>> {
     let mut found = Findings::new(limits);
     let mut pre = preproc::Preproc::new(opts.config_id, opts.detail, limits);
+    pre.set_random_seed(opts.random_seed.unwrap_or(0));
     let ex = include::expand_pre(name, text, loader, limits, &mut found, &mut pre);
     for (at, r) in pre.into_notes() {
         found.push((at, Problem::Resolved(r), Severity::Note));

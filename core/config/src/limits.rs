@@ -6,7 +6,7 @@
 //! keepalived's real configurations are a few KB (the largest in the test
 //! corpora is 3.3 KB, 485 words), so every default is far above what a real
 //! configuration needs, and low enough that the worst input within them
-//! peaks under 16 MiB of heap while read (`tests/mem_peak.rs`).
+//! peaks under 25 MiB of heap while read (`tests/mem_peak.rs`).
 
 /// The caps applied while reading one configuration (main file and includes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl Limits {
         total_bytes: 4 << 20,
         line_bytes: 16 << 10,
         word_bytes: 4 << 10,
-        tokens: 1 << 16,
+        tokens: 5 << 14,
         depth: 16,
         files: 1024,
         reported: 100,

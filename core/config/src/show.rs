@@ -22,6 +22,8 @@ use vigil_model::{IpFamily, VsGroup, VsGroupEntry};
 
 use crate::values::{format_duration, prefix_netmask};
 
+mod track;
+
 /// The configuration as keepalived.conf text.
 pub fn show(config: &Config) -> String {
     let mut w = Writer {
@@ -29,6 +31,7 @@ pub fn show(config: &Config) -> String {
         depth: 0,
     };
     global(&mut w, &config.global);
+    track::blocks(&mut w, config);
     for s in &config.scripts {
         script(&mut w, s);
     }
@@ -40,13 +43,17 @@ pub fn show(config: &Config) -> String {
         }
         w.close();
         notify(&mut w, &g.notify);
-        w.flag("smtp_alert", g.smtp_alert);
+        w.opt_bool("smtp_alert", g.smtp_alert);
+        w.opt_bool("notify_priority_changes", g.notify_priority_changes);
+        track::group(&mut w, g);
         w.close();
     }
     for i in &config.instances {
         instance(&mut w, i);
     }
-    track_files(&mut w, config);
+    addresses(&mut w, "static_ipaddress", &config.static_addresses);
+    displayed(&mut w, "static_routes", &config.static_routes);
+    displayed(&mut w, "static_rules", &config.static_rules);
     let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
     for g in config
         .virtual_servers
@@ -101,6 +108,14 @@ impl Writer {
     fn flag(&mut self, keyword: &str, on: bool) {
         if on {
             self.line(&[keyword]);
+        }
+    }
+
+    /// A `KEYWORD on|off` that was written, or nothing if it was not (the
+    /// global default applies).
+    fn opt_bool(&mut self, keyword: &str, v: Option<bool>) {
+        if let Some(v) = v {
+            self.value(keyword, on_off(v));
         }
     }
 
@@ -185,6 +200,35 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         w.line(&["smtp_server", &quote(&s.host), &format!("{}", s.port)]);
     }
     w.duration("smtp_connect_timeout", g.smtp_connect_timeout);
+    if let Some(h) = &g.smtp_helo_name {
+        w.value("smtp_helo_name", &quote(h));
+    }
+    w.opt_bool("smtp_alert", g.smtp_alert);
+    w.opt_bool("smtp_alert_vrrp", g.smtp_alert_vrrp);
+    w.opt_bool("smtp_alert_checker", g.smtp_alert_checker);
+    for (kw, f) in [
+        ("notify_fifo", &g.notify_fifo),
+        ("vrrp_notify_fifo", &g.vrrp_notify_fifo),
+        ("lvs_notify_fifo", &g.lvs_notify_fifo),
+    ] {
+        let Some(f) = f else { continue };
+        let mut words: Vec<Cow<'_, str>> = vec![Cow::Borrowed(kw), quote(&f.path)];
+        if let Some(o) = &f.owner {
+            let (u, g) = run_as(o);
+            words.push(u);
+            words.extend(g);
+        }
+        let words: Vec<&str> = words.iter().map(|c| c.as_ref()).collect();
+        w.line(&words);
+        if let Some(c) = &f.script {
+            w.command(&format!("{kw}_script"), c);
+        }
+    }
+    w.flag("no_email_faults", g.no_email_faults);
+    w.flag(
+        "vrrp_notify_priority_changes",
+        g.vrrp_notify_priority_changes,
+    );
     w.value("vrrp_mcast_group4", &format!("{}", g.vrrp_mcast_group4));
     w.value("vrrp_mcast_group6", &format!("{}", g.vrrp_mcast_group6));
     w.duration("vrrp_garp_interval", g.vrrp_garp_interval);
@@ -322,16 +366,23 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     w.num("priority", i.priority);
     w.duration("advert_int", i.advert_int);
     w.value("version", version(i.version));
-    if let Auth::Pass(p) = &i.auth {
+    let auth = match &i.auth {
+        Auth::None => None,
+        Auth::Pass(p) => Some(("PASS", p)),
+        Auth::Ah(p) => Some(("AH", p)),
+    };
+    if let Some((kind, p)) = auth {
         let len = p.iter().rposition(|&b| b != 0).map_or(0, |n| n + 1);
         let pass = String::from_utf8_lossy(p.get(..len).unwrap_or(&[])).into_owned();
         w.open(&["authentication"]);
-        w.value("auth_type", "PASS");
+        w.value("auth_type", kind);
         w.value("auth_pass", &quote(&pass));
         w.close();
     }
     addresses(w, "virtual_ipaddress", &i.virtual_addresses);
     addresses(w, "virtual_ipaddress_excluded", &i.excluded_addresses);
+    displayed(w, "virtual_routes", &i.virtual_routes);
+    displayed(w, "virtual_rules", &i.virtual_rules);
     if let Some(src) = i.src_ip {
         let kw = if i.unicast_peers.is_empty() {
             "mcast_src_ip"
@@ -363,8 +414,19 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
         }
         w.close();
     }
+    track::refs(w, &i.track_files, &i.track_processes);
     notify(w, &i.notify);
-    w.flag("smtp_alert", i.smtp_alert);
+    w.opt_bool("smtp_alert", i.smtp_alert);
+    if i.notify_deleted {
+        match &i.notify_deleted_script {
+            Some(c) => w.command("notify_deleted", c),
+            None => w.line(&["notify_deleted"]),
+        }
+    }
+    if let Some(c) = &i.notify_master_rx_lower_pri {
+        w.command("notify_master_rx_lower_pri", c);
+    }
+    w.opt_bool("notify_priority_changes", i.notify_priority_changes);
     w.duration("garp_master_delay", i.garp_master_delay);
     w.num("garp_master_repeat", i.garp_master_repeat);
     w.duration("garp_master_refresh", i.garp_master_refresh);
@@ -433,6 +495,18 @@ fn addresses(w: &mut Writer, keyword: &str, list: &[VirtualAddress]) {
         }
         let refs: alloc::vec::Vec<&str> = words.iter().map(String::as_str).collect();
         w.line(&refs);
+    }
+    w.close();
+}
+
+/// A block of routes or rules, each printed as the line it was read from.
+fn displayed<T: core::fmt::Display>(w: &mut Writer, keyword: &str, list: &[T]) {
+    if list.is_empty() {
+        return;
+    }
+    w.open(&[keyword]);
+    for item in list {
+        w.line(&[&format!("{item}")]);
     }
     w.close();
 }
@@ -506,7 +580,7 @@ fn virtual_server(w: &mut Writer, vs: &VirtualServer) {
     w.flag("alpha", vs.alpha);
     w.flag("omega", vs.omega);
     w.flag("ha_suspend", vs.ha_suspend);
-    w.flag("smtp_alert", vs.smtp_alert);
+    w.opt_bool("smtp_alert", vs.smtp_alert);
     for rs in &vs.real_servers {
         real_server(w, rs);
     }
@@ -526,7 +600,7 @@ fn real_server(w: &mut Writer, rs: &RealServer) {
     }
     w.num("uthreshold", rs.uthreshold);
     w.num("lthreshold", rs.lthreshold);
-    w.flag("smtp_alert", rs.smtp_alert);
+    w.opt_bool("smtp_alert", rs.smtp_alert);
     for c in &rs.checkers {
         checker(w, c);
     }
@@ -626,29 +700,4 @@ fn checker(w: &mut Writer, c: &Checker) {
         CheckKind::Ping | CheckKind::File(_) => {}
     }
     w.close();
-}
-
-/// One `track_file` block per name the FILE_CHECKs use (path only: each
-/// FILE_CHECK writes its resolved weight), before the virtual servers that
-/// refer to them, as keepalived requires.
-fn track_files(w: &mut Writer, config: &Config) {
-    let mut seen: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
-    let files = config
-        .virtual_servers
-        .iter()
-        .flat_map(|vs| &vs.real_servers)
-        .flat_map(|rs| &rs.checkers)
-        .filter_map(|c| match &c.kind {
-            CheckKind::File(f) => Some(f),
-            _ => None,
-        });
-    for f in files {
-        if seen.contains(&f.name.as_str()) {
-            continue;
-        }
-        seen.push(&f.name);
-        w.open(&["track_file", &quote(&f.name)]);
-        w.value("file", &quote_always(&f.path));
-        w.close();
-    }
 }

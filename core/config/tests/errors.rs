@@ -177,11 +177,29 @@ fn block_never_closed() {
 }
 
 #[test]
-fn auth_type_ah_is_refused_clearly() {
-    let t = instance("    interface eth0\n    virtual_router_id 5\n    authentication {\n        auth_type AH\n        auth_pass x\n    }\n");
-    let (l, c, p) = only_error(&t);
-    assert_eq!((l, c, p.clone()), (5, 19, Problem::AuthAhUnsupported));
-    assert!(p.to_string().contains("not supported"));
+fn auth_type_ah_is_accepted() {
+    let t = instance("    interface eth0\n    virtual_router_id 5\n    authentication {\n        auth_type AH\n        auth_pass 1234567890\n    }\n");
+    let (cfg, warnings) = parse_with(&t, &[], false).unwrap();
+    assert_eq!(cfg.instances[0].auth, vigil_model::Auth::Ah(*b"12345678"));
+    assert!(warnings
+        .iter()
+        .all(|d| !matches!(d.problem, Problem::AhInitialMaster)));
+}
+
+#[test]
+fn auth_type_ah_clears_state_master_as_keepalived_does() {
+    let t = instance("    state MASTER\n    priority 100\n    interface eth0\n    virtual_router_id 5\n    authentication {\n        auth_type AH\n        auth_pass x\n    }\n");
+    let (cfg, warnings) = parse_with(&t, &[], false).unwrap();
+    assert_eq!(cfg.instances[0].state, vigil_model::InitialState::Backup);
+    let w: Vec<_> = warnings
+        .iter()
+        .filter(|d| d.problem == Problem::AhInitialMaster)
+        .collect();
+    assert_eq!(w.len(), 1, "{warnings:?}");
+    // The owner keeps MASTER.
+    let t = t.replace("priority 100", "priority 255");
+    let (cfg, _) = parse_with(&t, &[], false).unwrap();
+    assert_eq!(cfg.instances[0].state, vigil_model::InitialState::Master);
 }
 
 #[test]
@@ -295,7 +313,7 @@ fn defaults_follow_keepalived() {
     let p: Vec<_> = c.instances.iter().map(|i| (i.priority, i.state)).collect();
     use vigil_model::InitialState::*;
     assert_eq!(p, [(255, Master), (100, Backup), (255, Master)]);
-    let c = ok("global_defs {\n  vrrp_strict\n  vrrp_garp_master_delay 2\n}\nvrrp_script s {\n  script x\n  interval 3\n}\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac\n}\n");
+    let c = ok("global_defs {\n  vrrp_strict\n  vrrp_garp_master_delay 2\n}\nvrrp_script s {\n  script x\n  interval 3\n}\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  use_vmac\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n");
     let (i, s) = (&c.instances[0], &c.scripts[0]);
     assert!(!i.accept, "vrrp_strict implies no_accept");
     assert_eq!(i.garp_master_delay, std::time::Duration::from_secs(2));

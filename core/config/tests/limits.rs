@@ -127,15 +127,15 @@ fn cost_is_linear_in_instances_and_scripts() {
 
 #[test]
 fn the_largest_accepted_file_is_read_fast() {
-    // Just under the token cap (about 320 KB of instances).
+    // Just under the token cap (about 400 KB of instances).
     let mut text = scripts(1000);
-    text.push_str(&instances(2_200));
+    text.push_str(&instances(2_800));
     assert!(text.len() < Limits::DEFAULT.file_bytes);
     println!("input: {} bytes", text.len());
-    let (config, _) = timed("2,200 instances", Duration::from_secs(3), || {
+    let (config, _) = timed("2,800 instances", Duration::from_secs(3), || {
         parse_text(MAIN, &text, &MemoryLoader::new(), Options::default()).unwrap()
     });
-    assert_eq!(config.instances.len(), 2_200);
+    assert_eq!(config.instances.len(), 2_800);
 }
 
 #[test]
@@ -212,10 +212,10 @@ fn lines_words_and_tokens_are_capped() {
     });
     let capped: Vec<_> = d
         .iter()
-        .filter(|d| d.problem == Problem::TooManyTokens(1 << 16))
+        .filter(|d| d.problem == Problem::TooManyTokens(5 << 14))
         .collect();
     assert_eq!(capped.len(), 1);
-    assert_eq!((capped[0].line, capped[0].col), (32_769, 1));
+    assert_eq!((capped[0].line, capped[0].col), (40_961, 1));
 }
 
 #[test]

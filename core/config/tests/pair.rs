@@ -408,3 +408,50 @@ fn virtual_servers_that_differ() {
         "{m}"
     );
 }
+
+#[test]
+fn a_track_process_weight_too_small_to_move_the_vip() {
+    let name = "01-single-master.master.conf";
+    let block = "vrrp_track_process web {\n    process nginx\n}\n";
+    let track = "    track_process {\n        web weight -10\n    }\n    virtual_ipaddress {";
+    let a = format!(
+        "{block}{}",
+        seed(name).replacen("    virtual_ipaddress {", track, 1)
+    );
+    let b = format!("{block}{}", seed("01-single-master.backup.conf"));
+    let found = pair(&a, &b);
+    let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+    let f = found.iter().find(|f| f.rule == Rule::WeightTooSmall);
+    assert!(f.is_some(), "{text:#?}");
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with(&at(A, &a, "web weight -10"))),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn ah_pairs_are_checked_like_pass() {
+    let ah = |t: String| t.replace("auth_type PASS", "auth_type AH");
+    // Both AH, one password: consistent (state MASTER is cleared to
+    // BACKUP under AH, a warning of each side's own reading, not the pair's).
+    let (a, b) = (ah(master()), ah(backup()));
+    assert!(pair(&a, &b).is_empty());
+    let b2 = b.replace("auth_pass 1111", "auth_pass 2222");
+    let m = one(
+        &pair(&a, &b2),
+        Rule::Auth,
+        Severity::Error,
+        &at(A, &a, "authentication"),
+        &at(B, &b2, "authentication"),
+    );
+    assert!(m.contains("a different auth_pass"), "{m}");
+    let m = one(
+        &pair(&a, &backup()),
+        Rule::Auth,
+        Severity::Error,
+        &at(A, &a, "authentication"),
+        &at(B, &backup(), "authentication"),
+    );
+    assert!(m.contains("auth_type AH here, PASS in the peer"), "{m}");
+}

@@ -270,7 +270,7 @@ mod tests {
             notify_down: None,
             uthreshold: 0,
             lthreshold: 0,
-            smtp_alert: false,
+            smtp_alert: None,
             checkers: vec![],
         }
     }

@@ -19,6 +19,7 @@ mod desired;
 mod diff;
 mod planner;
 mod quorum;
+mod summary;
 mod table;
 
 pub use command::Command;
@@ -26,6 +27,7 @@ pub use desired::{desired, live_weight, service_of, services_of, Health};
 pub use diff::{diff, flush_then};
 pub use planner::{Plan, Planner};
 pub use quorum::{QuorumEvent, QuorumState};
+pub use summary::{Summary, SummaryError};
 pub use table::{
     DestKey, Destination, Family, Forwarding, IpProto, Service, ServiceKey, Table, TableError,
     TunCsum, TunType, Tunnel, FLAG_HASHED, FLAG_MH_FALLBACK, FLAG_MH_PORT, FLAG_ONEPACKET,

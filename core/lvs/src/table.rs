@@ -5,6 +5,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 use core::net::IpAddr;
 use vigil_model::{LbKind, Protocol};
@@ -326,11 +327,23 @@ impl fmt::Display for TableError {
     }
 }
 
-/// One service and its destinations.
+/// One service and its destinations, sorted by key. A sorted `Vec`, not a
+/// map: a service has a handful of destinations, and a B-tree node reserves
+/// room for eleven (0.85 MiB for 1,000 x 4 against 0.2 MiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Slot {
     service: Service,
-    dests: BTreeMap<DestKey, Destination>,
+    dests: Vec<Destination>,
+}
+
+impl Slot {
+    fn find(&self, key: &DestKey) -> Result<usize, usize> {
+        self.dests.binary_search_by(|d| d.key().cmp(key))
+    }
+
+    fn get(&self, key: &DestKey) -> Option<&Destination> {
+        self.find(key).ok().and_then(|i| self.dests.get(i))
+    }
 }
 
 /// Services ordered by key, each with its destinations ordered by key. The
@@ -364,7 +377,7 @@ impl Table {
             None => {
                 let slot = Slot {
                     service,
-                    dests: BTreeMap::new(),
+                    dests: Vec::new(),
                 };
                 self.slots.insert(slot.service.key, slot);
                 None
@@ -385,12 +398,20 @@ impl Table {
         dest: Destination,
     ) -> Result<Option<Destination>, TableError> {
         let slot = self.slots.get_mut(service).ok_or(TableError::NoService)?;
-        Ok(slot.dests.insert(dest.key(), dest))
+        match slot.find(&dest.key()) {
+            Ok(i) => Ok(slot.dests.get_mut(i).map(|d| core::mem::replace(d, dest))),
+            Err(i) => {
+                slot.dests.insert(i, dest);
+                Ok(None)
+            }
+        }
     }
 
     /// Removes a destination; returns it.
     pub fn remove_dest(&mut self, service: &ServiceKey, dest: &DestKey) -> Option<Destination> {
-        self.slots.get_mut(service)?.dests.remove(dest)
+        let slot = self.slots.get_mut(service)?;
+        let i = slot.find(dest).ok()?;
+        Some(slot.dests.remove(i))
     }
 
     /// The service of this key.
@@ -400,7 +421,7 @@ impl Table {
 
     /// One destination of a service.
     pub fn dest(&self, service: &ServiceKey, dest: &DestKey) -> Option<&Destination> {
-        self.slots.get(service)?.dests.get(dest)
+        self.slots.get(service)?.get(dest)
     }
 
     /// Every service, in key order.
@@ -413,7 +434,7 @@ impl Table {
         self.slots
             .get(service)
             .into_iter()
-            .flat_map(|slot| slot.dests.values())
+            .flat_map(|slot| slot.dests.iter())
     }
 
     /// Whether `dumped`, read back from the kernel, holds exactly this
@@ -422,15 +443,22 @@ impl Table {
     pub fn matches_kernel(&self, dumped: &Table) -> bool {
         self.len() == dumped.len()
             && self.slots.iter().all(|(key, want)| {
-                dumped.slots.get(key).is_some_and(|have| {
-                    have.service == want.service
-                        && have.dests.len() == want.dests.len()
-                        && want
-                            .dests
-                            .iter()
-                            .all(|(k, d)| have.dests.get(k).is_some_and(|h| d.matches_kernel(h)))
-                })
+                dumped
+                    .slots
+                    .get(key)
+                    .is_some_and(|have| want.matches_kernel(have))
             })
+    }
+}
+
+impl Slot {
+    fn matches_kernel(&self, have: &Slot) -> bool {
+        have.service == self.service
+            && have.dests.len() == self.dests.len()
+            && self
+                .dests
+                .iter()
+                .all(|d| have.get(&d.key()).is_some_and(|h| d.matches_kernel(h)))
     }
 }
 

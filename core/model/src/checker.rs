@@ -2,6 +2,7 @@
 //! `MISC_CHECK`, `DNS_CHECK`, `SMTP_CHECK`, `UDP_CHECK`, `PING_CHECK`,
 //! `FILE_CHECK`).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -50,17 +51,20 @@ pub struct CheckCommon {
     pub delay_loop: Duration,
 }
 
-/// The checker kinds.
+/// The checker kinds. The rare, large options are boxed so that the common
+/// `TCP_CHECK` costs a few bytes per real server, not the size of the
+/// largest kind (a `Box` encodes as its content: the binary form is the
+/// same).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CheckKind {
     /// `HTTP_GET { ... }`.
-    HttpGet(HttpCheck),
+    HttpGet(Box<HttpCheck>),
     /// `SSL_GET { ... }`: the same over TLS.
-    SslGet(HttpCheck),
+    SslGet(Box<HttpCheck>),
     /// `TCP_CHECK { ... }`: a TCP connect succeeds.
     Tcp,
     /// `MISC_CHECK { ... }`: a program's exit status.
-    Misc(MiscCheck),
+    Misc(Box<MiscCheck>),
     /// `DNS_CHECK { ... }`: a DNS query is answered.
     Dns(DnsCheck),
     /// `SMTP_CHECK { ... }`: greeting 220, HELO answered 250. Each `host`
@@ -73,7 +77,7 @@ pub enum CheckKind {
     Ping,
     /// `FILE_CHECK { track_file NAME; weight N [reverse] }`: the number in a
     /// file sets the checker down or the weight.
-    File(FileCheck),
+    File(Box<FileCheck>),
 }
 
 /// `SMTP_CHECK` options.
@@ -124,6 +128,8 @@ pub struct TrackFile {
     pub weight: i32,
     /// `weight N reverse`.
     pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`.
+    pub init_file: Option<crate::InitFile>,
 }
 
 impl CheckKind {

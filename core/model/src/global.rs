@@ -21,9 +21,32 @@ pub struct GlobalDefs {
     pub notification_email_from: Option<String>,
     /// `smtp_server HOST [PORT]`; default none (no mail).
     pub smtp_server: Option<SmtpServer>,
-    /// `smtp_connect_timeout SECS`; default 30 s.
+    /// `smtp_connect_timeout SECS`: the limit for each step of the SMTP
+    /// dialogue; default 30 s.
     #[serde(with = "crate::compact_duration")]
     pub smtp_connect_timeout: Duration,
+    /// `smtp_helo_name NAME`; `None` = the local host name.
+    pub smtp_helo_name: Option<String>,
+    /// `smtp_alert [BOOL]`: the default of every `smtp_alert`; `None` = unset.
+    pub smtp_alert: Option<bool>,
+    /// `smtp_alert_vrrp [BOOL]`: the default for instances and sync groups,
+    /// before `smtp_alert`.
+    pub smtp_alert_vrrp: Option<bool>,
+    /// `smtp_alert_checker [BOOL]`: the default for virtual and real
+    /// servers, before `smtp_alert`.
+    pub smtp_alert_checker: Option<bool>,
+    /// `notify_fifo PATH [USER [GROUP]]` and `notify_fifo_script`: VRRP and
+    /// LVS lines.
+    pub notify_fifo: Option<NotifyFifo>,
+    /// `vrrp_notify_fifo ...`: VRRP lines only.
+    pub vrrp_notify_fifo: Option<NotifyFifo>,
+    /// `lvs_notify_fifo ...`: LVS lines only.
+    pub lvs_notify_fifo: Option<NotifyFifo>,
+    /// `no_email_faults`: no mail for FAULT states; default false.
+    pub no_email_faults: bool,
+    /// `vrrp_notify_priority_changes [BOOL]`: the default of each instance's
+    /// `notify_priority_changes`; default false.
+    pub vrrp_notify_priority_changes: bool,
     /// `vrrp_mcast_group4 ADDR`; default 224.0.0.18 (RFC 5798).
     pub vrrp_mcast_group4: Ipv4Addr,
     /// `vrrp_mcast_group6 ADDR`; default ff02::12.
@@ -137,6 +160,18 @@ impl LvsTimeouts {
     }
 }
 
+/// A notify FIFO: keepalived writes one line per event to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyFifo {
+    /// The path; created (mode 0600, as keepalived) if missing.
+    pub path: String,
+    /// `USER [GROUP]` after the path: the FIFO's owner when created.
+    pub owner: Option<RunAs>,
+    /// `*notify_fifo_script CMD [USER [GROUP]]`: started once, with the path
+    /// as its last argument, to read the FIFO.
+    pub script: Option<crate::command::Command>,
+}
+
 /// `smtp_server HOST [PORT]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpServer {
@@ -154,6 +189,15 @@ impl Default for GlobalDefs {
             notification_email_from: None,
             smtp_server: None,
             smtp_connect_timeout: Duration::from_secs(30),
+            smtp_helo_name: None,
+            smtp_alert: None,
+            smtp_alert_vrrp: None,
+            smtp_alert_checker: None,
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
+            lvs_notify_fifo: None,
+            no_email_faults: false,
+            vrrp_notify_priority_changes: false,
             vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
             vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
             vrrp_garp_interval: Duration::ZERO,
@@ -175,5 +219,30 @@ impl Default for GlobalDefs {
             lvs_timeouts: LvsTimeouts::default(),
             control_socket_group: None,
         }
+    }
+}
+
+impl GlobalDefs {
+    /// keepalived's resolution of an instance's or sync group's
+    /// `smtp_alert`: its own, else `smtp_alert_vrrp`, else `smtp_alert`,
+    /// else off.
+    pub fn vrrp_alert(&self, own: Option<bool>) -> bool {
+        own.or(self.smtp_alert_vrrp)
+            .or(self.smtp_alert)
+            .unwrap_or(false)
+    }
+
+    /// The same for a virtual server (default off) or a real server
+    /// (default on, as keepalived 2.2.7 has it): own, else
+    /// `smtp_alert_checker`, else `smtp_alert`.
+    pub fn checker_alert(&self, own: Option<bool>, default: bool) -> bool {
+        own.or(self.smtp_alert_checker)
+            .or(self.smtp_alert)
+            .unwrap_or(default)
+    }
+
+    /// True when mail can be sent at all: a server and a recipient.
+    pub fn mail_configured(&self) -> bool {
+        self.smtp_server.is_some() && !self.notification_email.is_empty()
     }
 }

@@ -7,6 +7,7 @@ use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::command::Notify;
+use crate::route::{Route, Rule};
 use crate::virtual_address::VirtualAddress;
 
 /// A VRRP virtual router as keepalived configures it.
@@ -32,7 +33,7 @@ pub struct VrrpInstance {
     pub advert_int: Duration,
     /// `version 2|3`; default the global `vrrp_version`; always 3 for IPv6.
     pub version: VrrpVersion,
-    /// `authentication { auth_type PASS; auth_pass XXX }`; default none.
+    /// `authentication { auth_type PASS|AH; auth_pass XXX }`; default none.
     pub auth: Auth,
     /// `virtual_ipaddress { ... }`: the VIPs carried in adverts; all of one
     /// family, which is the instance's family.
@@ -40,6 +41,11 @@ pub struct VrrpInstance {
     /// `virtual_ipaddress_excluded { ... }`: VIPs set with the others but not
     /// advertised (may mix families).
     pub excluded_addresses: Vec<VirtualAddress>,
+    /// `virtual_routes { ... }`: installed with the VIPs when MASTER,
+    /// removed when leaving MASTER.
+    pub virtual_routes: Vec<Route>,
+    /// `virtual_rules { ... }`: the same, for policy rules.
+    pub virtual_rules: Vec<Rule>,
     /// `mcast_src_ip ADDR` / `unicast_src_ip ADDR`: source of our adverts;
     /// `None` = the interface's primary address.
     pub src_ip: Option<IpAddr>,
@@ -55,10 +61,27 @@ pub struct VrrpInstance {
     pub track_scripts: Vec<TrackScript>,
     /// `track_interface { IF [weight N [reverse]] }`.
     pub track_interfaces: Vec<TrackInterface>,
+    /// `track_file { NAME [weight N [reverse]] }`.
+    pub track_files: Vec<crate::TrackRef>,
+    /// `track_process { NAME [weight N [reverse]] }`.
+    pub track_processes: Vec<crate::TrackRef>,
     /// `notify_master|backup|fault|stop|notify`.
     pub notify: Notify,
-    /// `smtp_alert [BOOL]`: mail on transitions; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`: mail on transitions; `None` = the global
+    /// default ([`crate::GlobalDefs::vrrp_alert`]).
+    pub smtp_alert: Option<bool>,
+    /// `notify_deleted [CMD]`: an instance removed by a reload notifies
+    /// DELETED (and runs CMD) instead of keepalived's old FAULT.
+    pub notify_deleted: bool,
+    /// The command given to `notify_deleted`.
+    pub notify_deleted_script: Option<crate::command::Command>,
+    /// `notify_master_rx_lower_pri CMD`: run when a MASTER hears an advert
+    /// of lower priority.
+    pub notify_master_rx_lower_pri: Option<crate::command::Command>,
+    /// `notify_priority_changes [BOOL]`: a FIFO line at each change of the
+    /// effective priority; `None` = the sync group's, else the global
+    /// `vrrp_notify_priority_changes`.
+    pub notify_priority_changes: Option<bool>,
     /// `garp_master_delay SECS`; default the global `vrrp_garp_master_delay`.
     #[serde(with = "crate::compact_duration")]
     pub garp_master_delay: Duration,
@@ -129,6 +152,9 @@ pub enum Auth {
     /// `auth_type PASS`: the first 8 bytes of `auth_pass`, zero padded, as
     /// carried in the advert.
     Pass([u8; 8]),
+    /// `auth_type AH`: IPsec AH (protocol 51) with HMAC-MD5-96 keyed by the
+    /// first 8 bytes of `auth_pass`, zero padded; VRRPv2 over IPv4 only.
+    Ah([u8; 8]),
 }
 
 /// One `track_script` entry.

@@ -19,8 +19,10 @@ mod command;
 mod compact_duration;
 mod global;
 mod instance;
+mod route;
 mod script;
 mod sync_group;
+mod track;
 mod virtual_address;
 mod virtual_server;
 mod virtual_server_group;
@@ -30,10 +32,15 @@ pub use checker::{
     MiscCheck, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
 };
 pub use command::{split_words, Command, Notify, RunAs};
-pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, SmtpServer, SyncDaemon};
+pub use global::{FlushOnStop, GlobalDefs, LvsTimeouts, NotifyFifo, SmtpServer, SyncDaemon};
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
+pub use route::{
+    AddMode, Nexthop, Prefix, Route, RouteMetrics, RouteType, Rule, RuleAction, Table,
+    PROTO_KEEPALIVED,
+};
 pub use script::VrrpScript;
 pub use sync_group::SyncGroup;
+pub use track::{InitFile, ParamMatch, TrackProcess, TrackRef};
 pub use virtual_address::{AddrScope, VirtualAddress};
 pub use virtual_server::{
     LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey,
@@ -59,6 +66,17 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     /// `virtual_server ... { ... }` blocks (IPVS services).
     pub virtual_servers: Vec<VirtualServer>,
+    /// Top-level `static_ipaddress { ... }`: addresses set at start, kept
+    /// (restored if removed) and deleted at stop; each has its `dev`.
+    pub static_addresses: Vec<VirtualAddress>,
+    /// Top-level `static_routes { ... }`, the same lifetime.
+    pub static_routes: Vec<Route>,
+    /// Top-level `static_rules { ... }`, the same lifetime.
+    pub static_rules: Vec<Rule>,
+    /// `track_file` / `vrrp_track_file` blocks, in order; names are unique.
+    pub track_files: Vec<TrackFile>,
+    /// `vrrp_track_process` blocks, in order; names are unique.
+    pub track_processes: Vec<TrackProcess>,
 }
 
 impl Config {
@@ -70,5 +88,25 @@ impl Config {
     /// The `vrrp_instance` of this name, if any.
     pub fn instance(&self, name: &str) -> Option<&VrrpInstance> {
         self.instances.iter().find(|i| i.name == name)
+    }
+
+    /// Gives back the spare capacity of the lists a parser grew one push at
+    /// a time: a `Vec` of one checker reserves room for four, which at 1,000
+    /// x 4 real servers doubles the live size of the configuration. For a
+    /// configuration that lives on (the LVS thread keeps its copy).
+    pub fn shrink_to_fit(&mut self) {
+        self.scripts.shrink_to_fit();
+        self.sync_groups.shrink_to_fit();
+        self.instances.shrink_to_fit();
+        self.virtual_servers.shrink_to_fit();
+        for vs in &mut self.virtual_servers {
+            vs.real_servers.shrink_to_fit();
+            if let Some(g) = &mut vs.group {
+                g.entries.shrink_to_fit();
+            }
+            for rs in &mut vs.real_servers {
+                rs.checkers.shrink_to_fit();
+            }
+        }
     }
 }

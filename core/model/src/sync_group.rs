@@ -16,6 +16,20 @@ pub struct SyncGroup {
     pub instances: Vec<String>,
     /// `notify_master|backup|fault|stop|notify` for the group as a whole.
     pub notify: Notify,
-    /// `smtp_alert [BOOL]`: mail on group transitions; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`: mail on group transitions; `None` = the global
+    /// default.
+    pub smtp_alert: Option<bool>,
+    /// `notify_priority_changes [BOOL]`: the default of its members.
+    pub notify_priority_changes: Option<bool>,
+    /// `track_interface { ... }`: applied to every member (keepalived 2.2.7).
+    pub track_interfaces: Vec<crate::TrackInterface>,
+    /// `track_script { ... }`, applied to every member.
+    pub track_scripts: Vec<crate::TrackScript>,
+    /// `track_file { ... }`, applied to every member.
+    pub track_files: Vec<crate::TrackRef>,
+    /// `track_process { ... }`, applied to every member.
+    pub track_processes: Vec<crate::TrackRef>,
+    /// `sync_group_tracking_weight`: members' own weighted trackers count;
+    /// without it keepalived ignores their weights.
+    pub tracking_weight: bool,
 }

@@ -1,5 +1,6 @@
 //! `virtual_server ... { ... }`: an IPVS service and its real servers.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 use core::time::Duration;
@@ -40,17 +41,17 @@ pub struct VirtualServer {
     /// `hysteresis N`: quorum flap damper; default 0.
     pub hysteresis: u32,
     /// `quorum_up CMD`: run when the quorum is gained.
-    pub quorum_up: Option<Command>,
+    pub quorum_up: Option<Box<Command>>,
     /// `quorum_down CMD`: run when the quorum is lost.
-    pub quorum_down: Option<Command>,
+    pub quorum_down: Option<Box<Command>>,
     /// `alpha`: real servers start down until checked; default false.
     pub alpha: bool,
     /// `omega`: run quorum/down notifiers at shutdown; default false.
     pub omega: bool,
     /// `ha_suspend`: no checks while the VIP is absent; default false.
     pub ha_suspend: bool,
-    /// `smtp_alert [BOOL]`; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`; `None` = the global default (off).
+    pub smtp_alert: Option<bool>,
     /// `real_server ...` entries, in order.
     pub real_servers: Vec<RealServer>,
 }
@@ -76,7 +77,7 @@ impl VirtualServer {
             alpha: false,
             omega: false,
             ha_suspend: false,
-            smtp_alert: false,
+            smtp_alert: None,
             real_servers: Vec::new(),
         }
     }
@@ -126,15 +127,15 @@ pub struct RealServer {
     /// default the virtual server's (false).
     pub inhibit_on_failure: bool,
     /// `notify_up CMD`.
-    pub notify_up: Option<Command>,
+    pub notify_up: Option<Box<Command>>,
     /// `notify_down CMD`.
-    pub notify_down: Option<Command>,
+    pub notify_down: Option<Box<Command>>,
     /// `uthreshold N`: max connections, 0 = none; default 0.
     pub uthreshold: u32,
     /// `lthreshold N`: min connections; default 0.
     pub lthreshold: u32,
-    /// `smtp_alert [BOOL]`; default false.
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`; `None` = the global default (on).
+    pub smtp_alert: Option<bool>,
     /// Health checkers; none = always up.
     pub checkers: Vec<Checker>,
 }

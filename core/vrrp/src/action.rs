@@ -43,12 +43,18 @@ pub enum Action {
     /// Send one advertisement: IP protocol 112, TTL/hop limit 255. One action
     /// per destination (the multicast group, or each unicast peer), since the
     /// v3 IPv4 checksum covers the destination.
+    ///
+    /// `ah_seq` is set for `auth_type AH`: send it in IP protocol 51 instead,
+    /// sealed (`vigil_wire::ah::seal`) with this sequence number and the key
+    /// `repr.auth` carries (`Auth::Ah`), `src` in the IP header. One number
+    /// per advert, the same for every unicast peer, as keepalived sends.
     SendAdvert {
         instance: InstanceId,
         repr: Repr,
         src: IpAddr,
         dst: IpAddr,
         checksum: V3Checksum,
+        ah_seq: Option<u32>,
     },
     /// Install the instance's virtual (and excluded) addresses.
     AddVips { instance: InstanceId },

@@ -86,6 +86,52 @@ pub struct TrackedInterface {
     pub reverse: bool,
 }
 
+/// A `track_file` entry: the file's number times `weight` (negated by
+/// `reverse`) moves the priority; with weight 0 a nonzero number (zero, if
+/// `reverse`) is a FAULT. The shell resolves the weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedFile {
+    pub name: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// A `track_process` entry; weight as for scripts (0: quorum lost = FAULT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedProcess {
+    pub name: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// One `vrrp_track_process`: how many matching processes make it up and
+/// how long a change waits. The shell counts the processes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessConfig {
+    pub name: String,
+    /// Fewest processes for up (0 with `quorum_max 0`: "must not run").
+    pub quorum: u32,
+    /// Most processes for up.
+    pub quorum_max: u32,
+    /// A quorum reached or lost by a fork counts after this long.
+    pub fork_delay: Duration,
+    /// A quorum reached or lost by an exit counts after this long.
+    pub terminate_delay: Duration,
+}
+
+impl ProcessConfig {
+    /// keepalived's defaults: quorum 1, no maximum, no delays.
+    pub fn new(name: &str) -> ProcessConfig {
+        ProcessConfig {
+            name: name.to_owned(),
+            quorum: 1,
+            quorum_max: u32::MAX,
+            fork_delay: Duration::ZERO,
+            terminate_delay: Duration::ZERO,
+        }
+    }
+}
+
 /// One `vrrp_instance`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceConfig {
@@ -129,6 +175,8 @@ pub struct InstanceConfig {
     pub down_timer_adverts: u8,
     pub track_scripts: Vec<TrackedScript>,
     pub track_interfaces: Vec<TrackedInterface>,
+    pub track_files: Vec<TrackedFile>,
+    pub track_processes: Vec<TrackedProcess>,
 }
 
 impl InstanceConfig {
@@ -161,6 +209,8 @@ impl InstanceConfig {
             down_timer_adverts: 3,
             track_scripts: Vec::new(),
             track_interfaces: Vec::new(),
+            track_files: Vec::new(),
+            track_processes: Vec::new(),
         }
     }
 
@@ -209,11 +259,20 @@ impl ScriptConfig {
 }
 
 /// One `vrrp_sync_group`: its members change state together.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncGroupConfig {
     pub name: String,
     /// Instance names.
     pub members: Vec<String>,
+    /// Trackers added to every member (keepalived 2.2.7): their weights
+    /// apply to each member, cleared if a member is the address owner.
+    pub track_interfaces: Vec<TrackedInterface>,
+    pub track_scripts: Vec<TrackedScript>,
+    pub track_files: Vec<TrackedFile>,
+    pub track_processes: Vec<TrackedProcess>,
+    /// `sync_group_tracking_weight`: members keep their own weighted
+    /// trackers; without it keepalived drops their weights.
+    pub tracking_weight: bool,
 }
 
 /// Everything a [`Router`](crate::Router) runs.
@@ -222,4 +281,6 @@ pub struct RouterConfig {
     pub instances: Vec<InstanceConfig>,
     pub scripts: Vec<ScriptConfig>,
     pub sync_groups: Vec<SyncGroupConfig>,
+    /// `vrrp_track_process` blocks that instances or groups track.
+    pub processes: Vec<ProcessConfig>,
 }

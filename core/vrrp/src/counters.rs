@@ -34,11 +34,19 @@ pub enum DropReason {
     Destination,
     /// Any other malformation the wire parser reports.
     Malformed,
+    /// `auth_type AH`: the ICV (HMAC-MD5-96) does not verify: another
+    /// `auth_pass`, or the packet was altered.
+    AhIcv,
+    /// `auth_type AH`: the SPI is not the sender's address.
+    AhSpi,
+    /// `auth_type AH`: the sequence number is not above the last one seen
+    /// or sent (a replay, as keepalived judges it).
+    AhReplay,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 14] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::Ttl,
         DropReason::Version,
         DropReason::Type,
@@ -53,6 +61,9 @@ impl DropReason {
         DropReason::Family,
         DropReason::Destination,
         DropReason::Malformed,
+        DropReason::AhIcv,
+        DropReason::AhSpi,
+        DropReason::AhReplay,
     ];
 
     fn index(self) -> usize {
@@ -91,6 +102,9 @@ impl fmt::Display for DropReason {
             DropReason::Family => "address family mismatch",
             DropReason::Destination => "unexpected destination (unicast/multicast)",
             DropReason::Malformed => "malformed packet",
+            DropReason::AhIcv => "AH ICV (HMAC-MD5-96) mismatch: bad auth_pass or altered packet",
+            DropReason::AhSpi => "AH SPI is not the source address",
+            DropReason::AhReplay => "AH sequence number already seen (replay)",
         })
     }
 }
@@ -107,6 +121,9 @@ pub struct Counters {
     pub released_master: u64,
     pub priority_zero_received: u64,
     pub priority_zero_sent: u64,
+    /// Adverts of lower priority heard as MASTER (keepalived's
+    /// `notify_master_rx_lower_pri` event).
+    pub lower_priority_received: u64,
     drops: [u64; DropReason::ALL.len()],
 }
 
@@ -143,6 +160,6 @@ mod tests {
         for (n, r) in DropReason::ALL.iter().enumerate() {
             assert_eq!(c.dropped(*r), n as u64 + 1, "{r}");
         }
-        assert_eq!(c.dropped_total(), (1..=14).sum::<u64>());
+        assert_eq!(c.dropped_total(), (1..=17).sum::<u64>());
     }
 }

@@ -6,6 +6,7 @@ use crate::prelude::*;
 use alloc::collections::VecDeque;
 use core::net::IpAddr;
 
+use vigil_wire::ah::SeqCounter;
 use vigil_wire::vrrp::{Auth, Repr, V3Checksum, Version};
 
 use crate::action::{Action, NotifyState, NotifyTarget};
@@ -50,6 +51,9 @@ pub(crate) struct Instance {
     pub(crate) link: usize,
     pub(crate) scripts: Vec<Tracker<ScriptId>>,
     pub(crate) ifaces: Vec<Tracker<usize>>,
+    /// Tracked files and processes, indexing the router's `Ext` tables.
+    pub(crate) files: Vec<Tracker<usize>>,
+    pub(crate) procs: Vec<Tracker<usize>>,
     pub(crate) group: Option<GroupId>,
     pub(crate) state: State,
     /// keepalived's `wantstate`: where the instance would be without its
@@ -73,6 +77,10 @@ pub(crate) struct Instance {
     garp_pending: u32,
     counters: Counters,
     last_transition: Option<Instant>,
+    /// `auth_type AH`: keepalived's one counter per instance, for the numbers
+    /// sent and the highest number accepted (kept across reloads).
+    pub(crate) ah_seq: SeqCounter,
+    pub(crate) ah_log: crate::router_ah::AhLog,
 }
 
 impl Instance {
@@ -83,6 +91,8 @@ impl Instance {
             link,
             scripts: Vec::new(),
             ifaces: Vec::new(),
+            files: Vec::new(),
+            procs: Vec::new(),
             group: None,
             state: State::Init,
             want: State::Init,
@@ -100,6 +110,8 @@ impl Instance {
             garp_pending: 0,
             counters: Counters::default(),
             last_transition: None,
+            ah_seq: SeqCounter::default(),
+            ah_log: Default::default(),
             cfg,
         }
     }
@@ -231,6 +243,10 @@ impl Instance {
             V3Checksum::PseudoHeader
         };
         let repr = self.advert(priority);
+        let ah_seq = match repr.auth {
+            Auth::Ah(_) => Some(self.ah_seq.next_send()),
+            _ => None,
+        };
         if self.cfg.unicast_peers.is_empty() {
             out.push_back(Action::SendAdvert {
                 instance: self.id,
@@ -238,6 +254,7 @@ impl Instance {
                 src,
                 dst: self.cfg.group(),
                 checksum,
+                ah_seq,
             });
         } else {
             for dst in &self.cfg.unicast_peers {
@@ -247,6 +264,7 @@ impl Instance {
                     src,
                     dst: *dst,
                     checksum,
+                    ah_seq,
                 });
             }
         }
@@ -503,12 +521,14 @@ impl Instance {
 
     /// Process a received advert (already matched to this instance) that
     /// arrived at `at` (<= `now`): a BACKUP restarts its timers from `at`.
+    /// `ah` is the sequence number when it came in a verified AH datagram.
     pub(crate) fn receive(
         &mut self,
         now: Instant,
         at: Instant,
         meta: &RxMeta<'_>,
         repr: &Repr,
+        ah: Option<u32>,
         out: &mut VecDeque<Action>,
     ) -> RxOutcome {
         let check_addrs = match self.state {
@@ -516,7 +536,8 @@ impl Instance {
             State::Master => true,
             State::Init | State::Fault => return RxOutcome::Ignored,
         };
-        if let Err(reason) = check_advert(&self.cfg, meta, repr, check_addrs) {
+        let ah_check = ah.map(|seq| (seq, &mut self.ah_seq));
+        if let Err(reason) = check_advert(&self.cfg, meta, repr, check_addrs, ah_check) {
             self.counters.count_drop(reason);
             return RxOutcome::Dropped(reason);
         }
@@ -528,7 +549,7 @@ impl Instance {
             self.receive_backup(at, meta, repr);
             RxOutcome::Accepted
         } else {
-            self.receive_master(now, meta, repr, out)
+            self.receive_master(now, meta, repr, ah, out)
         }
     }
 
@@ -587,6 +608,7 @@ impl Instance {
         now: Instant,
         meta: &RxMeta<'_>,
         repr: &Repr,
+        ah: Option<u32>,
         out: &mut VecDeque<Action>,
     ) -> RxOutcome {
         if repr.priority == 0 {
@@ -608,7 +630,13 @@ impl Instance {
         // A missing own address compares lowest.
         let theirs_higher = ours.is_none_or(|a| meta.src > a);
         if repr.priority < self.priority || (repr.priority == self.priority && !theirs_higher) {
+            if let Some(seq) = ah {
+                // keepalived's "Syncing seq_num": go above the other master,
+                // so that it accepts the advert we send next and yields.
+                self.ah_seq.sync_above(seq);
+            }
             if Some(meta.src) != ours {
+                self.counters.lower_priority_received += 1;
                 self.advertise(now, out);
             }
             return RxOutcome::Accepted;

@@ -20,10 +20,12 @@ mod prelude {
 mod action;
 mod config;
 mod counters;
+mod group_track;
 mod id;
 mod instance;
 mod reload;
 mod router;
+mod router_ah;
 mod router_rx;
 mod router_timers;
 mod rx;
@@ -35,12 +37,14 @@ mod timer;
 mod timer_index;
 mod timing;
 mod track;
+mod track_ext;
 mod validate;
 
 pub use action::{Action, NotifyState, NotifyTarget};
 pub use config::{
-    Family, GarpConfig, InitialState, InstanceConfig, RouterConfig, ScriptConfig, SyncGroupConfig,
-    TrackedInterface, TrackedScript, MCAST_GROUP_V4, MCAST_GROUP_V6,
+    Family, GarpConfig, InitialState, InstanceConfig, ProcessConfig, RouterConfig, ScriptConfig,
+    SyncGroupConfig, TrackedFile, TrackedInterface, TrackedProcess, TrackedScript, MCAST_GROUP_V4,
+    MCAST_GROUP_V6,
 };
 pub use counters::{Counters, DropReason};
 pub use id::{GroupId, InstanceId, ScriptId};
@@ -52,4 +56,5 @@ pub use snapshot::InstanceSnapshot;
 pub use state::{Reason, State};
 pub use time::Instant;
 pub use track::{ScriptResult, TrackStatus};
+pub use track_ext::ProcessCause;
 pub use vigil_wire::vrrp::{Auth, Repr, V3Checksum, Version};

@@ -138,10 +138,16 @@ impl Router {
         let config = runnable(config);
         let now = self.clock(now);
         let running = self.phase == Phase::Running;
+        self.ext = crate::track_ext::Ext::new(
+            &config.instances,
+            &config.processes,
+            Some(core::mem::take(&mut self.ext)),
+        );
         let RouterConfig {
             instances: configs,
             scripts: script_cfgs,
             sync_groups,
+            ..
         } = config;
         let mut report = ReloadReport::default();
         let before: Vec<(u8, Option<Reason>)> = (0..self.instances.len())
@@ -247,6 +253,7 @@ impl Router {
             };
             inst.ifaces = ifaces;
             inst.scripts = tracked;
+            (inst.files, inst.procs) = self.ext.trackers(&inst.cfg);
             instances.push(inst);
         }
         // Interfaces keep what the shell reported about them.

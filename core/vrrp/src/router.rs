@@ -16,6 +16,7 @@ use crate::sync_group::Group;
 use crate::time::Instant;
 use crate::timer_index::TimerIndex;
 use crate::track::{contribution, holds_fault, ScriptResult, ScriptTracker, TrackStatus};
+use crate::track_ext::Ext;
 use crate::validate::runnable;
 
 /// What the router knows about one interface.
@@ -143,6 +144,8 @@ pub struct Router {
     pub(crate) groups: Vec<Group>,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) scripts: Vec<ScriptTracker>,
+    /// Tracked files and processes (see `track_ext`).
+    pub(crate) ext: Ext,
     pub(crate) links: Vec<Link>,
     /// Instances stopped by the last `reconfigure`, numbered after the live
     /// ones so that the actions they queued still resolve to a name.
@@ -162,6 +165,7 @@ impl Router {
     /// carries are clamped (see `validate`).
     pub fn new(config: RouterConfig) -> Router {
         let config = runnable(config);
+        let ext = Ext::new(&config.instances, &config.processes, None);
         let mut links: Vec<Link> = Vec::new();
         let mut instances = Vec::with_capacity(config.instances.len());
         for (n, cfg) in config.instances.into_iter().enumerate() {
@@ -170,6 +174,7 @@ impl Router {
             let mut inst = Instance::new(InstanceId(n), cfg, link);
             inst.ifaces = ifaces;
             inst.scripts = scripts;
+            (inst.files, inst.procs) = ext.trackers(&inst.cfg);
             instances.push(inst);
         }
         let groups = build_groups(config.sync_groups, &mut instances, |_| State::Init);
@@ -178,6 +183,7 @@ impl Router {
             groups,
             actions: VecDeque::new(),
             scripts: config.scripts.into_iter().map(ScriptTracker::new).collect(),
+            ext,
             links,
             retired: Vec::new(),
             global: Counters::default(),
@@ -423,7 +429,8 @@ impl Router {
             .iter()
             .filter(|t| t.weight == 0)
             .map(|t| holds_fault(t.reverse, self.script_status(t.target)));
-        for held in ifaces.chain(scripts) {
+        let ext = self.ext_verdict(i).fault;
+        for held in ifaces.chain(scripts).chain(core::iter::once(ext)) {
             match held {
                 Some(true) => return Some(Reason::TrackerFailed),
                 None => pending = true,
@@ -449,7 +456,8 @@ impl Router {
             .scripts
             .iter()
             .map(|t| contribution(t.weight, t.reverse, self.script_status(t.target)));
-        let total = i32::from(inst.base_priority()) + ifaces.chain(scripts).sum::<i32>();
+        let ext = self.ext_verdict(i).delta;
+        let total = i32::from(inst.base_priority()) + ifaces.chain(scripts).sum::<i32>() + ext;
         u8::try_from(total.clamp(1, 254)).unwrap_or(1)
     }
 

@@ -121,7 +121,7 @@ impl Router {
 
     /// Find the instance for `vrid` on the packet's interface: `Ok` when the
     /// family matches, `Err` for an instance of the other family.
-    fn lookup(&self, meta: &RxMeta<'_>, vrid: u8) -> Option<Result<usize, usize>> {
+    pub(crate) fn lookup(&self, meta: &RxMeta<'_>, vrid: u8) -> Option<Result<usize, usize>> {
         let link = self.links.iter().position(|l| l.name == meta.interface)?;
         self.by_vrid.get(link, vrid, Family::of(&meta.src))
     }
@@ -151,15 +151,31 @@ impl Router {
                 return;
             }
         };
+        let _ = self.deliver(now, at, i, meta, repr, None);
+    }
+
+    /// Hands a matched advert to instance `i` (`ah`: its verified AH
+    /// sequence number) and follows up on what it did.
+    pub(crate) fn deliver(
+        &mut self,
+        now: Instant,
+        at: Instant,
+        i: usize,
+        meta: &RxMeta<'_>,
+        repr: &Repr,
+        ah: Option<u32>,
+    ) -> RxOutcome {
         let Some(inst) = self.instances.get_mut(i) else {
-            return;
+            return RxOutcome::Ignored;
         };
-        if inst.receive(now, at, meta, repr, &mut self.actions) == RxOutcome::SteppedDown {
+        let outcome = inst.receive(now, at, meta, repr, ah, &mut self.actions);
+        if outcome == RxOutcome::SteppedDown {
             self.sync_backup(now, InstanceId(i));
             self.reindex_all();
         } else {
             self.reindex(i);
         }
+        outcome
     }
 }
 

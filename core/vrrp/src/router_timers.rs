@@ -41,6 +41,10 @@ impl Router {
         }
         let now = self.clock(now);
         for _ in 0..MAX_FIRES_PER_CALL {
+            if let Some((_, n)) = self.ext.next_deadline().filter(|(at, _)| *at <= now) {
+                self.fire_process(now, n);
+                continue;
+            }
             let inst = self.index.first();
             let script = self.next_script();
             match (inst, script) {
@@ -89,9 +93,7 @@ impl Router {
         }
         let inst = self.index.first().map(|(at, _)| at);
         let script = self.next_script().map(|(at, _)| at);
-        match (inst, script) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let process = self.ext.next_deadline().map(|(at, _)| at);
+        [inst, script, process].into_iter().flatten().min()
     }
 }

@@ -3,6 +3,7 @@
 
 use core::net::IpAddr;
 
+use vigil_wire::ah::SeqCounter;
 use vigil_wire::vrrp::{Auth, Repr, Version};
 
 use crate::config::{Family, InstanceConfig};
@@ -23,12 +24,17 @@ pub struct RxMeta<'a> {
 }
 
 /// Check `repr` for `cfg`. `check_addrs` is false only when the sender is the
-/// known master and `skip_check_adv_addr` is set (keepalived's rule).
+/// known master and `skip_check_adv_addr` is set (keepalived's rule). `ah`
+/// is the sequence number of an advert that came in an AH datagram whose
+/// ICV and SPI verified, with the instance's counter: it is judged where
+/// keepalived judges it (after the auth type, before the interval), and an
+/// accepted number moves the counter even if a later check drops the advert.
 pub(crate) fn check_advert(
     cfg: &InstanceConfig,
     meta: &RxMeta<'_>,
     repr: &Repr,
     check_addrs: bool,
+    ah: Option<(u32, &mut SeqCounter)>,
 ) -> Result<(), DropReason> {
     let unicast = !cfg.unicast_peers.is_empty();
     if Family::of(&meta.src) != cfg.family
@@ -44,11 +50,17 @@ pub(crate) fn check_advert(
         return Err(DropReason::Version);
     }
     if cfg.version == Version::V2 {
-        match (&cfg.auth, &repr.auth) {
-            (Auth::None, Auth::None) => {}
-            (Auth::Simple(ours), Auth::Simple(theirs)) => {
+        // An AH instance takes adverts only inside AH, and the reverse.
+        match (&cfg.auth, &repr.auth, ah) {
+            (Auth::None, Auth::None, None) => {}
+            (Auth::Simple(ours), Auth::Simple(theirs), None) => {
                 if !same_secret(ours, theirs) {
                     return Err(DropReason::AuthPassword);
+                }
+            }
+            (Auth::Ah(_), Auth::Ah(_), Some((seq, counter))) => {
+                if !counter.accept(seq) {
+                    return Err(DropReason::AhReplay);
                 }
             }
             _ => return Err(DropReason::AuthType),
@@ -123,51 +135,54 @@ mod tests {
     #[test]
     fn each_mismatch_has_its_reason() {
         let c = cfg();
-        assert_eq!(check_advert(&c, &meta(255), &repr(), true), Ok(()));
+        assert_eq!(check_advert(&c, &meta(255), &repr(), true, None), Ok(()));
         assert_eq!(
-            check_advert(&c, &meta(254), &repr(), true),
+            check_advert(&c, &meta(254), &repr(), true, None),
             Err(DropReason::Ttl)
         );
         let mut r = repr();
         r.version = Version::V3;
         assert_eq!(
-            check_advert(&c, &meta(255), &r, true),
+            check_advert(&c, &meta(255), &r, true, None),
             Err(DropReason::Version)
         );
         let mut r = repr();
         r.auth = Auth::None;
         assert_eq!(
-            check_advert(&c, &meta(255), &r, true),
+            check_advert(&c, &meta(255), &r, true, None),
             Err(DropReason::AuthType)
         );
         let mut r = repr();
         r.auth = Auth::Simple(*b"2222\0\0\0\0");
         assert_eq!(
-            check_advert(&c, &meta(255), &r, true),
+            check_advert(&c, &meta(255), &r, true, None),
             Err(DropReason::AuthPassword)
         );
         let mut r = repr();
         r.adver_int_cs = 200;
         assert_eq!(
-            check_advert(&c, &meta(255), &r, true),
+            check_advert(&c, &meta(255), &r, true, None),
             Err(DropReason::Interval)
         );
         let mut r = repr();
         r.addresses = vec![v4(151)];
         assert_eq!(
-            check_advert(&c, &meta(255), &r, true),
+            check_advert(&c, &meta(255), &r, true, None),
             Err(DropReason::AddressList)
         );
-        assert_eq!(check_advert(&c, &meta(255), &r, false), Ok(()));
+        assert_eq!(check_advert(&c, &meta(255), &r, false, None), Ok(()));
         let mut m = meta(255);
         m.dst = v4(200);
         assert_eq!(
-            check_advert(&c, &m, &repr(), true),
+            check_advert(&c, &m, &repr(), true, None),
             Err(DropReason::Destination)
         );
         let mut m = meta(255);
         m.src = "fe80::1".parse().unwrap();
-        assert_eq!(check_advert(&c, &m, &repr(), true), Err(DropReason::Family));
+        assert_eq!(
+            check_advert(&c, &m, &repr(), true, None),
+            Err(DropReason::Family)
+        );
     }
 
     #[test]
@@ -178,22 +193,25 @@ mod tests {
         m.dst = v4(100);
         m.src = v4(200);
         assert_eq!(
-            check_advert(&c, &m, &repr(), true),
+            check_advert(&c, &m, &repr(), true, None),
             Ok(()),
             "unicast accepts any TTL"
         );
         c.unicast_ttl_check = true;
-        assert_eq!(check_advert(&c, &m, &repr(), true), Err(DropReason::Ttl));
+        assert_eq!(
+            check_advert(&c, &m, &repr(), true, None),
+            Err(DropReason::Ttl)
+        );
         c.unicast_ttl_check = false;
         c.check_unicast_src = true;
         m.src = v4(201);
         assert_eq!(
-            check_advert(&c, &m, &repr(), true),
+            check_advert(&c, &m, &repr(), true, None),
             Err(DropReason::UnicastSource)
         );
         m.dst = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
         assert_eq!(
-            check_advert(&c, &m, &repr(), true),
+            check_advert(&c, &m, &repr(), true, None),
             Err(DropReason::Destination)
         );
     }

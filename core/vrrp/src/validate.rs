@@ -30,16 +30,24 @@ fn max_addresses(family: Family) -> usize {
 }
 
 impl RouterConfig {
-    /// This configuration as the router runs it: values outside what the
-    /// wire carries clamped. A configuration from the config crate comes
-    /// back unchanged (the daemon's tests compare).
-    pub fn runnable(self) -> RouterConfig {
-        runnable(self)
+    /// This configuration with values outside what the wire carries
+    /// clamped. A configuration from the config crate comes back unchanged
+    /// (the daemon's tests compare).
+    pub fn clamped(self) -> RouterConfig {
+        clamped(self)
     }
 }
 
+/// `config` as the router runs it: clamped, then sync-group tracking set up.
+pub(crate) fn runnable(config: RouterConfig) -> RouterConfig {
+    let mut config = clamped(config);
+    // Not a check: a sync group's trackers are handed to its members.
+    crate::group_track::apply(&mut config);
+    config
+}
+
 /// `config` with every value brought into the range the machine runs.
-pub(crate) fn runnable(mut config: RouterConfig) -> RouterConfig {
+fn clamped(mut config: RouterConfig) -> RouterConfig {
     for inst in &mut config.instances {
         clamp_instance(inst);
     }
@@ -104,7 +112,7 @@ mod tests {
             scripts: vec![ScriptConfig::new("chk")],
             ..Default::default()
         };
-        assert_eq!(runnable(cfg.clone()), cfg);
+        assert_eq!(clamped(cfg.clone()), cfg);
     }
 
     #[test]
@@ -131,7 +139,7 @@ mod tests {
         s.rise = 0;
         s.fall = 0;
         s.weight = -1000;
-        let out = runnable(RouterConfig {
+        let out = clamped(RouterConfig {
             instances: vec![i, v6],
             scripts: vec![s],
             ..Default::default()

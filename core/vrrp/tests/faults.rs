@@ -225,6 +225,7 @@ fn grouped(prio: u8, track_eth1: bool) -> RouterConfig {
     cfg.sync_groups = vec![SyncGroupConfig {
         name: "G1".into(),
         members: vec!["VI_1".into(), "VI_2".into()],
+        ..Default::default()
     }];
     cfg
 }

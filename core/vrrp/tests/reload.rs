@@ -119,7 +119,9 @@ fn rich() -> RouterConfig {
         sync_groups: vec![SyncGroupConfig {
             name: "G".into(),
             members: vec!["VI_1".into(), "VI_2".into()],
+            ..Default::default()
         }],
+        processes: vec![],
     }
 }
 
@@ -590,6 +592,7 @@ fn added_member_with_a_failed_tracker_pulls_its_new_group_into_fault() {
     grouped.sync_groups = vec![SyncGroupConfig {
         name: "G".into(),
         members: vec!["VI_1".into(), "VI_2".into()],
+        ..Default::default()
     }];
     let report = sim.reload(node, grouped);
     assert_eq!(report.kept, names(&["VI_1"]));

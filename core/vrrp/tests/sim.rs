@@ -249,6 +249,13 @@ impl Sim {
         }
     }
 
+    /// Any input to a node's router at the current time, then its actions.
+    pub fn feed(&mut self, node: usize, f: impl FnOnce(&mut Router, Instant)) {
+        let now = self.now;
+        f(&mut self.nodes[node].router, now);
+        self.drain(node);
+    }
+
     /// Report another (tracked) interface of a node up or down.
     pub fn set_other_link(&mut self, node: usize, name: &str, up: bool) {
         let now = self.now;
@@ -310,6 +317,7 @@ impl Sim {
                 src,
                 dst,
                 checksum,
+                ah_seq,
             } => {
                 let name = self.instance_name(node, instance);
                 self.record(
@@ -320,13 +328,32 @@ impl Sim {
                         dst,
                     },
                 );
-                let mut bytes = vec![0u8; repr.buffer_len()];
-                repr.emit(
-                    &mut Packet::new_unchecked(&mut bytes[..]),
-                    src,
-                    dst,
-                    checksum,
-                );
+                let bytes = match (ah_seq, repr.auth, src, dst) {
+                    // auth_type AH: the whole IPv4 datagram, as the shell
+                    // sends it with IP_HDRINCL.
+                    (Some(seq), vigil_vrrp::Auth::Ah(key), IpAddr::V4(s), IpAddr::V4(d)) => {
+                        let mut out = Vec::new();
+                        let sealing = vigil_wire::ah::Sealing {
+                            src: s,
+                            dst: d,
+                            ident: 1,
+                            seq,
+                            key,
+                        };
+                        vigil_wire::ah::build(&mut out, &repr, &sealing).expect("AH datagram");
+                        out
+                    }
+                    _ => {
+                        let mut bytes = vec![0u8; repr.buffer_len()];
+                        repr.emit(
+                            &mut Packet::new_unchecked(&mut bytes[..]),
+                            src,
+                            dst,
+                            checksum,
+                        );
+                        bytes
+                    }
+                };
                 self.transmit(node, src, dst, bytes);
             }
             Action::AddVips { instance } => {
@@ -483,7 +510,11 @@ impl Sim {
             dst,
             ttl: Some(ttl),
         };
-        self.nodes[to].router.handle_packet(now, &meta, bytes);
+        if is_ah(bytes) {
+            self.nodes[to].router.handle_ah_packet(now, &meta, bytes);
+        } else {
+            self.nodes[to].router.handle_packet(now, &meta, bytes);
+        }
         self.drain(to);
     }
 
@@ -527,7 +558,11 @@ impl Sim {
                     ttl: Some(ttl),
                 };
                 let now = self.now;
-                self.nodes[to].router.handle_packet(now, &meta, &bytes);
+                if is_ah(&bytes) {
+                    self.nodes[to].router.handle_ah_packet(now, &meta, &bytes);
+                } else {
+                    self.nodes[to].router.handle_packet(now, &meta, &bytes);
+                }
                 self.drain(to);
             }
             Pending::Script {
@@ -709,6 +744,11 @@ impl Sim {
             })
             .collect()
     }
+}
+
+/// An IPv4 datagram of protocol 51 (a VRRP message starts 0x21 or 0x31).
+pub fn is_ah(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(|b| b >> 4 == 4) && bytes.get(9) == Some(&51)
 }
 
 /// The notify word for a state, for assertions.

@@ -24,8 +24,12 @@
 //! message. There is no key exchange: the SPI is the source address, as
 //! keepalived sets and checks it.
 
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
 use crate::md5::Md5;
-use crate::{Error, Result};
+use crate::vrrp::{self, Packet, V3Checksum, Version};
+use crate::{checksum, Error, Result};
 
 /// IP protocol number of AH.
 pub const IPPROTO_AH: u8 = 51;
@@ -114,6 +118,54 @@ pub fn seal(datagram: &mut [u8], key: &Key, seq: u32, unicast: bool) -> Result<(
     rest[8..12].copy_from_slice(&seq.to_be_bytes());
     let icv = compute_icv(datagram, ihl, key, unicast)?;
     datagram[ihl + ICV.start..ihl + ICV.end].copy_from_slice(&icv);
+    Ok(())
+}
+
+/// What [`build`] writes besides the advert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sealing {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    /// IP identification. Never 0: under IP_HDRINCL the kernel replaces a
+    /// zero one after the ICV was computed over it (keepalived skips 0 too).
+    pub ident: u16,
+    pub seq: u32,
+    pub key: Key,
+}
+
+/// TOS of adverts (IPTOS_PREC_INTERNETCONTROL), as keepalived sets it.
+const TOS: u8 = 0xc0;
+
+/// Writes a whole `IPv4 header | AH | VRRPv2 message` for `repr` into `out`
+/// (cleared first), as keepalived sends it with IP_HDRINCL: TOS 0xc0, TTL
+/// 255, no fragment flags, header checksum filled, the ICV computed with the
+/// TTL zeroed when `dst` is unicast. `repr` must be VRRPv2.
+pub fn build(out: &mut Vec<u8>, repr: &vrrp::Repr, s: &Sealing) -> Result<()> {
+    if repr.version != Version::V2 {
+        return Err(Error::BadVersion);
+    }
+    let msg = repr.buffer_len();
+    let total = u16::try_from(20 + AH_LEN + msg).map_err(|_| Error::BadLength)?;
+    out.clear();
+    out.resize(usize::from(total), 0);
+    out[0] = 0x45;
+    out[1] = TOS;
+    out[2..4].copy_from_slice(&total.to_be_bytes());
+    out[4..6].copy_from_slice(&s.ident.max(1).to_be_bytes());
+    out[8] = 255;
+    out[9] = IPPROTO_AH;
+    out[12..16].copy_from_slice(&s.src.octets());
+    out[16..20].copy_from_slice(&s.dst.octets());
+    let body = &mut out[20 + AH_LEN..];
+    repr.emit(
+        &mut Packet::new_unchecked(body),
+        s.src.into(),
+        s.dst.into(),
+        V3Checksum::PseudoHeader,
+    );
+    seal(out, &s.key, s.seq, !s.dst.is_multicast())?;
+    let sum = checksum::checksum(&out[..20]);
+    out[10..12].copy_from_slice(&sum.to_be_bytes());
     Ok(())
 }
 
@@ -270,6 +322,42 @@ mod tests {
             open(&d[..40], &key, false),
             Err(Refusal::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn build_gives_what_open_accepts() {
+        let repr = vrrp::Repr {
+            version: Version::V2,
+            vrid: 51,
+            priority: 100,
+            adver_int_cs: 100,
+            auth: vrrp::Auth::Ah(*b"secret\0\0"),
+            addresses: alloc::vec![core::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))],
+        };
+        let mut s = Sealing {
+            src: Ipv4Addr::new(10, 0, 0, 2),
+            dst: Ipv4Addr::new(224, 0, 0, 18),
+            ident: 0,
+            seq: 9,
+            key: *b"secret\0\0",
+        };
+        let mut out = Vec::new();
+        build(&mut out, &repr, &s).unwrap();
+        assert_eq!(out.len(), 20 + 24 + 20);
+        assert_eq!(checksum::checksum(&out[..20]), 0, "IP checksum");
+        assert_eq!(&out[4..6], &[0, 1], "ident 0 is never sent");
+        let (h, at) = open(&out, &s.key, false).unwrap();
+        assert_eq!((h.seq, h.spi, at), (9, 0x0a00_0002, 44));
+        let p = Packet::new_checked(&out[at..]).unwrap();
+        let parsed = vrrp::Repr::parse(&p, s.src.into(), s.dst.into()).unwrap();
+        assert_eq!(parsed.auth, vrrp::Auth::Ah([0; 8]), "auth data stays zero");
+        assert_eq!(open(&out, b"secreT\0\0", false), Err(Refusal::BadIcv));
+        // Unicast: the TTL is outside the ICV.
+        s.dst = Ipv4Addr::new(10, 0, 0, 3);
+        build(&mut out, &repr, &s).unwrap();
+        out[8] = 64;
+        assert!(open(&out, &s.key, true).is_ok());
+        assert!(open(&out, &s.key, false).is_err());
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub fn drop_key(reason: DropReason) -> &'static str {
         DropReason::Family => "family",
         DropReason::Destination => "destination",
         DropReason::Malformed => "malformed",
+        DropReason::AhIcv => "ah_icv",
+        DropReason::AhSpi => "ah_spi",
+        DropReason::AhReplay => "ah_replay",
     }
 }
 

@@ -10,7 +10,10 @@
 //! | [`garp`] | gratuitous ARP / unsolicited NA through AF_PACKET |
 //! | [`netlink`] | addresses, links, and the link/address monitor (rtnetlink) |
 //! | [`probe`] | health-check probes: TCP, HTTP, DNS over sockets, MISC via scripts |
+//! | [`proc_connector`], [`procfs`] | process events (track_process) and what /proc says of a process |
 //! | [`script`] | running scripts in their own process group with a timeout |
+//! | [`smtp_alert`] | one alert mail over SMTP, each step under a timeout |
+//! | [`fifo`] | notify FIFOs: mkfifo, non-blocking open and write |
 //! | [`sysctl`] | per-interface sysctls (the VMAC's arp_ignore, rp_filter, ...) |
 //! | [`script_security`] | `enable_script_security` and PATH lookup |
 //! | [`users`] | `script_user` names to uid/gid |
@@ -55,15 +58,21 @@
 //! # }
 //! ```
 
+pub mod ah_socket;
 pub mod clock;
+pub mod fifo;
 pub mod garp;
 pub mod ipvs;
 pub mod logger;
 pub mod netlink;
+pub mod nftables;
 pub mod probe;
+pub mod proc_connector;
+pub mod procfs;
 pub mod script;
 pub mod script_security;
 pub mod signals;
+pub mod smtp_alert;
 pub mod sysctl;
 pub mod syslog;
 pub mod users;

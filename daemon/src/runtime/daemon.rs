@@ -4,10 +4,12 @@ use std::time::Duration;
 
 use vigil_vrrp::{self as vrrp, Action, NotifyTarget, Router};
 
+use super::ah_net::AhNet;
 use super::event::Event;
 use super::hooks::{self, Running};
 use super::net::Net;
 use super::plan::Plan;
+use super::routes::{kernel, Routes};
 use super::slots::Slots;
 use super::{Settings, Spawner};
 use crate::os::clock;
@@ -41,6 +43,8 @@ pub struct Daemon {
     pub(super) router: Router,
     pub(super) plan: Plan,
     pub(super) net: Net,
+    /// Protocol-51 sockets of `auth_type AH` instances.
+    ah: AhNet,
     running: Running,
     pub(super) started: std::time::Instant,
     /// The shell's side of each instance, by the router's instance id.
@@ -50,8 +54,18 @@ pub struct Daemon {
     /// The health checkers and IPVS table, on their own thread; `None`
     /// without `virtual_server` blocks.
     lvs: Option<super::lvs::Lvs>,
+    /// Static and virtual routes, rules and static addresses.
+    pub(super) routes: Routes,
     /// `control_socket_group`, read at start (the socket is bound once).
     control_group: Option<String>,
+    /// FIFO lines and alert mails.
+    pub(super) notifier: super::notify::Notifier,
+    /// The track_file / track_process watchers (restarted by a reload).
+    pub(super) trackers: super::track::Trackers,
+    /// no_accept's drop table.
+    pub(super) firewall: super::firewall::Firewall,
+    /// A SIGHUP's load on the helper thread, and one asked for meanwhile.
+    pub(super) reload_gate: super::reload::Gate,
 }
 
 fn now() -> vrrp::Instant {
@@ -68,8 +82,12 @@ impl Daemon {
     ) -> Result<Daemon, String> {
         let plan = Plan::new(&config).map_err(|e| e.to_string())?;
         let router = Router::new(plan.router.clone());
+        let notifier = super::notify::Notifier::new(&config, spawner);
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
-        let lvs = super::lvs::start_for(&config)?;
+        let control_group = config.global.control_socket_group.clone();
+        let routes = Routes::new(&config);
+        // The configuration moves on to the LVS thread, which keeps it.
+        let lvs = super::lvs::start_for(config)?;
         // Events are rare (packets are read by the loop, not sent here).
         let (tx, rx) = smol::channel::bounded(1024);
         let slots = Slots::new(&plan);
@@ -81,12 +99,18 @@ impl Daemon {
             router,
             plan,
             net: Net::new(nl, LinkTable::default()),
+            ah: AhNet::new(),
             running: Running::default(),
             started: std::time::Instant::now(),
             slots,
             vmacs: Default::default(),
             lvs,
-            control_group: config.global.control_socket_group.clone(),
+            routes,
+            control_group,
+            notifier,
+            trackers: Default::default(),
+            firewall: Default::default(),
+            reload_gate: Default::default(),
         };
         d.spawn_signals()?;
         d.spawn_control();
@@ -103,7 +127,11 @@ impl Daemon {
         for (name, inst) in &d.plan.instances {
             d.net.del_vips(name, &inst.vips, true);
         }
+        d.start_routes()?;
         d.open_sockets();
+        let (watch, spawner, tx) = (d.plan.watch.clone(), d.spawner, d.tx.clone());
+        d.trackers = super::track::Trackers::start(&watch, spawner, &tx, &mut d.router, now());
+        d.firewall.ensure(&d.plan);
         log::info!(
             "vigil {} started: {} VRRP instance(s), config {}",
             env!("CARGO_PKG_VERSION"),
@@ -196,8 +224,13 @@ impl Daemon {
     /// Every interface the configuration names: its own and the tracked ones.
     fn interfaces(&self) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
+        let groups = self.plan.router.sync_groups.iter();
+        let group_ifs = groups.flat_map(|g| g.track_interfaces.iter().map(|t| &t.name));
         for i in &self.plan.router.instances {
-            for n in std::iter::once(&i.interface).chain(i.track_interfaces.iter().map(|t| &t.name))
+            let own = i.track_interfaces.iter().map(|t| &t.name);
+            for n in std::iter::once(&i.interface)
+                .chain(own)
+                .chain(group_ifs.clone())
             {
                 if !v.contains(n) {
                     v.push(n.clone());
@@ -208,7 +241,7 @@ impl Daemon {
     }
 
     /// Tells the router the state and addresses of every interface it uses.
-    fn sync_links(&mut self, now: vrrp::Instant) {
+    pub(super) fn sync_links(&mut self, now: vrrp::Instant) {
         for name in self.interfaces() {
             self.sync_link(now, &name);
         }
@@ -242,6 +275,7 @@ impl Daemon {
     /// Sockets for the live instances on the interfaces present now.
     pub(super) fn open_sockets(&mut self) {
         self.net.reconcile(self.slots.live());
+        self.ah.reconcile(&self.net.links, self.slots.live());
     }
 
     /// Runs until stopped; returns the exit code.
@@ -265,10 +299,19 @@ impl Daemon {
                     }
                     None => timer = smol::Timer::never(),
                 }
-                let (rx, net, timer) = (&self.rx, &self.net, &mut timer);
+                let (rx, net, ah, timer) = (&self.rx, &self.net, &self.ah, &mut timer);
                 let event = async { Wake::Event(rx.recv().await.ok()) };
                 let readable = async {
-                    smol::future::poll_fn(|cx| net.poll_readable(cx)).await;
+                    smol::future::poll_fn(|cx| {
+                        // Both polled, so that each registers the waker.
+                        let (v, a) = (net.poll_readable(cx), ah.poll_readable(cx));
+                        if v.is_ready() {
+                            v
+                        } else {
+                            a
+                        }
+                    })
+                    .await;
                     Wake::Readable
                 };
                 let timeout = async {
@@ -307,11 +350,19 @@ impl Daemon {
     fn read_sockets(&mut self) -> bool {
         let now = now();
         let router = &mut self.router;
-        self.net.read_packets(|meta, age, payload| {
+        let at = |age: Duration| {
             let age = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
-            let at = vrrp::Instant::from_micros(now.as_micros().saturating_sub(age));
-            router.handle_packet_at(now, at, meta, payload);
-        })
+            vrrp::Instant::from_micros(now.as_micros().saturating_sub(age))
+        };
+        let vrrp = self.net.read_packets(|meta, age, payload| {
+            router.handle_packet_at(now, at(age), meta, payload);
+        });
+        let ah = self
+            .ah
+            .read_packets(&self.net.links, |meta, age, datagram| {
+                router.handle_ah_packet_at(now, at(age), meta, datagram);
+            });
+        vrrp && ah
     }
 
     /// Feeds one event to the router; `Some(code)` when the daemon must exit.
@@ -323,10 +374,17 @@ impl Daemon {
                     self.router.handle_script_result(now, id, result);
                 }
             }
+            Event::Process { name, count, cause } => {
+                log::debug!("track_process {name}: {count} running");
+                self.router.handle_process_count(now, &name, count, cause);
+            }
+            Event::File { name, value } => self.router.handle_file_value(now, &name, value),
             Event::Signal(Signal::Terminate | Signal::Interrupt) => return Some(self.stop().await),
-            Event::Signal(Signal::Reload) => self.reload(now).await,
+            Event::Signal(Signal::Reload) => self.reload_requested(),
+            Event::Loaded(l) => self.loaded(now, l).await,
             Event::Signal(Signal::Child) => {}
             Event::Control(conn) => self.status(now, conn),
+            Event::RoutesLost => self.routes.reinstate(&kernel(&self.net)),
         }
         None
     }
@@ -352,11 +410,16 @@ impl Daemon {
                     self.sync_link(now, &name);
                 }
                 self.open_sockets();
+                if matches!(ev, LinkEvent::Up { .. }) {
+                    // The kernel flushed the routes of a link that went down.
+                    self.routes.reinstate(&kernel(&self.net));
+                }
             }
             LinkEvent::AddressAdded { index, .. } => self.sync_index(now, *index, &watched),
             LinkEvent::AddressRemoved { index, addr, .. } => {
                 self.sync_index(now, *index, &watched);
                 self.vip_removed(*index, *addr);
+                self.static_removed(*index, *addr);
             }
             LinkEvent::Resync => {
                 match self.net.nl.links() {
@@ -408,10 +471,11 @@ impl Daemon {
     }
 
     /// Carries out every pending action.
-    async fn drain(&mut self) {
+    pub(super) async fn drain(&mut self) {
         while let Some(a) = self.router.poll_action() {
             self.dispatch(a).await;
         }
+        self.notifier.watch(&self.router, &self.running);
     }
 
     async fn dispatch(&mut self, a: Action) {
@@ -423,27 +487,42 @@ impl Daemon {
                 src,
                 dst,
                 checksum,
+                ah_seq,
             } => {
                 if let Some(slot) = self.slots.get(instance) {
-                    self.net
-                        .send_advert(&slot.plan, &repr, src, dst, checksum)
-                        .await;
+                    match ah_seq {
+                        Some(seq) => {
+                            let links = &self.net.links;
+                            self.ah
+                                .send_advert(links, &slot.plan, &repr, (src, dst), seq)
+                                .await
+                        }
+                        None => {
+                            self.net
+                                .send_advert(&slot.plan, &repr, src, dst, checksum)
+                                .await
+                        }
+                    }
                 }
             }
             Action::AddVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
+                    self.firewall.sync(&slot.name, slot.plan.dropped());
                     self.net.add_vips(&slot.name, &slot.plan.vips);
                     slot.installed = Some(slot.plan.vips.clone());
+                    self.routes.master(&kernel(&self.net), &slot.name);
                 }
                 self.held_changed();
             }
             Action::RemoveVips { instance } => {
                 if let Some(slot) = self.slots.get_mut(instance) {
+                    self.routes.leave_master(&kernel(&self.net), &slot.name);
                     let vips = slot
                         .installed
                         .take()
                         .unwrap_or_else(|| slot.plan.vips.clone());
                     self.net.del_vips(&slot.name, &vips, false);
+                    self.firewall.sync(&slot.name, Vec::new());
                 }
                 self.held_changed();
             }
@@ -466,8 +545,7 @@ impl Daemon {
             } => match target {
                 NotifyTarget::Instance(id) => {
                     if let Some(slot) = self.slots.get(id) {
-                        hooks::notify(
-                            &self.spawner,
+                        self.notifier.notify(
                             &self.running,
                             &slot.plan.hooks,
                             false,
@@ -483,15 +561,8 @@ impl Daemon {
                     };
                     let name = name.to_string();
                     if let Some(h) = self.plan.groups.get(&name) {
-                        hooks::notify(
-                            &self.spawner,
-                            &self.running,
-                            h,
-                            true,
-                            &name,
-                            state,
-                            priority,
-                        );
+                        self.notifier
+                            .notify(&self.running, h, true, &name, state, priority);
                     }
                 }
             },
@@ -516,6 +587,9 @@ impl Daemon {
         log::info!("stopping");
         self.router.handle_shutdown(now());
         self.drain().await;
+        self.routes.stop(&kernel(&self.net));
+        self.net
+            .del_vips("static", &self.routes.static_vips(), false);
         self.vmac_stop();
         if let Some(lvs) = self.lvs.take() {
             lvs.stop().await;
@@ -524,46 +598,18 @@ impl Daemon {
         while self.running.count() > 0 && t0.elapsed() < STOP_GRACE {
             smol::Timer::after(Duration::from_millis(10)).await;
         }
+        // The STOP mails, but a dead mail server must not hold the stop long.
+        let mail_grace = STOP_GRACE
+            .saturating_sub(t0.elapsed())
+            .min(Duration::from_secs(2));
+        super::mail::drain(mail_grace).await;
+        self.notifier.close().await;
+        self.firewall.stop();
         if let Some(p) = &self.settings.control {
             let _ = std::fs::remove_file(p);
         }
         log::info!("stopped");
         0
-    }
-
-    /// SIGHUP: read the configuration again. A configuration with errors is
-    /// refused and the running one kept; otherwise the router carries unchanged
-    /// instances over untouched (no VIP flap) and restarts only what changed.
-    async fn reload(&mut self, now: vrrp::Instant) {
-        let path = self.settings.config_path.display().to_string();
-        log::info!("reloading {path}");
-        let config = match crate::loader::load_logged(&path) {
-            Some(c) => c,
-            None => {
-                log::error!("reload refused: {path} has errors; the running configuration is kept");
-                return;
-            }
-        };
-        let plan = match Plan::new(&config) {
-            Ok(p) => p,
-            Err(e) => {
-                log::error!("reload refused: {e}; the running configuration is kept");
-                return;
-            }
-        };
-        let report = self.router.reconfigure(now, plan.router.clone());
-        log::info!("{report}");
-        self.slots.reload(&plan, &report);
-        self.reload_lvs(config);
-        self.plan = plan;
-        self.vmac_reload();
-        self.sync_links(now);
-        // Stopped instances still send their priority-0 adverts: their
-        // sockets close only once those are out.
-        self.net.reconcile(self.slots.all());
-        self.drain().await;
-        self.vmac_prune().await;
-        self.open_sockets();
     }
 
     /// Tells the LVS thread which VIPs this host holds (`ha_suspend`).
@@ -586,7 +632,7 @@ impl Daemon {
     /// Hands a reloaded configuration to the LVS thread, starting it when
     /// the configuration gained its first `virtual_server` and stopping it
     /// when it lost the last one.
-    fn reload_lvs(&mut self, config: vigil_model::Config) {
+    pub(super) fn reload_lvs(&mut self, config: vigil_model::Config) {
         match (&self.lvs, !super::lvs::needed(&config)) {
             (Some(lvs), false) => lvs.reload(config),
             (Some(_), true) => {
@@ -594,7 +640,7 @@ impl Daemon {
                     self.spawner.spawn(lvs.stop()).detach();
                 }
             }
-            (None, false) => match super::lvs::start_for(&config) {
+            (None, false) => match super::lvs::start_for(config) {
                 Ok(l) => {
                     self.lvs = l;
                     self.held_changed();

@@ -15,6 +15,22 @@ pub enum Event {
         script: String,
         result: ScriptResult,
     },
+    /// A route or rule of ours left the kernel: put back the tracked ones.
+    RoutesLost,
+    /// The number of processes matching a `vrrp_track_process` changed.
+    Process {
+        name: String,
+        count: u32,
+        cause: vigil_vrrp::ProcessCause,
+    },
+    /// A tracked file holds a new number.
+    File {
+        name: String,
+        value: i64,
+    },
     /// A valid request on the control socket, waiting for its reply.
     Control(crate::control::Connection),
+    /// The reload helper's result: a configuration and its plan to swap in,
+    /// or `None` when it was refused (already logged).
+    Loaded(Option<Box<super::reload::Loaded>>),
 }

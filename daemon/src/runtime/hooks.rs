@@ -117,11 +117,36 @@ pub fn notify(
         NotifyState::Fault => (&hooks.fault, "notify_fault"),
         NotifyState::Stop => (&hooks.stop, "notify_stop"),
     };
+    notify_with(
+        spawner,
+        running,
+        hook.as_ref().map(|r| (kind, r)),
+        hooks.any.as_ref(),
+        group,
+        name,
+        &state.to_string(),
+        priority,
+    );
+}
+
+/// Runs `first` (without arguments), then `any` with
+/// `INSTANCE|GROUP NAME STATE PRIORITY`, in one task.
+#[allow(clippy::too_many_arguments)]
+pub fn notify_with(
+    spawner: &Spawner,
+    running: &Running,
+    first: Option<(&'static str, &Runnable)>,
+    any: Option<&Runnable>,
+    group: bool,
+    name: &str,
+    state: &str,
+    priority: u8,
+) {
     let mut jobs = Vec::new();
-    if let Some(r) = hook {
+    if let Some((kind, r)) = first {
         jobs.push((kind, r.text.clone(), script_of(r, &[], NOTIFY_TIMEOUT)));
     }
-    if let Some(r) = &hooks.any {
+    if let Some(r) = any {
         let extra = [
             if group { "GROUP" } else { "INSTANCE" }.to_string(),
             name.to_string(),
@@ -138,8 +163,7 @@ pub fn notify(
         return;
     }
     let who = name.to_string();
-    let running = running.clone();
-    running.0.set(running.0.get() + 1);
+    let guard = running.enter();
     spawner
         .spawn(async move {
             for (kind, text, s) in jobs {
@@ -149,7 +173,7 @@ pub fn notify(
                     Err(e) => log::warn!("({who}) {kind} script \"{text}\": {e}"),
                 }
             }
-            running.0.set(running.0.get().saturating_sub(1));
+            drop(guard);
         })
         .detach();
 }

@@ -6,13 +6,22 @@
 //! loop feeds them to the router, fires its timers when `poll_timeout` passes,
 //! and carries out every action it polls.
 
+mod ah_net;
 mod daemon;
 mod event;
+pub(crate) mod fifo;
+mod firewall;
 mod hooks;
 pub mod lvs;
+pub(crate) mod mail;
 mod net;
+mod notify;
 pub mod plan;
+pub mod process;
+mod reload;
+mod routes;
 mod slots;
+pub mod track;
 mod vmac;
 mod vmac_plan;
 

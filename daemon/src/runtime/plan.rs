@@ -54,8 +54,12 @@ pub struct InstancePlan {
     pub source: Option<IpAddr>,
     pub multicast: bool,
     pub group: IpAddr,
+    /// `auth_type AH` (VRRPv2, IPv4): adverts go over IP protocol 51.
+    pub ah: bool,
     pub vips: Vec<Vip>,
     pub hooks: Hooks,
+    /// `no_accept` on a non-owner: traffic to the VIPs is dropped while held.
+    pub drop_vips: bool,
 }
 
 /// Everything the daemon runs, derived from one configuration.
@@ -67,6 +71,8 @@ pub struct Plan {
     pub scripts: HashMap<String, Runnable>,
     /// The macvlans of `use_vmac` / `use_vmac_addr`.
     pub vmacs: Vec<super::vmac_plan::VmacSpec>,
+    /// Tracked files and processes the shell watches (see `runtime::track`).
+    pub watch: super::track::Watch,
 }
 
 /// What can make a plan impossible (the config itself was already validated).
@@ -154,6 +160,7 @@ fn auth(a: &model::Auth) -> vrrp::Auth {
     match a {
         model::Auth::None => vrrp::Auth::None,
         model::Auth::Pass(p) => vrrp::Auth::Simple(*p),
+        model::Auth::Ah(p) => vrrp::Auth::Ah(*p),
     }
 }
 
@@ -165,6 +172,16 @@ fn scope(s: model::AddrScope) -> Scope {
 /// for the version; the state machine clamps anything else).
 fn advert_cs(d: core::time::Duration) -> u16 {
     u16::try_from(d.as_millis() / 10).unwrap_or(u16::MAX)
+}
+
+impl InstancePlan {
+    /// The addresses no_accept drops while this instance holds its VIPs.
+    pub fn dropped(&self) -> Vec<IpAddr> {
+        match self.drop_vips {
+            true => self.vips.iter().map(|v| v.addr).collect(),
+            false => Vec::new(),
+        }
+    }
 }
 
 impl Plan {
@@ -264,6 +281,8 @@ impl Plan {
                 .collect();
             track_ifs.retain(|t| !(i.dont_track_primary && t.name == ifname));
             cfg.track_interfaces = track_ifs;
+            cfg.track_files = i.track_files.iter().map(tracked_file).collect();
+            cfg.track_processes = i.track_processes.iter().map(tracked_process).collect();
             let vips = i
                 .virtual_addresses
                 .iter()
@@ -286,8 +305,10 @@ impl Plan {
                     source: i.src_ip,
                     multicast: i.unicast_peers.is_empty(),
                     group,
+                    ah: matches!(cfg.auth, vrrp::Auth::Ah(_)),
                     vips,
                     hooks: hooks(g, &i.notify, &i.name),
+                    drop_vips: !i.accept && i.priority != 255,
                 },
             );
             inst_cfgs.push(cfg);
@@ -304,19 +325,70 @@ impl Plan {
             .map(|s| vrrp::SyncGroupConfig {
                 name: s.name.clone(),
                 members: s.instances.clone(),
+                track_interfaces: s
+                    .track_interfaces
+                    .iter()
+                    .map(|t| vrrp::TrackedInterface {
+                        name: t.name.clone(),
+                        weight: i32::from(t.weight),
+                        reverse: t.reverse,
+                    })
+                    .collect(),
+                track_scripts: s
+                    .track_scripts
+                    .iter()
+                    .filter(|t| scripts.contains_key(&t.name))
+                    .map(|t| vrrp::TrackedScript {
+                        name: t.name.clone(),
+                        weight: Some(i32::from(t.weight)),
+                        reverse: Some(t.reverse),
+                    })
+                    .collect(),
+                track_files: s.track_files.iter().map(tracked_file).collect(),
+                track_processes: s.track_processes.iter().map(tracked_process).collect(),
+                tracking_weight: s.tracking_weight,
             })
             .collect();
+        let processes = c.track_processes.iter().map(process_config).collect();
         Ok(Plan {
             router: vrrp::RouterConfig {
                 instances: inst_cfgs,
                 scripts: script_cfgs,
                 sync_groups,
+                processes,
             },
             instances,
             groups,
             scripts,
             vmacs,
+            watch: super::track::Watch::new(c),
         })
+    }
+}
+
+fn tracked_file(t: &model::TrackRef) -> vrrp::TrackedFile {
+    vrrp::TrackedFile {
+        name: t.name.clone(),
+        weight: i32::from(t.weight),
+        reverse: t.reverse,
+    }
+}
+
+fn tracked_process(t: &model::TrackRef) -> vrrp::TrackedProcess {
+    vrrp::TrackedProcess {
+        name: t.name.clone(),
+        weight: i32::from(t.weight),
+        reverse: t.reverse,
+    }
+}
+
+fn process_config(p: &model::TrackProcess) -> vrrp::ProcessConfig {
+    vrrp::ProcessConfig {
+        name: p.name.clone(),
+        quorum: p.quorum,
+        quorum_max: p.quorum_max,
+        fork_delay: p.fork_delay,
+        terminate_delay: p.terminate_delay,
     }
 }
 

@@ -111,6 +111,17 @@ impl Slots {
             .flat_map(|s| s.installed.iter().flatten())
     }
 
+    /// What no_accept drops now: each instance holding VIPs, by name.
+    pub fn dropped(&self) -> Vec<(String, Vec<std::net::IpAddr>)> {
+        self.live
+            .iter()
+            .flatten()
+            .chain(self.retired.iter())
+            .filter(|s| s.installed.is_some())
+            .map(|s| (s.name.clone(), s.plan.dropped()))
+            .collect()
+    }
+
     /// The plans of the live and the retired instances.
     pub fn all(&self) -> impl Iterator<Item = &InstancePlan> {
         self.live().chain(self.retired.iter().map(|s| &s.plan))

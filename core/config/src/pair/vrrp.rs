@@ -152,6 +152,7 @@ fn compare(out: &mut Out, x: &VrrpInstance, y: &VrrpInstance) {
         let name = |au: &Auth| match au {
             Auth::None => "none",
             Auth::Pass(_) => "PASS",
+            Auth::Ah(_) => "AH",
         };
         let what = if name(&x.auth) == name(&y.auth) {
             String::from("a different auth_pass")

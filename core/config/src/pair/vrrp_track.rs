@@ -15,7 +15,7 @@ use super::{Out, Rule};
 use crate::error::Severity::{Error, Warning};
 
 struct Tracker {
-    /// `track_script` or `track_interface`.
+    /// `track_script`, `track_interface` or `track_process`.
     block: &'static str,
     name: String,
     weight: i32,
@@ -50,7 +50,15 @@ fn trackers(i: &VrrpInstance) -> Vec<Tracker> {
         weight: i32::from(t.weight),
         reverse: t.reverse,
     });
-    s.chain(f).filter(|t| t.weight != 0).collect()
+    // A process is up or down as a script is (a file's effect depends on
+    // the number it holds: not judged here).
+    let p = i.track_processes.iter().map(|t| Tracker {
+        block: "track_process",
+        name: t.name.clone(),
+        weight: i32::from(t.weight),
+        reverse: t.reverse,
+    });
+    s.chain(f).chain(p).filter(|t| t.weight != 0).collect()
 }
 
 /// The priority with every check OK.

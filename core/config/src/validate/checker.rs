@@ -145,11 +145,12 @@ pub(super) fn track_file(ctx: &mut Ctx, stmt: &Stmt) -> Option<TrackFile> {
     let body = ctx.block(stmt)?;
     let mut path = None;
     let mut wr = (1, false);
+    let mut init = None;
     for s in body {
         match s.keyword.text.as_str() {
             "file" => path = ctx.text(s).or(path),
             "weight" => wr = weight(ctx, s, TRACK_FILE_WEIGHT).unwrap_or(wr),
-            "init_file" => ctx.not_acted_on(s),
+            "init_file" => init = Some(init_file(ctx, s)),
             _ => ctx.unknown(s, "track_file"),
         }
     }
@@ -163,7 +164,36 @@ pub(super) fn track_file(ctx: &mut Ctx, stmt: &Stmt) -> Option<TrackFile> {
         path,
         weight: wr.0,
         reverse: wr.1,
+        init_file: init,
     })
+}
+
+/// `init_file [VALUE] [overwrite]`: keepalived's creation of the file at
+/// start (VALUE default 0; a bad value is 0, as keepalived makes it).
+fn init_file(ctx: &mut Ctx, s: &Stmt) -> vigil_model::InitFile {
+    let mut init = vigil_model::InitFile {
+        value: 0,
+        overwrite: false,
+    };
+    for w in &s.args {
+        if w.text == "overwrite" {
+            init.overwrite = true;
+        } else if w.text.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            match crate::values::int(&w.text) {
+                Some(v) => init.value = v,
+                None => ctx.warn(
+                    w.span,
+                    Problem::NotANumber(s.keyword.text.clone(), w.text.clone()),
+                ),
+            }
+        } else {
+            ctx.ignored(
+                w.span,
+                alloc::format!("unknown init_file option {}", w.text),
+            );
+        }
+    }
+    init
 }
 
 /// A DNS_CHECK `name`: labels of 1..=63 bytes, a trailing dot allowed

@@ -2,7 +2,7 @@
 
 use core::net::IpAddr;
 
-use vigil_model::{FlushOnStop, GlobalDefs, SmtpServer, VrrpVersion};
+use vigil_model::{Command, FlushOnStop, GlobalDefs, NotifyFifo, SmtpServer, VrrpVersion};
 
 use super::Ctx;
 use crate::error::Problem;
@@ -19,12 +19,14 @@ pub(super) fn parse(
     mut g: GlobalDefs,
     sync: &mut Option<super::syncd::Draft>,
 ) -> GlobalDefs {
+    // A `*_fifo_script` may come before its `*_fifo` (keepalived keeps
+    // them apart until the end): held here, attached after the block.
+    let mut scripts: (Option<Command>, Option<Command>, Option<Command>) = (None, None, None);
     for stmt in body {
         let kw = stmt.keyword.text.as_str();
         match kw {
             "router_id" => g.router_id = ctx.text(stmt).or(g.router_id),
             "notification_email" => {
-                ctx.not_acted_on(stmt);
                 if let Some(list) = ctx.block(stmt) {
                     for item in list {
                         ctx.at_most(item, 0);
@@ -33,11 +35,9 @@ pub(super) fn parse(
                 }
             }
             "notification_email_from" => {
-                ctx.not_acted_on(stmt);
                 g.notification_email_from = ctx.text(stmt).or(g.notification_email_from)
             }
             "smtp_server" => {
-                ctx.not_acted_on(stmt);
                 ctx.at_most(stmt, 2);
                 if let Some(host) = ctx.nth(stmt, 0) {
                     let port = match stmt.args.get(1) {
@@ -52,9 +52,26 @@ pub(super) fn parse(
                     }
                 }
             }
-            "smtp_connect_timeout" => {
-                ctx.not_acted_on(stmt);
-                set(&mut g.smtp_connect_timeout, ctx.duration(stmt, 3600))
+            "smtp_connect_timeout" => set(&mut g.smtp_connect_timeout, ctx.duration(stmt, 3600)),
+            "smtp_helo_name" => g.smtp_helo_name = ctx.text(stmt).or(g.smtp_helo_name.take()),
+            "smtp_alert" => g.smtp_alert = ctx.flag_bool(stmt).or(g.smtp_alert),
+            "smtp_alert_vrrp" => g.smtp_alert_vrrp = ctx.flag_bool(stmt).or(g.smtp_alert_vrrp),
+            "smtp_alert_checker" => {
+                g.smtp_alert_checker = ctx.flag_bool(stmt).or(g.smtp_alert_checker)
+            }
+            "notify_fifo" => fifo(ctx, stmt, &mut g.notify_fifo),
+            "vrrp_notify_fifo" => fifo(ctx, stmt, &mut g.vrrp_notify_fifo),
+            "lvs_notify_fifo" => fifo(ctx, stmt, &mut g.lvs_notify_fifo),
+            "notify_fifo_script" => fifo_script(ctx, stmt, &mut g.notify_fifo, &mut scripts.0),
+            "vrrp_notify_fifo_script" => {
+                fifo_script(ctx, stmt, &mut g.vrrp_notify_fifo, &mut scripts.1)
+            }
+            "lvs_notify_fifo_script" => {
+                fifo_script(ctx, stmt, &mut g.lvs_notify_fifo, &mut scripts.2)
+            }
+            "no_email_faults" => set(&mut g.no_email_faults, ctx.flag_bool(stmt)),
+            "vrrp_notify_priority_changes" => {
+                set(&mut g.vrrp_notify_priority_changes, ctx.flag_bool(stmt))
             }
             "vrrp_mcast_group4" => {
                 if let Some(w) = ctx.one(stmt) {
@@ -96,10 +113,7 @@ pub(super) fn parse(
                 ctx.int(stmt, 0, 10_000),
             ),
             "vrrp_skip_check_adv_addr" => set(&mut g.vrrp_skip_check_adv_addr, ctx.flag_bool(stmt)),
-            "vrrp_strict" => {
-                ctx.not_acted_on(stmt);
-                set(&mut g.vrrp_strict, ctx.flag_bool(stmt))
-            }
+            "vrrp_strict" => set(&mut g.vrrp_strict, ctx.flag_bool(stmt)),
             "vrrp_version" => set(&mut g.vrrp_version, version(ctx, stmt)),
             "vrrp_check_unicast_src" => set(&mut g.vrrp_check_unicast_src, ctx.flag_bool(stmt)),
             "v3_checksum_as_v2" => set(&mut g.v3_checksum_as_v2, ctx.flag_bool(stmt)),
@@ -129,7 +143,58 @@ pub(super) fn parse(
             _ => ctx.unknown(stmt, "global_defs"),
         }
     }
+    for (slot, script) in [
+        (&mut g.notify_fifo, scripts.0),
+        (&mut g.vrrp_notify_fifo, scripts.1),
+        (&mut g.lvs_notify_fifo, scripts.2),
+    ] {
+        if let (Some(f), Some(c)) = (slot.as_mut(), script) {
+            f.script = Some(c);
+        }
+    }
     g
+}
+
+/// `[vrrp_|lvs_]notify_fifo PATH [USER [GROUP]]`: the first one counts, as
+/// in keepalived (a second is ignored with a warning).
+fn fifo(ctx: &mut Ctx, stmt: &Stmt, slot: &mut Option<NotifyFifo>) {
+    let Some(path) = ctx.nth(stmt, 0).map(|w| w.text.clone()) else {
+        return;
+    };
+    if slot.is_some() {
+        ctx.ignored(
+            stmt.keyword.span,
+            alloc::format!("a second {}", stmt.keyword.text),
+        );
+        return;
+    }
+    let owner = ctx.run_as(stmt, 1);
+    *slot = Some(NotifyFifo {
+        path,
+        owner,
+        script: None,
+    });
+}
+
+/// `[vrrp_|lvs_]notify_fifo_script CMD [USER [GROUP]]`.
+fn fifo_script(
+    ctx: &mut Ctx,
+    stmt: &Stmt,
+    fifo: &mut Option<NotifyFifo>,
+    held: &mut Option<Command>,
+) {
+    let Some(c) = ctx.command(stmt) else { return };
+    if held.is_some() || fifo.as_ref().is_some_and(|f| f.script.is_some()) {
+        ctx.ignored(
+            stmt.keyword.span,
+            alloc::format!("a second {}", stmt.keyword.text),
+        );
+        return;
+    }
+    match fifo {
+        Some(f) => f.script = Some(c),
+        None => *held = Some(c),
+    }
 }
 
 /// `version 2|3` / `vrrp_version 2|3`.

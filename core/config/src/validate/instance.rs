@@ -12,6 +12,7 @@ use vigil_model::{
 };
 
 use super::global::{set, version};
+use super::track::weight;
 use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::{Stmt, Word};
@@ -19,13 +20,14 @@ use crate::span::Span;
 use crate::values;
 
 /// A `track_script` entry: name, explicit `(weight, reverse)`, position.
-type TrackDraft = (String, Option<(i16, bool)>, Span);
+pub(super) type TrackDraft = (String, Option<(i16, bool)>, Span);
 
 /// An instance as written, with the spans of what is checked later.
 pub(super) struct Draft {
     name: String,
     at: Span,
     state: Option<InitialState>,
+    state_at: Option<Span>,
     interface: Option<String>,
     vrid: Option<(u8, Span)>,
     /// `virtual_router_id` was written (maybe with a bad value).
@@ -36,15 +38,23 @@ pub(super) struct Draft {
     auth: Auth,
     vips: Vec<(VirtualAddress, Span)>,
     excluded: Vec<VirtualAddress>,
+    routes: Vec<vigil_model::Route>,
+    rules: Vec<vigil_model::Rule>,
     src_ip: Option<(IpAddr, Span)>,
     peers: Vec<(IpAddr, Span)>,
     preempt: bool,
     preempt_delay: Duration,
     track_scripts: Vec<TrackDraft>,
     track_interfaces: Vec<TrackInterface>,
+    track_files: Vec<vigil_model::TrackRef>,
+    track_processes: Vec<vigil_model::TrackRef>,
     /// Boxed: about 500 bytes most instances do not use, held per draft.
     notify: Option<alloc::boxed::Box<Notify>>,
-    smtp_alert: bool,
+    smtp_alert: Option<bool>,
+    notify_deleted: bool,
+    notify_deleted_script: Option<vigil_model::Command>,
+    notify_master_rx_lower_pri: Option<vigil_model::Command>,
+    notify_priority_changes: Option<bool>,
     garp_master_delay: Option<Duration>,
     garp_master_repeat: Option<u32>,
     garp_master_refresh: Option<Duration>,
@@ -54,6 +64,7 @@ pub(super) struct Draft {
     dont_track_primary: bool,
     check_unicast_src: Option<bool>,
     skip_check_adv_addr: Option<bool>,
+    strict_mode: Option<bool>,
 }
 
 /// Reads one `vrrp_instance` block.
@@ -64,6 +75,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         name,
         at,
         state: None,
+        state_at: None,
         interface: None,
         vrid: None,
         vrid_seen: false,
@@ -73,14 +85,22 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         auth: Auth::None,
         vips: Vec::new(),
         excluded: Vec::new(),
+        routes: Vec::new(),
+        rules: Vec::new(),
         src_ip: None,
         peers: Vec::new(),
         preempt: true,
         preempt_delay: Duration::ZERO,
         track_scripts: Vec::new(),
         track_interfaces: Vec::new(),
+        track_files: Vec::new(),
+        track_processes: Vec::new(),
         notify: None,
-        smtp_alert: false,
+        smtp_alert: None,
+        notify_deleted: false,
+        notify_deleted_script: None,
+        notify_master_rx_lower_pri: None,
+        notify_priority_changes: None,
         garp_master_delay: None,
         garp_master_repeat: None,
         garp_master_refresh: None,
@@ -90,6 +110,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         dont_track_primary: false,
         check_unicast_src: None,
         skip_check_adv_addr: None,
+        strict_mode: None,
     };
     for s in body {
         keyword(ctx, s, &mut d);
@@ -108,6 +129,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
             d.state = ctx
                 .choice(s, |t| lookup(&states, t), "MASTER|BACKUP")
                 .or(d.state);
+            d.state_at = Some(s.keyword.span);
         }
         "interface" => d.interface = ctx.text(s).or(d.interface.take()),
         "virtual_router_id" => {
@@ -145,6 +167,8 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
                 d.excluded.extend(list.iter().filter_map(|l| vip(ctx, l)));
             }
         }
+        "virtual_routes" => d.routes.extend(super::routes::routes(ctx, s)),
+        "virtual_rules" => d.rules.extend(super::routes::rules(ctx, s)),
         "unicast_src_ip" | "mcast_src_ip" => {
             if let Some(w) = ctx.one(s) {
                 d.src_ip = ctx.ip_word(w).map(|a| (a, w.span)).or(d.src_ip);
@@ -187,9 +211,18 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
                 }
             }
         }
-        "smtp_alert" => {
-            ctx.not_acted_on(s);
-            set(&mut d.smtp_alert, ctx.flag_bool(s))
+        "smtp_alert" => d.smtp_alert = ctx.flag_bool(s).or(d.smtp_alert),
+        "notify_deleted" => {
+            d.notify_deleted = true;
+            if !s.args.is_empty() {
+                d.notify_deleted_script = ctx.command(s).or(d.notify_deleted_script.take());
+            }
+        }
+        "notify_master_rx_lower_pri" => {
+            d.notify_master_rx_lower_pri = ctx.command(s).or(d.notify_master_rx_lower_pri.take())
+        }
+        "notify_priority_changes" => {
+            d.notify_priority_changes = ctx.flag_bool(s).or(d.notify_priority_changes)
         }
         "garp_master_delay" => {
             d.garp_master_delay = ctx.duration(s, 86_400).or(d.garp_master_delay)
@@ -203,15 +236,12 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         "garp_master_refresh_repeat" => {
             d.garp_master_refresh_repeat = ctx.int(s, 0, 10_000).or(d.garp_master_refresh_repeat)
         }
-        "accept" => {
-            ctx.not_acted_on(s);
-            d.accept = ctx.flag_bool(s).or(d.accept)
-        }
+        "accept" => d.accept = ctx.flag_bool(s).or(d.accept),
         "no_accept" => {
-            ctx.not_acted_on(s);
             ctx.flag(s);
             d.accept = Some(false);
         }
+        "strict_mode" => d.strict_mode = ctx.flag_bool(s).or(d.strict_mode),
         "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
         "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
         "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
@@ -223,7 +253,10 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
             if n != Notify::default() {
                 d.notify = Some(alloc::boxed::Box::new(n));
             }
-            if !hit && !super::vmac::keyword(ctx, s, kw, &mut d.vmac) {
+            if !hit
+                && !super::vmac::keyword(ctx, s, kw, &mut d.vmac)
+                && !super::track::tracked(ctx, s, &mut d.track_files, &mut d.track_processes)
+            {
                 ctx.unknown(s, "vrrp_instance");
             }
         }
@@ -250,13 +283,13 @@ pub(super) fn notify(ctx: &mut Ctx, s: &Stmt, kw: &str, n: &mut Notify) -> bool 
 fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
     let mut pass: Option<[u8; 8]> = None;
     let mut kind_ok = true;
+    let mut ah = false;
     for s in body {
         match s.keyword.text.as_str() {
             "auth_type" => {
                 if let Some(w) = ctx.one(s) {
                     if w.text == "AH" {
-                        ctx.error(w.span, Problem::AuthAhUnsupported);
-                        kind_ok = false;
+                        ah = true;
                     } else if w.text != "PASS" {
                         // keepalived ignores it: no authentication.
                         let p = Problem::BadChoice {
@@ -286,13 +319,14 @@ fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
         }
     }
     match pass {
+        Some(p) if kind_ok && ah => Auth::Ah(p),
         Some(p) if kind_ok => Auth::Pass(p),
         _ => Auth::None,
     }
 }
 
 /// `ADDR[/PREFIX] [brd ADDR] [dev IF] [scope SCOPE] [label L] [no_track]`.
-fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
+pub(super) fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
     let w = &line.keyword;
     let (addr_text, prefix_text) = match w.text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
@@ -379,35 +413,6 @@ fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
         }
     }
     Some(v)
-}
-
-/// `NAME [weight N [reverse|noreverse|no_reverse]]` of the track lists.
-fn weight(ctx: &mut Ctx, item: &Stmt) -> Option<(i16, bool)> {
-    ctx.at_most(item, 3);
-    let kw = item.args.first()?;
-    if kw.text != "weight" {
-        ctx.choice_of(item, kw, |_| None::<()>, "weight");
-        return None;
-    }
-    let n = ctx.nth(item, 1)?;
-    let w = Stmt {
-        keyword: kw.clone(),
-        args: Vec::new(),
-        block: None,
-    };
-    let weight = ctx.int_word(&w, n, -253, 253)?;
-    let reverse = match item.args.get(2) {
-        None => false,
-        Some(r) => {
-            let choices = [
-                ("reverse", true),
-                ("noreverse", false),
-                ("no_reverse", false),
-            ];
-            ctx.choice_of(item, r, |t| lookup(&choices, t), "reverse|noreverse")?
-        }
-    };
-    Some((weight, reverse))
 }
 
 /// Applies defaults and inheritance and checks what involves several
@@ -516,11 +521,21 @@ pub(super) fn resolve(
             } else {
                 100
             });
-        let state = d.state.unwrap_or(if priority == 255 {
+        let mut state = d.state.unwrap_or(if priority == 255 {
             InitialState::Master
         } else {
             InitialState::Backup
         });
+        if matches!(d.auth, Auth::Ah(_))
+            && version == VrrpVersion::V2
+            && state == InitialState::Master
+            && priority != 255
+        {
+            // keepalived 2.2.7 clears it: a router must hear an advert (and
+            // its AH sequence number) before it may take over.
+            ctx.warn(d.state_at.unwrap_or(d.at), Problem::AhInitialMaster);
+            state = InitialState::Backup;
+        }
         let interface_key = d.interface.clone().unwrap_or_else(|| "-".into());
         let key = (vrid, ipv6, interface_key);
         if let Some(other) = vrids.get(&key).and_then(|&i| out.get(i)) {
@@ -551,6 +566,14 @@ pub(super) fn resolve(
         let unicast = !d.peers.is_empty();
         let vmac = super::vmac::resolve(ctx, d.vmac, vrid, ipv6, unicast, &mut vmac_names);
         names.insert(d.name.clone());
+        let strict = d
+            .strict_mode
+            .unwrap_or(global.vrrp_strict)
+            .then(|| super::strict::Spans {
+                at: d.at,
+                peer: d.peers.first().map(|(_, at)| *at),
+                vip: d.vips.first().map(|(_, at)| *at),
+            });
         let at = d.at;
         let mut inst = VrrpInstance {
             name: d.name,
@@ -563,14 +586,22 @@ pub(super) fn resolve(
             auth: d.auth,
             virtual_addresses: d.vips.into_iter().map(|(v, _)| v).collect(),
             excluded_addresses: d.excluded,
+            virtual_routes: d.routes,
+            virtual_rules: d.rules,
             src_ip: d.src_ip.map(|(a, _)| a),
             unicast_peers: d.peers.into_iter().map(|(a, _)| a).collect(),
             preempt: d.preempt,
             preempt_delay: d.preempt_delay,
             track_scripts,
             track_interfaces: d.track_interfaces,
+            track_files: d.track_files,
+            track_processes: d.track_processes,
             notify: d.notify.map(|b| *b).unwrap_or_default(),
             smtp_alert: d.smtp_alert,
+            notify_deleted: d.notify_deleted,
+            notify_deleted_script: d.notify_deleted_script,
+            notify_master_rx_lower_pri: d.notify_master_rx_lower_pri,
+            notify_priority_changes: d.notify_priority_changes,
             garp_master_delay: d.garp_master_delay.unwrap_or(global.vrrp_garp_master_delay),
             garp_master_repeat: d
                 .garp_master_repeat
@@ -581,7 +612,8 @@ pub(super) fn resolve(
             garp_master_refresh_repeat: d
                 .garp_master_refresh_repeat
                 .unwrap_or(global.vrrp_garp_master_refresh_repeat),
-            accept: d.accept.unwrap_or(!global.vrrp_strict),
+            // keepalived: the owner accepts; others unless strict.
+            accept: d.accept.unwrap_or(priority == 255 || strict.is_none()),
             use_vmac: vmac.name,
             vmac_mac: vmac.mac,
             vmac_xmit_base: vmac.xmit_base,
@@ -592,6 +624,10 @@ pub(super) fn resolve(
                 .skip_check_adv_addr
                 .unwrap_or(global.vrrp_skip_check_adv_addr),
         };
+        // vrrp_strict first: it may change the state the fixes look at.
+        if let Some(spans) = strict {
+            super::strict::instance(ctx, &spans, &mut inst);
+        }
         super::complete::apply(ctx, at, &mut inst);
         out.push(inst);
     }

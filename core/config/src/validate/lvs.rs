@@ -4,6 +4,7 @@
 //! virtual server, in any order; they are collected first and resolved at the
 //! end of the virtual server, nearest first, as keepalived does.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -146,15 +147,14 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
                 set(&mut vs.quorum, q.or(zero.then_some(1)));
             }
             "hysteresis" => set(&mut vs.hysteresis, ctx.int(s, 0, i64::from(u32::MAX))),
-            "quorum_up" => vs.quorum_up = ctx.command(s).or(vs.quorum_up.take()),
-            "quorum_down" => vs.quorum_down = ctx.command(s).or(vs.quorum_down.take()),
+            "quorum_up" => vs.quorum_up = ctx.command(s).map(Box::new).or(vs.quorum_up.take()),
+            "quorum_down" => {
+                vs.quorum_down = ctx.command(s).map(Box::new).or(vs.quorum_down.take())
+            }
             "alpha" => set(&mut vs.alpha, ctx.flag_bool(s)),
             "omega" => set(&mut vs.omega, ctx.flag_bool(s)),
             "ha_suspend" => set(&mut vs.ha_suspend, ctx.flag_bool(s)),
-            "smtp_alert" => {
-                ctx.not_acted_on(s);
-                set(&mut vs.smtp_alert, ctx.flag_bool(s))
-            }
+            "smtp_alert" => vs.smtp_alert = ctx.flag_bool(s).or(vs.smtp_alert),
             "real_server" => servers.extend(real_server(ctx, s).map(|d| (d, s.keyword.span))),
             _ => {
                 if !own.keyword(ctx, s, kw) {
@@ -267,7 +267,7 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             notify_down: None,
             uthreshold: 0,
             lthreshold: 0,
-            smtp_alert: false,
+            smtp_alert: None,
             checkers: Vec::new(),
         },
         lb_kind: None,
@@ -287,14 +287,13 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
             "weight" => set(&mut d.rs.weight, ctx.int(s, 0, 65535)),
             "lb_kind" | "lvs_method" => d.lb_kind = lb_kind(ctx, s).or(d.lb_kind),
             "inhibit_on_failure" => d.inhibit = ctx.flag_bool(s).or(d.inhibit),
-            "notify_up" => d.rs.notify_up = ctx.command(s).or(d.rs.notify_up.take()),
-            "notify_down" => d.rs.notify_down = ctx.command(s).or(d.rs.notify_down.take()),
+            "notify_up" => d.rs.notify_up = ctx.command(s).map(Box::new).or(d.rs.notify_up.take()),
+            "notify_down" => {
+                d.rs.notify_down = ctx.command(s).map(Box::new).or(d.rs.notify_down.take())
+            }
             "uthreshold" => set(&mut d.rs.uthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
             "lthreshold" => set(&mut d.rs.lthreshold, ctx.int(s, 0, i64::from(i32::MAX))),
-            "smtp_alert" => {
-                ctx.not_acted_on(s);
-                set(&mut d.rs.smtp_alert, ctx.flag_bool(s))
-            }
+            "smtp_alert" => d.rs.smtp_alert = ctx.flag_bool(s).or(d.rs.smtp_alert),
             "SSL_GET" => {
                 ctx.error(s.keyword.span, Problem::SslGetUnsupported);
                 d.checks.extend(checker(ctx, s))

@@ -3,6 +3,7 @@
 //! (checker, real server, virtual server, the kind's default) once the
 //! virtual server is read.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -341,9 +342,9 @@ pub(super) fn resolve_rs(
                     protocol,
                 };
                 if ssl {
-                    CheckKind::SslGet(h)
+                    CheckKind::SslGet(Box::new(h))
                 } else {
-                    CheckKind::HttpGet(h)
+                    CheckKind::HttpGet(Box::new(h))
                 }
             }
             KindDraft::Tcp => CheckKind::Tcp,
@@ -353,7 +354,7 @@ pub(super) fn resolve_rs(
             KindDraft::Ping => CheckKind::Ping,
             KindDraft::File(f) => {
                 let Some(f) = f else { continue };
-                CheckKind::File(f)
+                CheckKind::File(Box::new(f))
             }
             KindDraft::Misc {
                 path,
@@ -365,11 +366,11 @@ pub(super) fn resolve_rs(
                 if user.is_some() {
                     path.run_as = user;
                 }
-                CheckKind::Misc(MiscCheck {
+                CheckKind::Misc(Box::new(MiscCheck {
                     path,
                     timeout: timeout.unwrap_or(vs.delay_loop),
                     dynamic,
-                })
+                }))
             }
         };
         rs.checkers.push(Checker { common, kind });

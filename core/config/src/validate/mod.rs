@@ -13,9 +13,12 @@ mod instance;
 mod known;
 mod lvs;
 mod lvs_checks;
+mod routes;
 mod script;
+mod strict;
 mod sync_group;
 mod syncd;
+mod track;
 mod vmac;
 mod vs_group;
 mod vs_link;
@@ -42,6 +45,8 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         found,
         strict,
         track_files: Vec::new(),
+        next_rule_priority: [16384, 16384],
+        track_processes: Vec::new(),
     };
     let mut global = None;
     // Sized from the tree: growth by doubling could hold twice what is
@@ -53,6 +58,9 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut servers = Vec::with_capacity(count("virtual_server"));
     let mut sync = None;
     let mut vs_groups = Vec::new();
+    let mut static_addresses = Vec::new();
+    let mut static_routes = Vec::new();
+    let mut static_rules = Vec::new();
     for stmt in stmts {
         match stmt.keyword.text.as_str() {
             "global_defs" => {
@@ -73,9 +81,19 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             }
             "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
             "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
+            "static_ipaddress" => static_addresses.extend(routes::static_addresses(&mut ctx, stmt)),
+            "static_routes" => static_routes.extend(routes::routes(&mut ctx, stmt)),
+            "static_rules" => static_rules.extend(routes::rules(&mut ctx, stmt)),
             "track_file" | "vrrp_track_file" => {
                 if let Some(t) = checker::track_file(&mut ctx, stmt) {
                     ctx.track_files.push(t);
+                }
+            }
+            "vrrp_track_process" => {
+                if let Some(p) = track::process(&mut ctx, stmt) {
+                    if track::check_process_name(&mut ctx, stmt, &p) {
+                        ctx.track_processes.push(p);
+                    }
                 }
             }
             _ => ctx.unknown(stmt, "the top level"),
@@ -85,7 +103,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     script::check_names(&mut ctx, &scripts);
     let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
     let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
-    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances);
+    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances, &scripts);
     syncd::resolve(&mut ctx, sync, &mut global, &instances);
     let servers = vs_link::link(&mut ctx, vs_groups, servers);
     Config {
@@ -94,6 +112,11 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         sync_groups,
         instances,
         virtual_servers: servers,
+        static_addresses,
+        static_routes,
+        static_rules,
+        track_files: core::mem::take(&mut ctx.track_files),
+        track_processes: core::mem::take(&mut ctx.track_processes),
     }
 }
 
@@ -103,6 +126,11 @@ pub(crate) struct Ctx<'a> {
     strict: bool,
     /// The `track_file` blocks read so far, for `FILE_CHECK`.
     track_files: Vec<vigil_model::TrackFile>,
+    /// The priority the next rule without one gets (IPv4, IPv6), as
+    /// keepalived assigns it.
+    next_rule_priority: [u32; 2],
+    /// The `vrrp_track_process` blocks read so far.
+    track_processes: Vec<vigil_model::TrackProcess>,
 }
 
 impl Ctx<'_> {

@@ -15,7 +15,7 @@ use neli::consts::socket::{Msg, NlFamily};
 use neli::socket::NlSocket;
 use neli::utils::Groups;
 use nix::errno::Errno;
-use vigil_lvs::{Command, Table};
+use vigil_lvs::{Command, ServiceKey, Table};
 
 use super::batch::{self, BatchCollector};
 use super::decode::{self, Collector, Refusal};
@@ -24,7 +24,7 @@ use super::encode::{self, Request};
 use super::error::{IpvsError, Op};
 use super::family;
 use super::uapi::{self, ctrl};
-use super::{Info, ServiceEntry, Timeouts};
+use super::{DestEntry, Info, ServiceEntry, Timeouts};
 
 /// How long a request may wait for the kernel's answer.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -269,19 +269,40 @@ impl Ipvs {
     /// Every service with its destinations and counters, in the kernel's
     /// order. Do not change the table meanwhile: IPVS dumps resume by index.
     pub fn dump(&self) -> Result<Vec<ServiceEntry>, IpvsError> {
+        let mut out = self.services()?;
+        for entry in &mut out {
+            entry.dests = self.dests(&entry.service.key)?;
+        }
+        Ok(out)
+    }
+
+    /// Every service with its counters, without destinations: one dump.
+    pub fn services(&self) -> Result<Vec<ServiceEntry>, IpvsError> {
         let what = "dumping IPVS services";
-        let malformed = |what: String| move |error| IpvsError::Malformed { what, error };
         let mut out = Vec::new();
         for attrs in self.ask(&Request::Services, Op::Read, || what.to_string())? {
-            out.push(decode::service(&attrs).map_err(malformed(what.to_string()))?);
+            out.push(
+                decode::service(&attrs).map_err(|error| IpvsError::Malformed {
+                    what: what.to_string(),
+                    error,
+                })?,
+            );
         }
-        for entry in &mut out {
-            let key = entry.service.key;
-            let what = || format!("dumping real servers of {}", describe::service(&key));
-            for attrs in self.ask(&Request::Dests(&key), Op::Read, what)? {
-                let d = decode::dest(&attrs, key.family()).map_err(malformed(what()))?;
-                entry.dests.push(d);
-            }
+        Ok(out)
+    }
+
+    /// The destinations of one service: one dump (none for a service that
+    /// is not there).
+    pub fn dests(&self, key: &ServiceKey) -> Result<Vec<DestEntry>, IpvsError> {
+        let what = || format!("dumping real servers of {}", describe::service(key));
+        let mut out = Vec::new();
+        for attrs in self.ask(&Request::Dests(key), Op::Read, what)? {
+            out.push(
+                decode::dest(&attrs, key.family()).map_err(|error| IpvsError::Malformed {
+                    what: what(),
+                    error,
+                })?,
+            );
         }
         Ok(out)
     }

@@ -1,6 +1,7 @@
 //! rtnetlink through neli 0.7: interface addresses ([`addr`]), links
-//! ([`link`]), the link/address monitor ([`monitor`]) and the table of
-//! interfaces it keeps current ([`table`]), and VMAC macvlans ([`vmac`]).
+//! ([`link`]), routes and policy rules ([`route`], [`rule`], [`watch`]), the
+//! link/address monitor ([`monitor`]) and the table of interfaces it keeps
+//! current ([`table`]), and VMAC macvlans ([`vmac`]).
 //!
 //! [`Netlink`] is the request socket. Its calls are synchronous on purpose:
 //! rtnetlink answers address and link requests inside the sending syscall, so
@@ -14,8 +15,11 @@
 pub mod addr;
 pub mod link;
 pub mod monitor;
+pub mod route;
+pub mod rule;
 pub mod table;
 pub mod vmac;
+pub mod watch;
 
 use core::fmt;
 use std::cell::Cell;

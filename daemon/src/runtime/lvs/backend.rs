@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use vigil_lvs::{Command, Table};
+use vigil_lvs::{Command, Destination, ServiceKey, Summary, Table};
 
 use crate::os::ipvs::{SyncConfig, SyncRole, Timeouts};
 
@@ -36,6 +36,24 @@ impl fmt::Display for BackendError {
 pub trait Backend {
     /// Every service and destination present (ours and foreign ones).
     fn table(&mut self) -> Result<Table, BackendError>;
+    /// Every service, without destinations (one dump in the kernel).
+    fn services(&mut self) -> Result<Table, BackendError> {
+        let mut t = Table::new();
+        for s in self.table()?.services() {
+            t.insert_service(s.clone());
+        }
+        Ok(t)
+    }
+    /// The destinations of one service (one dump in the kernel); none for
+    /// a service that is not there.
+    fn dests(&mut self, service: &ServiceKey) -> Result<Vec<Destination>, BackendError> {
+        Ok(self.table()?.dests(service).copied().collect())
+    }
+    /// A cheap look at every service's destinations (`/proc/net/ip_vs`),
+    /// or `None` where there is none: then every service is dumped.
+    fn summary(&mut self) -> Option<Summary> {
+        None
+    }
     /// Carries out one command.
     fn apply(&mut self, cmd: &Command) -> Result<(), BackendError>;
     /// Carries out `cmds` in order, one result each; a refused command
@@ -81,6 +99,10 @@ pub struct MemoryBackend {
     pub batches: usize,
     /// Every sync daemon and timeout call, in order.
     pub director_log: Vec<DirectorOp>,
+    /// `dests` calls (per-service dumps) so far.
+    pub dest_dumps: usize,
+    /// Give no summary (a kernel without /proc/net/ip_vs).
+    pub no_summary: bool,
     /// The daemons running, as the kernel allows one per role.
     pub daemons: Vec<SyncRole>,
     /// Refuse every daemon start (a missing interface, say).
@@ -98,6 +120,15 @@ fn err(fault: Fault, what: &str) -> BackendError {
 impl Backend for MemoryBackend {
     fn table(&mut self) -> Result<Table, BackendError> {
         Ok(self.table.clone())
+    }
+
+    fn dests(&mut self, service: &ServiceKey) -> Result<Vec<Destination>, BackendError> {
+        self.dest_dumps += 1;
+        Ok(self.table.dests(service).copied().collect())
+    }
+
+    fn summary(&mut self) -> Option<Summary> {
+        (!self.no_summary).then(|| Summary::of_table(&self.table))
     }
 
     fn apply(&mut self, cmd: &Command) -> Result<(), BackendError> {

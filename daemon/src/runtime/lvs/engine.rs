@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 
 use vigil_check::{Action, CheckerId, Checkers, Instant, ProbeKind, ProbeResult};
-use vigil_lvs::{diff, Command, Forwarding, Planner, ServiceKey, Table};
+use vigil_lvs::{diff, Command, Destination, Forwarding, Planner, ServiceKey, Table};
 use vigil_model::{Command as Script, Config, FlushOnStop, VsKey};
 
 use super::backend::{Backend, Fault};
@@ -29,6 +29,34 @@ pub enum Out {
     /// Run a notify command (`notify_up`, `quorum_down`, ...); `what` names
     /// it for the log.
     Script { what: String, command: Script },
+    /// A real server went up or down, or a virtual server's quorum
+    /// changed: the FIFO line and the alert mail (indices into the
+    /// configuration in force).
+    Alert(Alert),
+}
+
+/// See [`Out::Alert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alert {
+    RealServer {
+        vs: usize,
+        rs: usize,
+        up: bool,
+    },
+    Quorum {
+        vs: usize,
+        up: bool,
+        initial: bool,
+        /// The weights of the live real servers, summed (keepalived's mail
+        /// body names it).
+        weight: u64,
+    },
+    /// `omega` at stop: a live real server (`Some`) or the virtual
+    /// server goes DOWN, "=> Shutting down <=".
+    Shutdown {
+        vs: usize,
+        rs: Option<usize>,
+    },
 }
 
 /// What the engine sent to the table: totals, and the last diff applied
@@ -78,7 +106,8 @@ fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
 
 impl<B: Backend> Engine<B> {
     /// Builds the checkers; nothing is installed before [`Engine::start`].
-    pub fn new(config: Config, backend: B, seed: u64) -> Engine<B> {
+    pub fn new(mut config: Config, backend: B, seed: u64) -> Engine<B> {
+        config.shrink_to_fit();
         let checkers = Checkers::new(&config, seed);
         Engine {
             config,
@@ -185,7 +214,8 @@ impl<B: Backend> Engine<B> {
     /// SIGHUP: the new configuration's checkers inherit the state of the
     /// unchanged ones; the table is recomputed from them and reconciled
     /// with the kernel's.
-    pub fn reload(&mut self, now: Instant, config: Config) {
+    pub fn reload(&mut self, now: Instant, mut config: Config) {
+        config.shrink_to_fit();
         self.update();
         let remap = self.checkers.reconfigure(now, &self.config, &config);
         let renamed: HashMap<CheckerId, CheckerId> = remap.into_iter().collect();
@@ -215,17 +245,25 @@ impl<B: Backend> Engine<B> {
                     .checkers
                     .real_server_state(vi, ri)
                     .is_some_and(|(up, _)| up);
+                if up {
+                    self.out.push_back(Out::Alert(Alert::Shutdown {
+                        vs: vi,
+                        rs: Some(ri),
+                    }));
+                }
                 if let (true, Some(c)) = (up, &rs.notify_down) {
                     self.out.push_back(Out::Script {
                         what: format!("notify_down of {}", dest_name(rs.addr, rs.port)),
-                        command: c.clone(),
+                        command: Script::clone(c),
                     });
                 }
             }
+            self.out
+                .push_back(Out::Alert(Alert::Shutdown { vs: vi, rs: None }));
             if let Some(c) = &vs.quorum_down {
                 self.out.push_back(Out::Script {
                     what: "quorum_down".into(),
-                    command: c.clone(),
+                    command: Script::clone(c),
                 });
             }
         }
@@ -299,6 +337,8 @@ impl<B: Backend> Engine<B> {
                         );
                     }
                 }
+                self.out
+                    .push_back(Out::Alert(Alert::RealServer { vs, rs, up }));
                 true
             }
             Action::SetWeight { .. } => true,
@@ -313,7 +353,7 @@ impl<B: Backend> Engine<B> {
                     if let Some(c) = hook {
                         self.out.push_back(Out::Script {
                             what: format!("{kind} of {}", dest_name(r.addr, r.port)),
-                            command: c.clone(),
+                            command: Script::clone(c),
                         });
                     }
                 }
@@ -337,6 +377,17 @@ impl<B: Backend> Engine<B> {
                 continue;
             };
             let name = vs_name(vs);
+            let weight = (0..vs.real_servers.len())
+                .filter_map(|ri| checkers.real_server_state(*vi, ri))
+                .filter(|(up, _)| *up)
+                .map(|(_, w)| u64::from(w))
+                .sum();
+            self.out.push_back(Out::Alert(Alert::Quorum {
+                vs: *vi,
+                up: ev.up,
+                initial: ev.initial,
+                weight,
+            }));
             log::info!(
                 "{name}: {}quorum {}",
                 if ev.initial { "starting with " } else { "" },
@@ -353,7 +404,7 @@ impl<B: Backend> Engine<B> {
                         "{} of {name}",
                         if ev.up { "quorum_up" } else { "quorum_down" }
                     ),
-                    command: c.clone(),
+                    command: Script::clone(c),
                 });
             }
         }
@@ -363,10 +414,11 @@ impl<B: Backend> Engine<B> {
             let sent0 = self.backend.requests_sent();
             let t0 = std::time::Instant::now();
             let read = std::mem::take(&mut self.resync);
+            // The record itself is the base between reloads: no copy.
             let mut base = if read {
                 self.kernel_view(&plan.table)
             } else {
-                self.installed.clone()
+                std::mem::take(&mut self.installed)
             };
             let (read_reqs, read_ms) = (self.backend.requests_sent() - sent0, ms(t0));
             let cmds = diff(&base, &plan.table);
@@ -433,14 +485,21 @@ impl<B: Backend> Engine<B> {
 
     /// The kernel's table restricted to the services we own (wanted now, or
     /// installed before), with keepalived's forwarding tolerance applied.
+    ///
+    /// Read in one service dump plus a destination dump for each owned
+    /// service that needs one: those whose destinations the reload changes
+    /// (the record is not to be trusted where we are about to act) and those
+    /// the summary does not show as recorded (a hand edit). A one-line
+    /// reload reads 2 requests and `/proc/net/ip_vs`, not 1 + 1,000.
     fn kernel_view(&mut self, want: &Table) -> Table {
-        let kernel = match self.backend.table() {
+        let kernel = match self.backend.services() {
             Ok(t) => t,
             Err(e) => {
                 log::error!("IPVS: cannot read the table: {e}");
                 return self.installed.clone();
             }
         };
+        let summary = self.backend.summary();
         let owned: BTreeSet<ServiceKey> = want
             .services()
             .chain(self.installed.services())
@@ -448,15 +507,31 @@ impl<B: Backend> Engine<B> {
             .collect();
         let mut view = Table::new();
         for s in kernel.services().filter(|s| owned.contains(&s.key)) {
+            let key = s.key;
             view.insert_service(s.clone());
-            for d in kernel.dests(&s.key) {
-                let mut d = *d;
-                if let Some(w) = want.dest(&s.key, &d.key()) {
+            let unchanged = self.installed.dests(&key).eq(want.dests(&key));
+            let trusted = unchanged
+                && summary
+                    .as_ref()
+                    .is_some_and(|sum| sum.agrees(&key, self.installed.dests(&key)));
+            let dests: Vec<Destination> = if trusted {
+                self.installed.dests(&key).copied().collect()
+            } else {
+                match self.backend.dests(&key) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        log::error!("IPVS: cannot read the table: {e}");
+                        return self.installed.clone();
+                    }
+                }
+            };
+            for mut d in dests {
+                if let Some(w) = want.dest(&key, &d.key()) {
                     if same_forwarding(d.forwarding, w.forwarding) {
                         d.forwarding = w.forwarding;
                     }
                 }
-                let _ = view.insert_dest(&s.key, d);
+                let _ = view.insert_dest(&key, d);
             }
         }
         view

@@ -9,6 +9,7 @@
 //!                                                  '-- IPVS (generic netlink)
 //! ```
 
+mod alert;
 mod backend;
 mod engine;
 mod kernel;
@@ -146,9 +147,9 @@ pub fn needed(config: &Config) -> bool {
 
 /// Starts load balancing for `config` against the kernel's IPVS table, or
 /// nothing when it needs none (see [`needed`]).
-pub fn start_for(config: &Config) -> Result<Option<Lvs>, String> {
-    if !needed(config) {
+pub fn start_for(config: Config) -> Result<Option<Lvs>, String> {
+    if !needed(&config) {
         return Ok(None);
     }
-    kernel::start(config.clone()).map(Some)
+    kernel::start(config).map(Some)
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use vigil_check::{Instant, ProbeKind, ProbeResult};
 use vigil_model::{Command, Config, GlobalDefs};
 
+use super::alert;
 use super::backend::Backend;
 use super::engine::{Engine, Out};
 use super::syncd::Director;
@@ -19,6 +20,7 @@ use crate::control::VsView;
 use crate::os::clock;
 use crate::os::probe::ProbeEnv;
 use crate::os::script::{self, Outcome};
+use crate::runtime::mail::Mailer;
 use crate::runtime::{hooks, plan};
 
 /// Runs one probe with the script settings of the configuration in force;
@@ -63,6 +65,7 @@ pub fn run<B: Backend>(
         let mut director = Director::default();
         let globals = engine.config().global.clone();
         director.start(engine.backend_mut(), &globals);
+        let mut mailer = Mailer::new(&engine.config().global);
         let mut published: Option<std::time::Instant> = None;
         let mut dirty = true;
         loop {
@@ -80,6 +83,7 @@ pub fn run<B: Backend>(
                     Out::Script { what, command } => {
                         notify(&ex, &running, &engine.config().global, what, &command)
                     }
+                    Out::Alert(a) => alert::send(engine.config(), &mailer, a),
                 }
             }
             let publish_in = match (dirty, published) {
@@ -121,6 +125,7 @@ pub fn run<B: Backend>(
                 Wake::Msg(Some(ToLvs::Reload(c))) => {
                     env = Rc::new(ProbeEnv::from_globals(&c.global));
                     director.reload(engine.backend_mut(), &c.global);
+                    mailer = Mailer::new(&c.global);
                     engine.reload(t, *c)
                 }
                 Wake::Msg(Some(ToLvs::Vrrp { instance, master })) => {
@@ -143,8 +148,12 @@ pub fn run<B: Backend>(
         engine.stop();
         director.stop(engine.backend_mut());
         while let Some(o) = engine.poll_out() {
-            if let Out::Script { what, command } = o {
-                notify(&ex, &running, &engine.config().global, what, &command);
+            match o {
+                Out::Script { what, command } => {
+                    notify(&ex, &running, &engine.config().global, what, &command)
+                }
+                Out::Alert(a) => alert::send(engine.config(), &mailer, a),
+                Out::Probe { .. } => {}
             }
         }
         if let Ok(mut v) = shared.lock() {

@@ -8,11 +8,13 @@
 //!   replaced by the value, again and again, as keepalived rescans; an
 //!   undefined parameter stays as written; a multi-line parameter must end
 //!   its line and expands to its lines;
-//! - `~SEQ(VAR, [START,] [STEP,] END) rest` (`~SEQx`: hexadecimal) repeats
-//!   `rest` with `$VAR` set to each value.
+//! - `~SEQ(VAR, [START,] [STEP,] END) rest` (`~SEQx`: hexadecimal) and
+//!   `~LST(VAR, V1, V2...) rest` / `~LST({A, B}, {A1, B1}, ...) rest` repeat
+//!   `rest` with the variables set to each value ([`repeat`]).
 //!
-//! Predefined: `${_PWD}` (the current file's directory), `${_INSTANCE}` (the
-//! config id), `${_HASH}` and `${_BANG}` (`#`, `!`).
+//! Predefined, as in keepalived 2.2.7: `${_PWD}` (the current file's
+//! directory), `${_INSTANCE}` (the config id), `${_HASH}` and `${_BANG}`
+//! (`#`, `!`), `${_RANDOM [MIN [MAX]]}` (a new number at each use, [`random`]).
 //!
 //! Expansion is bounded: the lines and bytes it generates share one budget
 //! ([`Limits::tokens`] lines, [`Limits::total_bytes`] bytes), a line may not
@@ -21,13 +23,18 @@
 //! any of them the rest of the expansion is refused with one error naming the
 //! cap, so a `~SEQ` or a parameter bomb costs a bounded amount of memory.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::Problem;
 use crate::findings::Findings;
 use crate::limits::Limits;
 use crate::span::Span;
+
+mod random;
+mod repeat;
+
+use repeat::{List, ListError, Seq};
 
 /// Most replacements on one line (keepalived rescans after each one, so a
 /// parameter whose value names itself would never end).
@@ -64,6 +71,9 @@ pub enum Resolved {
     Definition(String, usize),
     /// `~SEQ(VAR, ...)` and how many times it repeats its line.
     Sequence(String, u64),
+    /// `~LST(VARS, ...)` (the variables, comma separated) and how many
+    /// times it repeats its line.
+    List(String, u64),
 }
 
 impl core::fmt::Display for Resolved {
@@ -77,6 +87,7 @@ impl core::fmt::Display for Resolved {
             ),
             Resolved::Definition(name, _) => write!(f, "parameter ${name} defined"),
             Resolved::Sequence(var, n) => write!(f, "~SEQ({var}) repeats its line {n} times"),
+            Resolved::List(vars, n) => write!(f, "~LST({vars}) repeats its line {n} times"),
         }
     }
 }
@@ -99,6 +110,8 @@ pub struct Preproc {
     detail: bool,
     notes: Vec<(Span, Resolved)>,
     notes_cap: usize,
+    /// `${_RANDOM}`'s generator.
+    rng: random::Rng,
 }
 
 impl Preproc {
@@ -116,7 +129,13 @@ impl Preproc {
             detail,
             notes: Vec::new(),
             notes_cap: limits.reported.saturating_mul(10),
+            rng: random::Rng::new(0),
         }
+    }
+
+    /// Seeds `${_RANDOM}` (the same seed gives the same numbers).
+    pub fn set_random_seed(&mut self, seed: u64) {
+        self.rng = random::Rng::new(seed);
     }
 
     /// Sets the directory `${_PWD}` names (the file now read).
@@ -144,7 +163,8 @@ impl Preproc {
         let t = raw.trim_start_matches([' ', '\t']);
         let special = t.starts_with(['@', '$', '~'])
             || (!self.defs.is_empty() && t.contains('$'))
-            || t.contains("${_");
+            || t.contains("${_")
+            || t.contains("$_");
         if !special {
             return emit(found, at.line, raw);
         }
@@ -248,6 +268,10 @@ impl Preproc {
                 let seq = String::from(seq);
                 return self.sequence(at, &seq, depth, found, emit);
             }
+            if let Some(lst) = t.strip_prefix("~LST") {
+                let lst = String::from(lst);
+                return self.list(at, &lst, depth, found, emit);
+            }
             if t.starts_with('~') || !t.contains('$') {
                 break;
             }
@@ -335,83 +359,84 @@ impl Preproc {
         found: &mut Findings,
         emit: &mut Emit,
     ) -> bool {
-        let (hex, seq) = match seq.strip_prefix('x') {
-            Some(s) => (true, s),
-            None => (false, seq),
-        };
-        let bad = |found: &mut Findings| {
-            found.error(at, Problem::BadSequence(alloc::format!("~SEQ{seq}")));
-            false
-        };
-        let Some(inner) = seq.trim_start().strip_prefix('(') else {
-            return bad(found);
-        };
-        let Some(close) = inner.find(')') else {
-            return bad(found);
-        };
-        let rest = inner[close + 1..]
-            .trim_start_matches([' ', '\t'])
-            .to_string();
-        let mut parts = inner[..close].split(',').map(str::trim);
-        let var = parts.next().unwrap_or("");
-        let mut nums = Vec::new();
-        for p in parts {
+        // The numbers may be parameters (keepalived replaces them first).
+        let mut resolve = |p: &str| {
             let mut dummy = 0;
-            let p = match self.substitute(at, p, &mut dummy, found) {
+            match self.substitute(at, p, &mut dummy, found) {
                 Sub::Line(l) => l,
                 _ => p.into(),
-            };
-            match parse_long(p.trim()) {
-                Some(n) => nums.push(n),
-                None => return bad(found),
             }
-        }
-        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return bad(found);
-        }
-        let (start, step, end) = match nums.as_slice() {
-            [end] => (
-                if *end < 0 { -1 } else { 1 },
-                if *end < 1 { -1 } else { 1 },
-                *end,
-            ),
-            [s, e] => (*s, if s <= e { 1 } else { -1 }, *e),
-            [s, st, e] => (*s, *st, *e),
-            _ => return bad(found),
         };
-        if step == 0 || (start < end && step < 0) || (start > end && step > 0) {
-            return bad(found);
-        }
-        if hex && (start < 0 || end < 0) {
-            return bad(found);
-        }
-        let count = (i128::from(end) - i128::from(start)) / i128::from(step) + 1;
-        let count = u64::try_from(count.max(0)).unwrap_or(u64::MAX);
-        self.note(at, Resolved::Sequence(var.into(), count));
-        // Refuse a bomb before generating any of it.
-        if count > self.lines_left as u64 {
-            self.spent = true;
-            found.error(at, Problem::ExpansionTooLarge(self.lines_budget_text()));
+        let Some((seq_spec, rest)) = Seq::parse(seq, &mut resolve) else {
+            found.error(at, Problem::BadSequence(alloc::format!("~SEQ{seq}")));
+            return false;
+        };
+        let count = seq_spec.count();
+        self.note(at, Resolved::Sequence(seq_spec.var.clone(), count));
+        if !self.fits(at, count, found) {
             return false;
         }
-        let mut v = i128::from(start);
-        let last = i128::from(end);
-        while (step > 0 && v <= last) || (step < 0 && v >= last) {
-            let text = if hex {
-                alloc::format!("{v:x}")
-            } else {
-                alloc::format!("{v}")
-            };
-            self.set(var, text);
+        for value in seq_spec.values() {
+            self.set(&seq_spec.var, value);
             if !self.take(at, rest.len(), found) {
                 return false;
             }
             if self.process(at, rest.clone(), depth + 1, found, emit) {
                 return true;
             }
-            v += i128::from(step);
         }
         false
+    }
+
+    /// `~LST(...)` (the text after `~LST`).
+    fn list(
+        &mut self,
+        at: Span,
+        lst: &str,
+        depth: usize,
+        found: &mut Findings,
+        emit: &mut Emit,
+    ) -> bool {
+        let (list, rest) = match List::parse(lst) {
+            Ok(x) => x,
+            Err(e) => {
+                let text = alloc::format!("~LST{lst}");
+                let p = match e {
+                    ListError::Invalid => Problem::BadList(text),
+                    ListError::TooManyValues => Problem::ListTooManyValues(text),
+                };
+                found.error(at, p);
+                return false;
+            }
+        };
+        let count = list.sets.len() as u64;
+        self.note(at, Resolved::List(list.vars.join(","), count));
+        if !self.fits(at, count, found) {
+            return false;
+        }
+        for set in &list.sets {
+            for (var, value) in list.vars.iter().zip(set) {
+                self.set(var, value.clone());
+            }
+            if !self.take(at, rest.len(), found) {
+                return false;
+            }
+            if self.process(at, rest.clone(), depth + 1, found, emit) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Refuses a repetition of `count` lines that cannot fit the budget,
+    /// before generating any of it.
+    fn fits(&mut self, at: Span, count: u64, found: &mut Findings) -> bool {
+        if count > self.lines_left as u64 {
+            self.spent = true;
+            found.error(at, Problem::ExpansionTooLarge(self.lines_budget_text()));
+            return false;
+        }
+        true
     }
 
     fn set(&mut self, name: &str, value: String) {
@@ -426,9 +451,13 @@ impl Preproc {
         }
     }
 
-    /// The value of a predefined parameter.
-    fn predefined(&self, name: &str) -> Option<String> {
+    /// The value of a predefined parameter; `params` only for `_RANDOM`.
+    fn predefined(&mut self, name: &str, params: &str) -> Option<String> {
+        if !params.is_empty() && name != "_RANDOM" {
+            return None;
+        }
         match name {
+            "_RANDOM" => Some(self.rng.value(params)),
             "_PWD" => Some(self.pwd.clone()),
             "_INSTANCE" => Some(self.config_id.clone().unwrap_or_default()),
             // Escaped: the lexer would take a bare one for a comment.
@@ -446,8 +475,8 @@ impl Preproc {
         let mut changed = false;
         while let Some(off) = out.get(pos..).and_then(|s| s.find('$')) {
             let start = pos + off;
-            let Some((name, end)) =
-                reference(&out[start + 1..]).map(|(n, _, e)| (String::from(n), e))
+            let Some((name, params, end)) = reference(&out[start + 1..])
+                .map(|r| (String::from(r.name), String::from(r.params), r.len))
             else {
                 pos = start + 1;
                 continue;
@@ -456,6 +485,8 @@ impl Preproc {
             let whole_line = start + 1 + end == out.len();
             let user = self.defs.iter().position(|d| d.name == name);
             let value = match user {
+                // Only built-in parameters take arguments (`_RANDOM`).
+                Some(_) if !params.is_empty() => None,
                 Some(i) => {
                     let d = &self.defs[i];
                     if d.multiline && !whole_line {
@@ -470,7 +501,7 @@ impl Preproc {
                         d.lines.first().cloned()
                     }
                 }
-                None => self.predefined(name),
+                None => self.predefined(name, &params),
             };
             let Some(value) = value else {
                 pos = start + 1;
@@ -517,9 +548,19 @@ enum Sub {
     Multi(String, usize),
 }
 
-/// The parameter reference at the start of `s` (just after `$`): its name,
-/// whether it is braced, and the length of the reference after the `$`.
-fn reference(s: &str) -> Option<(&str, bool, usize)> {
+/// A parameter reference, just after its `$`.
+struct Reference<'a> {
+    name: &'a str,
+    /// `${NAME 1 10}`: the digits and blanks after the name (trimmed).
+    params: &'a str,
+    /// Length of the reference after the `$`.
+    len: usize,
+}
+
+/// The parameter reference at the start of `s` (just after `$`). keepalived
+/// allows digits and blanks after the name of a braced one (arguments, for
+/// `_RANDOM`), but not a blank just before the `}` after a digit.
+fn reference(s: &str) -> Option<Reference<'_>> {
     let braces = s.starts_with('{');
     let body = if braces { &s[1..] } else { s };
     if !body.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
@@ -528,31 +569,32 @@ fn reference(s: &str) -> Option<(&str, bool, usize)> {
     let len = body
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(body.len());
-    let after = body[len..].chars().next();
-    if braces {
-        (after == Some('}')).then_some((&body[..len], true, len + 2))
-    } else {
-        matches!(after, None | Some(' ' | '\t' | ',' | ')')).then_some((&body[..len], false, len))
+    let name = &body[..len];
+    if !braces {
+        let after = body[len..].chars().next();
+        let ok = matches!(after, None | Some(' ' | '\t' | ',' | ')'));
+        return ok.then_some(Reference {
+            name,
+            params: "",
+            len,
+        });
     }
-}
-
-/// strtol with base 0: decimal, `0x` hexadecimal, `0` octal, signed.
-fn parse_long(s: &str) -> Option<i64> {
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let v = if let Some(h) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        i64::from_str_radix(h, 16).ok()?
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        i64::from_str_radix(&digits[1..], 8).ok()?
-    } else {
-        digits.parse::<i64>().ok()?
-    };
-    Some(if neg { -v } else { v })
+    let tail = &body[len..];
+    let args = tail
+        .find(|c: char| !(c == ' ' || c.is_ascii_digit()))
+        .unwrap_or(tail.len());
+    if !tail[args..].starts_with('}') {
+        return None;
+    }
+    let params = &tail[..args];
+    if params.ends_with(' ') && params.contains(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(Reference {
+        name,
+        params: params.trim(),
+        len: len + args + 2,
+    })
 }
 
 /// The line without its comment (a `#` or `!` outside quotes and not
@@ -580,144 +622,4 @@ fn decomment(line: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(id: Option<&str>, text: &str) -> (Vec<String>, Vec<Problem>) {
-        run_with(id, text, &Limits::DEFAULT)
-    }
-
-    fn run_with(id: Option<&str>, text: &str, limits: &Limits) -> (Vec<String>, Vec<Problem>) {
-        let mut p = Preproc::new(id, false, limits);
-        let mut found = Findings::new(limits);
-        let mut out = Vec::new();
-        for (i, l) in text.lines().enumerate() {
-            let at = Span {
-                file: 0,
-                line: i as u32 + 1,
-                col: 1,
-            };
-            p.feed(at, l, &mut found, &mut |_, _, t| {
-                out.push(t.trim().to_string());
-                false
-            });
-        }
-        let problems = found.into_sorted().into_iter().map(|f| f.1).collect();
-        (out, problems)
-    }
-
-    #[test]
-    fn conditionals_follow_the_config_id() {
-        let text = "@main router_id a\n@backup router_id b\n@^main x\n@main";
-        assert_eq!(run(Some("main"), text).0, ["router_id a"]);
-        assert_eq!(run(Some("backup"), text).0, ["router_id b", "x"]);
-        assert_eq!(run(None, text).0, ["x"]);
-    }
-
-    #[test]
-    fn parameters_are_replaced_at_use_and_rescanned() {
-        let text = "$B=10.2.${S}\n$S=0\n${B}.100/32\n$S=10\n${B}.100/32\n$P priority $P\n";
-        let (out, p) = run(None, text);
-        assert!(p.is_empty(), "{p:?}");
-        assert_eq!(out, ["10.2.0.100/32", "10.2.10.100/32", "$P priority $P"]);
-        let (out, _) = run(Some("m"), "@m $PRIO=240\n@b $PRIO=200\npriority $PRIO\n");
-        assert_eq!(out, ["priority 240"]);
-        let (out, _) = run(Some("m"), "$IF=@m\n$IF priority 1\n");
-        assert_eq!(out, ["priority 1"]);
-    }
-
-    #[test]
-    fn multiline_parameters_expand_to_their_lines_and_nest() {
-        let text = "$RS= \\\n real_server 1.1.1.${N} 80 { \\\n weight 1 \\\n }\n\
-                    $VS= \\\n virtual_server x { \\\n $N=1 \\\n $RS \\\n $N=2 \\\n $RS \\\n }\n$VS\n";
-        let (out, p) = run(None, text);
-        assert!(p.is_empty(), "{p:?}");
-        assert_eq!(
-            out,
-            [
-                "virtual_server x {",
-                "real_server 1.1.1.1 80 {",
-                "weight 1",
-                "}",
-                "real_server 1.1.1.2 80 {",
-                "weight 1",
-                "}",
-                "}"
-            ]
-        );
-    }
-
-    #[test]
-    fn sequences_repeat_their_line() {
-        let (out, p) = run(
-            None,
-            "~SEQ(S, 0, 3) a 10.0.${S}.1\n~SEQx(X, 0x90, 0x10, 0xc0) ${X}\n",
-        );
-        assert!(p.is_empty(), "{p:?}");
-        assert_eq!(
-            out,
-            [
-                "a 10.0.0.1",
-                "a 10.0.1.1",
-                "a 10.0.2.1",
-                "a 10.0.3.1",
-                "90",
-                "a0",
-                "b0",
-                "c0"
-            ]
-        );
-        let (out, _) = run(None, "~SEQ(A,2) ~SEQ(B,3,-1,2) ${A}.${B}\n");
-        assert_eq!(out, ["1.3", "1.2", "2.3", "2.2"]);
-        let (_, p) = run(None, "~SEQ(A, 1, 0, 3) x\n");
-        assert!(matches!(p[..], [Problem::BadSequence(_)]));
-    }
-
-    #[test]
-    fn bombs_are_refused_with_one_error() {
-        let limits = Limits {
-            tokens: 1000,
-            ..Limits::DEFAULT
-        };
-        let (out, p) = run_with(None, "~SEQ(A, 1, 1000000000000) x\n", &limits);
-        assert!(out.is_empty());
-        assert!(matches!(p[..], [Problem::ExpansionTooLarge(_)]));
-        // Nested: each level is small, the product is not.
-        let (out, p) = run_with(None, "~SEQ(A,100) ~SEQ(B,100) ~SEQ(C,100) x\n", &limits);
-        assert!(out.len() < 1000);
-        assert!(matches!(p[..], [Problem::ExpansionTooLarge(_)]));
-        // A parameter that names itself.
-        let (_, p) = run(None, "$A=x $A\ny $A\n");
-        assert!(matches!(
-            p[..],
-            [Problem::ExpansionTooDeep(_)] | [Problem::LineTooLong(_)]
-        ));
-        let (_, p) = run(None, "$A= \\\n$A\n$A\n");
-        assert!(matches!(p[..], [Problem::ExpansionTooDeep(_)]), "{p:?}");
-        // Doubling: 2^30 bytes would come out; the replacement or line cap
-        // stops it.
-        let mut text = String::from("$A0=xx\n");
-        for i in 1..31 {
-            text.push_str(&alloc::format!("$A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
-        }
-        text.push_str("${A30}\n");
-        let (out, p) = run(None, &text);
-        assert!(out.is_empty());
-        assert!(
-            matches!(
-                p[..],
-                [Problem::LineTooLong(_)] | [Problem::ExpansionTooDeep(_)]
-            ),
-            "{p:?}"
-        );
-    }
-
-    #[test]
-    fn predefined_and_comments() {
-        let (out, _) = run(
-            Some("r1"),
-            "x ${_INSTANCE} ${_HASH} # c\n$V=a # comment\n$V\n",
-        );
-        assert_eq!(out, ["x r1 \\#", "a"]);
-    }
-}
+mod tests;

@@ -1,0 +1,158 @@
+//! Live heap of the load-balancing side at scale (1,000 virtual servers x
+//! 4 real servers with TCP_CHECK, the guest scale benchmark's table): the
+//! parsed configuration (text and binary form), the engine's checkers and
+//! its record of the table, and what a one-line reload leaves behind.
+//! Counted with a counting global allocator (this test binary only, one
+//! test so nothing else allocates meanwhile); `--nocapture` prints the
+//! figures. The budgets are what the 6 MiB RSS goal leaves for the heap
+//! next to a ~1.5 MiB static binary and its stacks.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use vigil::runtime::lvs::{Engine, MemoryBackend};
+use vigil_check::Instant;
+use vigil_config::{from_binary, parse_text, to_binary, MemoryLoader, Options};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn grow(n: usize) {
+    let now = LIVE.fetch_add(n as isize, Ordering::Relaxed) + n as isize;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grow(layout.size());
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size >= layout.size() {
+            grow(new_size - layout.size());
+        } else {
+            LIVE.fetch_sub((layout.size() - new_size) as isize, Ordering::Relaxed);
+        }
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::SeqCst)
+}
+
+/// Live bytes added by `f`'s result, and the peak above the start while it
+/// ran.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, isize, isize) {
+    let before = live();
+    PEAK.store(before, Ordering::SeqCst);
+    let v = f();
+    (v, live() - before, PEAK.load(Ordering::SeqCst) - before)
+}
+
+fn kib(n: isize) -> f64 {
+    n as f64 / 1024.0
+}
+
+/// The guest benchmark's table (tests/guest/bench/gen-conf at delay_loop
+/// 30); `changed` gets weight 2.
+fn table_conf(nvs: u16, nrs: u8, changed: Option<(u16, u8)>) -> String {
+    let mut s = String::from(
+        "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n \
+         priority 150\n version 3\n advert_int 0.1\n virtual_ipaddress {\n  192.168.67.150/24\n }\n}\n",
+    );
+    for v in 0..nvs {
+        s += &format!(
+            "virtual_server 192.168.67.150 {} {{\n delay_loop 30\n lb_algo rr\n lb_kind DR\n protocol TCP\n",
+            8001 + v
+        );
+        for r in 0..nrs {
+            let w = if changed == Some((v, r)) { 2 } else { 1 };
+            s += &format!(
+                " real_server 192.168.67.{} {} {{\n  weight {w}\n  TCP_CHECK {{\n   connect_timeout 1\n   retry 2\n   delay_before_retry 1\n  }}\n }}\n",
+                10 + r,
+                8001 + v
+            );
+        }
+        s += "}\n";
+    }
+    s
+}
+
+fn parse(text: &str) -> vigil_model::Config {
+    match parse_text("scale.conf", text, &MemoryLoader::new(), Options::default()) {
+        Ok((c, _)) => c,
+        Err(d) => panic!("refused: {d:?}"),
+    }
+}
+
+#[test]
+fn heap_at_1000_by_4() {
+    let text = table_conf(1000, 4, None);
+    let text2 = table_conf(1000, 4, Some((500, 0)));
+    let (mut config, config_parsed, parse_peak) = measure(|| parse(&text));
+    let ((), shrunk, _) = measure(|| config.shrink_to_fit());
+    let config_text = config_parsed + shrunk; // as the engine keeps it
+    let bin = to_binary(&config).unwrap();
+    let (from_bin, config_bin, bin_peak) = measure(|| from_binary(&bin).unwrap());
+    assert_eq!(from_bin, config, "the binary form reads back equal");
+    drop(from_bin);
+
+    // The engine: checkers, planner and its record of the table. The fake
+    // kernel's table is counted apart (the real one lives in the kernel).
+    let (mut engine, engine_new, _) = measure(|| Engine::new(config, MemoryBackend::default(), 1));
+    let ((), _, start_peak) = measure(|| engine.start(Instant::from_secs(0)));
+    let (table_copy, table, _) = measure(|| engine.installed().clone());
+    assert_eq!(table_copy.len(), 1000);
+    drop(table_copy);
+
+    // The worker takes every output (probes, alerts) as it comes.
+    while engine.poll_out().is_some() {}
+    // A one-line reload as the daemon does it: parse, then hand over.
+    let before_reload = live();
+    let ((), _, reload_peak) = measure(|| {
+        let next = parse(&text2);
+        engine.reload(Instant::from_secs(1), next)
+    });
+    while engine.poll_out().is_some() {}
+    // The fake kernel logs the one command sent.
+    let after_reload = live() - before_reload;
+    assert_eq!(engine.apply_stats().last_commands, 1);
+
+    println!(
+        "1,000 x 4: Config {:.0} KiB from text as parsed, {:.0} KiB kept (parse peak {:.0} KiB), {:.0} KiB from binary \
+         (peak {:.0} KiB, {} B on flash); engine (checkers, planner) {:.0} KiB; \
+         start peak {:.0} KiB; one Table copy {:.0} KiB; one-line reload from text: \
+         peak {:.0} KiB above the running engine, {:+.0} KiB left",
+        kib(config_parsed),
+        kib(config_text),
+        kib(parse_peak),
+        kib(config_bin),
+        kib(bin_peak),
+        bin.len(),
+        kib(engine_new),
+        kib(start_peak),
+        kib(table),
+        kib(reload_peak),
+        kib(after_reload),
+    );
+    // Budgets (KiB): the config as held by the engine, the checkers, one
+    // table copy; a reload must not leave more behind than it found.
+    assert!(kib(config_text) < 1100.0, "Config from text");
+    assert!(kib(config_bin) < 1100.0, "Config from binary");
+    assert!(
+        kib(engine_new) < 1500.0,
+        "engine (the checkers: core/check)"
+    );
+    assert!(kib(table) < 400.0, "one Table copy");
+    assert!(after_reload.abs() < 64 * 1024, "a reload leaks nothing");
+}
