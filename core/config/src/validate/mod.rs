@@ -19,6 +19,7 @@ mod strict;
 mod sync_group;
 mod syncd;
 mod track;
+mod vip;
 mod vmac;
 mod vs_group;
 mod vs_link;
