@@ -55,8 +55,7 @@ fn json_of_an_unstarted_router_is_exact() {
     let router = Router::new(RouterConfig {
         instances: vec![vi1()],
         ..Default::default()
-    })
-    .unwrap();
+    });
     let extra = extra_for(vec![vi1_extra()], Instant::from_secs(5));
     let drops = DropReason::ALL
         .iter()
@@ -103,8 +102,7 @@ fn scenario() -> (Router, StatusExtra) {
             ..Default::default()
         }],
         processes: vec![],
-    })
-    .unwrap();
+    });
     let t = Instant::from_secs(1);
     router.handle_address(t, "eth0", Family::V4, Some(v4(192, 168, 67, 100)));
     router.handle_start(t);
@@ -299,7 +297,7 @@ fn lvs_views() -> Vec<vigil::control::VsView> {
 
 #[test]
 fn virtual_servers_in_both_views() {
-    let router = Router::new(RouterConfig::default()).unwrap();
+    let router = Router::new(RouterConfig::default());
     let mut extra = extra_for(vec![], Instant::from_secs(10));
     extra.lvs = lvs_views();
     let text = render(&TEXT, &router, &extra);

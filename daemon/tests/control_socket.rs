@@ -42,7 +42,6 @@ fn router() -> Router {
         instances: vec![InstanceConfig::new("VI_1", "eth0", 51)],
         ..Default::default()
     })
-    .unwrap()
 }
 
 fn extra() -> StatusExtra {

@@ -37,7 +37,7 @@ pub use include::SourceMap;
 pub use limits::Limits;
 pub use loader::{LoadError, Loader, MemoryLoader};
 pub use show::show;
-pub use validate::vmac_name;
+pub use validate::{effective_preempt, vmac_name};
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -109,7 +109,10 @@ pub fn parse_text_with(
     for (at, r) in pre.into_notes() {
         found.push((at, Problem::Resolved(r), Severity::Note));
     }
-    let stmts = parser::parse(ex.tokens, limits, &mut found);
+    // Exact size: the token list is alive while the tree is built.
+    let mut tokens = ex.tokens;
+    tokens.shrink_to_fit();
+    let stmts = parser::parse(tokens, limits, &mut found);
     let config = validate::validate(&stmts, opts.strict, &mut found);
     // Stable order: by position as read (file order of first appearance).
     let diags: Vec<Diagnostic> = found

@@ -93,7 +93,12 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
                 };
                 match frame.stmts.last_mut() {
                     Some(stmt) if open_line == Some(tok.line) => stmt.args.push(word),
-                    _ => {
+                    last => {
+                        // The previous statement is complete: drop the slack
+                        // of its values (a Vec of one word holds four).
+                        if let Some(prev) = last {
+                            prev.args.shrink_to_fit();
+                        }
                         frame.stmts.push(Stmt {
                             keyword: word,
                             args: Vec::new(),
@@ -146,7 +151,12 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
         }
         close(&mut stack);
     }
-    stack.pop().map(|f| f.stmts).unwrap_or_default()
+    let mut top = stack.pop().map(|f| f.stmts).unwrap_or_default();
+    if let Some(last) = top.last_mut() {
+        last.args.shrink_to_fit();
+    }
+    top.shrink_to_fit();
+    top
 }
 
 fn close(stack: &mut Vec<Frame>) {
@@ -155,9 +165,16 @@ fn close(stack: &mut Vec<Frame>) {
         return;
     };
     if let Some(mut owner) = frame.owner {
+        // The tree lives through validation: keep no growth slack in it.
+        let mut stmts = frame.stmts;
+        if let Some(last) = stmts.last_mut() {
+            last.args.shrink_to_fit();
+        }
+        stmts.shrink_to_fit();
+        owner.args.shrink_to_fit();
         owner.block = Some(Block {
             open: frame.open,
-            stmts: frame.stmts,
+            stmts,
         });
         parent.stmts.push(owner);
     }

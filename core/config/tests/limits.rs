@@ -79,7 +79,7 @@ fn ten_megabytes_are_refused_at_once_by_the_size_cap() {
     assert_eq!(d.len(), 1);
     assert_eq!(
         d[0].to_string(),
-        format!("{MAIN}:1:1: error: cannot read file: larger than the 4194304-byte limit ({MAIN})")
+        format!("{MAIN}:1:1: error: cannot read file: larger than the 1048576-byte limit ({MAIN})")
     );
 }
 
@@ -127,21 +127,21 @@ fn cost_is_linear_in_instances_and_scripts() {
 
 #[test]
 fn the_largest_accepted_file_is_read_fast() {
-    // Just under the token cap (about 650 KB of instances).
+    // Just under the token cap (about 400 KB of instances).
     let mut text = scripts(1000);
-    text.push_str(&instances(4_500));
+    text.push_str(&instances(2_800));
     assert!(text.len() < Limits::DEFAULT.file_bytes);
     println!("input: {} bytes", text.len());
-    let (config, _) = timed("4,500 instances", Duration::from_secs(3), || {
+    let (config, _) = timed("2,800 instances", Duration::from_secs(3), || {
         parse_text(MAIN, &text, &MemoryLoader::new(), Options::default()).unwrap()
     });
-    assert_eq!(config.instances.len(), 4_500);
+    assert_eq!(config.instances.len(), 2_800);
 }
 
 #[test]
 fn any_nesting_depth_is_refused_without_overflowing_the_stack() {
-    let text = "vrrp_instance {\n".repeat(200_000);
-    let d = timed("200,000 nested blocks", Duration::from_secs(3), || {
+    let text = "vrrp_instance {\n".repeat(60_000);
+    let d = timed("60,000 nested blocks", Duration::from_secs(3), || {
         errors(parse_text(
             MAIN,
             &text,
@@ -180,8 +180,8 @@ fn includes_are_capped_per_file_in_total_and_in_number() {
     assert_eq!(
         lines,
         [
-            format!("{MAIN}:3:1: error: cannot read file: larger than the 4194304-byte limit (/etc/keepalived/big.conf)"),
-            format!("{MAIN}:4:1: error: configuration files together exceed the 16777216-byte limit; include refused (/etc/keepalived/part/3.conf)"),
+            format!("{MAIN}:3:1: error: cannot read file: larger than the 1048576-byte limit (/etc/keepalived/big.conf)"),
+            format!("{MAIN}:4:1: error: configuration files together exceed the 4194304-byte limit; include refused (/etc/keepalived/part/4.conf)"),
             format!("{MAIN}:5:1: error: more than 1024 configuration files; include refused"),
         ]
     );
@@ -206,16 +206,16 @@ fn lines_words_and_tokens_are_capped() {
         ]
     );
     // Braces are the cheapest tokens: 4 bytes of "{ }\n" are 2 tokens.
-    let text = "{ }\n".repeat(300_000);
-    let d = timed("600,000 brace tokens", Duration::from_secs(3), || {
+    let text = "{ }\n".repeat(200_000);
+    let d = timed("400,000 brace tokens", Duration::from_secs(3), || {
         errors(parse_text(MAIN, &text, &l, Options::default()))
     });
     let capped: Vec<_> = d
         .iter()
-        .filter(|d| d.problem == Problem::TooManyTokens(1 << 17))
+        .filter(|d| d.problem == Problem::TooManyTokens(5 << 14))
         .collect();
     assert_eq!(capped.len(), 1);
-    assert_eq!((capped[0].line, capped[0].col), (65_537, 1));
+    assert_eq!((capped[0].line, capped[0].col), (40_961, 1));
 }
 
 #[test]
@@ -243,6 +243,6 @@ fn a_binary_header_declaring_a_huge_body_is_refused_from_the_header() {
     b.extend_from_slice(&[0; 4]);
     assert_eq!(
         from_binary(&b).unwrap_err().to_string(),
-        "binary config declares a 4294967295-byte body, over the 4194290-byte limit"
+        "binary config declares a 4294967295-byte body, over the 1048562-byte limit"
     );
 }

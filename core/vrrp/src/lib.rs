@@ -20,7 +20,6 @@ mod prelude {
 mod action;
 mod config;
 mod counters;
-mod error;
 mod group_track;
 mod id;
 mod instance;
@@ -48,7 +47,6 @@ pub use config::{
     MCAST_GROUP_V6,
 };
 pub use counters::{Counters, DropReason};
-pub use error::ConfigError;
 pub use id::{GroupId, InstanceId, ScriptId};
 pub use instance::PRIORITY_OWNER;
 pub use reload::ReloadReport;

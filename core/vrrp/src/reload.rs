@@ -6,14 +6,13 @@ use core::fmt;
 use core::mem;
 
 use crate::config::RouterConfig;
-use crate::error::ConfigError;
 use crate::id::{InstanceId, ScriptId};
 use crate::instance::Instance;
 use crate::router::{build_groups, link_index, trackers, Phase, Router};
 use crate::state::{Reason, State};
 use crate::time::Instant;
 use crate::track::ScriptTracker;
-use crate::validate::validate;
+use crate::validate::runnable;
 
 /// What a [`Router::reconfigure`] did, for the log and for the shell's
 /// tables. Names are in configuration order (`removed`: the old one).
@@ -135,12 +134,8 @@ impl Router {
     /// Before [`handle_start`](Router::handle_start) or after
     /// [`handle_shutdown`](Router::handle_shutdown) the tables are replaced
     /// and no action is queued.
-    pub fn reconfigure(
-        &mut self,
-        now: Instant,
-        config: RouterConfig,
-    ) -> Result<ReloadReport, ConfigError> {
-        let config = validate(config)?;
+    pub fn reconfigure(&mut self, now: Instant, config: RouterConfig) -> ReloadReport {
+        let config = runnable(config);
         let now = self.clock(now);
         let running = self.phase == Phase::Running;
         self.ext = crate::track_ext::Ext::new(
@@ -333,7 +328,7 @@ impl Router {
             list.push(inst.cfg.name.clone());
         }
         self.rebuild_tables();
-        Ok(report)
+        report
     }
 
     /// Start one instance added by a reload, as `handle_start` would: its

@@ -7,7 +7,6 @@ use core::net::IpAddr;
 use crate::action::Action;
 use crate::config::{Family, InstanceConfig, RouterConfig, ScriptConfig, SyncGroupConfig};
 use crate::counters::Counters;
-use crate::error::ConfigError;
 use crate::id::{GroupId, InstanceId, ScriptId};
 use crate::instance::{Instance, Tracker};
 use crate::router_rx::VridTable;
@@ -18,7 +17,7 @@ use crate::time::Instant;
 use crate::timer_index::TimerIndex;
 use crate::track::{contribution, holds_fault, ScriptResult, ScriptTracker, TrackStatus};
 use crate::track_ext::Ext;
-use crate::validate::validate;
+use crate::validate::runnable;
 
 /// What the router knows about one interface.
 #[derive(Debug, Clone)]
@@ -161,9 +160,11 @@ pub struct Router {
 }
 
 impl Router {
-    /// Check `config` and build the router (all instances in INIT).
-    pub fn new(config: RouterConfig) -> Result<Router, ConfigError> {
-        let config = validate(config)?;
+    /// Build the router (all instances in INIT). `config` is taken as valid
+    /// (the config crate refuses what is not); values outside what the wire
+    /// carries are clamped (see `validate`).
+    pub fn new(config: RouterConfig) -> Router {
+        let config = runnable(config);
         let ext = Ext::new(&config.instances, &config.processes, None);
         let mut links: Vec<Link> = Vec::new();
         let mut instances = Vec::with_capacity(config.instances.len());
@@ -192,7 +193,7 @@ impl Router {
             by_vrid: VridTable::default(),
         };
         r.rebuild_tables();
-        Ok(r)
+        r
     }
 
     pub(crate) fn clock(&mut self, now: Instant) -> Instant {
@@ -578,8 +579,7 @@ mod tests {
         let mut r = Router::new(RouterConfig {
             instances: vec![c],
             ..Default::default()
-        })
-        .unwrap();
+        });
         let addr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
         r.handle_address(Instant::ZERO, "eth0", Family::V4, Some(addr));
         r
@@ -636,8 +636,7 @@ mod tests {
         let mut r = Router::new(RouterConfig {
             instances: vec![c, low],
             ..Default::default()
-        })
-        .unwrap();
+        });
         r.handle_address(
             Instant::ZERO,
             "eth0",

@@ -1,19 +1,27 @@
-//! Checks and keepalived's normalisations applied by `Router::new`.
+//! Clamps that make any [`RouterConfig`] runnable: `Router::new` and
+//! `Router::reconfigure` cannot fail.
+//!
+//! Refusing a configuration, with FILE:LINE, is the config crate's job
+//! (core/config/src/validate); it also applies keepalived's fixes. A config
+//! it produced passes through here unchanged. These clamps exist because a
+//! `RouterConfig` can also be built by hand or come from a binary file: the
+//! state machine must then stay within what the wire format carries instead
+//! of refusing, panicking, or spinning on a zero interval. Uniqueness of
+//! names and VRIDs is not re-checked: every lookup takes the first match.
 
-use crate::prelude::*;
-use alloc::collections::BTreeSet as HashSet;
+use core::time::Duration;
 
 use vigil_wire::vrrp::{Auth, Version};
 
-use crate::config::{Family, InitialState, InstanceConfig, RouterConfig};
-use crate::error::ConfigError;
-use crate::instance::PRIORITY_OWNER;
+use crate::config::{Family, InstanceConfig, RouterConfig};
 
-/// Largest tracker weight keepalived accepts (254 is turned into 253).
+/// Largest tracker weight (keepalived's range is -253..=253).
 const MAX_WEIGHT: i32 = 253;
+/// Shortest script interval and timeout: one timer tick.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
-/// Most addresses an advert can carry: the 8-bit count for v2 and IPv4; the
-/// packet size bounds IPv6 (keepalived keeps well under an MTU).
+/// Most addresses an advert carries: the 8-bit count for IPv4; the packet
+/// size for IPv6 (80 x 16 bytes stays under a 1280-byte MTU).
 fn max_addresses(family: Family) -> usize {
     match family {
         Family::V4 => 255,
@@ -21,291 +29,133 @@ fn max_addresses(family: Family) -> usize {
     }
 }
 
-/// Refuse what cannot run, then apply keepalived's silent fixes (each logged).
-pub(crate) fn validate(mut config: RouterConfig) -> Result<RouterConfig, ConfigError> {
-    let mut names = HashSet::new();
-    for inst in &mut config.instances {
-        if inst.family == Family::V6 && inst.version == Version::V2 {
-            // RFC 3768 is IPv4 only; keepalived runs IPv6 instances as v3.
-            log::warn!(
-                "({}) VRRPv2 does not support IPv6 - using version 3",
-                inst.name
-            );
-            inst.version = Version::V3;
-            inst.auth = Auth::None;
-        }
+impl RouterConfig {
+    /// This configuration with values outside what the wire carries
+    /// clamped. A configuration from the config crate comes back unchanged
+    /// (the daemon's tests compare).
+    pub fn clamped(self) -> RouterConfig {
+        clamped(self)
     }
-    for (n, inst) in config.instances.iter().enumerate() {
-        if !names.insert(inst.name.as_str()) {
-            return Err(ConfigError::DuplicateInstance(inst.name.clone()));
-        }
-        check_instance(inst, &config)?;
-        for other in &config.instances[..n] {
-            if other.interface == inst.interface
-                && other.vrid == inst.vrid
-                && other.family == inst.family
-            {
-                return Err(ConfigError::DuplicateVrid {
-                    instance: inst.name.clone(),
-                    other: other.name.clone(),
-                });
-            }
-        }
-    }
-    let mut scripts = HashSet::new();
-    for s in &config.scripts {
-        if !scripts.insert(s.name.as_str()) {
-            return Err(ConfigError::DuplicateScript(s.name.clone()));
-        }
-        if s.interval.is_zero() {
-            return Err(ConfigError::ZeroScriptInterval(s.name.clone()));
-        }
-        if s.rise == 0 || s.fall == 0 {
-            return Err(ConfigError::ZeroRiseFall(s.name.clone()));
-        }
-        if s.weight.abs() > MAX_WEIGHT {
-            return Err(ConfigError::WeightOutOfRange {
-                instance: String::new(),
-                tracked: s.name.clone(),
-            });
-        }
-    }
-    let mut groups = HashSet::new();
-    let mut grouped = HashSet::new();
-    for g in &config.sync_groups {
-        if !groups.insert(g.name.as_str()) {
-            return Err(ConfigError::DuplicateGroup(g.name.clone()));
-        }
-        for m in &g.members {
-            if !names.contains(m.as_str()) {
-                return Err(ConfigError::UnknownGroupMember {
-                    group: g.name.clone(),
-                    instance: m.clone(),
-                });
-            }
-            if !grouped.insert(m.as_str()) {
-                return Err(ConfigError::MemberOfTwoGroups(m.clone()));
-            }
-        }
-    }
-    for inst in &mut config.instances {
-        normalise(inst);
-    }
+}
+
+/// `config` as the router runs it: clamped, then sync-group tracking set up.
+pub(crate) fn runnable(config: RouterConfig) -> RouterConfig {
+    let mut config = clamped(config);
+    // Not a check: a sync group's trackers are handed to its members.
     crate::group_track::apply(&mut config);
-    Ok(config)
+    config
 }
 
-fn check_instance(inst: &InstanceConfig, config: &RouterConfig) -> Result<(), ConfigError> {
-    let name = || inst.name.clone();
-    if inst.vrid == 0 {
-        return Err(ConfigError::ZeroVrid(name()));
+/// `config` with every value brought into the range the machine runs.
+fn clamped(mut config: RouterConfig) -> RouterConfig {
+    for inst in &mut config.instances {
+        clamp_instance(inst);
     }
-    if inst.priority == 0 {
-        return Err(ConfigError::ZeroPriority(name()));
+    for s in &mut config.scripts {
+        s.interval = s.interval.max(MIN_INTERVAL);
+        s.timeout = s.timeout.map(|t| t.max(MIN_INTERVAL));
+        s.rise = s.rise.max(1);
+        s.fall = s.fall.max(1);
+        s.weight = s.weight.clamp(-MAX_WEIGHT, MAX_WEIGHT);
     }
-    let interval_ok = match inst.version {
-        Version::V2 => {
-            inst.advert_int_cs >= 100
-                && inst.advert_int_cs.is_multiple_of(100)
-                && inst.advert_int_cs <= 25_500
-        }
-        Version::V3 => (1..=4095).contains(&inst.advert_int_cs),
+    config
+}
+
+fn clamp_instance(inst: &mut InstanceConfig) {
+    let family = inst.family;
+    if family == Family::V6 {
+        // RFC 3768 is IPv4 only.
+        inst.version = Version::V3;
+    }
+    if inst.version == Version::V3 {
+        inst.auth = Auth::None;
+    }
+    inst.priority = inst.priority.max(1);
+    inst.down_timer_adverts = inst.down_timer_adverts.max(1);
+    inst.advert_int_cs = match inst.version {
+        // Whole seconds in an 8-bit field.
+        Version::V2 => inst.advert_int_cs.div_ceil(100).clamp(1, 255) * 100,
+        // Centiseconds in a 12-bit field.
+        Version::V3 => inst.advert_int_cs.clamp(1, 4095),
     };
-    if !interval_ok {
-        return Err(ConfigError::AdvertInterval {
-            instance: name(),
-            centis: inst.advert_int_cs,
-        });
+    let same = |a: &core::net::IpAddr| Family::of(a) == family;
+    inst.virtual_addresses.retain(same);
+    inst.excluded_addresses.retain(same);
+    inst.unicast_peers.retain(same);
+    inst.unicast_src = inst.unicast_src.filter(same);
+    inst.multicast_group = inst.multicast_group.filter(same);
+    let max = max_addresses(family);
+    if inst.virtual_addresses.len() > max {
+        let excess = inst.virtual_addresses.split_off(max);
+        inst.excluded_addresses.splice(0..0, excess);
     }
-    if inst.version == Version::V3 && inst.auth != Auth::None {
-        return Err(ConfigError::AuthOnV3(name()));
+    for t in &mut inst.track_scripts {
+        t.weight = t.weight.map(|w| w.clamp(-MAX_WEIGHT, MAX_WEIGHT));
     }
-    if inst.down_timer_adverts == 0 {
-        return Err(ConfigError::ZeroDownTimerAdverts(name()));
-    }
-    if inst.virtual_addresses.len() > max_addresses(inst.family) {
-        return Err(ConfigError::TooManyAddresses(name()));
-    }
-    let same_family = inst
-        .virtual_addresses
-        .iter()
-        .chain(inst.unicast_peers.iter())
-        .chain(inst.unicast_src.iter())
-        .chain(inst.multicast_group.iter());
-    for addr in same_family {
-        if Family::of(addr) != inst.family {
-            return Err(ConfigError::AddressFamily {
-                instance: name(),
-                addr: *addr,
-            });
-        }
-    }
-    for t in &inst.track_scripts {
-        let Some(script) = config.scripts.iter().find(|s| s.name == t.name) else {
-            return Err(ConfigError::UnknownScript {
-                instance: name(),
-                script: t.name.clone(),
-            });
-        };
-        if t.weight.unwrap_or(script.weight).abs() > MAX_WEIGHT {
-            return Err(ConfigError::WeightOutOfRange {
-                instance: name(),
-                tracked: t.name.clone(),
-            });
-        }
-    }
-    for t in &inst.track_interfaces {
-        if t.weight.abs() > MAX_WEIGHT {
-            return Err(ConfigError::WeightOutOfRange {
-                instance: name(),
-                tracked: t.name.clone(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// keepalived's `vrrp_complete_instance` fixes: an owner cannot be
-/// non-preemptive; `state MASTER` clears nopreempt and preempt_delay;
-/// preempt_delay means nothing with nopreempt.
-fn normalise(inst: &mut InstanceConfig) {
-    if inst.priority == PRIORITY_OWNER && inst.nopreempt {
-        log::warn!(
-            "({}) nopreempt is incompatible with priority 255 - clearing",
-            inst.name
-        );
-        inst.nopreempt = false;
-    }
-    if inst.initial_state == Some(InitialState::Master) {
-        if inst.nopreempt {
-            log::warn!(
-                "({}) nopreempt will not work with initial state MASTER - clearing",
-                inst.name
-            );
-            inst.nopreempt = false;
-        }
-        if !inst.preempt_delay.is_zero() {
-            log::warn!(
-                "({}) preempt_delay will not work with initial state MASTER - clearing",
-                inst.name
-            );
-            inst.preempt_delay = Default::default();
-        }
-    }
-    if inst.nopreempt && !inst.preempt_delay.is_zero() {
-        log::warn!(
-            "({}) preempt_delay is incompatible with nopreempt - clearing",
-            inst.name
-        );
-        inst.preempt_delay = Default::default();
+    for t in &mut inst.track_interfaces {
+        t.weight = t.weight.clamp(-MAX_WEIGHT, MAX_WEIGHT);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ScriptConfig, SyncGroupConfig, TrackedScript};
-    use core::time::Duration;
+    use crate::config::{ScriptConfig, TrackedInterface};
 
-    fn one(inst: InstanceConfig) -> RouterConfig {
-        RouterConfig {
-            instances: vec![inst],
+    #[test]
+    fn a_valid_config_is_unchanged() {
+        let mut i = InstanceConfig::new("VI_1", "eth0", 51);
+        i.virtual_addresses = vec!["192.0.2.1".parse().unwrap()];
+        i.advert_int_cs = 300;
+        let cfg = RouterConfig {
+            instances: vec![i],
+            scripts: vec![ScriptConfig::new("chk")],
             ..Default::default()
-        }
+        };
+        assert_eq!(clamped(cfg.clone()), cfg);
     }
 
     #[test]
-    fn refuses_bad_instances() {
-        let ok = InstanceConfig::new("VI_1", "eth0", 51);
-        assert!(validate(one(ok.clone())).is_ok());
-        let mut c = ok.clone();
-        c.vrid = 0;
-        assert_eq!(validate(one(c)), Err(ConfigError::ZeroVrid("VI_1".into())));
-        let mut c = ok.clone();
-        c.advert_int_cs = 150;
-        assert!(matches!(
-            validate(one(c)),
-            Err(ConfigError::AdvertInterval { .. })
-        ));
-        let mut c = ok.clone();
-        c.version = Version::V3;
-        c.auth = Auth::Simple([1; 8]);
-        assert_eq!(validate(one(c)), Err(ConfigError::AuthOnV3("VI_1".into())));
-        let mut c = ok.clone();
-        c.virtual_addresses = vec!["fe80::1".parse().unwrap()];
-        assert!(matches!(
-            validate(one(c)),
-            Err(ConfigError::AddressFamily { .. })
-        ));
-        let mut c = ok.clone();
-        c.track_scripts = vec![TrackedScript {
-            name: "nope".into(),
-            weight: None,
-            reverse: None,
+    fn out_of_range_values_are_clamped() {
+        let mut i = InstanceConfig::new("VI_1", "eth0", 51);
+        i.priority = 0;
+        i.down_timer_adverts = 0;
+        i.advert_int_cs = 150;
+        i.virtual_addresses = vec!["192.0.2.1".parse().unwrap(), "fe80::1".parse().unwrap()];
+        i.track_interfaces = vec![TrackedInterface {
+            name: "eth1".into(),
+            weight: i32::MAX,
+            reverse: false,
         }];
-        assert!(matches!(
-            validate(one(c)),
-            Err(ConfigError::UnknownScript { .. })
-        ));
-        let cfg = RouterConfig {
-            instances: vec![ok.clone(), ok.clone()],
-            ..Default::default()
-        };
-        assert_eq!(
-            validate(cfg),
-            Err(ConfigError::DuplicateInstance("VI_1".into()))
-        );
-        let mut other = ok.clone();
-        other.name = "VI_2".into();
-        let cfg = RouterConfig {
-            instances: vec![ok.clone(), other],
-            ..Default::default()
-        };
-        assert!(matches!(
-            validate(cfg),
-            Err(ConfigError::DuplicateVrid { .. })
-        ));
-    }
-
-    #[test]
-    fn refuses_bad_scripts_and_groups() {
+        let mut v6 = InstanceConfig::new("VI_6", "eth0", 52);
+        v6.family = Family::V6;
+        v6.auth = Auth::Simple([1; 8]);
+        v6.advert_int_cs = 0;
+        v6.virtual_addresses = (0..100u16)
+            .map(|n| core::net::IpAddr::V6(core::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n)))
+            .collect();
         let mut s = ScriptConfig::new("chk");
+        s.interval = Duration::ZERO;
         s.rise = 0;
-        let cfg = RouterConfig {
+        s.fall = 0;
+        s.weight = -1000;
+        let out = clamped(RouterConfig {
+            instances: vec![i, v6],
             scripts: vec![s],
             ..Default::default()
-        };
-        assert_eq!(validate(cfg), Err(ConfigError::ZeroRiseFall("chk".into())));
-        let cfg = RouterConfig {
-            instances: vec![InstanceConfig::new("VI_1", "eth0", 51)],
-            sync_groups: vec![
-                SyncGroupConfig {
-                    name: "G1".into(),
-                    members: vec!["VI_1".into()],
-                    ..Default::default()
-                },
-                SyncGroupConfig {
-                    name: "G2".into(),
-                    members: vec!["VI_1".into()],
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        };
+        });
+        let (i, v6, s) = (&out.instances[0], &out.instances[1], &out.scripts[0]);
+        assert_eq!((i.priority, i.down_timer_adverts), (1, 1));
+        assert_eq!(i.advert_int_cs, 200, "v2 rounds up to whole seconds");
+        assert_eq!(i.virtual_addresses.len(), 1, "the IPv6 address is dropped");
+        assert_eq!(i.track_interfaces[0].weight, 253);
+        assert_eq!((v6.version, v6.auth), (Version::V3, Auth::None));
+        assert_eq!(v6.advert_int_cs, 1);
+        assert_eq!(v6.virtual_addresses.len(), 80);
+        assert_eq!(v6.excluded_addresses.len(), 20);
         assert_eq!(
-            validate(cfg),
-            Err(ConfigError::MemberOfTwoGroups("VI_1".into()))
+            (s.interval, s.rise, s.fall, s.weight),
+            (MIN_INTERVAL, 1, 1, -253)
         );
-    }
-
-    #[test]
-    fn state_master_clears_nopreempt_and_delay() {
-        let mut c = InstanceConfig::new("VI_1", "eth0", 51);
-        c.initial_state = Some(InitialState::Master);
-        c.nopreempt = true;
-        c.preempt_delay = Duration::from_secs(10);
-        let out = validate(one(c)).unwrap();
-        assert!(!out.instances[0].nopreempt);
-        assert!(out.instances[0].preempt_delay.is_zero());
     }
 }

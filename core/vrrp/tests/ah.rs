@@ -257,7 +257,7 @@ fn a_master_hearing_a_lower_priority_advert_sends_above_it() {
     let mut c = ah_instance(100, KEY);
     c.initial_state = Some(vigil_vrrp::InitialState::Master);
     c.priority = 255;
-    let mut r = Router::new(with(vec![c])).unwrap();
+    let mut r = Router::new(with(vec![c]));
     r.handle_address(Instant::ZERO, sim::IFACE, Family::V4, Some(v4(200)));
     r.handle_start(Instant::ZERO);
     let seqs = |r: &mut Router| {

@@ -30,8 +30,7 @@ fn backup() -> Router {
     let mut r = Router::new(RouterConfig {
         instances: vec![c],
         ..Default::default()
-    })
-    .unwrap();
+    });
     r.handle_address(Instant::ZERO, "eth0", Family::V4, Some(SELF));
     r.handle_start(Instant::ZERO);
     while r.poll_action().is_some() {}

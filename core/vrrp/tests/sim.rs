@@ -12,8 +12,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use vigil_vrrp::{
-    Action, ConfigError, Family, InstanceConfig, Instant, NotifyState, NotifyTarget, Reason,
-    ReloadReport, Router, RouterConfig, RxMeta, ScriptResult, State,
+    Action, Family, InstanceConfig, Instant, NotifyState, NotifyTarget, Reason, ReloadReport,
+    Router, RouterConfig, RxMeta, ScriptResult, State,
 };
 use vigil_wire::vrrp::Packet;
 
@@ -150,7 +150,7 @@ pub struct Sim {
 }
 
 fn new_router(config: &RouterConfig, addr: IpAddr) -> Router {
-    let mut router = Router::new(config.clone()).expect("valid config");
+    let mut router = Router::new(config.clone());
     router.handle_address(Instant::ZERO, IFACE, Family::of(&addr), Some(addr));
     router
 }
@@ -231,16 +231,12 @@ impl Sim {
     }
 
     /// Reload a node's configuration (SIGHUP) now and carry out the actions.
-    pub fn reload(
-        &mut self,
-        node: usize,
-        config: RouterConfig,
-    ) -> Result<ReloadReport, ConfigError> {
+    pub fn reload(&mut self, node: usize, config: RouterConfig) -> ReloadReport {
         let now = self.now;
-        let report = self.nodes[node].router.reconfigure(now, config.clone())?;
+        let report = self.nodes[node].router.reconfigure(now, config.clone());
         self.nodes[node].config = config;
         self.drain(node);
-        Ok(report)
+        report
     }
 
     /// Plug or unplug a node's cable; the router hears about it.

@@ -66,8 +66,7 @@ impl Daemon {
         spawner: Spawner,
     ) -> Result<Daemon, String> {
         let plan = Plan::new(&config).map_err(|e| e.to_string())?;
-        let router =
-            Router::new(plan.router.clone()).map_err(|e| format!("configuration refused: {e}"))?;
+        let router = Router::new(plan.router.clone());
         let notifier = super::notify::Notifier::new(&config, spawner);
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let control_group = config.global.control_socket_group.clone();

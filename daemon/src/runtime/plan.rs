@@ -168,13 +168,10 @@ fn scope(s: model::AddrScope) -> Scope {
     Scope::from_name(s.name()).unwrap_or(Scope::Global)
 }
 
-/// Centiseconds of an advert interval; v2 rounds to whole seconds as keepalived.
-fn advert_cs(d: core::time::Duration, v: vrrp::Version) -> u16 {
-    let cs = (d.as_millis() / 10).clamp(1, 4095) as u16;
-    match v {
-        vrrp::Version::V2 => (cs.div_ceil(100).max(1)) * 100,
-        vrrp::Version::V3 => cs,
-    }
+/// Centiseconds of an advert interval (the config crate checked its range
+/// for the version; the state machine clamps anything else).
+fn advert_cs(d: core::time::Duration) -> u16 {
+    u16::try_from(d.as_millis() / 10).unwrap_or(u16::MAX)
 }
 
 impl InstancePlan {
@@ -203,8 +200,8 @@ impl Plan {
                 timeout: Some(s.timeout),
                 weight: i32::from(s.weight),
                 reverse: s.weight_reverse,
-                fall: s.fall.max(1),
-                rise: s.rise.max(1),
+                fall: s.fall,
+                rise: s.rise,
                 init_fail: s.init_fail,
             });
         }
@@ -214,17 +211,18 @@ impl Plan {
             let Some(ifname) = i.interface.clone() else {
                 return Err(PlanError::NoInterface(i.name.clone()));
             };
-            let family = match i.virtual_addresses.first().map(|v| v.addr) {
-                Some(IpAddr::V6(_)) => vrrp::Family::V6,
-                _ => match i.unicast_peers.first() {
-                    Some(IpAddr::V6(_)) => vrrp::Family::V6,
-                    _ => vrrp::Family::V4,
-                },
-            };
-            let v = if family == vrrp::Family::V6 {
-                vrrp::Version::V3
-            } else {
-                version(i.version)
+            // The config crate made every address of the instance one family
+            // and IPv6 instances version 3: the version names the family.
+            let v = version(i.version);
+            let family = match (
+                i.virtual_addresses.first(),
+                i.unicast_peers.first(),
+                i.src_ip,
+            ) {
+                (Some(a), _, _) => vrrp::Family::of(&a.addr),
+                (None, Some(p), _) => vrrp::Family::of(p),
+                (None, None, Some(s)) => vrrp::Family::of(&s),
+                (None, None, None) => vrrp::Family::V4,
             };
             let group = match family {
                 vrrp::Family::V4 => IpAddr::V4(g.vrrp_mcast_group4),
@@ -234,20 +232,17 @@ impl Plan {
             cfg.version = v;
             cfg.family = family;
             cfg.priority = i.priority;
-            cfg.advert_int_cs = advert_cs(i.advert_int, v);
-            cfg.auth = if v == vrrp::Version::V2 {
-                auth(&i.auth)
-            } else {
-                vrrp::Auth::None
-            };
+            cfg.advert_int_cs = advert_cs(i.advert_int);
+            cfg.auth = auth(&i.auth);
             cfg.virtual_addresses = i.virtual_addresses.iter().map(|a| a.addr).collect();
             cfg.excluded_addresses = i.excluded_addresses.iter().map(|a| a.addr).collect();
             cfg.initial_state = Some(match i.state {
                 model::InitialState::Master => vrrp::InitialState::Master,
                 model::InitialState::Backup => vrrp::InitialState::Backup,
             });
-            cfg.nopreempt = !i.preempt;
-            cfg.preempt_delay = i.preempt_delay;
+            let (preempt, delay) = vigil_config::effective_preempt(i);
+            cfg.nopreempt = !preempt;
+            cfg.preempt_delay = delay;
             // The advert source for both modes (`unicast_src_ip` or `mcast_src_ip`):
             // the socket binds it, and the v3 checksum covers it.
             cfg.unicast_src = i.src_ip;
@@ -402,11 +397,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn advert_interval_rounding() {
+    fn advert_interval_in_centiseconds() {
         let d = core::time::Duration::from_millis;
-        assert_eq!(advert_cs(d(1000), vrrp::Version::V2), 100);
-        assert_eq!(advert_cs(d(1500), vrrp::Version::V2), 200);
-        assert_eq!(advert_cs(d(100), vrrp::Version::V3), 10);
-        assert_eq!(advert_cs(d(40950), vrrp::Version::V3), 4095);
+        assert_eq!(advert_cs(d(1000)), 100);
+        assert_eq!(advert_cs(d(100)), 10);
+        assert_eq!(advert_cs(d(40950)), 4095);
+        assert_eq!(advert_cs(d(u64::MAX)), u16::MAX);
     }
 }

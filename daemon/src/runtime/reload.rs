@@ -110,41 +110,34 @@ impl Daemon {
     /// and restarts only what changed; the configuration goes on to the LVS
     /// thread, which keeps it.
     async fn swap_in(&mut self, now: vrrp::Instant, config: Config, plan: Plan) {
-        match self.router.reconfigure(now, plan.router.clone()) {
-            Ok(report) => {
-                log::info!("{report}");
-                let (gone, came) = self.routes.reload(&kernel(&self.net), &config);
-                self.net.del_vips("static", &gone, false);
-                self.net.add_vips("static", &came);
-                self.slots.reload(&plan, &report);
-                self.notifier.reload(&config, &report.removed);
-                self.reload_lvs(config);
-                if plan.watch != self.plan.watch {
-                    // Stop the old watchers before the new ones start.
-                    self.trackers = Default::default();
-                    let (spawner, tx) = (self.spawner, self.tx.clone());
-                    self.trackers = super::track::Trackers::start(
-                        &plan.watch,
-                        spawner,
-                        &tx,
-                        &mut self.router,
-                        now,
-                    );
-                }
-                self.plan = plan;
-                self.vmac_reload();
-                self.firewall.ensure(&self.plan);
-                self.firewall.resync(self.slots.dropped());
-                self.sync_links(now);
-                // Stopped instances still send their priority-0 adverts: their
-                // sockets close only once those are out.
-                self.net.reconcile(self.slots.all());
-                self.drain().await;
-                self.vmac_prune().await;
-                self.open_sockets();
-            }
-            Err(e) => log::error!("reload refused: {e}; the running configuration is kept"),
+        // The configuration was validated when loaded: the router cannot
+        // refuse it (core/config is the one validator).
+        let report = self.router.reconfigure(now, plan.router.clone());
+        log::info!("{report}");
+        let (gone, came) = self.routes.reload(&kernel(&self.net), &config);
+        self.net.del_vips("static", &gone, false);
+        self.net.add_vips("static", &came);
+        self.slots.reload(&plan, &report);
+        self.notifier.reload(&config, &report.removed);
+        self.reload_lvs(config);
+        if plan.watch != self.plan.watch {
+            // Stop the old watchers before the new ones start.
+            self.trackers = Default::default();
+            let (spawner, tx) = (self.spawner, self.tx.clone());
+            self.trackers =
+                super::track::Trackers::start(&plan.watch, spawner, &tx, &mut self.router, now);
         }
+        self.plan = plan;
+        self.vmac_reload();
+        self.firewall.ensure(&self.plan);
+        self.firewall.resync(self.slots.dropped());
+        self.sync_links(now);
+        // Stopped instances still send their priority-0 adverts: their
+        // sockets close only once those are out.
+        self.net.reconcile(self.slots.all());
+        self.drain().await;
+        self.vmac_prune().await;
+        self.open_sockets();
     }
 }
 

@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn slots_follow_the_router_ids_across_a_reload() {
         let a = plan("a", &[("VI_1", 1), ("VI_2", 2), ("VI_3", 3)]);
-        let mut r = Router::new(a.router.clone()).unwrap();
+        let mut r = Router::new(a.router.clone());
         r.handle_address(
             Instant::ZERO,
             "eth0",
@@ -182,9 +182,7 @@ mod tests {
 
         // VI_3 kept (now first), VI_1 restarted (new VRID), VI_2 removed, VI_4 added.
         let b = plan("b", &[("VI_3", 3), ("VI_1", 11), ("VI_4", 4)]);
-        let report = r
-            .reconfigure(Instant::from_secs(1), b.router.clone())
-            .unwrap();
+        let report = r.reconfigure(Instant::from_secs(1), b.router.clone());
         slots.reload(&b, &report);
         for id in r.instance_ids() {
             assert_eq!(slots.get(id).map(|s| s.name.as_str()), r.instance_name(id));

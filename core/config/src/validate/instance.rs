@@ -7,17 +7,18 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use vigil_model::{
-    AddrScope, Auth, GlobalDefs, InitialState, Notify, TrackInterface, TrackScript, VirtualAddress,
+    Auth, GlobalDefs, InitialState, Notify, TrackInterface, TrackScript, VirtualAddress,
     VrrpInstance, VrrpScript, VrrpVersion,
 };
 
 use super::global::{set, version};
 use super::track::weight;
+use super::vip::authentication;
+use super::vip::vip;
 use super::{lookup, Ctx};
 use crate::error::Problem;
 use crate::parser::{Stmt, Word};
 use crate::span::Span;
-use crate::values;
 
 /// A `track_script` entry: name, explicit `(weight, reverse)`, position.
 pub(super) type TrackDraft = (String, Option<(i16, bool)>, Span);
@@ -48,7 +49,8 @@ pub(super) struct Draft {
     track_interfaces: Vec<TrackInterface>,
     track_files: Vec<vigil_model::TrackRef>,
     track_processes: Vec<vigil_model::TrackRef>,
-    notify: Notify,
+    /// Boxed: about 500 bytes most instances do not use, held per draft.
+    notify: Option<alloc::boxed::Box<Notify>>,
     smtp_alert: Option<bool>,
     notify_deleted: bool,
     notify_deleted_script: Option<vigil_model::Command>,
@@ -94,7 +96,7 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         track_interfaces: Vec::new(),
         track_files: Vec::new(),
         track_processes: Vec::new(),
-        notify: Notify::default(),
+        notify: None,
         smtp_alert: None,
         notify_deleted: false,
         notify_deleted_script: None,
@@ -154,6 +156,7 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         }
         "virtual_ipaddress" => {
             if let Some(list) = ctx.block(s) {
+                d.vips.reserve_exact(list.len());
                 d.vips.extend(
                     list.iter()
                         .filter_map(|l| vip(ctx, l).map(|v| (v, l.keyword.span))),
@@ -246,7 +249,12 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
         // Read by `syncd::parse_instance` (it drives a global setting).
         "lvs_sync_daemon_interface" => {}
         _ => {
-            if !notify(ctx, s, kw, &mut d.notify)
+            let mut n = d.notify.take().map(|b| *b).unwrap_or_default();
+            let hit = notify(ctx, s, kw, &mut n);
+            if n != Notify::default() {
+                d.notify = Some(alloc::boxed::Box::new(n));
+            }
+            if !hit
                 && !super::vmac::keyword(ctx, s, kw, &mut d.vmac)
                 && !super::track::tracked(ctx, s, &mut d.track_files, &mut d.track_processes)
             {
@@ -273,150 +281,15 @@ pub(super) fn notify(ctx: &mut Ctx, s: &Stmt, kw: &str, n: &mut Notify) -> bool 
     true
 }
 
-fn authentication(ctx: &mut Ctx, body: &[Stmt]) -> Auth {
-    let mut pass: Option<[u8; 8]> = None;
-    let mut kind_ok = true;
-    let mut ah = false;
-    for s in body {
-        match s.keyword.text.as_str() {
-            "auth_type" => {
-                if let Some(w) = ctx.one(s) {
-                    if w.text == "AH" {
-                        ah = true;
-                    } else if w.text != "PASS" {
-                        // keepalived ignores it: no authentication.
-                        let p = Problem::BadChoice {
-                            keyword: s.keyword.text.clone(),
-                            value: w.text.clone(),
-                            expected: "PASS|AH (authentication ignored)",
-                        };
-                        ctx.warn(w.span, p);
-                        kind_ok = false;
-                    }
-                }
-            }
-            "auth_pass" => {
-                if let Some(w) = ctx.one(s) {
-                    let bytes = w.text.as_bytes();
-                    if bytes.len() > 8 {
-                        ctx.warn(w.span, Problem::AuthPassTruncated(w.text.clone()));
-                    }
-                    let mut p = [0u8; 8];
-                    for (dst, src) in p.iter_mut().zip(bytes) {
-                        *dst = *src;
-                    }
-                    pass = Some(p);
-                }
-            }
-            _ => ctx.unknown(s, "authentication"),
-        }
-    }
-    match pass {
-        Some(p) if kind_ok && ah => Auth::Ah(p),
-        Some(p) if kind_ok => Auth::Pass(p),
-        _ => Auth::None,
-    }
-}
-
-/// `ADDR[/PREFIX] [brd ADDR] [dev IF] [scope SCOPE] [label L] [no_track]`.
-pub(super) fn vip(ctx: &mut Ctx, line: &Stmt) -> Option<VirtualAddress> {
-    let w = &line.keyword;
-    let (addr_text, prefix_text) = match w.text.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (w.text.as_str(), None),
-    };
-    let Some(addr) = values::ip(addr_text) else {
-        ctx.error(w.span, Problem::BadAddress(w.text.clone()));
-        return None;
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix_len = match prefix_text {
-        None => max,
-        Some(p) => match values::int(p) {
-            Some(v) if (0..=i64::from(max)).contains(&v) => v as u8,
-            _ => {
-                ctx.error(w.span, Problem::BadPrefix(w.text.clone()));
-                return None;
-            }
-        },
-    };
-    let mut v = VirtualAddress {
-        addr,
-        prefix_len,
-        broadcast: None,
-        dev: None,
-        scope: AddrScope::Global,
-        label: None,
-        no_track: false,
-    };
-    let mut args = line.args.iter();
-    while let Some(opt) = args.next() {
-        let value = match opt.text.as_str() {
-            "no_track" => {
-                v.no_track = true;
-                continue;
-            }
-            "brd" | "dev" | "scope" | "label" => match args.next() {
-                Some(val) => val,
-                None => {
-                    ctx.error(opt.span, Problem::MissingValue(opt.text.clone()));
-                    return None;
-                }
-            },
-            _ => {
-                let p = Problem::UnknownKeyword(opt.text.clone(), "virtual_ipaddress");
-                if ctx.strict {
-                    ctx.error(opt.span, p);
-                } else {
-                    ctx.warn(opt.span, p);
-                }
-                break;
-            }
-        };
-        match opt.text.as_str() {
-            "brd" => match values::ip(&value.text) {
-                Some(IpAddr::V4(b)) if addr.is_ipv4() => v.broadcast = Some(b),
-                _ => {
-                    ctx.error(value.span, Problem::BadAddress(value.text.clone()));
-                    return None;
-                }
-            },
-            "dev" => v.dev = Some(value.text.clone()),
-            "label" => v.label = Some(value.text.clone()),
-            _ => {
-                let scopes = [
-                    ("global", AddrScope::Global),
-                    ("site", AddrScope::Site),
-                    ("link", AddrScope::Link),
-                    ("host", AddrScope::Host),
-                    ("nowhere", AddrScope::Nowhere),
-                ];
-                let s = Stmt {
-                    keyword: opt.clone(),
-                    args: Vec::new(),
-                    block: None,
-                };
-                v.scope = ctx.choice_of(
-                    &s,
-                    value,
-                    |t| lookup(&scopes, t),
-                    "global|site|link|host|nowhere",
-                )?;
-            }
-        }
-    }
-    Some(v)
-}
-
 /// Applies defaults and inheritance and checks what involves several
 /// keywords or blocks.
 pub(super) fn resolve(
     ctx: &mut Ctx,
-    drafts: Vec<Draft>,
+    mut drafts: Vec<Draft>,
     global: &GlobalDefs,
     scripts: &[VrrpScript],
 ) -> Vec<VrrpInstance> {
-    let mut out: Vec<VrrpInstance> = Vec::new();
+    let mut out: Vec<VrrpInstance> = Vec::with_capacity(drafts.len());
     // Indexes over `out` and `scripts`: with a scan per instance the cost
     // grew with the square of their number (100,000 instances took minutes).
     let mut names: BTreeSet<String> = BTreeSet::new();
@@ -427,7 +300,13 @@ pub(super) fn resolve(
         .rev() // the first of duplicate names wins, as with a forward scan
         .map(|s| (s.name.as_str(), s))
         .collect();
-    for d in drafts {
+    // Drafts are consumed front first and their buffer shrunk as it
+    // empties, so that drafts and instances are not both whole at the peak.
+    drafts.reverse();
+    while let Some(d) = drafts.pop() {
+        if drafts.len() < drafts.capacity() / 2 {
+            drafts.shrink_to_fit();
+        }
         if names.contains(&d.name) {
             ctx.error(
                 d.at,
@@ -561,7 +440,8 @@ pub(super) fn resolve(
                 peer: d.peers.first().map(|(_, at)| *at),
                 vip: d.vips.first().map(|(_, at)| *at),
             });
-        out.push(VrrpInstance {
+        let at = d.at;
+        let mut inst = VrrpInstance {
             name: d.name,
             state,
             interface: d.interface,
@@ -582,7 +462,7 @@ pub(super) fn resolve(
             track_interfaces: d.track_interfaces,
             track_files: d.track_files,
             track_processes: d.track_processes,
-            notify: d.notify,
+            notify: d.notify.map(|b| *b).unwrap_or_default(),
             smtp_alert: d.smtp_alert,
             notify_deleted: d.notify_deleted,
             notify_deleted_script: d.notify_deleted_script,
@@ -609,10 +489,13 @@ pub(super) fn resolve(
             skip_check_adv_addr: d
                 .skip_check_adv_addr
                 .unwrap_or(global.vrrp_skip_check_adv_addr),
-        });
-        if let (Some(spans), Some(inst)) = (strict, out.last_mut()) {
-            super::strict::instance(ctx, &spans, inst);
+        };
+        // vrrp_strict first: it may change the state the fixes look at.
+        if let Some(spans) = strict {
+            super::strict::instance(ctx, &spans, &mut inst);
         }
+        super::complete::apply(ctx, at, &mut inst);
+        out.push(inst);
     }
     out
 }

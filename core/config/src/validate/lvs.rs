@@ -8,15 +8,9 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
-use core::time::Duration;
 
-use vigil_model::{
-    CheckCommon, CheckKind, Checker, Command, DnsCheck, DnsType, FileCheck, HttpCheck,
-    HttpProtocol, LbKind, MiscCheck, Protocol, RealServer, RunAs, Scheduler, SmtpCheck,
-    SorryServer, UdpCheck, Url, VirtualServer, VsKey, SMTP_DEFAULT_HELO,
-};
+use vigil_model::{LbKind, Protocol, RealServer, Scheduler, SorryServer, VirtualServer, VsKey};
 
-use super::checker::{self as ck, SmtpHost};
 use super::global::set;
 use super::{lookup, Ctx};
 use crate::error::Problem;
@@ -24,80 +18,18 @@ use crate::parser::Stmt;
 use crate::span::Span;
 use crate::values;
 
-/// Longest timer accepted (one year), against overflow.
-const MAX_TIMER_SECS: u64 = 365 * 86_400;
+use super::lvs_checks::{checker, resolve_rs, CheckDraft, Defaults, MAX_TIMER_SECS};
+
 /// keepalived's `LVS_MAX_TIMEOUT` for persistence (31 days).
 const MAX_PERSISTENCE: i64 = 31 * 86_400;
 
-/// The checker options that can be inherited.
-#[derive(Default, Clone)]
-struct Defaults {
-    connect_timeout: Option<Duration>,
-    retry: Option<u32>,
-    delay_before_retry: Option<Duration>,
-    warmup: Option<Duration>,
-    delay_loop: Option<Duration>,
-    virtualhost: Option<String>,
-}
-
-impl Defaults {
-    /// Handles an inheritable option; false if `kw` is not one.
-    fn keyword(&mut self, ctx: &mut Ctx, s: &Stmt, kw: &str) -> bool {
-        match kw {
-            "connect_timeout" => {
-                self.connect_timeout = ctx.duration(s, MAX_TIMER_SECS).or(self.connect_timeout)
-            }
-            "retry" | "nb_get_retry" => {
-                self.retry = ctx.int(s, 0, i64::from(u32::MAX)).or(self.retry)
-            }
-            "delay_before_retry" => {
-                self.delay_before_retry =
-                    ctx.duration(s, MAX_TIMER_SECS).or(self.delay_before_retry)
-            }
-            "warmup" => self.warmup = ctx.duration(s, MAX_TIMER_SECS).or(self.warmup),
-            "delay_loop" => self.delay_loop = ctx.duration(s, MAX_TIMER_SECS).or(self.delay_loop),
-            "virtualhost" => self.virtualhost = ctx.text(s).or(self.virtualhost.take()),
-            _ => return false,
-        }
-        true
-    }
-}
-
-enum KindDraft {
-    Http {
-        ssl: bool,
-        urls: Vec<Url>,
-        protocol: HttpProtocol,
-    },
-    Tcp,
-    Misc {
-        path: Option<Command>,
-        timeout: Option<Duration>,
-        dynamic: bool,
-        user: Option<RunAs>,
-    },
-    Dns(DnsCheck),
-    Smtp(SmtpCheck),
-    Udp(UdpCheck),
-    Ping,
-    File(Option<FileCheck>),
-}
-
-struct CheckDraft {
-    kind: KindDraft,
-    connect_ip: Option<IpAddr>,
-    connect_port: Option<u16>,
-    bindto: Option<IpAddr>,
-    bind_port: Option<u16>,
-    own: Defaults,
-}
-
-struct RsDraft {
-    rs: RealServer,
-    lb_kind: Option<LbKind>,
-    inhibit: Option<bool>,
-    own: Defaults,
-    checks: Vec<CheckDraft>,
+/// A real server as read; its checkers are resolved by `lvs_checks`.
+pub(super) struct RsDraft {
+    pub rs: RealServer,
+    pub lb_kind: Option<LbKind>,
+    pub inhibit: Option<bool>,
+    pub own: Defaults,
+    pub checks: Vec<CheckDraft>,
 }
 
 /// A `virtual_server` read, with what is resolved once every block is read.
@@ -132,7 +64,11 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
     let mut inhibit = false;
     let mut sorry_inhibit = false;
     let mut sorry_kind = None;
-    let mut servers = Vec::new();
+    let n = body
+        .iter()
+        .filter(|s| s.keyword.text == "real_server")
+        .count();
+    let mut servers = Vec::with_capacity(n);
     for s in body {
         let kw = s.keyword.text.as_str();
         match kw {
@@ -231,7 +167,13 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Parsed> {
         sorry.inhibit = sorry_inhibit;
         sorry.lb_kind = sorry_kind;
     }
-    for (d, span) in servers {
+    // Consumed front first with the buffer shrunk as it empties: drafts and
+    // resolved servers are not both whole at the peak (tests/mem_peak.rs).
+    servers.reverse();
+    while let Some((d, span)) = servers.pop() {
+        if servers.len() < servers.capacity() / 2 {
+            servers.shrink_to_fit();
+        }
         let rs = resolve_rs(ctx, d, &vs, &own, inhibit);
         vs.real_servers.push(rs);
         rs_spans.push(span);
@@ -366,292 +308,4 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
         }
     }
     Some(d)
-}
-
-/// One checker block; `SMTP_CHECK` gives one checker per `host` block
-/// (plus its own connection when it has one, or no hosts).
-fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
-    ctx.at_most(stmt, 0);
-    let section = match stmt.keyword.text.as_str() {
-        "HTTP_GET" => "HTTP_GET",
-        "SSL_GET" => "SSL_GET",
-        "TCP_CHECK" => "TCP_CHECK",
-        "MISC_CHECK" => "MISC_CHECK",
-        "SMTP_CHECK" => "SMTP_CHECK",
-        "UDP_CHECK" => "UDP_CHECK",
-        "PING_CHECK" => "PING_CHECK",
-        "FILE_CHECK" => "FILE_CHECK",
-        _ => "DNS_CHECK",
-    };
-    let own = |kind| CheckDraft {
-        kind,
-        connect_ip: None,
-        connect_port: None,
-        bindto: None,
-        bind_port: None,
-        own: Defaults::default(),
-    };
-    if section == "FILE_CHECK" {
-        // Only track_file and weight: no connection, no timers.
-        return ck::file_check(ctx, stmt)
-            .map(|f| own(KindDraft::File(Some(f))))
-            .into_iter()
-            .collect();
-    }
-    let Some(body) = ctx.block(stmt) else {
-        return Vec::new();
-    };
-    let mut hosts: Vec<SmtpHost> = Vec::new();
-    let mut kind = match section {
-        "HTTP_GET" | "SSL_GET" => KindDraft::Http {
-            ssl: section == "SSL_GET",
-            urls: Vec::new(),
-            protocol: HttpProtocol::V10,
-        },
-        "TCP_CHECK" => KindDraft::Tcp,
-        "MISC_CHECK" => KindDraft::Misc {
-            path: None,
-            timeout: None,
-            dynamic: false,
-            user: None,
-        },
-        "SMTP_CHECK" => KindDraft::Smtp(SmtpCheck {
-            helo_name: SMTP_DEFAULT_HELO.into(),
-        }),
-        "UDP_CHECK" => KindDraft::Udp(UdpCheck {
-            payload: None,
-            require_reply: false,
-        }),
-        "PING_CHECK" => KindDraft::Ping,
-        _ => KindDraft::Dns(DnsCheck {
-            query_type: DnsType::Soa,
-            name: ".".into(),
-        }),
-    };
-    let mut d = CheckDraft {
-        kind: KindDraft::Tcp,
-        connect_ip: None,
-        connect_port: None,
-        bindto: None,
-        bind_port: None,
-        own: Defaults::default(),
-    };
-    for s in body {
-        let kw = s.keyword.text.as_str();
-        let misc = matches!(kind, KindDraft::Misc { .. });
-        match (kw, &mut kind) {
-            ("connect_ip", _) if !misc => d.connect_ip = ctx.ip(s).or(d.connect_ip),
-            ("connect_port", _) if !misc => {
-                d.connect_port = ctx.int(s, 1, 65535).or(d.connect_port)
-            }
-            ("bindto", _) if !misc => d.bindto = ctx.ip(s).or(d.bindto),
-            ("bind_port", _) if !misc => d.bind_port = ctx.int(s, 1, 65535).or(d.bind_port),
-            ("http_protocol", KindDraft::Http { protocol, .. }) => {
-                let p = |x: &str| {
-                    HttpProtocol::ALL
-                        .into_iter()
-                        .find(|p| p.name().eq_ignore_ascii_case(x))
-                };
-                set(protocol, ctx.choice(s, p, "1.0|1.0C|1.1"));
-            }
-            ("url", KindDraft::Http { urls, .. }) => urls.extend(ck::url(ctx, s)),
-            ("misc_path", KindDraft::Misc { path, .. }) => *path = ctx.command(s).or(path.take()),
-            ("misc_timeout", KindDraft::Misc { timeout, .. }) => {
-                *timeout = ctx.duration(s, MAX_TIMER_SECS).or(*timeout)
-            }
-            ("misc_dynamic", KindDraft::Misc { dynamic, .. }) => set(dynamic, ctx.flag_bool(s)),
-            ("user", KindDraft::Misc { user, .. }) => {
-                if ctx.nth(s, 0).is_some() {
-                    *user = ctx.run_as(s, 0);
-                }
-            }
-            ("type", KindDraft::Dns(dns)) => {
-                let t = |x: &str| {
-                    DnsType::ALL
-                        .into_iter()
-                        .find(|t| t.name().eq_ignore_ascii_case(x))
-                };
-                set(
-                    &mut dns.query_type,
-                    ctx.choice(s, t, "A|NS|CNAME|SOA|MX|TXT|AAAA"),
-                );
-            }
-            ("name", KindDraft::Dns(dns)) => set(&mut dns.name, ck::dns_name(ctx, s)),
-            ("helo_name", KindDraft::Smtp(smtp)) => set(&mut smtp.helo_name, ctx.text(s)),
-            ("host", KindDraft::Smtp(_)) => hosts.extend(ck::smtp_host(ctx, s, MAX_TIMER_SECS)),
-            ("payload", KindDraft::Udp(udp)) => {
-                udp.payload = ck::hex_payload(ctx, s).or(udp.payload.take())
-            }
-            ("require_reply", KindDraft::Udp(udp)) => {
-                udp.require_reply = true;
-                if !s.args.is_empty() {
-                    // Matching the reply's bytes is not implemented.
-                    ctx.not_acted_on(s);
-                }
-            }
-            ("min_reply_length" | "max_reply_length", KindDraft::Udp(_)) => ctx.not_acted_on(s),
-            ("virtualhost", KindDraft::Http { .. }) => {
-                d.own.keyword(ctx, s, kw);
-            }
-            ("virtualhost", _) => ctx.unknown(s, section),
-            _ => {
-                if !d.own.keyword(ctx, s, kw) {
-                    ctx.unknown(s, section);
-                }
-            }
-        }
-    }
-    match &kind {
-        KindDraft::Http { urls, .. } if urls.is_empty() => {
-            ctx.error(stmt.keyword.span, Problem::MissingKeyword(section, "url"));
-            return Vec::new();
-        }
-        KindDraft::Misc { path: None, .. } => {
-            // keepalived skips the checker.
-            let what = "MISC_CHECK without misc_path; checker skipped".into();
-            ctx.ignored(stmt.keyword.span, what);
-            return Vec::new();
-        }
-        _ => {}
-    }
-    let KindDraft::Smtp(smtp) = kind else {
-        d.kind = kind;
-        return alloc::vec![d];
-    };
-    // keepalived 2.2.7: the checker's own connection counts when any of it
-    // is set or there are no hosts; every host is a checker of its own,
-    // whose connect_timeout falls back to the real/virtual server's.
-    let has_own = d.connect_ip.is_some()
-        || d.connect_port.is_some()
-        || d.bindto.is_some()
-        || d.bind_port.is_some()
-        || d.own.connect_timeout.is_some();
-    let mut out = Vec::new();
-    for h in &hosts {
-        let mut own = d.own.clone();
-        own.connect_timeout = h.connect_timeout;
-        out.push(CheckDraft {
-            kind: KindDraft::Smtp(smtp.clone()),
-            connect_ip: h.connect_ip,
-            connect_port: h.connect_port,
-            bindto: h.bindto,
-            bind_port: h.bind_port,
-            own,
-        });
-    }
-    if has_own || hosts.is_empty() {
-        d.kind = KindDraft::Smtp(smtp);
-        out.insert(0, d);
-    }
-    out
-}
-
-/// Resolves one real server and its checkers: checker, else real server,
-/// else virtual server, else the kind's default.
-fn resolve_rs(
-    ctx: &mut Ctx,
-    d: RsDraft,
-    vs: &VirtualServer,
-    vs_own: &Defaults,
-    vs_inhibit: bool,
-) -> RealServer {
-    let _ = ctx;
-    let mut rs = d.rs;
-    rs.lb_kind = d.lb_kind.unwrap_or(vs.lb_kind);
-    rs.inhibit_on_failure = d.inhibit.unwrap_or(vs_inhibit);
-    let pick =
-        |c: &Defaults, f: fn(&Defaults) -> Option<Duration>| f(c).or(f(&d.own)).or(f(vs_own));
-    for c in d.checks {
-        let own = &c.own;
-        let delay_loop = pick(own, |x| x.delay_loop).unwrap_or(vs.delay_loop);
-        let (retry_default, dbr_default) = match c.kind {
-            KindDraft::Http { .. } => (1, Duration::from_secs(3)),
-            KindDraft::Dns(_) => (3, delay_loop),
-            KindDraft::Misc { .. } => (0, Duration::from_secs(1)),
-            KindDraft::Tcp | KindDraft::Smtp(_) | KindDraft::Udp(_) | KindDraft::Ping => {
-                (1, Duration::from_secs(1))
-            }
-            KindDraft::File(_) => (0, Duration::ZERO),
-        };
-        let file = matches!(c.kind, KindDraft::File(_));
-        let common = CheckCommon {
-            connect_ip: c.connect_ip.unwrap_or(rs.addr),
-            connect_port: c.connect_port.unwrap_or(rs.port),
-            bindto: c.bindto,
-            bind_port: c.bind_port,
-            connect_timeout: pick(own, |x| x.connect_timeout).unwrap_or(Duration::from_secs(5)),
-            retry: own
-                .retry
-                .or(d.own.retry)
-                .or(vs_own.retry)
-                .unwrap_or(retry_default),
-            delay_before_retry: pick(own, |x| x.delay_before_retry).unwrap_or(dbr_default),
-            warmup: pick(own, |x| x.warmup).unwrap_or(delay_loop),
-            delay_loop,
-        };
-        // FILE_CHECK takes no timers: keepalived watches the file; vigil
-        // reads it every delay_loop of the virtual server, at once at start.
-        let common = if file {
-            CheckCommon {
-                connect_timeout: Duration::from_secs(1),
-                retry: 0,
-                delay_before_retry: Duration::ZERO,
-                warmup: Duration::ZERO,
-                delay_loop: vs.delay_loop,
-                ..common
-            }
-        } else {
-            common
-        };
-        let virtualhost = own
-            .virtualhost
-            .clone()
-            .or(d.own.virtualhost.clone())
-            .or(vs_own.virtualhost.clone());
-        let kind = match c.kind {
-            KindDraft::Http {
-                ssl,
-                urls,
-                protocol,
-            } => {
-                let h = HttpCheck {
-                    urls,
-                    virtualhost,
-                    protocol,
-                };
-                if ssl {
-                    CheckKind::SslGet(Box::new(h))
-                } else {
-                    CheckKind::HttpGet(Box::new(h))
-                }
-            }
-            KindDraft::Tcp => CheckKind::Tcp,
-            KindDraft::Dns(dns) => CheckKind::Dns(dns),
-            KindDraft::Smtp(smtp) => CheckKind::Smtp(smtp),
-            KindDraft::Udp(udp) => CheckKind::Udp(udp),
-            KindDraft::Ping => CheckKind::Ping,
-            KindDraft::File(f) => {
-                let Some(f) = f else { continue };
-                CheckKind::File(Box::new(f))
-            }
-            KindDraft::Misc {
-                path,
-                timeout,
-                dynamic,
-                user,
-            } => {
-                let Some(mut path) = path else { continue };
-                if user.is_some() {
-                    path.run_as = user;
-                }
-                CheckKind::Misc(Box::new(MiscCheck {
-                    path,
-                    timeout: timeout.unwrap_or(vs.delay_loop),
-                    dynamic,
-                }))
-            }
-        };
-        rs.checkers.push(Checker { common, kind });
-    }
-    rs
 }

@@ -7,20 +7,24 @@
 //! drafts with their spans and resolved once everything is read.
 
 mod checker;
+mod complete;
 mod global;
 mod instance;
 mod known;
 mod lvs;
+mod lvs_checks;
 mod routes;
 mod script;
 mod strict;
 mod sync_group;
 mod syncd;
 mod track;
+mod vip;
 mod vmac;
 mod vs_group;
 mod vs_link;
 
+pub use complete::effective_preempt;
 pub use vmac::default_name as vmac_name;
 
 use alloc::string::String;
@@ -46,10 +50,13 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
         track_processes: Vec::new(),
     };
     let mut global = None;
-    let mut scripts = Vec::new();
+    // Sized from the tree: growth by doubling could hold twice what is
+    // needed at the peak of a large configuration (see tests/mem_peak.rs).
+    let count = |kw: &str| stmts.iter().filter(|s| s.keyword.text == kw).count();
+    let mut scripts = Vec::with_capacity(count("vrrp_script"));
     let mut groups = Vec::new();
-    let mut instances = Vec::new();
-    let mut servers = Vec::new();
+    let mut instances = Vec::with_capacity(count("vrrp_instance"));
+    let mut servers = Vec::with_capacity(count("virtual_server"));
     let mut sync = None;
     let mut vs_groups = Vec::new();
     let mut static_addresses = Vec::new();

@@ -48,7 +48,7 @@ pub(super) fn static_addresses(ctx: &mut Ctx, stmt: &Stmt) -> Vec<VirtualAddress
     };
     let mut out = Vec::new();
     for l in body {
-        let Some(a) = super::instance::vip(ctx, l) else {
+        let Some(a) = super::vip::vip(ctx, l) else {
             continue;
         };
         if a.dev.is_none() {
