@@ -16,7 +16,7 @@ pub mod wait;
 pub mod watch;
 
 pub use netns::{Host, Lab};
-pub use proc::{Daemon, Kind};
+pub use proc::{logs, Daemon, Kind};
 
 /// The workspace root (where `target/` lives), without `..` components.
 pub fn workspace_root() -> std::path::PathBuf {

@@ -187,3 +187,18 @@ impl Drop for Daemon {
         self.kill();
     }
 }
+
+/// `e` followed by the last 25 log lines of each daemon: a failed check's
+/// message shows what the daemons said.
+pub fn logs(daemons: &[&Daemon], e: String) -> String {
+    let mut s = e;
+    for d in daemons {
+        s.push_str(&format!(
+            "\n--- {:?} on {} ---\n{}",
+            d.kind,
+            d.host.name,
+            d.log_tail(25)
+        ));
+    }
+    s
+}

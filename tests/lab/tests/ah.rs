@@ -11,7 +11,7 @@
 use std::time::Duration;
 use vigil_lab::harness::{check, run, Outcome};
 use vigil_lab::scenario::seed;
-use vigil_lab::{wait, watch::VipWatch, Daemon, Host, Kind, Lab};
+use vigil_lab::{logs, wait, watch::VipWatch, Daemon, Host, Kind, Lab};
 
 const VIP: &str = "192.168.67.150";
 const SECS: fn(f64) -> Duration = Duration::from_secs_f64;
@@ -42,19 +42,6 @@ fn configs(pass_master: &str, pass_backup: &str) -> Result<(String, String), Str
         ah(seed("01-single-master.master.conf")?, pass_master),
         ah(seed("01-single-master.backup.conf")?, pass_backup),
     ))
-}
-
-fn logs(daemons: &[&Daemon], e: String) -> String {
-    let mut s = e;
-    for d in daemons {
-        s.push_str(&format!(
-            "\n--- {:?} on {} ---\n{}",
-            d.kind,
-            d.host.name,
-            d.log_tail(25)
-        ));
-    }
-    s
 }
 
 fn vip_on(h: &Host) -> bool {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use vigil_lab::harness::{check, run};
 use vigil_lab::scenario::seed;
 use vigil_lab::watch::Timeline;
-use vigil_lab::{wait, watch::VipWatch, Daemon, Host, Kind, Lab};
+use vigil_lab::{logs, wait, watch::VipWatch, Daemon, Host, Kind, Lab};
 
 const VIP: &str = "192.168.67.150";
 const SECS: fn(f64) -> Duration = Duration::from_secs_f64;
@@ -55,19 +55,6 @@ fn seed01(tag: &str) -> Result<(Pair, Daemon, Daemon), String> {
     wait::for_cond(SECS(6.0), "VIP on r1 only", || vip_on(&r1) && !vip_on(&r2))
         .map_err(|e| logs(&[&m, &b], e))?;
     Ok((Pair { lab, r1, r2 }, m, b))
-}
-
-fn logs(daemons: &[&Daemon], e: String) -> String {
-    let mut s = e;
-    for d in daemons {
-        s.push_str(&format!(
-            "\n--- {:?} on {} ---\n{}",
-            d.kind,
-            d.host.name,
-            d.log_tail(30)
-        ));
-    }
-    s
 }
 
 fn vip_on(h: &Host) -> bool {

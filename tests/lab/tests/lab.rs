@@ -8,7 +8,7 @@
 use std::time::Duration;
 use vigil_lab::harness::{check, run, Outcome};
 use vigil_lab::scenario::{peer, peer_swapped_states, seed};
-use vigil_lab::{wait, watch::VipWatch, Daemon, Host, Kind, Lab};
+use vigil_lab::{logs, wait, watch::VipWatch, Daemon, Host, Kind, Lab};
 
 const VIP: &str = "192.168.67.150";
 const SECS: fn(f64) -> Duration = Duration::from_secs_f64;
@@ -39,19 +39,6 @@ fn pair(tag: &str) -> Result<Pair, String> {
 }
 
 /// Appends the daemons' log tails to an error, so a failure explains itself.
-fn logs(daemons: &[&Daemon], e: String) -> String {
-    let mut s = e;
-    for d in daemons {
-        s.push_str(&format!(
-            "\n--- {:?} on {} ---\n{}",
-            d.kind,
-            d.host.name,
-            d.log_tail(25)
-        ));
-    }
-    s
-}
-
 fn vip_on(h: &Host) -> bool {
     h.has_addr("eth0", VIP)
 }

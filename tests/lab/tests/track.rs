@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use vigil_lab::harness::{check, run, Outcome};
-use vigil_lab::{wait, Daemon, Host, Kind, Lab};
+use vigil_lab::{logs, wait, Daemon, Host, Kind, Lab};
 
 const VIP: &str = "192.168.67.150";
 const VIP2: &str = "192.168.67.151";
@@ -19,14 +19,6 @@ fn conf(prio: u32, extra_top: &str, extra_inst: &str) -> String {
     format!(
         "global_defs {{\n    vrrp_garp_interval 0\n}}\n{extra_top}\nvrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    priority {prio}\n    advert_int 1\n    virtual_ipaddress {{\n        {VIP}/24 dev eth0\n    }}\n{extra_inst}}}\n"
     )
-}
-
-fn logs(daemons: &[&Daemon], e: String) -> String {
-    let mut s = e;
-    for d in daemons {
-        s.push_str(&format!("\n--- {} ---\n{}", d.host.name, d.log_tail(25)));
-    }
-    s
 }
 
 fn vip_moves_to(owner: &Host, other: &Host, addr: &str, timeout: f64) -> Result<Duration, String> {

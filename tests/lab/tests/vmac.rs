@@ -16,7 +16,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigil_lab::harness::{check, run, Outcome};
-use vigil_lab::{wait, Daemon, Host, Kind, Lab};
+use vigil_lab::{logs, wait, Daemon, Host, Kind, Lab};
 
 const VIP4: &str = "192.168.67.150";
 const VIP6: &str = "fd00:67::150";
@@ -88,19 +88,6 @@ fn net(tag: &str, fam: Fam) -> Result<Net, String> {
         }
     }
     Ok(Net { lab, r1, r2, c })
-}
-
-fn logs(daemons: &[&Daemon], e: String) -> String {
-    let mut s = e;
-    for d in daemons {
-        s.push_str(&format!(
-            "\n--- {:?} on {} ---\n{}",
-            d.kind,
-            d.host.name,
-            d.log_tail(25)
-        ));
-    }
-    s
 }
 
 fn holds_vip(h: &Host, fam: Fam) -> bool {
