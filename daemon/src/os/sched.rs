@@ -27,6 +27,9 @@ pub const LATENCY_SLICE_NS: u64 = 200_000;
 /// Master_Down_Interval of a 20 ms advert; SCHED_RR 1: 0.6 / 1.9 ms. The
 /// lowest realtime priority is enough: it only has to beat normal tasks.
 pub const DEFAULT_RT_PRIORITY: u8 = 1;
+/// RLIMIT_RTTIME (hard) under vigil's default SCHED_RR: two seconds without
+/// sleeping is a runaway loop, never an advert's work.
+pub const IMPLICIT_RTTIME_US: u32 = 2_000_000;
 
 /// What to ask of the scheduler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +61,16 @@ impl From<&vigil_model::ProcessSched> for Policy {
             explicit: s.rt_priority.is_some(),
             nice: s.nice,
             no_swap: s.no_swap,
-            rlimit_rttime_us: s.rlimit_rttime_us,
+            // keepalived's limit (10 ms by default) where the configuration
+            // asks for realtime as keepalived's users do; vigil's own default
+            // gets a runaway guard only: under TCG or a busy hypervisor the
+            // vCPU's stolen time counts as running, and 10 ms of it SIGKILLed
+            // a master director in its guest (a VIP left on two routers).
+            rlimit_rttime_us: if s.rt_priority.is_some() {
+                s.rlimit_rttime_us
+            } else {
+                s.rlimit_rttime_us.max(IMPLICIT_RTTIME_US)
+            },
             slice_ns: LATENCY_SLICE_NS,
         }
     }
@@ -292,10 +304,12 @@ mod tests {
         let p = Policy::from(&s);
         assert_eq!(p.rt_priority, Some(DEFAULT_RT_PRIORITY));
         assert!(!p.explicit);
-        assert_eq!(p.rlimit_rttime_us, 10_000);
+        assert_eq!(p.rlimit_rttime_us, IMPLICIT_RTTIME_US);
         assert_eq!(p.slice_ns, LATENCY_SLICE_NS);
         s.rt_priority = Some(10);
         assert_eq!(Policy::from(&s).rt_priority, Some(10));
+        // Asked for as keepalived's users do: keepalived's limit.
+        assert_eq!(Policy::from(&s).rlimit_rttime_us, 10_000);
         s.rt_priority = Some(0);
         let p = Policy::from(&s);
         assert_eq!(p.rt_priority, None);
