@@ -7,37 +7,9 @@ use std::net::IpAddr;
 use vigil::os::ipvs::{SyncConfig, SyncRole, Timeouts};
 use vigil::runtime::lvs::{Backend, BackendError, Engine, Fault, MemoryBackend};
 use vigil_check::Instant;
-use vigil_config::{parse_text, MemoryLoader, Options};
+mod common;
+use common::table::{config, table_conf as table};
 use vigil_lvs::{Command, IpProto, ServiceKey, Table};
-
-fn config(text: &str) -> vigil_model::Config {
-    match parse_text("k.conf", text, &MemoryLoader::new(), Options::default()) {
-        Ok((c, _)) => c,
-        Err(d) => panic!("refused: {d:?}"),
-    }
-}
-
-/// `nvs` virtual servers x `nrs` real servers with TCP checks; the real
-/// server `changed` (vs, rs) gets weight 2.
-fn table_conf(nvs: u16, nrs: u8, changed: Option<(u16, u8)>) -> String {
-    let mut s = String::new();
-    for v in 0..nvs {
-        s += &format!(
-            "virtual_server 192.168.67.150 {} {{\n delay_loop 30\n lb_algo rr\n lb_kind DR\n",
-            8001 + v
-        );
-        for r in 0..nrs {
-            let w = if changed == Some((v, r)) { 2 } else { 1 };
-            s += &format!(
-                " real_server 192.168.67.{} {} {{\n  weight {w}\n  TCP_CHECK {{\n   connect_timeout 1\n  }}\n }}\n",
-                10 + r,
-                8001 + v
-            );
-        }
-        s += "}\n";
-    }
-    s
-}
 
 fn dests(t: &Table) -> usize {
     t.services().map(|s| t.dests(&s.key).count()).sum()
@@ -45,11 +17,7 @@ fn dests(t: &Table) -> usize {
 
 #[test]
 fn whole_table_in_one_batch_and_a_one_line_reload_is_one_command() {
-    let mut e = Engine::new(
-        config(&table_conf(1000, 4, None)),
-        MemoryBackend::default(),
-        1,
-    );
+    let mut e = Engine::new(config(&conf(1000, 4, None)), MemoryBackend::default(), 1);
     e.start(Instant::from_secs(0));
     let b = e.backend_ref();
     assert_eq!(b.table.len(), 1000);
@@ -61,7 +29,7 @@ fn whole_table_in_one_batch_and_a_one_line_reload_is_one_command() {
 
     e.reload(
         Instant::from_secs(1),
-        config(&table_conf(1000, 4, Some((517, 2)))),
+        config(&conf(1000, 4, Some((517, 2)))),
     );
     let b = e.backend_ref();
     assert_eq!(b.log.len(), 5001, "{:?}", &b.log[5000..]);
@@ -77,7 +45,7 @@ fn whole_table_in_one_batch_and_a_one_line_reload_is_one_command() {
     // A reload that changes nothing sends nothing.
     e.reload(
         Instant::from_secs(2),
-        config(&table_conf(1000, 4, Some((517, 2)))),
+        config(&conf(1000, 4, Some((517, 2)))),
     );
     assert_eq!(e.backend_ref().log.len(), 5001);
     assert_eq!(e.backend_ref().batches, 2);
@@ -136,7 +104,7 @@ fn a_refusal_inside_a_batch_is_mapped_to_its_command_and_repaired() {
         refuse: 7,
         batches: 0,
     };
-    let mut e = Engine::new(config(&table_conf(10, 4, None)), backend, 1);
+    let mut e = Engine::new(config(&conf(10, 4, None)), backend, 1);
     e.start(Instant::from_secs(0));
     let b = e.backend_ref();
     // 50 commands: service 0, its 4 dests, service 1, dests ... index 7 is
@@ -163,4 +131,9 @@ fn a_refusal_inside_a_batch_is_mapped_to_its_command_and_repaired() {
         "{missed:?}"
     );
     assert_eq!(e.installed(), &b.inner.table);
+}
+
+/// The generated table with this file's TCP_CHECK block.
+fn conf(nvs: u16, nrs: u8, changed: Option<(u16, u8)>) -> String {
+    table(nvs, nrs, changed, "   connect_timeout 1\n")
 }

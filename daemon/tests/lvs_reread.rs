@@ -8,36 +8,9 @@ use std::net::IpAddr;
 
 use vigil::runtime::lvs::{Engine, MemoryBackend};
 use vigil_check::Instant;
-use vigil_config::{parse_text, MemoryLoader, Options};
+mod common;
+use common::table::{config, table_conf as table};
 use vigil_lvs::{Command, DestKey, Destination, Forwarding, IpProto, ServiceKey, Table};
-
-fn config(text: &str) -> vigil_model::Config {
-    match parse_text("k.conf", text, &MemoryLoader::new(), Options::default()) {
-        Ok((c, _)) => c,
-        Err(d) => panic!("refused: {d:?}"),
-    }
-}
-
-/// `nvs` x `nrs` with TCP checks; the real server `changed` gets weight 2.
-fn table_conf(nvs: u16, nrs: u8, changed: Option<(u16, u8)>) -> String {
-    let mut s = String::new();
-    for v in 0..nvs {
-        s += &format!(
-            "virtual_server 192.168.67.150 {} {{\n delay_loop 30\n lb_algo rr\n lb_kind DR\n",
-            8001 + v
-        );
-        for r in 0..nrs {
-            let w = if changed == Some((v, r)) { 2 } else { 1 };
-            s += &format!(
-                " real_server 192.168.67.{} {} {{\n  weight {w}\n  TCP_CHECK {{\n  }}\n }}\n",
-                10 + r,
-                8001 + v
-            );
-        }
-        s += "}\n";
-    }
-    s
-}
 
 fn svc(v: u16) -> ServiceKey {
     ServiceKey::Addr {
@@ -55,7 +28,7 @@ fn rs(v: u16, r: u8) -> DestKey {
 }
 
 fn started(nvs: u16, backend: MemoryBackend) -> Engine<MemoryBackend> {
-    let mut e = Engine::new(config(&table_conf(nvs, 4, None)), backend, 1);
+    let mut e = Engine::new(config(&conf(nvs, 4, None)), backend, 1);
     e.start(Instant::from_secs(0));
     assert_eq!(e.backend_ref().table.len(), usize::from(nvs));
     e
@@ -71,7 +44,7 @@ fn a_one_line_reload_dumps_one_service() {
     let dumps0 = e.backend_ref().dest_dumps;
     e.reload(
         Instant::from_secs(1),
-        config(&table_conf(1000, 4, Some((517, 2)))),
+        config(&conf(1000, 4, Some((517, 2)))),
     );
     let b = e.backend_ref();
     assert_eq!(b.dest_dumps - dumps0, 1, "only the changed service");
@@ -82,7 +55,7 @@ fn a_one_line_reload_dumps_one_service() {
     let dumps1 = e.backend_ref().dest_dumps;
     e.reload(
         Instant::from_secs(2),
-        config(&table_conf(1000, 4, Some((517, 2)))),
+        config(&conf(1000, 4, Some((517, 2)))),
     );
     assert_eq!(e.backend_ref().dest_dumps, dumps1);
     assert_eq!(e.backend_ref().log.len(), 5001);
@@ -111,7 +84,7 @@ fn hand_edits_to_unchanged_services_are_repaired_at_reload() {
         t.insert_dest(&svc(40), stranger).unwrap();
     }
     let dumps0 = e.backend_ref().dest_dumps;
-    e.reload(Instant::from_secs(1), config(&table_conf(100, 4, None)));
+    e.reload(Instant::from_secs(1), config(&conf(100, 4, None)));
     let b = e.backend_ref();
     assert_eq!(b.table, want, "every edit undone");
     assert_eq!(dests(&b.table), 400);
@@ -135,12 +108,14 @@ fn without_a_summary_every_owned_service_is_dumped() {
         assert!(t.remove_dest(&svc(5), &rs(5, 0)).is_some());
     }
     let dumps0 = e.backend_ref().dest_dumps;
-    e.reload(
-        Instant::from_secs(1),
-        config(&table_conf(50, 4, Some((7, 1)))),
-    );
+    e.reload(Instant::from_secs(1), config(&conf(50, 4, Some((7, 1)))));
     let b = e.backend_ref();
     assert_eq!(b.dest_dumps - dumps0, 50);
     assert_eq!(dests(&b.table), 200, "the hand-deleted one is back");
     assert_eq!(b.table.dest(&svc(7), &rs(7, 1)).map(|d| d.weight), Some(2));
+}
+
+/// The generated table with this file's TCP_CHECK block.
+fn conf(nvs: u16, nrs: u8, changed: Option<(u16, u8)>) -> String {
+    table(nvs, nrs, changed, "")
 }

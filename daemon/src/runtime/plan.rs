@@ -164,6 +164,22 @@ fn auth(a: &model::Auth) -> vrrp::Auth {
     }
 }
 
+/// The `track_script` entries whose script can run (the others were
+/// refused, with a log line, when the scripts were planned).
+fn tracked_scripts(
+    list: &[model::TrackScript],
+    scripts: &HashMap<String, Runnable>,
+) -> Vec<vrrp::TrackedScript> {
+    list.iter()
+        .filter(|t| scripts.contains_key(&t.name))
+        .map(|t| vrrp::TrackedScript {
+            name: t.name.clone(),
+            weight: Some(i32::from(t.weight)),
+            reverse: Some(t.reverse),
+        })
+        .collect()
+}
+
 fn scope(s: model::AddrScope) -> Scope {
     Scope::from_name(s.name()).unwrap_or(Scope::Global)
 }
@@ -260,16 +276,7 @@ impl Plan {
             cfg.skip_check_adv_addr = i.skip_check_adv_addr;
             cfg.check_unicast_src = i.check_unicast_src;
             cfg.v3_checksum_as_v2 = g.v3_checksum_as_v2;
-            cfg.track_scripts = i
-                .track_scripts
-                .iter()
-                .filter(|t| scripts.contains_key(&t.name))
-                .map(|t| vrrp::TrackedScript {
-                    name: t.name.clone(),
-                    weight: Some(i32::from(t.weight)),
-                    reverse: Some(t.reverse),
-                })
-                .collect();
+            cfg.track_scripts = tracked_scripts(&i.track_scripts, &scripts);
             let mut track_ifs: Vec<vrrp::TrackedInterface> = i
                 .track_interfaces
                 .iter()
@@ -334,16 +341,7 @@ impl Plan {
                         reverse: t.reverse,
                     })
                     .collect(),
-                track_scripts: s
-                    .track_scripts
-                    .iter()
-                    .filter(|t| scripts.contains_key(&t.name))
-                    .map(|t| vrrp::TrackedScript {
-                        name: t.name.clone(),
-                        weight: Some(i32::from(t.weight)),
-                        reverse: Some(t.reverse),
-                    })
-                    .collect(),
+                track_scripts: tracked_scripts(&s.track_scripts, &scripts),
                 track_files: s.track_files.iter().map(tracked_file).collect(),
                 track_processes: s.track_processes.iter().map(tracked_process).collect(),
                 tracking_weight: s.tracking_weight,
