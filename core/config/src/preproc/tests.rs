@@ -1,4 +1,4 @@
-//! The preprocessor's unit tests.
+//! The preprocessor's unit tests (built only under `#[cfg(test)]`, see `mod.rs`).
 
 use super::*;
 
