@@ -121,13 +121,12 @@ pub(super) fn mail_per_transition() -> Outcome {
         let strip = |t: &str| {
             t.lines()
                 .next()
-                .map(|l| {
+                .and_then(|l| {
                     l.split("Date: ")
                         .nth(1)
                         .and_then(|r| r.split_once("\\r\\n"))
                         .map(|x| x.1.to_string())
                 })
-                .flatten()
                 .unwrap_or_default()
         };
         if strip(&raw) != strip(&ka_raw) {
