@@ -48,24 +48,31 @@ fn exchange(path: &Path, req: &[u8]) -> usize {
     }
 }
 
-/// Allocations one exchange of `req` took.
-fn allocs_once(path: &Path, req: &[u8]) -> usize {
+/// Exchanges per measured block.
+const BLOCK: usize = 48;
+
+/// Allocations of `BLOCK` exchanges of `req` in a row. Counted per block,
+/// not per exchange: a reply task that finishes late (a loaded host) moves
+/// its allocations into the next window, which a per-exchange count would
+/// read as noise in both directions; in a block only the edges can leak.
+fn allocs_per_block(path: &Path, req: &[u8]) -> usize {
     let before = ALLOCS.load(Ordering::SeqCst);
-    assert!(exchange(path, req) > 0);
-    // The reply task finishes after the client sees EOF.
-    std::thread::sleep(Duration::from_millis(20));
+    for _ in 0..BLOCK {
+        assert!(exchange(path, req) > 0);
+    }
+    // The last reply task finishes after the client sees EOF.
+    std::thread::sleep(Duration::from_millis(100));
     ALLOCS.load(Ordering::SeqCst) - before
 }
 
-/// Fewest allocations an exchange of each request took over many rounds,
-/// the requests taking turns so that each sees the same host (the reactor's
-/// own bookkeeping adds noise upwards, never downwards, and more of it
-/// while the host is loaded).
+/// Fewest allocations per block of each request over a few rounds, the
+/// requests taking turns so that each sees the same host (the reactor's
+/// own bookkeeping only adds).
 fn allocs_per_request<const N: usize>(path: &Path, reqs: [&[u8]; N]) -> [usize; N] {
     let mut fewest = [usize::MAX; N];
-    for _ in 0..48 {
+    for _ in 0..3 {
         for (req, f) in reqs.iter().zip(fewest.iter_mut()) {
-            *f = (*f).min(allocs_once(path, req));
+            *f = (*f).min(allocs_per_block(path, req));
         }
     }
     fewest
@@ -99,7 +106,17 @@ fn request_size_does_not_change_allocations() {
     assert_eq!(long.len(), 256);
     let [short, long_n, refused] =
         allocs_per_request(&path, [b"status\n", &long[..], &[b'x'; 1000][..]]);
-    println!("allocations per request: 7 B {short}, 256 B {long_n}, 1000 B (refused) {refused}");
-    assert_eq!(short, long_n, "a longer request must not allocate more");
+    let per = |n: usize| n as f64 / BLOCK as f64;
+    println!(
+        "allocations per request ({BLOCK} in a row): 7 B {:.2}, 256 B {:.2}, 1000 B (refused) {:.2}",
+        per(short),
+        per(long_n),
+        per(refused)
+    );
+    // An allocation that grew with the request would add one per exchange.
+    assert!(
+        long_n < short + BLOCK * 3 / 4,
+        "a longer request must not allocate more: {long_n} vs {short} per {BLOCK}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
