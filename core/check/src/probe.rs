@@ -110,6 +110,8 @@ pub enum ProbeKind {
         payload: Vec<u8>,
         /// `require_reply`.
         require_reply: bool,
+        /// How a reply is judged (`require_reply HEX`, the lengths).
+        reply: crate::udp::ReplyMatch,
     },
     /// `PING_CHECK`: an ICMP / ICMPv6 echo answered within `timeout`.
     Ping {
@@ -213,6 +215,7 @@ impl ProbeKind {
                 timeout: co.connect_timeout,
                 payload: u.payload.clone().unwrap_or_else(|| UDP_FILLER.to_vec()),
                 require_reply: u.require_reply,
+                reply: crate::udp::ReplyMatch::of(u),
             },
             CheckKind::Ping => ProbeKind::Ping {
                 connect_ip: co.connect_ip,
@@ -346,6 +349,8 @@ pub enum FailReason {
     /// No echo reply (PING_CHECK) or no UDP reply with `require_reply`
     /// within connect_timeout.
     NoReply,
+    /// The UDP reply does not match `require_reply HEX` or its lengths.
+    ReplyMismatch,
     /// The FILE_CHECK file holds a number out of range: reading ignored.
     FileNumber,
 }
@@ -381,6 +386,7 @@ impl fmt::Display for FailReason {
             FailReason::SmtpHelo(c) => write!(f, "SMTP HELO reply {c}, not 250"),
             FailReason::SmtpLineTooLong => f.write_str("SMTP reply line over 512 bytes"),
             FailReason::NoReply => f.write_str("no reply within connect_timeout"),
+            FailReason::ReplyMismatch => f.write_str("reply data mismatch"),
             FailReason::FileNumber => f.write_str("tracked file holds a number out of range"),
         }
     }

@@ -264,6 +264,19 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
     if let Some(grp) = &g.control_socket_group {
         w.line(&["control_socket_group", grp]);
     }
+    w.flag("no_checker_emails", g.no_checker_emails);
+    w.flag("checker_log_all_failures", g.checker_log_all_failures);
+    if let Some(m) = g.umask {
+        w.value("umask", &format!("0{m:o}"));
+    }
+    if let Some(n) = g.random_seed {
+        w.num("random_seed", n);
+    }
+    if g.nftables != vigil_model::NftSettings::default() {
+        w.value("nftables", &quote(&g.nftables.table));
+        w.num("nftables_priority", g.nftables.priority);
+        w.flag("nftables_counters", g.nftables.counters);
+    }
     match g.lvs_flush_on_stop {
         FlushOnStop::Each => {}
         FlushOnStop::All => w.line(&["lvs_flush_on_stop"]),
@@ -706,9 +719,35 @@ fn checker(w: &mut Writer, c: &Checker) {
                 let hex: String = p.iter().map(|b| format!("{b:02x}")).collect();
                 w.value("payload", &hex);
             }
-            w.flag("require_reply", u.require_reply);
+            match &u.reply {
+                Some(p) if u.require_reply => w.value("require_reply", &pattern_hex(p)),
+                _ => w.flag("require_reply", u.require_reply),
+            }
+            if u.min_reply_length != 0 {
+                w.num("min_reply_length", u.min_reply_length);
+            }
+            if u.max_reply_length != u16::from(u8::MAX) {
+                w.num("max_reply_length", u.max_reply_length);
+            }
         }
         CheckKind::Ping | CheckKind::File(_) => {}
     }
     w.close();
+}
+
+/// A reply pattern as keepalived reads it back: two nibbles per octet,
+/// `x` for a wildcard nibble.
+fn pattern_hex(p: &vigil_model::ReplyPattern) -> String {
+    let mut out = String::new();
+    for (i, b) in p.data.iter().enumerate() {
+        let m = p.mask.get(i).copied().unwrap_or(0);
+        for shift in [4u8, 0] {
+            if (m >> shift) & 0xf != 0 {
+                out.push('x');
+            } else {
+                out.push(char::from_digit(u32::from((b >> shift) & 0xf), 16).unwrap_or('0'));
+            }
+        }
+    }
+    out
 }

@@ -142,6 +142,9 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         "UDP_CHECK" => KindDraft::Udp(UdpCheck {
             payload: None,
             require_reply: false,
+            reply: None,
+            min_reply_length: 0,
+            max_reply_length: u16::from(u8::MAX),
         }),
         "PING_CHECK" => KindDraft::Ping,
         _ => KindDraft::Dns(DnsCheck {
@@ -206,11 +209,15 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
             ("require_reply", KindDraft::Udp(udp)) => {
                 udp.require_reply = true;
                 if !s.args.is_empty() {
-                    // Matching the reply's bytes is not implemented.
-                    ctx.not_acted_on(s);
+                    udp.reply = ck::reply_pattern(ctx, s).or(udp.reply.take());
                 }
             }
-            ("min_reply_length" | "max_reply_length", KindDraft::Udp(_)) => ctx.not_acted_on(s),
+            ("min_reply_length", KindDraft::Udp(udp)) => {
+                set(&mut udp.min_reply_length, ctx.int(s, 0, 65535))
+            }
+            ("max_reply_length", KindDraft::Udp(udp)) => {
+                set(&mut udp.max_reply_length, ctx.int(s, 0, 65535))
+            }
             ("virtualhost", KindDraft::Http { .. }) => {
                 d.own.keyword(ctx, s, kw);
             }
@@ -226,6 +233,15 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         KindDraft::Http { urls, .. } if urls.is_empty() => {
             ctx.error(stmt.keyword.span, Problem::MissingKeyword(section, "url"));
             return Vec::new();
+        }
+        KindDraft::Udp(u) if u.min_reply_length > u.max_reply_length => {
+            // keepalived reports it and keeps the checker.
+            let what = alloc::format!(
+                "UDP_CHECK min_reply_length {} > max_reply_length {}: a reply always fails",
+                u.min_reply_length,
+                u.max_reply_length
+            );
+            ctx.ignored(stmt.keyword.span, what);
         }
         KindDraft::Misc { path: None, .. } => {
             // keepalived skips the checker.
