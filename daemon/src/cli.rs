@@ -550,6 +550,7 @@ pub fn run(opts: &RunOptions, log: LogOptions, path: &str, config: Config) -> u8
         env!("CARGO_PKG_VERSION"),
         summary(&config)
     );
+    crate::os::users::apply_umask(config.global.umask);
     let settings = runtime::Settings {
         config_path: path.into(),
         pid_file: opts.pid.as_ref().map(Into::into),
