@@ -307,7 +307,14 @@ impl Checkers {
             Change::Same => {}
             Change::Down => {
                 server.failed = server.failed.saturating_add(1);
-                if server.failed == 1 {
+                if server.failed != 1 {
+                    self.actions.push_back(Action::CheckerChange {
+                        checker: id,
+                        vs,
+                        rs: r,
+                        up: false,
+                    });
+                } else {
                     server.changed = Some(now);
                     server.reason = Some(result);
                     self.actions.push_back(Action::RealServerDown { vs, rs: r });
@@ -322,7 +329,14 @@ impl Checkers {
             }
             Change::Up => {
                 server.failed = server.failed.saturating_sub(1);
-                if server.failed == 0 {
+                if server.failed != 0 {
+                    self.actions.push_back(Action::CheckerChange {
+                        checker: id,
+                        vs,
+                        rs: r,
+                        up: true,
+                    });
+                } else {
                     server.changed = Some(now);
                     server.reason = None;
                     self.actions.push_back(Action::RealServerUp { vs, rs: r });
@@ -336,6 +350,15 @@ impl Checkers {
                 }
             }
         }
+    }
+
+    /// True if `result` would be a failed attempt of a checker that is up
+    /// (a retry or the failure that takes it down): what
+    /// `checker_log_all_failures` logs, as keepalived's checkers do.
+    pub fn fails_while_up(&self, checker: CheckerId, result: &ProbeResult) -> bool {
+        self.checkers.get(checker.0).is_some_and(|c| {
+            c.in_flight() && c.is_up() && matches!(outcome(*result, c.probe()), Outcome::Fail)
+        })
     }
 
     /// The next output, oldest first.

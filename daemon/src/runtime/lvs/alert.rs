@@ -35,6 +35,27 @@ pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
                 mailer.send(Mail::real_server(mailer.router_id(), &rn, &vn, up, body));
             }
         }
+        Alert::Checker { vs, rs, up, kind } => {
+            // keepalived: a checker's change is mailed even when its real
+            // server stays as it was, unless `no_checker_emails`; the
+            // subject carries the real server's state.
+            if g.no_checker_emails || !mailer.enabled() {
+                return;
+            }
+            let Some(v) = config.virtual_servers.get(vs) else {
+                return;
+            };
+            let Some(r) = v.real_servers.get(rs) else {
+                return;
+            };
+            if g.checker_alert(r.smtp_alert, true) {
+                let (vn, rn) = (names::vs(v), names::rs(v, r));
+                // It was not this checker that changed the server: down.
+                let mail =
+                    Mail::real_server(mailer.router_id(), &rn, &vn, false, checker_body(kind, up));
+                mailer.send(mail);
+            }
+        }
         Alert::Quorum {
             vs,
             up,
