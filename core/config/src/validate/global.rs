@@ -288,7 +288,11 @@ fn umask(ctx: &mut Ctx, stmt: &Stmt) -> Option<u16> {
         None
     };
     if first.text.starts_with(|c: char| c.is_ascii_digit()) {
-        ctx.at_most(stmt, 1);
+        // keepalived refuses extra words here (and keeps its umask).
+        if stmt.args.len() != 1 {
+            ctx.at_most(stmt, 1);
+            return None;
+        }
         return match parse_c_uint(&first.text) {
             Some(v) if v <= 0o777 => u16::try_from(v).ok(),
             _ => bad(ctx, &first.text),
