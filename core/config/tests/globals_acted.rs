@@ -109,3 +109,29 @@ fn udp_reply_matching_is_read() {
     let (_, w) = udp("require_reply 01\nmin_reply_length 9\nmax_reply_length 8");
     assert!(w.iter().any(|l| l.contains("always fails")), "{w:?}");
 }
+
+#[test]
+fn random_seed_makes_random_repeatable() {
+    let text =
+        |seed: &str| format!("global_defs {{\nrouter_id r${{_RANDOM 0 1000000000}}\n{seed}\n}}");
+    let rid = |t: &str, seed: u64| {
+        let opts = Options {
+            random_seed: Some(seed),
+            ..Options::default()
+        };
+        let (c, w) = parse_text("k.conf", t, &MemoryLoader::new(), opts).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        (c.global.router_id.unwrap(), c.global.random_seed)
+    };
+    // Without the keyword the caller's seed (the clock) decides.
+    let plain = text("");
+    assert_ne!(rid(&plain, 1).0, rid(&plain, 2).0);
+    // With it, every read gives the same numbers, whatever the caller's
+    // seed, although the keyword comes after the use.
+    let seeded = text("random_seed 42");
+    let (a, s) = rid(&seeded, 1);
+    assert_eq!(s, Some(42));
+    assert_eq!(a, rid(&seeded, 2).0);
+    assert_eq!(a, rid(&seeded, 0xdead_beef).0);
+    assert_ne!(a, rid(&text("random_seed 43"), 1).0);
+}
