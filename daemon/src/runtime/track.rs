@@ -261,3 +261,45 @@ mod tests {
         assert_eq!(read_value(&path), Some(0), "missing is 0");
     }
 }
+
+#[cfg(test)]
+mod watch_tests {
+    use super::*;
+
+    /// The watcher task reports a write at once (not at the next poll).
+    #[test]
+    fn a_write_is_reported_at_once() {
+        let dir = std::env::temp_dir().join(format!("vigil-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        std::fs::write(&path, "0\n").unwrap();
+        let f = WatchedFile {
+            name: "f".into(),
+            path: path.display().to_string(),
+            init: None,
+        };
+        let (tx, rx) = smol::channel::bounded(8);
+        let ex = smol::LocalExecutor::new();
+        smol::block_on(ex.run(async {
+            let _task = ex.spawn(watch_files(vec![f], vec![Some(0)], tx));
+            smol::Timer::after(Duration::from_millis(50)).await;
+            for (text, want) in [("3\n", 3), ("0\n", 0)] {
+                let t0 = std::time::Instant::now();
+                std::fs::write(&path, text).unwrap();
+                let ev = rx.recv().await.unwrap();
+                let took = t0.elapsed();
+                assert!(matches!(ev, Event::File { value, .. } if value == want));
+                assert!(took < Duration::from_millis(50), "{took:?}");
+            }
+            // Renamed away: 0 at once; renamed back in: read.
+            let other = dir.join("g");
+            std::fs::write(&path, "5\n").unwrap();
+            assert!(matches!(rx.recv().await.unwrap(), Event::File { value: 5, .. }));
+            std::fs::rename(&path, &other).unwrap();
+            assert!(matches!(rx.recv().await.unwrap(), Event::File { value: 0, .. }));
+            std::fs::rename(&other, &path).unwrap();
+            assert!(matches!(rx.recv().await.unwrap(), Event::File { value: 5, .. }));
+        }));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
