@@ -361,6 +361,40 @@ impl Checkers {
         })
     }
 
+    /// The distinct files the FILE_CHECKs read, for the shell to watch
+    /// (keepalived watches them with inotify).
+    pub fn file_paths(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.checkers {
+            if let ProbeKind::File { path, .. } = c.probe() {
+                if !out.contains(&path.as_str()) {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+
+    /// The file at `path` changed: the FILE_CHECKs that read it are due at
+    /// `now` (run by the next [`Checkers::handle_timeout`]) instead of at
+    /// their next delay_loop. One with a reading in flight keeps it.
+    pub fn file_changed(&mut self, now: Instant, path: &str) {
+        let now = self.clock(now);
+        if !self.started {
+            return;
+        }
+        for n in 0..self.checkers.len() {
+            let Some(c) = self.checkers.get_mut(n) else {
+                continue;
+            };
+            let reads = matches!(c.probe(), ProbeKind::File { path: p, .. } if p == path);
+            if reads && c.next_probe().is_some() {
+                c.schedule(now);
+                self.refile(n);
+            }
+        }
+    }
+
     /// The next output, oldest first.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

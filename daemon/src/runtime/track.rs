@@ -294,11 +294,20 @@ mod watch_tests {
             // Renamed away: 0 at once; renamed back in: read.
             let other = dir.join("g");
             std::fs::write(&path, "5\n").unwrap();
-            assert!(matches!(rx.recv().await.unwrap(), Event::File { value: 5, .. }));
+            assert!(matches!(
+                rx.recv().await.unwrap(),
+                Event::File { value: 5, .. }
+            ));
             std::fs::rename(&path, &other).unwrap();
-            assert!(matches!(rx.recv().await.unwrap(), Event::File { value: 0, .. }));
+            assert!(matches!(
+                rx.recv().await.unwrap(),
+                Event::File { value: 0, .. }
+            ));
             std::fs::rename(&other, &path).unwrap();
-            assert!(matches!(rx.recv().await.unwrap(), Event::File { value: 5, .. }));
+            assert!(matches!(
+                rx.recv().await.unwrap(),
+                Event::File { value: 5, .. }
+            ));
         }));
         std::fs::remove_dir_all(&dir).unwrap();
     }

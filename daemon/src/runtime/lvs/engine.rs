@@ -188,6 +188,21 @@ impl<B: Backend> Engine<B> {
         self.update();
     }
 
+    /// The files the FILE_CHECKs read (watched by the LVS loop).
+    pub fn file_paths(&self) -> Vec<String> {
+        self.checkers
+            .file_paths()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// A watched file changed: its FILE_CHECKs read it now.
+    pub fn file_changed(&mut self, now: Instant, path: &str) {
+        self.checkers.file_changed(now, path);
+        self.handle_timeout(now);
+    }
+
     /// `checker_log_all_failures`: one line per failed attempt of a live
     /// checker (keepalived's "TCP connection to ... failed.").
     fn log_failure(&self, id: vigil_check::CheckerId, result: ProbeResult) {
