@@ -668,6 +668,7 @@ fn checker(w: &mut Writer, c: &Checker) {
     w.duration("delay_before_retry", k.delay_before_retry);
     w.duration("warmup", k.warmup);
     w.duration("delay_loop", k.delay_loop);
+    w.flag("log_all_failures", k.log_all_failures);
     match &c.kind {
         CheckKind::HttpGet(h) | CheckKind::SslGet(h) => {
             if let Some(v) = &h.virtualhost {

@@ -135,3 +135,18 @@ fn random_seed_makes_random_repeatable() {
     assert_eq!(a, rid(&seeded, 0xdead_beef).0);
     assert_ne!(a, rid(&text("random_seed 43"), 1).0);
 }
+
+#[test]
+fn log_all_failures_per_checker() {
+    let (c, w) = parse(
+        "virtual_server 10.0.0.1 80 {\nreal_server 10.0.0.2 80 {\nTCP_CHECK {\nlog_all_failures\n}\nTCP_CHECK {\nlog_all_failures off\n}\n}\n}",
+    );
+    assert!(w.is_empty(), "{w:?}");
+    let c = c.unwrap();
+    let ck = &c.virtual_servers[0].real_servers[0].checkers;
+    assert!(ck[0].common.log_all_failures && !ck[1].common.log_all_failures);
+    // Not a real server's keyword (keepalived does not know it there).
+    let (_, w) =
+        parse("virtual_server 10.0.0.1 80 {\nreal_server 10.0.0.2 80 {\nlog_all_failures\n}\n}");
+    assert!(!w.is_empty());
+}

@@ -49,6 +49,9 @@ pub struct CheckCommon {
     /// `delay_loop SECS`: time between checks; default the virtual server's.
     #[serde(with = "crate::compact_duration")]
     pub delay_loop: Duration,
+    /// `log_all_failures [BOOL]`: log every failed attempt of this checker
+    /// while it is up (as `checker_log_all_failures` does for all).
+    pub log_all_failures: bool,
 }
 
 /// The checker kinds. The rare, large options are boxed so that the common

@@ -87,6 +87,8 @@ pub(super) struct CheckDraft {
     bindto: Option<IpAddr>,
     bind_port: Option<u16>,
     own: Defaults,
+    /// `log_all_failures` (a checker's own keyword in keepalived).
+    log_all_failures: bool,
 }
 
 /// One checker block; `SMTP_CHECK` gives one checker per `host` block
@@ -111,6 +113,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         bindto: None,
         bind_port: None,
         own: Defaults::default(),
+        log_all_failures: false,
     };
     if section == "FILE_CHECK" {
         // Only track_file and weight: no connection, no timers.
@@ -159,6 +162,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         bindto: None,
         bind_port: None,
         own: Defaults::default(),
+        log_all_failures: false,
     };
     for s in body {
         let kw = s.keyword.text.as_str();
@@ -203,6 +207,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
             ("name", KindDraft::Dns(dns)) => set(&mut dns.name, ck::dns_name(ctx, s)),
             ("helo_name", KindDraft::Smtp(smtp)) => set(&mut smtp.helo_name, ctx.text(s)),
             ("host", KindDraft::Smtp(_)) => hosts.extend(ck::smtp_host(ctx, s, MAX_TIMER_SECS)),
+            ("log_all_failures", _) => set(&mut d.log_all_failures, ctx.flag_bool(s)),
             ("payload", KindDraft::Udp(udp)) => {
                 udp.payload = ck::hex_payload(ctx, s).or(udp.payload.take())
             }
@@ -274,6 +279,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
             bindto: h.bindto,
             bind_port: h.bind_port,
             own,
+            log_all_failures: d.log_all_failures,
         });
     }
     if has_own || hosts.is_empty() {
@@ -326,6 +332,7 @@ pub(super) fn resolve_rs(
             delay_before_retry: pick(own, |x| x.delay_before_retry).unwrap_or(dbr_default),
             warmup: pick(own, |x| x.warmup).unwrap_or(delay_loop),
             delay_loop,
+            log_all_failures: c.log_all_failures,
         };
         // FILE_CHECK takes no timers: keepalived watches the file; vigil
         // reads it every delay_loop of the virtual server, at once at start.

@@ -203,8 +203,9 @@ impl<B: Backend> Engine<B> {
         self.handle_timeout(now);
     }
 
-    /// `checker_log_all_failures`: one line per failed attempt of a live
-    /// checker (keepalived's "TCP connection to ... failed.").
+    /// `checker_log_all_failures` (or the checker's `log_all_failures`):
+    /// one line per failed attempt of a live checker (keepalived's "TCP
+    /// connection to ... failed.").
     fn log_failure(&self, id: vigil_check::CheckerId, result: ProbeResult) {
         let Some(c) = self.checkers.checker(id) else {
             return;
@@ -216,12 +217,18 @@ impl<B: Backend> Engine<B> {
         let Some(r) = v.real_servers.get(at.rs) else {
             return;
         };
-        let kind = self
+        let Some(k) = self
             .checkers
             .checkers_of(at.vs, at.rs)
             .position(|x| x == id)
             .and_then(|i| r.checkers.get(i))
-            .map_or("check", |k| k.kind.keyword());
+        else {
+            return;
+        };
+        if !(self.config.global.checker_log_all_failures || k.common.log_all_failures) {
+            return;
+        }
+        let kind = k.kind.keyword();
         log::info!(
             "{} real server {}: {kind} failed: {result}",
             vs_name(v),
@@ -235,8 +242,7 @@ impl<B: Backend> Engine<B> {
         let Some(id) = self.tokens.remove(&token) else {
             return;
         };
-        if self.config.global.checker_log_all_failures && self.checkers.fails_while_up(id, &result)
-        {
+        if self.checkers.fails_while_up(id, &result) {
             self.log_failure(id, result);
         }
         if let Err(e) = self.checkers.handle_probe_result(now, id, result) {
