@@ -62,7 +62,7 @@ fn umask_numbers_as_strtol_base_0() {
     for bad in ["01000", "8x", "IRUSR|", "IRUSR IWUSR", "IFOO", "022 1"] {
         let (c, w) = parse(&format!("global_defs {{\numask {bad}\n}}"));
         assert!(
-            c.map_or(true, |c| c.global.umask.is_none()) && !w.is_empty(),
+            c.is_none_or(|c| c.global.umask.is_none()) && !w.is_empty(),
             "{bad}: {w:?}"
         );
     }
@@ -103,7 +103,7 @@ fn udp_reply_matching_is_read() {
     assert!(u.reply.unwrap().mask.is_empty());
     assert_eq!((u.min_reply_length, u.max_reply_length), (0, 255));
     let (u, w) = udp("require_reply 01g2");
-    assert!(u.map_or(true, |u| u.reply.is_none()) && !w.is_empty());
+    assert!(u.is_none_or(|u| u.reply.is_none()) && !w.is_empty());
     let (_, w) = udp("min_reply_length 70000");
     assert!(!w.is_empty());
     let (_, w) = udp("require_reply 01\nmin_reply_length 9\nmax_reply_length 8");

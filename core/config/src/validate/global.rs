@@ -256,7 +256,7 @@ const NFT_TABLE_MAXNAMELEN: usize = 32;
 fn nftables(ctx: &mut Ctx, stmt: &Stmt, nft: &mut NftSettings, seen: &mut bool) {
     ctx.at_most(stmt, 1);
     if *seen {
-        ctx.ignored(stmt.keyword.span, alloc::format!("a second nftables"));
+        ctx.ignored(stmt.keyword.span, "a second nftables".into());
         return;
     }
     let name = match stmt.args.first() {
