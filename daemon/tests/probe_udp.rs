@@ -33,12 +33,16 @@ fn serve(ns: &os_util::Netns, port: u16, echo: bool) -> mpsc::Receiver<Vec<u8>> 
 }
 
 fn udp(port: u16, timeout_ms: u64, payload: &[u8], require_reply: bool) -> ProbeKind {
-    let any = ReplyMatch {
-        pattern: None,
-        min_len: 0,
-        max_len: 255,
-    };
-    udp_matching(port, timeout_ms, payload, require_reply, any)
+    ProbeKind::Udp {
+        connect_ip: ip(SERVER),
+        port,
+        bindto: None,
+        bind_port: None,
+        timeout: Duration::from_millis(timeout_ms),
+        payload: payload.to_vec(),
+        require_reply,
+        reply: None,
+    }
 }
 
 fn udp_matching(
@@ -56,7 +60,7 @@ fn udp_matching(
         timeout: Duration::from_millis(timeout_ms),
         payload: payload.to_vec(),
         require_reply,
-        reply,
+        reply: Some(Box::new(reply)),
     }
 }
 

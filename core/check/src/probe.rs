@@ -1,5 +1,6 @@
 //! What the shell is asked to probe, and what it reports back.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -110,8 +111,9 @@ pub enum ProbeKind {
         payload: Vec<u8>,
         /// `require_reply`.
         require_reply: bool,
-        /// How a reply is judged (`require_reply HEX`, the lengths).
-        reply: crate::udp::ReplyMatch,
+        /// How a reply is judged with `require_reply HEX` (boxed: most
+        /// UDP_CHECKs have none, and every checker holds a ProbeKind).
+        reply: Option<Box<crate::udp::ReplyMatch>>,
     },
     /// `PING_CHECK`: an ICMP / ICMPv6 echo answered within `timeout`.
     Ping {
@@ -215,7 +217,9 @@ impl ProbeKind {
                 timeout: co.connect_timeout,
                 payload: u.payload.clone().unwrap_or_else(|| UDP_FILLER.to_vec()),
                 require_reply: u.require_reply,
-                reply: crate::udp::ReplyMatch::of(u),
+                reply: Some(crate::udp::ReplyMatch::of(u))
+                    .filter(|m| m.pattern.is_some())
+                    .map(Box::new),
             },
             CheckKind::Ping => ProbeKind::Ping {
                 connect_ip: co.connect_ip,

@@ -81,7 +81,7 @@ fn udp(extra: &str) -> (Option<vigil_model::UdpCheck>, Vec<String>) {
     ));
     let u = c.and_then(
         |c| match &c.virtual_servers[0].real_servers[0].checkers[0].kind {
-            CheckKind::Udp(u) => Some(u.clone()),
+            CheckKind::Udp(u) => Some(u.as_ref().clone()),
             _ => None,
         },
     );

@@ -75,7 +75,7 @@ pub enum CheckKind {
     Smtp(SmtpCheck),
     /// `UDP_CHECK { ... }`: a datagram sent draws no ICMP unreachable (and a
     /// reply with `require_reply`).
-    Udp(UdpCheck),
+    Udp(Box<UdpCheck>),
     /// `PING_CHECK { ... }`: an ICMP / ICMPv6 echo is answered.
     Ping,
     /// `FILE_CHECK { track_file NAME; weight N [reverse] }`: the number in a

@@ -373,7 +373,7 @@ pub(super) fn resolve_rs(
             KindDraft::Tcp => CheckKind::Tcp,
             KindDraft::Dns(dns) => CheckKind::Dns(dns),
             KindDraft::Smtp(smtp) => CheckKind::Smtp(smtp),
-            KindDraft::Udp(udp) => CheckKind::Udp(udp),
+            KindDraft::Udp(udp) => CheckKind::Udp(Box::new(udp)),
             KindDraft::Ping => CheckKind::Ping,
             KindDraft::File(f) => {
                 let Some(f) = f else { continue };

@@ -24,7 +24,7 @@ pub(super) async fn probe(
     timeout: Duration,
     payload: &[u8],
     require_reply: bool,
-    reply: &ReplyMatch,
+    reply: Option<&ReplyMatch>,
 ) -> ProbeResult {
     let deadline = Instant::now() + timeout;
     let sock = match socket(t) {
@@ -37,7 +37,7 @@ pub(super) async fn probe(
         }
         let mut buf = vec![0u8; RECV_BUF];
         match sock.recv(&mut buf).await {
-            Ok(n) if reply.judge(&buf[..n]) => ProbeResult::Ok,
+            Ok(n) if reply.is_none_or(|m| m.judge(&buf[..n])) => ProbeResult::Ok,
             Ok(_) => ProbeResult::Failed(FailReason::ReplyMismatch),
             Err(e) => connect::classify(&e),
         }
