@@ -380,7 +380,8 @@ fn no_accept_note(path: &str, c: &vigil_model::Config) {
     let Some(i) = c.instances.iter().find(|i| !i.accept && i.priority != 255) else {
         return;
     };
-    let probe = crate::os::nftables::Nft::open().and_then(|mut n| n.probe());
+    let table = crate::os::nftables::Table::of(&c.global.nftables);
+    let probe = crate::os::nftables::Nft::open(table).and_then(|mut n| n.probe());
     if let Err(e) = probe {
         eprintln!(
             "{path}: note: ({}) no_accept cannot be enforced on this host: {e}; its VIPs would answer as with accept",
@@ -549,6 +550,7 @@ pub fn run(opts: &RunOptions, log: LogOptions, path: &str, config: Config) -> u8
         env!("CARGO_PKG_VERSION"),
         summary(&config)
     );
+    crate::os::users::apply_umask(config.global.umask);
     let settings = runtime::Settings {
         config_path: path.into(),
         pid_file: opts.pid.as_ref().map(Into::into),

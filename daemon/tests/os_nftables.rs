@@ -6,7 +6,7 @@
 mod os_util;
 
 use os_util::Netns;
-use vigil::os::nftables::Nft;
+use vigil::os::nftables::{Nft, Table};
 
 #[test]
 fn table_lifecycle_or_a_clear_refusal() {
@@ -18,7 +18,7 @@ fn table_lifecycle_or_a_clear_refusal() {
         }
     };
     let r = ns.run(|| {
-        let mut nft = Nft::open().map_err(|e| e.to_string())?;
+        let mut nft = Nft::open(Table::default()).map_err(|e| e.to_string())?;
         nft.setup().map_err(|e| e.to_string())?;
         let vip: std::net::IpAddr = "192.168.67.150".parse().unwrap();
         nft.set_vips(true, &[vip]).map_err(|e| e.to_string())?;
@@ -73,8 +73,14 @@ fn dropped_vips_do_not_answer_and_others_do() {
         "fd00:9::100".parse().unwrap(),
     ];
     let v = vips.clone();
+    // `nftables kad_test`, `nftables_priority -150`, `nftables_counters`.
+    let table = Table {
+        name: "kad_test".into(),
+        priority: -150,
+        counters: true,
+    };
     let setup = pair.a.run(move || -> Result<Nft, String> {
-        let mut nft = Nft::open().map_err(|e| e.to_string())?;
+        let mut nft = Nft::open(table).map_err(|e| e.to_string())?;
         nft.setup().map_err(|e| e.to_string())?;
         nft.set_vips(true, &v).map_err(|e| e.to_string())?;
         Ok(nft)
@@ -100,4 +106,34 @@ fn dropped_vips_do_not_answer_and_others_do() {
     nft.set_vips(false, &vips).unwrap();
     assert!(answered(&pair, "10.9.0.100") && answered(&pair, "fd00:9::100"));
     nft.teardown().unwrap();
+}
+
+#[test]
+fn the_configured_table_name_is_the_one_made() {
+    let ns = match Netns::new() {
+        Ok(ns) => ns,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let named = |n: &str| Table {
+        name: n.into(),
+        ..Table::default()
+    };
+    let r = ns.run(move || -> Result<(), String> {
+        let mut nft = Nft::open(named("kad_x")).map_err(|e| e.to_string())?;
+        nft.setup().map_err(|e| e.to_string())?;
+        // The default table was not made; ours is there once.
+        let mut other = Nft::open(named("keepalived")).map_err(|e| e.to_string())?;
+        assert!(other.teardown().is_err(), "no table keepalived");
+        let mut same = Nft::open(named("kad_x")).map_err(|e| e.to_string())?;
+        same.teardown().map_err(|e| e.to_string())?;
+        assert!(nft.teardown().is_err(), "kad_x already gone");
+        Ok(())
+    });
+    match r {
+        Ok(()) => eprintln!("nf_tables: table kad_x made and found by its name"),
+        Err(e) => eprintln!("skipped: this kernel has no nf_tables ({e})"),
+    }
 }

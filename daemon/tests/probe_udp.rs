@@ -1,6 +1,7 @@
 //! UDP_CHECK inside a namespace: an echo server, a closed port (ICMP port
 //! unreachable) and a silent server, with and without `require_reply`;
-//! results and timings.
+//! results and timings; `require_reply HEX` with its lengths against a
+//! responder that answers right, wrong, short and long.
 
 mod os_util;
 mod probe_util;
@@ -10,7 +11,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use probe_util::{ip, lab, probe_in, row, within, SERVER, SLACK};
+use vigil_check::udp::ReplyMatch;
 use vigil_check::{FailReason, ProbeKind, ProbeResult};
+use vigil_model::ReplyPattern;
 
 /// A UDP server on SERVER:`port` that echoes when `echo`, else stays
 /// silent; the datagrams received come out of the receiver.
@@ -38,6 +41,26 @@ fn udp(port: u16, timeout_ms: u64, payload: &[u8], require_reply: bool) -> Probe
         timeout: Duration::from_millis(timeout_ms),
         payload: payload.to_vec(),
         require_reply,
+        reply: None,
+    }
+}
+
+fn udp_matching(
+    port: u16,
+    timeout_ms: u64,
+    payload: &[u8],
+    require_reply: bool,
+    reply: ReplyMatch,
+) -> ProbeKind {
+    ProbeKind::Udp {
+        connect_ip: ip(SERVER),
+        port,
+        bindto: None,
+        bind_port: None,
+        timeout: Duration::from_millis(timeout_ms),
+        payload: payload.to_vec(),
+        require_reply,
+        reply: Some(Box::new(reply)),
     }
 }
 
@@ -88,4 +111,57 @@ fn silence_fails_with_require_reply_at_connect_timeout() {
     row("UDP silent, require_reply (C=0.5s)", &r, took);
     assert_eq!(r, ProbeResult::Failed(FailReason::NoReply));
     assert!(within(took, Duration::from_millis(500), SLACK), "{took:?}");
+}
+
+/// A UDP server on SERVER:`port` answering every datagram with `answer`.
+fn serve_fixed(ns: &os_util::Netns, port: u16, answer: Vec<u8>) {
+    let s = ns.run(move || UdpSocket::bind((SERVER, port)).unwrap());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((_, from)) = s.recv_from(&mut buf) {
+            let _ = s.send_to(&answer, from);
+        }
+    });
+}
+
+#[test]
+fn require_reply_hex_judges_content_and_lengths() {
+    let ns = or_skip!(lab());
+    // `require_reply 4f4b x0`, `min_reply_length 3`, `max_reply_length 8`:
+    // "OK", then any high nibble and a low nibble 0.
+    let want = ReplyMatch {
+        pattern: Some(ReplyPattern {
+            data: vec![0x4f, 0x4b, 0x00],
+            mask: vec![0, 0, 0xf0],
+        }),
+        min_len: 3,
+        max_len: 8,
+    };
+    let cases: [(&str, &[u8], ProbeResult); 5] = [
+        ("right", b"OK\x70", ProbeResult::Ok),
+        ("right, longer", b"OK\x30tail", ProbeResult::Ok),
+        (
+            "wrong",
+            b"NO\x70",
+            ProbeResult::Failed(FailReason::ReplyMismatch),
+        ),
+        (
+            "short",
+            b"OK",
+            ProbeResult::Failed(FailReason::ReplyMismatch),
+        ),
+        (
+            "long",
+            b"OK\x70 too long",
+            ProbeResult::Failed(FailReason::ReplyMismatch),
+        ),
+    ];
+    for (i, (what, answer, expect)) in cases.into_iter().enumerate() {
+        let port = 5100 + i as u16;
+        serve_fixed(&ns, port, answer.to_vec());
+        let (r, took) = probe_in(&ns, udp_matching(port, 1000, b"q", true, want.clone()));
+        row(&format!("UDP require_reply HEX, answer {what}"), &r, took);
+        assert_eq!(r, expect, "{what}");
+        assert!(took < SLACK, "{what}: {took:?}");
+    }
 }

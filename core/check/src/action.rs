@@ -33,6 +33,19 @@ pub enum Action {
         /// Real server index.
         rs: usize,
     },
+    /// A checker went up or down without changing its real server's state
+    /// (another checker of it is down): keepalived mails it unless
+    /// `no_checker_emails`.
+    CheckerChange {
+        /// The checker.
+        checker: CheckerId,
+        /// Virtual server index.
+        vs: usize,
+        /// Real server index.
+        rs: usize,
+        /// The checker's new state.
+        up: bool,
+    },
     /// `misc_dynamic` changed the real server's weight (whether or not it is
     /// up; the table uses it when the server is in service).
     SetWeight {

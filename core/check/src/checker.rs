@@ -297,6 +297,7 @@ mod tests {
                 delay_before_retry: Duration::from_secs(2),
                 warmup: Duration::ZERO,
                 delay_loop: Duration::from_secs(5),
+                log_all_failures: false,
             },
             kind: CheckKind::Tcp,
         };

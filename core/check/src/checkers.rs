@@ -307,7 +307,14 @@ impl Checkers {
             Change::Same => {}
             Change::Down => {
                 server.failed = server.failed.saturating_add(1);
-                if server.failed == 1 {
+                if server.failed != 1 {
+                    self.actions.push_back(Action::CheckerChange {
+                        checker: id,
+                        vs,
+                        rs: r,
+                        up: false,
+                    });
+                } else {
                     server.changed = Some(now);
                     server.reason = Some(result);
                     self.actions.push_back(Action::RealServerDown { vs, rs: r });
@@ -322,7 +329,14 @@ impl Checkers {
             }
             Change::Up => {
                 server.failed = server.failed.saturating_sub(1);
-                if server.failed == 0 {
+                if server.failed != 0 {
+                    self.actions.push_back(Action::CheckerChange {
+                        checker: id,
+                        vs,
+                        rs: r,
+                        up: true,
+                    });
+                } else {
                     server.changed = Some(now);
                     server.reason = None;
                     self.actions.push_back(Action::RealServerUp { vs, rs: r });
@@ -334,6 +348,49 @@ impl Checkers {
                         });
                     }
                 }
+            }
+        }
+    }
+
+    /// True if `result` would be a failed attempt of a checker that is up
+    /// (a retry or the failure that takes it down): what
+    /// `checker_log_all_failures` logs, as keepalived's checkers do.
+    pub fn fails_while_up(&self, checker: CheckerId, result: &ProbeResult) -> bool {
+        self.checkers.get(checker.0).is_some_and(|c| {
+            c.in_flight() && c.is_up() && matches!(outcome(*result, c.probe()), Outcome::Fail)
+        })
+    }
+
+    /// The distinct files the FILE_CHECKs read, for the shell to watch
+    /// (keepalived watches them with inotify).
+    pub fn file_paths(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.checkers {
+            if let ProbeKind::File { path, .. } = c.probe() {
+                if !out.contains(&path.as_str()) {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+
+    /// The file at `path` changed: the FILE_CHECKs that read it are due at
+    /// `now` (run by the next [`Checkers::handle_timeout`]) instead of at
+    /// their next delay_loop. One with a reading in flight keeps it.
+    pub fn file_changed(&mut self, now: Instant, path: &str) {
+        let now = self.clock(now);
+        if !self.started {
+            return;
+        }
+        for n in 0..self.checkers.len() {
+            let Some(c) = self.checkers.get_mut(n) else {
+                continue;
+            };
+            let reads = matches!(c.probe(), ProbeKind::File { path: p, .. } if p == path);
+            if reads && c.next_probe().is_some() {
+                c.schedule(now);
+                self.refile(n);
             }
         }
     }

@@ -35,6 +35,7 @@ mod reload;
 mod rng;
 pub mod smtp;
 mod time;
+pub mod udp;
 
 pub use action::Action;
 pub use checker::Checker;

@@ -1,5 +1,6 @@
 //! What the shell is asked to probe, and what it reports back.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -110,6 +111,9 @@ pub enum ProbeKind {
         payload: Vec<u8>,
         /// `require_reply`.
         require_reply: bool,
+        /// How a reply is judged with `require_reply HEX` (boxed: most
+        /// UDP_CHECKs have none, and every checker holds a ProbeKind).
+        reply: Option<Box<crate::udp::ReplyMatch>>,
     },
     /// `PING_CHECK`: an ICMP / ICMPv6 echo answered within `timeout`.
     Ping {
@@ -213,6 +217,9 @@ impl ProbeKind {
                 timeout: co.connect_timeout,
                 payload: u.payload.clone().unwrap_or_else(|| UDP_FILLER.to_vec()),
                 require_reply: u.require_reply,
+                reply: Some(crate::udp::ReplyMatch::of(u))
+                    .filter(|m| m.pattern.is_some())
+                    .map(Box::new),
             },
             CheckKind::Ping => ProbeKind::Ping {
                 connect_ip: co.connect_ip,
@@ -346,6 +353,8 @@ pub enum FailReason {
     /// No echo reply (PING_CHECK) or no UDP reply with `require_reply`
     /// within connect_timeout.
     NoReply,
+    /// The UDP reply does not match `require_reply HEX` or its lengths.
+    ReplyMismatch,
     /// The FILE_CHECK file holds a number out of range: reading ignored.
     FileNumber,
 }
@@ -381,6 +390,7 @@ impl fmt::Display for FailReason {
             FailReason::SmtpHelo(c) => write!(f, "SMTP HELO reply {c}, not 250"),
             FailReason::SmtpLineTooLong => f.write_str("SMTP reply line over 512 bytes"),
             FailReason::NoReply => f.write_str("no reply within connect_timeout"),
+            FailReason::ReplyMismatch => f.write_str("reply data mismatch"),
             FailReason::FileNumber => f.write_str("tracked file holds a number out of range"),
         }
     }

@@ -57,7 +57,8 @@ pub struct Options<'a> {
     /// definition and `~SEQ` (what `vigil check -D` prints).
     pub detail: bool,
     /// Seed of `${_RANDOM}` (keepalived seeds it with the time; the core
-    /// reads no clock, so the caller does). `None`: a fixed seed.
+    /// reads no clock, so the caller does). `None`: a fixed seed. A
+    /// `random_seed N` in `global_defs` overrides it.
     pub random_seed: Option<u64>,
 }
 
@@ -96,6 +97,34 @@ pub fn parse_text(
 
 /// [`parse_text`] under other caps than [`Limits::DEFAULT`].
 pub fn parse_text_with(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    opts: Options,
+    limits: &Limits,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let first = parse_once(name, text, loader, opts, limits);
+    // `global_defs { random_seed N }` seeds `${_RANDOM}` (keepalived.conf(5)):
+    // the keyword is only known once the text is read, so a configuration
+    // that sets another seed than the one used is read once more with it
+    // (once: a seed that is itself random does not loop).
+    let wanted = match &first {
+        Ok((c, _)) => c.global.random_seed.map(u64::from),
+        Err(_) => None,
+    };
+    match wanted {
+        Some(seed) if opts.random_seed != Some(seed) => {
+            let opts = Options {
+                random_seed: Some(seed),
+                ..opts
+            };
+            parse_once(name, text, loader, opts, limits)
+        }
+        _ => first,
+    }
+}
+
+fn parse_once(
     name: &str,
     text: &str,
     loader: &dyn Loader,

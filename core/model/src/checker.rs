@@ -49,6 +49,9 @@ pub struct CheckCommon {
     /// `delay_loop SECS`: time between checks; default the virtual server's.
     #[serde(with = "crate::compact_duration")]
     pub delay_loop: Duration,
+    /// `log_all_failures [BOOL]`: log every failed attempt of this checker
+    /// while it is up (as `checker_log_all_failures` does for all).
+    pub log_all_failures: bool,
 }
 
 /// The checker kinds. The rare, large options are boxed so that the common
@@ -72,7 +75,7 @@ pub enum CheckKind {
     Smtp(SmtpCheck),
     /// `UDP_CHECK { ... }`: a datagram sent draws no ICMP unreachable (and a
     /// reply with `require_reply`).
-    Udp(UdpCheck),
+    Udp(Box<UdpCheck>),
     /// `PING_CHECK { ... }`: an ICMP / ICMPv6 echo is answered.
     Ping,
     /// `FILE_CHECK { track_file NAME; weight N [reverse] }`: the number in a
@@ -99,6 +102,24 @@ pub struct UdpCheck {
     /// `require_reply`: silence until connect_timeout is a failure; without
     /// it silence passes and only an ICMP error fails.
     pub require_reply: bool,
+    /// `require_reply HEX`: the reply's first bytes must match; default
+    /// none (any reply passes).
+    pub reply: Option<ReplyPattern>,
+    /// `min_reply_length N`; default 0. Judged only with a pattern, as in
+    /// keepalived 2.2.7.
+    pub min_reply_length: u16,
+    /// `max_reply_length N`; default 255. Judged only with a pattern.
+    pub max_reply_length: u16,
+}
+
+/// keepalived's reply pattern: bytes, and per byte the bits that are
+/// wildcards (`x` nibbles); `mask` is empty when there are none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyPattern {
+    /// The expected bytes (a wildcard nibble is 0 here).
+    pub data: Vec<u8>,
+    /// Bits to ignore, one byte per byte of `data`, or empty.
+    pub mask: Vec<u8>,
 }
 
 /// `FILE_CHECK` options, its `track_file` block resolved.

@@ -108,6 +108,40 @@ pub struct GlobalDefs {
     /// How the VRRP process is scheduled (`vrrp_rt_priority`,
     /// `vrrp_priority`, `vrrp_no_swap`, `vrrp_rlimit_rttime`).
     pub vrrp_sched: ProcessSched,
+    /// `no_checker_emails`: a real server's mail only when the server
+    /// itself goes up or down, not per checker change.
+    pub no_checker_emails: bool,
+    /// `checker_log_all_failures`: log every failed check of a live
+    /// checker, not only its state changes.
+    pub checker_log_all_failures: bool,
+    /// `umask MODE`: the process umask (keepalived's default 0177 if
+    /// `None`); a `--umask`-style command line option would win.
+    pub umask: Option<u16>,
+    /// `random_seed N`: seeds `${_RANDOM}` (read by a first pass).
+    pub random_seed: Option<u32>,
+    /// `nftables [TABLE]`, `nftables_priority`, `nftables_counters`.
+    pub nftables: NftSettings,
+}
+
+/// The nf_tables table that enforces `no_accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NftSettings {
+    /// Table name (family inet); keepalived's default `keepalived`.
+    pub table: String,
+    /// The base chains' hook priority; default -1.
+    pub priority: i32,
+    /// `nftables_counters`: a counter on each rule.
+    pub counters: bool,
+}
+
+impl Default for NftSettings {
+    fn default() -> Self {
+        NftSettings {
+            table: String::from("keepalived"),
+            priority: -1,
+            counters: false,
+        }
+    }
 }
 
 /// Scheduling of the VRRP process, as keepalived's `vrrp_*` global keywords.
@@ -252,6 +286,11 @@ impl Default for GlobalDefs {
             lvs_timeouts: LvsTimeouts::default(),
             control_socket_group: None,
             vrrp_sched: ProcessSched::default(),
+            no_checker_emails: false,
+            checker_log_all_failures: false,
+            umask: None,
+            random_seed: None,
+            nftables: NftSettings::default(),
         }
     }
 }

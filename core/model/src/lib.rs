@@ -29,11 +29,12 @@ mod virtual_server_group;
 
 pub use checker::{
     CheckCommon, CheckKind, Checker, DnsCheck, DnsType, FileCheck, HttpCheck, HttpProtocol,
-    MiscCheck, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
+    MiscCheck, ReplyPattern, SmtpCheck, StatusRange, TrackFile, UdpCheck, Url, SMTP_DEFAULT_HELO,
 };
 pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{
-    FlushOnStop, GlobalDefs, LvsTimeouts, NotifyFifo, ProcessSched, SmtpServer, SyncDaemon,
+    FlushOnStop, GlobalDefs, LvsTimeouts, NftSettings, NotifyFifo, ProcessSched, SmtpServer,
+    SyncDaemon,
 };
 pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
 pub use route::{

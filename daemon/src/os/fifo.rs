@@ -1,6 +1,7 @@
 //! Notify FIFOs as keepalived 2.2.7 opens them (lib/notify.c): created with
-//! `mkfifo` if missing, mode 0600 (keepalived asks for 0644 under its
-//! default umask 0177), given to the configured owner, then
+//! `mkfifo` if missing, mode 0644 under the umask (keepalived's default
+//! 0177 leaves 0600; `global_defs { umask }` changes it), given to the
+//! configured owner, then
 //! opened `O_RDWR | O_NONBLOCK`: holding the read side ourselves, the open
 //! never waits for a reader and a write never fails for want of one. With
 //! no reader, lines collect in the pipe (64 KiB on Linux); once it is full
@@ -55,14 +56,16 @@ pub enum Written {
     Failed,
 }
 
-/// `mkfifo PATH` with mode 0600 unless something is there already;
+/// `mkfifo PATH` with mode 0644 under the umask (0600 by default) unless something is there already;
 /// true when we created it. `owner` (uid, gid) is applied to a new FIFO.
 pub fn create(path: &Path, owner: Option<(u32, u32)>) -> Result<bool, FifoError> {
     let mode = Mode::S_IRUSR | Mode::S_IWUSR | Mode::S_IRGRP | Mode::S_IROTH;
     match nix::unistd::mkfifo(path, mode) {
         Ok(()) => {
-            // keepalived's umask (0177) leaves 0600; ours may be anything.
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+            // keepalived's 0644 under the process umask (0177 unless
+            // `umask` says otherwise), read back rather than trusted.
+            let mode = 0o644 & !u32::from(super::users::umask());
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
             if let Some((uid, gid)) = owner {
                 let r = std::os::unix::fs::chown(path, Some(uid), Some(gid));
                 if let Err(e) = r {

@@ -64,6 +64,7 @@ pub mod ah_socket;
 pub mod clock;
 pub mod fifo;
 pub mod garp;
+pub mod inotify;
 pub mod ipvs;
 pub mod logger;
 pub mod netlink;

@@ -1,11 +1,12 @@
 //! no_accept enforced as keepalived 2.2.7 does (vrrp_nftables.c): while a
 //! non-owner instance without `accept` holds its VIPs, traffic to and from
 //! them is dropped. vigil speaks nf_tables over netlink (NETLINK_NETFILTER)
-//! itself, in a table of its own, `inet vigil`, made at start and removed at
-//! stop:
+//! itself, in a table of its own, `inet keepalived` (`nftables TABLE`,
+//! `nftables_priority`, `nftables_counters`: [`Table`]), made at start and
+//! removed at stop:
 //!
 //! ```text
-//! table inet vigil {
+//! table inet keepalived {
 //!     set vips4 { type ipv4_addr; }   set vips6 { type ipv6_addr; }
 //!     chain in  { type filter hook input priority -1; policy accept;
 //!         icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
@@ -25,8 +26,32 @@ use std::net::IpAddr;
 use nix::libc;
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// The table's name (family inet).
-pub const TABLE: &str = "vigil";
+/// The table vigil makes (family inet), as `global_defs` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// `nftables TABLE`; keepalived's default `keepalived`.
+    pub name: String,
+    /// The base chains' priority (`nftables_priority`, default -1).
+    pub priority: i32,
+    /// `nftables_counters`: a counter in every rule.
+    pub counters: bool,
+}
+
+impl Table {
+    pub fn of(s: &vigil_model::NftSettings) -> Table {
+        Table {
+            name: s.table.clone(),
+            priority: s.priority,
+            counters: s.counters,
+        }
+    }
+}
+
+impl Default for Table {
+    fn default() -> Table {
+        Table::of(&vigil_model::NftSettings::default())
+    }
+}
 const NFPROTO_INET: u8 = 1;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
@@ -43,8 +68,6 @@ const NLM_F_REQUEST: u16 = 1;
 const NLM_F_ACK: u16 = 4;
 const NLM_F_APPEND: u16 = 0x800;
 const NLM_F_CREATE: u16 = 0x400;
-/// keepalived's default `vrrp_nf_chain_priority`.
-const CHAIN_PRIORITY: i32 = -1;
 const NF_INET_LOCAL_IN: u32 = 1;
 const NF_INET_LOCAL_OUT: u32 = 3;
 const NF_DROP: u32 = 0;
@@ -205,11 +228,11 @@ impl Batch {
     }
 }
 
-/// `delete table inet vigil`.
-pub fn delete_table(seq: u32) -> Batch {
+/// `delete table inet NAME`.
+pub fn delete_table(seq: u32, table: &Table) -> Batch {
     let mut b = Batch::new(seq);
     let mut t = Attrs::new();
-    t.str(1, TABLE);
+    t.str(1, &table.name);
     b.msg(NFT_MSG_DELTABLE, 0, t);
     b.end()
 }
@@ -228,17 +251,18 @@ pub fn probe_batch(seq: u32) -> Batch {
 }
 
 /// The whole table, sets, chains and rules (see the module doc).
-pub fn create_table(seq: u32) -> Batch {
+pub fn create_table(seq: u32, table: &Table) -> Batch {
+    let name = table.name.as_str();
     let mut b = Batch::new(seq);
     let mut t = Attrs::new();
-    t.str(1, TABLE); // NFTA_TABLE_NAME
+    t.str(1, name); // NFTA_TABLE_NAME
     b.msg(NFT_MSG_NEWTABLE, NLM_F_CREATE, t);
     for (n, (set, ty, len)) in [("vips4", TYPE_IPV4, 4), ("vips6", TYPE_IPV6, 16)]
         .into_iter()
         .enumerate()
     {
         let mut s = Attrs::new();
-        s.str(1, TABLE)
+        s.str(1, name)
             .str(2, set)
             .be32(3, 0)
             .be32(4, ty)
@@ -251,9 +275,9 @@ pub fn create_table(seq: u32) -> Batch {
         ("out", NF_INET_LOCAL_OUT, 12, 8),
     ] {
         let mut h = Attrs::new();
-        h.be32(1, hook).be32(2, CHAIN_PRIORITY as u32); // NFTA_HOOK_HOOKNUM, _PRIORITY
+        h.be32(1, hook).be32(2, table.priority as u32); // NFTA_HOOK_HOOKNUM, _PRIORITY
         let mut c = Attrs::new();
-        c.str(1, TABLE)
+        c.str(1, name)
             .str(3, chain)
             .nest(4, h)
             .be32(5, NF_ACCEPT)
@@ -266,8 +290,13 @@ pub fn create_table(seq: u32) -> Batch {
             cmp_eq(&mut e, &[IPPROTO_ICMPV6]);
             payload(&mut e, NFT_PAYLOAD_TRANSPORT, 0, 1);
             cmp_eq(&mut e, &[nd]);
+            counter(&mut e, table);
             verdict(&mut e, NF_ACCEPT);
-            b.msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, rule(chain, e));
+            b.msg(
+                NFT_MSG_NEWRULE,
+                NLM_F_CREATE | NLM_F_APPEND,
+                rule(name, chain, e),
+            );
         }
         for (proto, off, len, set) in [(2u8, v4_off, 4, "vips4"), (10u8, v6_off, 16, "vips6")] {
             let mut e = Attrs::new();
@@ -275,21 +304,33 @@ pub fn create_table(seq: u32) -> Batch {
             cmp_eq(&mut e, &[proto]);
             payload(&mut e, NFT_PAYLOAD_NETWORK, off, len);
             lookup(&mut e, set);
+            counter(&mut e, table);
             verdict(&mut e, NF_DROP);
-            b.msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, rule(chain, e));
+            b.msg(
+                NFT_MSG_NEWRULE,
+                NLM_F_CREATE | NLM_F_APPEND,
+                rule(name, chain, e),
+            );
         }
     }
     b.end()
 }
 
-fn rule(chain: &str, exprs: Attrs) -> Attrs {
+/// `counter` (packets and bytes from 0) when `nftables_counters` is set.
+fn counter(list: &mut Attrs, table: &Table) {
+    if table.counters {
+        expr(list, "counter", Attrs::new());
+    }
+}
+
+fn rule(table: &str, chain: &str, exprs: Attrs) -> Attrs {
     let mut r = Attrs::new();
-    r.str(1, TABLE).str(2, chain).nest(4, exprs); // NFTA_RULE_TABLE, _CHAIN, _EXPRESSIONS
+    r.str(1, table).str(2, chain).nest(4, exprs); // NFTA_RULE_TABLE, _CHAIN, _EXPRESSIONS
     r
 }
 
 /// Adds (or removes) addresses to the drop sets.
-pub fn set_elements(seq: u32, add: bool, addrs: &[IpAddr]) -> Batch {
+pub fn set_elements(seq: u32, table: &Table, add: bool, addrs: &[IpAddr]) -> Batch {
     let mut b = Batch::new(seq);
     for (set, v6) in [("vips4", false), ("vips6", true)] {
         let mut list = Attrs::new();
@@ -308,7 +349,7 @@ pub fn set_elements(seq: u32, add: bool, addrs: &[IpAddr]) -> Batch {
         }
         if any {
             let mut m = Attrs::new();
-            m.str(1, TABLE).str(2, set).nest(3, list);
+            m.str(1, &table.name).str(2, set).nest(3, list);
             let kind = if add {
                 NFT_MSG_NEWSETELEM
             } else {
@@ -374,10 +415,11 @@ pub fn ack_errors(reply: &[u8]) -> (Vec<u32>, Vec<i32>) {
 pub struct Nft {
     sock: Socket,
     seq: u32,
+    table: Table,
 }
 
 impl Nft {
-    pub fn open() -> Result<Nft, NftError> {
+    pub fn open(table: Table) -> Result<Nft, NftError> {
         let sock = Socket::new(
             Domain::from(libc::AF_NETLINK),
             Type::DGRAM,
@@ -387,7 +429,11 @@ impl Nft {
         sock.set_cloexec(true).map_err(NftError::Io)?;
         sock.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .map_err(NftError::Io)?;
-        Ok(Nft { sock, seq: 1 })
+        Ok(Nft {
+            sock,
+            seq: 1,
+            table,
+        })
     }
 
     /// Sends a batch and waits for an ack of each message.
@@ -424,15 +470,15 @@ impl Nft {
 
     /// Removes a leftover table (a crash), then makes ours.
     pub fn setup(&mut self) -> Result<(), NftError> {
-        let _ = self.run(delete_table(self.seq));
-        self.run(create_table(self.seq))
+        let _ = self.run(delete_table(self.seq, &self.table));
+        self.run(create_table(self.seq, &self.table))
     }
 
     pub fn set_vips(&mut self, add: bool, addrs: &[IpAddr]) -> Result<(), NftError> {
         if addrs.is_empty() {
             return Ok(());
         }
-        self.run(set_elements(self.seq, add, addrs))
+        self.run(set_elements(self.seq, &self.table, add, addrs))
     }
 
     /// Whether this kernel (and our privileges) let us make the table.
@@ -441,7 +487,7 @@ impl Nft {
     }
 
     pub fn teardown(&mut self) -> Result<(), NftError> {
-        self.run(delete_table(self.seq))
+        self.run(delete_table(self.seq, &self.table))
     }
 }
 
@@ -467,7 +513,11 @@ mod tests {
 
     #[test]
     fn delete_is_one_message_between_batch_delimiters() {
-        let b = delete_table(7);
+        let t = Table {
+            name: "vigil".into(),
+            ..Table::default()
+        };
+        let b = delete_table(7, &t);
         let m = messages(b.bytes());
         assert_eq!(m.len(), 3);
         assert_eq!((m[0].0, m[0].2), (0x10, 7));
@@ -485,8 +535,9 @@ mod tests {
 
     #[test]
     fn create_has_table_sets_chains_and_rules() {
-        let b = create_table(1);
+        let b = create_table(1, &Table::default());
         let m = messages(b.bytes());
+        assert!(m[1].4.windows(11).any(|w| w == b"keepalived\0"));
         let kinds: Vec<u16> = m.iter().map(|x| x.0).collect();
         let rule = 0x0a06;
         assert_eq!(
@@ -517,19 +568,39 @@ mod tests {
     }
 
     #[test]
+    fn priority_and_counters_as_configured() {
+        let t = Table {
+            name: "kad".into(),
+            priority: -150,
+            counters: true,
+        };
+        let b = create_table(1, &t);
+        let m = messages(b.bytes());
+        let prio = (-150i32 as u32).to_be_bytes();
+        let hook = [&[8u8, 0, 2, 0][..], &prio[..]].concat();
+        assert!(m[4].4.windows(8).any(|w| w == hook), "chain priority -150");
+        assert!(m[5].4.windows(8).any(|w| w == b"counter\0"));
+        assert!(m[7].4.windows(8).any(|w| w == b"counter\0"));
+        assert!(m[1].4.windows(4).any(|w| w == b"kad\0"));
+        let plain = create_table(1, &Table::default());
+        assert!(!plain.bytes().windows(8).any(|w| w == b"counter\0"));
+    }
+
+    #[test]
     fn elements_go_to_their_family_set() {
         let addrs: Vec<IpAddr> = vec![
             "192.168.67.150".parse().unwrap(),
             "fd00::1".parse().unwrap(),
         ];
-        let b = set_elements(3, true, &addrs);
+        let t = Table::default();
+        let b = set_elements(3, &t, true, &addrs);
         let m = messages(b.bytes());
         assert_eq!(m.len(), 4);
         assert_eq!((m[1].0, m[1].1), (0x0a0c, 0x405));
         let v4 = [8u8, 0, 1, 0, 192, 168, 67, 150];
         assert!(m[1].4.windows(8).any(|w| w == v4));
         assert!(m[2].4.windows(6).any(|w| w == b"vips6\0"));
-        let del = set_elements(3, false, &addrs[..1]);
+        let del = set_elements(3, &t, false, &addrs[..1]);
         let m = messages(del.bytes());
         assert_eq!(m.len(), 3);
         assert_eq!((m[1].0, m[1].1), (0x0a0e, 0x5));

@@ -62,6 +62,28 @@ pub fn default_script_user() -> (u32, u32) {
     resolve(DEFAULT_SCRIPT_USER, None).unwrap_or((0, 0))
 }
 
+/// keepalived's default umask (IXUSR|IRWXG|IRWXO): new files 0600.
+pub const DEFAULT_UMASK: u16 = 0o177;
+
+/// Sets the process umask as keepalived does at start: `umask` from
+/// `global_defs`, else its default; scripts and every file vigil creates
+/// (FIFOs, `init_file`s) inherit it. Returns the mask set.
+pub fn apply_umask(configured: Option<u16>) -> u16 {
+    let m = configured.unwrap_or(DEFAULT_UMASK) & 0o777;
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(m.into()));
+    UMASK.store(m, std::sync::atomic::Ordering::Relaxed);
+    m
+}
+
+/// The umask [`apply_umask`] set (keepalived's default before): read
+/// where a mode is set explicitly after creation, without the racy
+/// read-and-restore of umask(2).
+pub fn umask() -> u16 {
+    UMASK.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static UMASK: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(DEFAULT_UMASK);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,7 @@ impl Daemon {
         let notifier = super::notify::Notifier::new(&config, spawner);
         let nl = Netlink::open().map_err(|e| format!("rtnetlink: {e}"))?;
         let control_group = config.global.control_socket_group.clone();
+        let nftables = config.global.nftables.clone();
         let routes = Routes::new(&config);
         // The configuration moves on to the LVS thread, which keeps it.
         let lvs = super::lvs::start_for(config)?;
@@ -94,7 +95,7 @@ impl Daemon {
             control_group,
             notifier,
             trackers: Default::default(),
-            firewall: Default::default(),
+            firewall: super::firewall::Firewall::new(&nftables),
             reload_gate: Default::default(),
             breather: super::turns::Breather::new(None),
         };

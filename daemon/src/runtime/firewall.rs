@@ -1,4 +1,5 @@
-//! no_accept in the running daemon: vigil's nf_tables table exists while any
+//! no_accept in the running daemon: the nf_tables table (`nftables TABLE`,
+//! default `inet keepalived`) exists while any
 //! instance needs it, and an instance's VIPs are in its drop sets while it
 //! holds them (keepalived adds the rules on becoming master and removes
 //! them on leaving). Without nf_tables this is logged once, and the VIPs
@@ -8,7 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::plan::Plan;
-use crate::os::nftables::Nft;
+use crate::os::nftables::{Nft, Table};
 
 #[derive(Default)]
 pub struct Firewall {
@@ -17,19 +18,42 @@ pub struct Firewall {
     dropped: HashMap<String, Vec<IpAddr>>,
     /// The table could not be made; not tried again until a reload.
     failed: bool,
+    /// Its name, priority and counters (`global_defs`).
+    table: Table,
 }
 
 impl Firewall {
+    pub fn new(settings: &vigil_model::NftSettings) -> Firewall {
+        Firewall {
+            table: Table::of(settings),
+            ..Default::default()
+        }
+    }
+
+    /// A reload: a table of other settings replaces the live one (its sets
+    /// are filled again by the `resync` that follows).
+    pub fn configure(&mut self, settings: &vigil_model::NftSettings) {
+        let table = Table::of(settings);
+        if table != self.table {
+            self.stop();
+            self.dropped.clear();
+            self.failed = false;
+            self.table = table;
+        }
+    }
+
     /// Makes the table if `plan` has an instance that drops its VIPs.
     pub fn ensure(&mut self, plan: &Plan) {
         if self.nft.is_some() || !plan.instances.values().any(|i| i.drop_vips) {
             return;
         }
-        let made = Nft::open().and_then(|mut n| n.setup().map(|()| n));
+        let table = self.table.clone();
+        let name = table.name.clone();
+        let made = Nft::open(table).and_then(|mut n| n.setup().map(|()| n));
         match made {
             Ok(n) => {
                 log::info!(
-                    "no_accept: traffic to non-owner VIPs is dropped (nftables table inet vigil)"
+                    "no_accept: traffic to non-owner VIPs is dropped (nftables table inet {name})"
                 );
                 self.nft = Some(n);
                 self.failed = false;
@@ -82,7 +106,7 @@ impl Firewall {
     pub fn stop(&mut self) {
         if let Some(mut nft) = self.nft.take() {
             if let Err(e) = nft.teardown() {
-                log::warn!("no_accept: removing table inet vigil: {e}");
+                log::warn!("no_accept: removing the nftables table: {e}");
             }
         }
     }

@@ -92,6 +92,9 @@ pub fn run(settings: Settings, config: vigil_model::Config) -> u8 {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
             log::error!("pid file {}: {e}", p.display());
         }
+        // 0644 whatever the umask, as keepalived's pidfile.c makes it.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644));
     }
     let sched = crate::os::sched::Policy::from(&config.global.vrrp_sched);
     let pid_file = settings.pid_file.clone();

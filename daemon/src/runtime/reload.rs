@@ -119,6 +119,7 @@ impl Daemon {
         self.net.add_vips("static", &came);
         self.slots.reload(&plan, &report);
         self.notifier.reload(&config, &report.removed);
+        self.firewall.configure(&config.global.nftables);
         self.reload_lvs(config);
         if plan.watch != self.plan.watch {
             // Stop the old watchers before the new ones start.

@@ -1,7 +1,9 @@
 //! The shell's side of track_file and track_process: what to watch (from
 //! the configuration), `init_file`, and the tasks that feed the router.
-//! keepalived watches files with inotify; vigil reads them every
-//! `FILE_EVERY`, so a change counts within that.
+//! Files are watched with inotify on their directories, as keepalived
+//! watches them ([`crate::os::inotify`]): a write or a rename into place
+//! is read at once, a delete reads as 0. A file whose directory cannot be
+//! watched (it does not exist, or no inotify) is read every `FILE_EVERY`.
 
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -14,8 +16,9 @@ use vigil_vrrp::{ProcessCause, Router};
 
 use super::event::Event;
 use super::Spawner;
+use crate::os::inotify::{Change, FileWatch};
 
-/// How often tracked files are read.
+/// How often a tracked file that cannot be watched is read.
 pub const FILE_EVERY: Duration = Duration::from_millis(500);
 
 /// A tracked file.
@@ -95,15 +98,75 @@ pub fn read_value(path: &str) -> Option<i64> {
     vigil_check::file::value(&buf[..n])
 }
 
+/// What woke the file watcher.
+enum Wake {
+    Inotify,
+    Tick,
+}
+
 async fn watch_files(
     files: Vec<WatchedFile>,
     mut last: Vec<Option<i64>>,
     tx: smol::channel::Sender<Event>,
 ) {
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let watch = match FileWatch::new(&paths).and_then(smol::Async::new) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            log::warn!("track_file: no inotify ({e}); files are read every {FILE_EVERY:?}");
+            None
+        }
+    };
+    let polled: Vec<usize> = (0..files.len())
+        .filter(|i| !watch.as_ref().is_some_and(|w| w.get_ref().watched(*i)))
+        .collect();
+    for i in &polled {
+        if let (Some(f), Some(_)) = (files.get(*i), &watch) {
+            log::warn!(
+                "track_file {}: the directory of {} cannot be watched; read every {FILE_EVERY:?}",
+                f.name,
+                f.path
+            );
+        }
+    }
     loop {
-        smol::Timer::after(FILE_EVERY).await;
-        for (f, last) in files.iter().zip(last.iter_mut()) {
-            let Some(v) = read_value(&f.path) else {
+        let inotify = async {
+            match &watch {
+                Some(w) => {
+                    let _ = w.readable().await;
+                    Wake::Inotify
+                }
+                None => smol::future::pending().await,
+            }
+        };
+        let tick = async {
+            if polled.is_empty() {
+                smol::future::pending::<()>().await;
+            }
+            smol::Timer::after(FILE_EVERY).await;
+            Wake::Tick
+        };
+        // (file, Some(value) to compare, None: read it).
+        let changed: Vec<(usize, Option<i64>)> = match smol::future::or(inotify, tick).await {
+            Wake::Inotify => match watch.as_ref().map(|w| w.get_ref().read()) {
+                Some(Ok(c)) => c
+                    .into_iter()
+                    .map(|(i, c)| (i, (c == Change::Gone).then_some(0)))
+                    .collect(),
+                Some(Err(e)) => {
+                    log::warn!("track_file: inotify: {e}");
+                    smol::Timer::after(FILE_EVERY).await;
+                    Vec::new()
+                }
+                None => Vec::new(),
+            },
+            Wake::Tick => polled.iter().map(|i| (*i, None)).collect(),
+        };
+        for (i, known) in changed {
+            let (Some(f), Some(last)) = (files.get(i), last.get_mut(i)) else {
+                continue;
+            };
+            let Some(v) = known.or_else(|| read_value(&f.path)) else {
                 log::info!(
                     "track_file {}: invalid number in {}, ignored",
                     f.name,
@@ -196,5 +259,56 @@ mod tests {
         assert_eq!(read_value(&path), Some(-2));
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(read_value(&path), Some(0), "missing is 0");
+    }
+}
+
+#[cfg(test)]
+mod watch_tests {
+    use super::*;
+
+    /// The watcher task reports a write at once (not at the next poll).
+    #[test]
+    fn a_write_is_reported_at_once() {
+        let dir = std::env::temp_dir().join(format!("vigil-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        std::fs::write(&path, "0\n").unwrap();
+        let f = WatchedFile {
+            name: "f".into(),
+            path: path.display().to_string(),
+            init: None,
+        };
+        let (tx, rx) = smol::channel::bounded(8);
+        let ex = smol::LocalExecutor::new();
+        smol::block_on(ex.run(async {
+            let _task = ex.spawn(watch_files(vec![f], vec![Some(0)], tx));
+            smol::Timer::after(Duration::from_millis(50)).await;
+            for (text, want) in [("3\n", 3), ("0\n", 0)] {
+                let t0 = std::time::Instant::now();
+                std::fs::write(&path, text).unwrap();
+                let ev = rx.recv().await.unwrap();
+                let took = t0.elapsed();
+                assert!(matches!(ev, Event::File { value, .. } if value == want));
+                assert!(took < Duration::from_millis(50), "{took:?}");
+            }
+            // Renamed away: 0 at once; renamed back in: read.
+            let other = dir.join("g");
+            std::fs::write(&path, "5\n").unwrap();
+            assert!(matches!(
+                rx.recv().await.unwrap(),
+                Event::File { value: 5, .. }
+            ));
+            std::fs::rename(&path, &other).unwrap();
+            assert!(matches!(
+                rx.recv().await.unwrap(),
+                Event::File { value: 0, .. }
+            ));
+            std::fs::rename(&other, &path).unwrap();
+            assert!(matches!(
+                rx.recv().await.unwrap(),
+                Event::File { value: 5, .. }
+            ));
+        }));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

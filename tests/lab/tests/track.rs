@@ -1,6 +1,8 @@
 //! Lab tests of tracking and Accept_Mode with the real binary: a tracked
 //! process we start and kill (weight 0, and weighted with terminate_delay),
-//! a sync group's tracked file moving both members, and no_accept dropping
+//! a sync group's tracked file moving both members, a tracked file seen
+//! through inotify (written in place and replaced by a rename: the VIP
+//! leaves within 100 ms of the write), and no_accept dropping
 //! pings to the master's VIP while accept answers them.
 //!
 //! Run as root: `cargo test --release -p vigil-lab --test track [-- FILTER]`.
@@ -191,12 +193,60 @@ fn group_track_file() -> Result<(), String> {
     let t = vip_moves_to(&r2, &r1, VIP, 3.0).map_err(&ctx)?;
     vip_moves_to(&r2, &r1, VIP2, 1.0).map_err(&ctx)?;
     println!(
-        "    file 1 -> both VIPs on r2: {:.3} s (read every 0.5 s)",
+        "    file 1 -> both VIPs on r2: {:.3} s (inotify; r2 takes over after its skew time)",
         t.as_secs_f64()
     );
     std::fs::write(&flag, "0\n").map_err(|e| e.to_string())?;
     vip_moves_to(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
     vip_moves_to(&r1, &r2, VIP2, 2.0).map_err(&ctx)?;
+    Ok(())
+}
+
+/// The instance tracks a file (weight 0) watched by inotify: a nonzero
+/// number written in place, or a file renamed over it, takes the VIP off
+/// r1 within 100 ms of the write (FAULT at once; r2 then takes over).
+fn file_inotify() -> Result<(), String> {
+    let (_lab, r1, r2, _c) = setup("tfi")?;
+    let flag = r1.write("flag", "0\n")?;
+    let top = format!(
+        "track_file flag {{\n    file {}\n    weight 0\n}}\n",
+        flag.display()
+    );
+    let track = "    track_file {\n        flag\n    }\n";
+    let m = Daemon::start(Kind::Vigil, &r1, "vigil", &conf(100, &top, track))?;
+    let b = Daemon::start(Kind::Vigil, &r2, "vigil", &conf(80, "", ""))?;
+    let ctx = |e: String| logs(&[&m, &b], e);
+    vip_moves_to(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
+    let gone = |how: &str| -> Result<Duration, String> {
+        let t = wait::for_cond(SECS(2.0), &format!("{VIP} off r1 ({how})"), || {
+            !r1.has_addr("eth0", VIP)
+        })
+        .map_err(&ctx)?;
+        println!(
+            "    {how} -> VIP off r1 after {:.1} ms",
+            t.as_secs_f64() * 1e3
+        );
+        if t > Duration::from_millis(100) {
+            return Err(ctx(format!("{how}: {t:?}, more than 100 ms")));
+        }
+        vip_moves_to(&r2, &r1, VIP, 3.0).map_err(&ctx)
+    };
+    // Written in place.
+    std::fs::write(&flag, "1\n").map_err(|e| e.to_string())?;
+    gone("written in place")?;
+    std::fs::write(&flag, "0\n").map_err(|e| e.to_string())?;
+    vip_moves_to(&r1, &r2, VIP, 4.0).map_err(&ctx)?;
+    // Replaced by a rename (as editors and `mv` do): still watched.
+    let tmp = flag.with_extension("new");
+    std::fs::write(&tmp, "1\n").map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, &flag).map_err(|e| e.to_string())?;
+    gone("replaced by a rename")?;
+    std::fs::write(&tmp, "0\n").map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, &flag).map_err(|e| e.to_string())?;
+    vip_moves_to(&r1, &r2, VIP, 4.0).map_err(&ctx)?;
+    // Once more after the rename: the new file is the one watched.
+    std::fs::write(&flag, "2\n").map_err(|e| e.to_string())?;
+    gone("written again after the rename")?;
     Ok(())
 }
 
@@ -260,6 +310,7 @@ fn main() {
             check(process_weight_delay())
         }),
         ("sync_group_track_file", || check(group_track_file())),
+        ("track_file_inotify", || check(file_inotify())),
         ("accept_no_accept", accept_mode),
     ]);
 }

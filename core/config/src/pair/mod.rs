@@ -55,7 +55,12 @@ pub fn read(
         Ok(text) => {
             let mut found = Findings::new(&limits);
             let mut pre = preproc::Preproc::new(opts.config_id, false, &limits);
-            pre.set_random_seed(opts.random_seed.unwrap_or(0));
+            let seed = config
+                .global
+                .random_seed
+                .map(u64::from)
+                .or(opts.random_seed);
+            pre.set_random_seed(seed.unwrap_or(0));
             let ex = include::expand_pre(path, &text, loader, &limits, &mut found, &mut pre);
             let stmts = parser::parse(ex.tokens, &limits, &mut found);
             Spans::new(path, &stmts, ex.sources)

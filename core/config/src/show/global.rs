@@ -93,6 +93,19 @@ pub(super) fn global(w: &mut Writer, g: &GlobalDefs) {
     if let Some(grp) = &g.control_socket_group {
         w.line(&["control_socket_group", grp]);
     }
+    w.flag("no_checker_emails", g.no_checker_emails);
+    w.flag("checker_log_all_failures", g.checker_log_all_failures);
+    if let Some(m) = g.umask {
+        w.value("umask", &format!("0{m:o}"));
+    }
+    if let Some(n) = g.random_seed {
+        w.num("random_seed", n);
+    }
+    if g.nftables != vigil_model::NftSettings::default() {
+        w.value("nftables", &quote(&g.nftables.table));
+        w.num("nftables_priority", g.nftables.priority);
+        w.flag("nftables_counters", g.nftables.counters);
+    }
     match g.lvs_flush_on_stop {
         FlushOnStop::Each => {}
         FlushOnStop::All => w.line(&["lvs_flush_on_stop"]),

@@ -144,6 +144,7 @@ fn checker(w: &mut Writer, c: &Checker) {
     w.duration("delay_before_retry", k.delay_before_retry);
     w.duration("warmup", k.warmup);
     w.duration("delay_loop", k.delay_loop);
+    w.flag("log_all_failures", k.log_all_failures);
     match &c.kind {
         CheckKind::HttpGet(h) | CheckKind::SslGet(h) => {
             if let Some(v) = &h.virtualhost {
@@ -195,9 +196,35 @@ fn checker(w: &mut Writer, c: &Checker) {
                 let hex: String = p.iter().map(|b| format!("{b:02x}")).collect();
                 w.value("payload", &hex);
             }
-            w.flag("require_reply", u.require_reply);
+            match &u.reply {
+                Some(p) if u.require_reply => w.value("require_reply", &pattern_hex(p)),
+                _ => w.flag("require_reply", u.require_reply),
+            }
+            if u.min_reply_length != 0 {
+                w.num("min_reply_length", u.min_reply_length);
+            }
+            if u.max_reply_length != u16::from(u8::MAX) {
+                w.num("max_reply_length", u.max_reply_length);
+            }
         }
         CheckKind::Ping | CheckKind::File(_) => {}
     }
     w.close();
+}
+
+/// A reply pattern as keepalived reads it back: two nibbles per octet,
+/// `x` for a wildcard nibble.
+fn pattern_hex(p: &vigil_model::ReplyPattern) -> String {
+    let mut out = String::new();
+    for (i, b) in p.data.iter().enumerate() {
+        let m = p.mask.get(i).copied().unwrap_or(0);
+        for shift in [4u8, 0] {
+            if (m >> shift) & 0xf != 0 {
+                out.push('x');
+            } else {
+                out.push(char::from_digit(u32::from((b >> shift) & 0xf), 16).unwrap_or('0'));
+            }
+        }
+    }
+    out
 }

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::net::IpAddr;
 use core::time::Duration;
 
-use vigil_model::{StatusRange, TrackFile, Url};
+use vigil_model::{ReplyPattern, StatusRange, TrackFile, Url};
 
 use super::Ctx;
 use crate::error::Problem;
@@ -63,6 +63,66 @@ pub(super) fn hex_payload(ctx: &mut Ctx, s: &Stmt) -> Option<Vec<u8>> {
         ctx.error(s.keyword.span, p);
     }
     bytes
+}
+
+/// `require_reply HEX`: keepalived's read_hex_str with wildcards (the
+/// words joined by a blank; blanks between octets are skipped, a digit
+/// before a blank is an octet of its own, `x`/`X` is a wildcard nibble).
+pub(super) fn reply_pattern(ctx: &mut Ctx, s: &Stmt) -> Option<ReplyPattern> {
+    let text = s
+        .args
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let p = parse_pattern(&text);
+    if p.is_none() {
+        let p = Problem::BadChoice {
+            keyword: s.keyword.text.clone(),
+            value: text,
+            expected: "hexadecimal digits and x wildcards",
+        };
+        ctx.error(s.keyword.span, p);
+    }
+    p
+}
+
+/// The pattern of `text`, or `None` if it is empty or has another
+/// character than hex digits, `x`/`X` and blanks.
+pub(crate) fn parse_pattern(text: &str) -> Option<ReplyPattern> {
+    // A nibble: (value, wildcard mask).
+    fn nibble(c: u8) -> Option<(u8, u8)> {
+        match c {
+            b'x' | b'X' => Some((0, 0x0f)),
+            _ => (c as char).to_digit(16).map(|d| (d as u8, 0)),
+        }
+    }
+    let b = text.as_bytes();
+    let (mut data, mut mask) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    loop {
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let Some(&c) = b.get(i) else { break };
+        let (mut v, mut m) = nibble(c)?;
+        i += 1;
+        if let Some(&c2) = b.get(i).filter(|c| **c != b' ') {
+            let (v2, m2) = nibble(c2)?;
+            v = v << 4 | v2;
+            m = m << 4 | m2;
+            i += 1;
+        }
+        data.push(v);
+        mask.push(m);
+    }
+    if data.is_empty() {
+        return None;
+    }
+    if mask.iter().all(|m| *m == 0) {
+        mask.clear();
+    }
+    Some(ReplyPattern { data, mask })
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {

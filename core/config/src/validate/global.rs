@@ -1,8 +1,11 @@
 //! `global_defs { ... }`.
 
+use alloc::string::String;
 use core::net::IpAddr;
 
-use vigil_model::{Command, FlushOnStop, GlobalDefs, NotifyFifo, SmtpServer, VrrpVersion};
+use vigil_model::{
+    Command, FlushOnStop, GlobalDefs, NftSettings, NotifyFifo, SmtpServer, VrrpVersion,
+};
 
 use super::Ctx;
 use crate::error::Problem;
@@ -22,6 +25,7 @@ pub(super) fn parse(
     // A `*_fifo_script` may come before its `*_fifo` (keepalived keeps
     // them apart until the end): held here, attached after the block.
     let mut scripts: (Option<Command>, Option<Command>, Option<Command>) = (None, None, None);
+    let mut nft_seen = g.nftables != NftSettings::default();
     for stmt in body {
         let kw = stmt.keyword.text.as_str();
         match kw {
@@ -153,6 +157,21 @@ pub(super) fn parse(
                     }
                 }
             }
+            "no_checker_emails" => set(&mut g.no_checker_emails, ctx.flag_bool(stmt)),
+            "checker_log_all_failures" => set(&mut g.checker_log_all_failures, ctx.flag_bool(stmt)),
+            "umask" => g.umask = umask(ctx, stmt).or(g.umask),
+            "random_seed" => {
+                g.random_seed = ctx.int(stmt, 0, i64::from(u32::MAX)).or(g.random_seed)
+            }
+            "nftables" => nftables(ctx, stmt, &mut g.nftables, &mut nft_seen),
+            "nftables_priority" => set(
+                &mut g.nftables.priority,
+                ctx.int(stmt, i64::from(i32::MIN), i64::from(i32::MAX)),
+            ),
+            "nftables_counters" => {
+                ctx.at_most(stmt, 0);
+                g.nftables.counters = true;
+            }
             _ => ctx.unknown(stmt, "global_defs"),
         }
     }
@@ -226,6 +245,110 @@ fn lenient_int<T: TryFrom<i64>>(ctx: &mut Ctx, stmt: &Stmt, min: i64, max: i64) 
             ctx.ignored(w.span, what);
             None
         }
+    }
+}
+
+/// keepalived's longest nf_tables table name, its terminating NUL included.
+const NFT_TABLE_MAXNAMELEN: usize = 32;
+
+/// `nftables [TABLE]`: the first one counts; as in keepalived it resets
+/// the chain priority to -1 (a `nftables_priority` must follow it).
+fn nftables(ctx: &mut Ctx, stmt: &Stmt, nft: &mut NftSettings, seen: &mut bool) {
+    ctx.at_most(stmt, 1);
+    if *seen {
+        ctx.ignored(stmt.keyword.span, "a second nftables".into());
+        return;
+    }
+    let name = match stmt.args.first() {
+        Some(w) if w.text.len() >= NFT_TABLE_MAXNAMELEN => {
+            let what = alloc::format!("nftables table name {} too long", w.text);
+            ctx.ignored(w.span, what);
+            return;
+        }
+        Some(w) => w.text.clone(),
+        None => NftSettings::default().table,
+    };
+    *seen = true;
+    nft.table = name;
+    nft.priority = -1;
+}
+
+/// `umask NUMBER|BITS`: a number (decimal, 0octal or 0xhex, as strtol
+/// base 0) within 0777, or `IRUSR|IWGRP|...` words; keepalived reports a
+/// bad one and keeps the umask it had.
+fn umask(ctx: &mut Ctx, stmt: &Stmt) -> Option<u16> {
+    let first = ctx.nth(stmt, 0)?;
+    let bad = |ctx: &mut Ctx, text: &str| {
+        let p = Problem::BadChoice {
+            keyword: stmt.keyword.text.clone(),
+            value: text.into(),
+            expected: "a mode within 0777, or I{R|W|X}{USR|GRP|OTH} bits joined by |",
+        };
+        ctx.error(first.span, p);
+        None
+    };
+    if first.text.starts_with(|c: char| c.is_ascii_digit()) {
+        // keepalived refuses extra words here (and keeps its umask).
+        if stmt.args.len() != 1 {
+            ctx.at_most(stmt, 1);
+            return None;
+        }
+        return match parse_c_uint(&first.text) {
+            Some(v) if v <= 0o777 => u16::try_from(v).ok(),
+            _ => bad(ctx, &first.text),
+        };
+    }
+    let text: String = stmt.args.iter().map(|w| w.text.as_str()).collect();
+    let mut bits = 0u16;
+    let mut need_or = false;
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        if need_or {
+            let Some(r) = rest.strip_prefix('|') else {
+                return bad(ctx, &text);
+            };
+            rest = r;
+            need_or = false;
+            continue;
+        }
+        let Some(bit) = UMASK_BITS
+            .iter()
+            .find(|(n, _)| rest.starts_with(n))
+            .map(|(_, b)| *b)
+        else {
+            return bad(ctx, &text);
+        };
+        bits |= bit;
+        rest = &rest[5..];
+        need_or = true;
+    }
+    if !need_or {
+        return bad(ctx, &text);
+    }
+    Some(bits)
+}
+
+const UMASK_BITS: [(&str, u16); 9] = [
+    ("IRUSR", 0o400),
+    ("IWUSR", 0o200),
+    ("IXUSR", 0o100),
+    ("IRGRP", 0o040),
+    ("IWGRP", 0o020),
+    ("IXGRP", 0o010),
+    ("IROTH", 0o004),
+    ("IWOTH", 0o002),
+    ("IXOTH", 0o001),
+];
+
+/// A number as strtol with base 0 reads it (all of the text): `0x` hex,
+/// a leading `0` octal, else decimal.
+fn parse_c_uint(t: &str) -> Option<u32> {
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if t.len() > 1 && t.starts_with('0') {
+        u32::from_str_radix(&t[1..], 8).ok()
+    } else {
+        t.parse().ok()
     }
 }
 

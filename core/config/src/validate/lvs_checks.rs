@@ -87,6 +87,8 @@ pub(super) struct CheckDraft {
     bindto: Option<IpAddr>,
     bind_port: Option<u16>,
     own: Defaults,
+    /// `log_all_failures` (a checker's own keyword in keepalived).
+    log_all_failures: bool,
 }
 
 /// One checker block; `SMTP_CHECK` gives one checker per `host` block
@@ -111,6 +113,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         bindto: None,
         bind_port: None,
         own: Defaults::default(),
+        log_all_failures: false,
     };
     if section == "FILE_CHECK" {
         // Only track_file and weight: no connection, no timers.
@@ -142,6 +145,9 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         "UDP_CHECK" => KindDraft::Udp(UdpCheck {
             payload: None,
             require_reply: false,
+            reply: None,
+            min_reply_length: 0,
+            max_reply_length: u16::from(u8::MAX),
         }),
         "PING_CHECK" => KindDraft::Ping,
         _ => KindDraft::Dns(DnsCheck {
@@ -156,6 +162,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         bindto: None,
         bind_port: None,
         own: Defaults::default(),
+        log_all_failures: false,
     };
     for s in body {
         let kw = s.keyword.text.as_str();
@@ -200,17 +207,22 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
             ("name", KindDraft::Dns(dns)) => set(&mut dns.name, ck::dns_name(ctx, s)),
             ("helo_name", KindDraft::Smtp(smtp)) => set(&mut smtp.helo_name, ctx.text(s)),
             ("host", KindDraft::Smtp(_)) => hosts.extend(ck::smtp_host(ctx, s, MAX_TIMER_SECS)),
+            ("log_all_failures", _) => set(&mut d.log_all_failures, ctx.flag_bool(s)),
             ("payload", KindDraft::Udp(udp)) => {
                 udp.payload = ck::hex_payload(ctx, s).or(udp.payload.take())
             }
             ("require_reply", KindDraft::Udp(udp)) => {
                 udp.require_reply = true;
                 if !s.args.is_empty() {
-                    // Matching the reply's bytes is not implemented.
-                    ctx.not_acted_on(s);
+                    udp.reply = ck::reply_pattern(ctx, s).or(udp.reply.take());
                 }
             }
-            ("min_reply_length" | "max_reply_length", KindDraft::Udp(_)) => ctx.not_acted_on(s),
+            ("min_reply_length", KindDraft::Udp(udp)) => {
+                set(&mut udp.min_reply_length, ctx.int(s, 0, 65535))
+            }
+            ("max_reply_length", KindDraft::Udp(udp)) => {
+                set(&mut udp.max_reply_length, ctx.int(s, 0, 65535))
+            }
             ("virtualhost", KindDraft::Http { .. }) => {
                 d.own.keyword(ctx, s, kw);
             }
@@ -226,6 +238,15 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         KindDraft::Http { urls, .. } if urls.is_empty() => {
             ctx.error(stmt.keyword.span, Problem::MissingKeyword(section, "url"));
             return Vec::new();
+        }
+        KindDraft::Udp(u) if u.min_reply_length > u.max_reply_length => {
+            // keepalived reports it and keeps the checker.
+            let what = alloc::format!(
+                "UDP_CHECK min_reply_length {} > max_reply_length {}: a reply always fails",
+                u.min_reply_length,
+                u.max_reply_length
+            );
+            ctx.ignored(stmt.keyword.span, what);
         }
         KindDraft::Misc { path: None, .. } => {
             // keepalived skips the checker.
@@ -258,6 +279,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
             bindto: h.bindto,
             bind_port: h.bind_port,
             own,
+            log_all_failures: d.log_all_failures,
         });
     }
     if has_own || hosts.is_empty() {
@@ -310,6 +332,7 @@ pub(super) fn resolve_rs(
             delay_before_retry: pick(own, |x| x.delay_before_retry).unwrap_or(dbr_default),
             warmup: pick(own, |x| x.warmup).unwrap_or(delay_loop),
             delay_loop,
+            log_all_failures: c.log_all_failures,
         };
         // FILE_CHECK takes no timers: keepalived watches the file; vigil
         // reads it every delay_loop of the virtual server, at once at start.
@@ -350,7 +373,7 @@ pub(super) fn resolve_rs(
             KindDraft::Tcp => CheckKind::Tcp,
             KindDraft::Dns(dns) => CheckKind::Dns(dns),
             KindDraft::Smtp(smtp) => CheckKind::Smtp(smtp),
-            KindDraft::Udp(udp) => CheckKind::Udp(udp),
+            KindDraft::Udp(udp) => CheckKind::Udp(Box::new(udp)),
             KindDraft::Ping => CheckKind::Ping,
             KindDraft::File(f) => {
                 let Some(f) = f else { continue };

@@ -1,7 +1,8 @@
 //! FILE_CHECK: the number in the tracked file, read as keepalived reads it
 //! (the first 127 bytes, non-blocking open; missing, unreadable or empty is
-//! 0). keepalived watches the file with inotify; vigil reads it every
-//! delay_loop, so a change is seen within one delay_loop.
+//! 0). The LVS loop watches the file with inotify, as keepalived does, and
+//! reads it as soon as it changes (runtime/lvs/worker.rs), besides every
+//! delay_loop.
 
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;

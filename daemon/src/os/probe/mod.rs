@@ -144,9 +144,10 @@ pub async fn run(kind: &ProbeKind, env: &ProbeEnv) -> ProbeResult {
             timeout,
             payload,
             require_reply,
+            reply,
         } => {
             let target = connect::Target::new(connect_ip, port, bindto, bind_port);
-            udp::probe(&target, *timeout, payload, *require_reply).await
+            udp::probe(&target, *timeout, payload, *require_reply, reply.as_deref()).await
         }
         ProbeKind::Ping {
             connect_ip,

@@ -1,7 +1,8 @@
 //! UDP_CHECK: one datagram to a connected socket with IP(V6)_RECVERR, as
 //! keepalived sets it, so that every ICMP destination unreachable (not
 //! only port unreachable) comes back as a socket error and fails the
-//! check. A reply passes; silence until connect_timeout passes, unless
+//! check. A reply passes if it matches `require_reply HEX` and its
+//! lengths ([`ReplyMatch`]); silence until connect_timeout passes, unless
 //! `require_reply`.
 
 use std::net::{IpAddr, UdpSocket};
@@ -10,11 +11,12 @@ use std::time::{Duration, Instant};
 use nix::sys::socket::{setsockopt, sockopt};
 use smol::{future, Async, Timer};
 use socket2::{Protocol, SockAddr, Type};
+use vigil_check::udp::ReplyMatch;
 use vigil_check::{FailReason, ProbeResult};
 
 use super::connect::{self, Target};
 
-/// Largest reply read; its content is not judged.
+/// Largest reply read (a UDP datagram's payload fits).
 const RECV_BUF: usize = 65536;
 
 pub(super) async fn probe(
@@ -22,6 +24,7 @@ pub(super) async fn probe(
     timeout: Duration,
     payload: &[u8],
     require_reply: bool,
+    reply: Option<&ReplyMatch>,
 ) -> ProbeResult {
     let deadline = Instant::now() + timeout;
     let sock = match socket(t) {
@@ -34,7 +37,8 @@ pub(super) async fn probe(
         }
         let mut buf = vec![0u8; RECV_BUF];
         match sock.recv(&mut buf).await {
-            Ok(_) => ProbeResult::Ok,
+            Ok(n) if reply.is_none_or(|m| m.judge(&buf[..n])) => ProbeResult::Ok,
+            Ok(_) => ProbeResult::Failed(FailReason::ReplyMismatch),
             Err(e) => connect::classify(&e),
         }
     };

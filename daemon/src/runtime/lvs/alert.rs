@@ -35,6 +35,13 @@ pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
                 mailer.send(Mail::real_server(mailer.router_id(), &rn, &vn, up, body));
             }
         }
+        Alert::Checker { vs, rs, up, kind } => {
+            if mailer.enabled() {
+                if let Some(m) = checker_mail(config, mailer.router_id(), (vs, rs), up, kind) {
+                    mailer.send(m);
+                }
+            }
+        }
         Alert::Quorum {
             vs,
             up,
@@ -80,6 +87,33 @@ pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
     }
 }
 
+/// The mail of a checker that changed while its real server stayed down,
+/// if keepalived sends one: unless `no_checker_emails`, with the real
+/// server's `smtp_alert`; the subject says DOWN (the server's state), the
+/// body is the checker's.
+fn checker_mail(
+    config: &Config,
+    router_id: &str,
+    (vs, rs): (usize, usize),
+    up: bool,
+    kind: &str,
+) -> Option<Mail> {
+    let g = &config.global;
+    let v = config.virtual_servers.get(vs)?;
+    let r = v.real_servers.get(rs)?;
+    if g.no_checker_emails || !g.checker_alert(r.smtp_alert, true) {
+        return None;
+    }
+    let (vn, rn) = (names::vs(v), names::rs(v, r));
+    Some(Mail::real_server(
+        router_id,
+        &rn,
+        &vn,
+        false,
+        checker_body(kind, up),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +122,40 @@ mod tests {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     use std::sync::Arc;
+
+    #[test]
+    fn checker_mails_unless_no_checker_emails() {
+        let conf = |g: &str, rs: &str| {
+            let text = format!(
+                "global_defs {{\n{g}\n}}\nvirtual_server 10.0.0.1 80 {{\n real_server 10.0.1.1 80 {{\n{rs}\n }}\n}}\n"
+            );
+            vigil_config::parse_text(
+                "k.conf",
+                &text,
+                &vigil_config::MemoryLoader::new(),
+                vigil_config::Options::default(),
+            )
+            .unwrap()
+            .0
+        };
+        let m = checker_mail(&conf("", ""), "r1", (0, 0), true, "TCP_CHECK").unwrap();
+        assert_eq!(
+            m.subject,
+            "[r1] Realserver [10.0.1.1]:tcp:80 of virtual server [10.0.0.1]:tcp:80 - DOWN"
+        );
+        assert!(
+            m.body.contains("=> TCP CHECK succeed on service <="),
+            "{}",
+            m.body
+        );
+        let m = checker_mail(&conf("", ""), "r1", (0, 0), false, "UDP_CHECK").unwrap();
+        assert!(m.body.contains("=> UDP CHECK failed on service <="));
+        let quiet = conf("no_checker_emails", "");
+        assert!(checker_mail(&quiet, "r1", (0, 0), true, "TCP_CHECK").is_none());
+        let off = conf("", "smtp_alert off");
+        assert!(checker_mail(&off, "r1", (0, 0), true, "TCP_CHECK").is_none());
+        assert!(checker_mail(&conf("", ""), "r1", (0, 5), true, "TCP_CHECK").is_none());
+    }
 
     #[test]
     fn lvs_lines_as_keepalived_writes_them() {

@@ -51,6 +51,14 @@ pub enum Alert {
         /// body names it).
         weight: u64,
     },
+    /// A checker changed without changing its real server (`up`: the
+    /// checker's state; `kind`: its keyword, for the mail's words).
+    Checker {
+        vs: usize,
+        rs: usize,
+        up: bool,
+        kind: &'static str,
+    },
     /// `omega` at stop: a live real server (`Some`) or the virtual
     /// server goes DOWN, "=> Shutting down <=".
     Shutdown {
@@ -180,12 +188,63 @@ impl<B: Backend> Engine<B> {
         self.update();
     }
 
+    /// The files the FILE_CHECKs read (watched by the LVS loop).
+    pub fn file_paths(&self) -> Vec<String> {
+        self.checkers
+            .file_paths()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// A watched file changed: its FILE_CHECKs read it now.
+    pub fn file_changed(&mut self, now: Instant, path: &str) {
+        self.checkers.file_changed(now, path);
+        self.handle_timeout(now);
+    }
+
+    /// `checker_log_all_failures` (or the checker's `log_all_failures`):
+    /// one line per failed attempt of a live checker (keepalived's "TCP
+    /// connection to ... failed.").
+    fn log_failure(&self, id: vigil_check::CheckerId, result: ProbeResult) {
+        let Some(c) = self.checkers.checker(id) else {
+            return;
+        };
+        let at = c.real_server();
+        let Some(v) = self.config.virtual_servers.get(at.vs) else {
+            return;
+        };
+        let Some(r) = v.real_servers.get(at.rs) else {
+            return;
+        };
+        let Some(k) = self
+            .checkers
+            .checkers_of(at.vs, at.rs)
+            .position(|x| x == id)
+            .and_then(|i| r.checkers.get(i))
+        else {
+            return;
+        };
+        if !(self.config.global.checker_log_all_failures || k.common.log_all_failures) {
+            return;
+        }
+        let kind = k.kind.keyword();
+        log::info!(
+            "{} real server {}: {kind} failed: {result}",
+            vs_name(v),
+            dest_name(r.addr, r.port)
+        );
+    }
+
     /// The result of the probe `token`; unknown tokens (a probe of a checker
     /// removed by a reload) are ignored.
     pub fn handle_probe(&mut self, now: Instant, token: u64, result: ProbeResult) {
         let Some(id) = self.tokens.remove(&token) else {
             return;
         };
+        if self.checkers.fails_while_up(id, &result) {
+            self.log_failure(id, result);
+        }
         if let Err(e) = self.checkers.handle_probe_result(now, id, result) {
             log::debug!("probe result ignored: {e}");
         }
@@ -340,6 +399,28 @@ impl<B: Backend> Engine<B> {
                 self.out
                     .push_back(Out::Alert(Alert::RealServer { vs, rs, up }));
                 true
+            }
+            Action::CheckerChange {
+                checker,
+                vs,
+                rs,
+                up,
+            } => {
+                let kind = self
+                    .checkers
+                    .checkers_of(vs, rs)
+                    .position(|c| c == checker)
+                    .and_then(|i| {
+                        vs_of(&self.config, vs)?
+                            .real_servers
+                            .get(rs)?
+                            .checkers
+                            .get(i)
+                    })
+                    .map_or("", |c| c.kind.keyword());
+                self.out
+                    .push_back(Out::Alert(Alert::Checker { vs, rs, up, kind }));
+                false
             }
             Action::SetWeight { .. } => true,
             Action::Notify { vs, rs, up } => {

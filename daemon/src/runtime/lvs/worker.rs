@@ -25,6 +25,7 @@ use super::view::views;
 use super::{ToLvs, LVS_NICE};
 use crate::control::VsView;
 use crate::os::clock;
+use crate::os::inotify::FileWatch;
 use crate::os::probe::{self, Bell, ProbeEnv, TcpPool};
 use crate::os::script::{self, Outcome};
 use crate::runtime::mail::Mailer;
@@ -72,6 +73,61 @@ impl Publish {
     }
 }
 
+/// The epoll key of the FILE_CHECK files' inotify watch.
+const FILE_KEY: u32 = 1;
+
+/// The files FILE_CHECKs read, watched with inotify as keepalived watches
+/// them: a change is read at once, not at the next delay_loop.
+#[derive(Default)]
+struct FileChecks {
+    paths: Vec<String>,
+    watch: Option<FileWatch>,
+}
+
+impl FileChecks {
+    fn watch(pool: &TcpPool, paths: Vec<String>) -> FileChecks {
+        if paths.is_empty() {
+            return FileChecks::default();
+        }
+        let watch = FileWatch::new(&paths).and_then(|w| pool.watch(&w, FILE_KEY).map(|()| w));
+        match &watch {
+            Ok(w) => {
+                for (i, p) in paths.iter().enumerate() {
+                    if !w.watched(i) {
+                        log::warn!("FILE_CHECK {p}: its directory cannot be watched; read every delay_loop");
+                    }
+                }
+            }
+            Err(e) => log::warn!("FILE_CHECK: no inotify ({e}); files are read every delay_loop"),
+        }
+        FileChecks {
+            paths,
+            watch: watch.ok(),
+        }
+    }
+
+    /// The paths that changed since the last call.
+    fn changed(&self) -> Vec<String> {
+        let Some(w) = &self.watch else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        match w.read() {
+            Ok(changes) => {
+                for (i, _) in changes {
+                    if let Some(p) = self.paths.get(i) {
+                        if !out.contains(p) {
+                            out.push(p.clone());
+                        }
+                    }
+                }
+            }
+            Err(e) => log::warn!("FILE_CHECK: inotify: {e}"),
+        }
+        out
+    }
+}
+
 /// Runs until [`ToLvs::Stop`] (or the VRRP loop's end).
 pub fn run<B: Backend>(
     config: Config,
@@ -111,6 +167,7 @@ pub fn run<B: Backend>(
         changed: true,
         results: false,
     };
+    let mut files = FileChecks::watch(&pool, engine.file_paths());
     let mut applies = engine.apply_stats().applies;
     let mut done: Vec<(u64, ProbeResult)> = Vec::with_capacity(256);
     'run: loop {
@@ -183,6 +240,11 @@ pub fn run<B: Backend>(
             tasks.run_ready(&mut done);
         }
         let t = now();
+        if woken.keys & (1 << FILE_KEY) != 0 {
+            for path in files.changed() {
+                engine.file_changed(t, &path);
+            }
+        }
         if !done.is_empty() {
             publish.results = true;
         }
@@ -202,7 +264,13 @@ pub fn run<B: Backend>(
                     env = Rc::new(ProbeEnv::from_globals(&c.global));
                     director.reload(engine.backend_mut(), &c.global);
                     mailer = Mailer::new(&c.global);
-                    engine.reload(t, *c)
+                    engine.reload(t, *c);
+                    let paths = engine.file_paths();
+                    if paths != files.paths {
+                        // The old watch closes (and leaves epoll) first.
+                        drop(std::mem::take(&mut files));
+                        files = FileChecks::watch(&pool, paths);
+                    }
                 }
                 ToLvs::Vrrp { instance, master } => {
                     director.instance_state(engine.backend_mut(), &instance, master)
