@@ -49,7 +49,7 @@ pub fn show(config: &Config) -> String {
         w.close();
     }
     for i in &config.instances {
-        instance(&mut w, i);
+        instance(&mut w, i, &config.global);
     }
     addresses(&mut w, "static_ipaddress", &config.static_addresses);
     displayed(&mut w, "static_routes", &config.static_routes);
@@ -240,6 +240,13 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
         "vrrp_garp_master_refresh_repeat",
         g.vrrp_garp_master_refresh_repeat,
     );
+    if let Some(e) = g.vrrp_garp_extra_if {
+        extra_if(w, "vrrp_garp_extra_if", e);
+    }
+    w.flag(
+        "fifo_write_vrrp_states_on_reload",
+        g.fifo_write_vrrp_states_on_reload,
+    );
     w.flag("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
     w.flag("vrrp_strict", g.vrrp_strict);
     w.value("vrrp_version", version(g.vrrp_version));
@@ -260,6 +267,14 @@ fn global(w: &mut Writer, g: &GlobalDefs) {
     w.flag("vrrp_no_swap", sched.no_swap);
     if sched.rlimit_rttime_us != vigil_model::ProcessSched::default().rlimit_rttime_us {
         w.num("vrrp_rlimit_rttime", sched.rlimit_rttime_us);
+    }
+    if sched.max_auto_priority != 0 {
+        w.num("max_auto_priority", sched.max_auto_priority);
+    }
+    if sched.min_auto_priority_delay_us
+        != vigil_model::ProcessSched::default().min_auto_priority_delay_us
+    {
+        w.num("min_auto_priority_delay", sched.min_auto_priority_delay_us);
     }
     if let Some(grp) = &g.control_socket_group {
         w.line(&["control_socket_group", grp]);
@@ -363,7 +378,9 @@ fn notify(w: &mut Writer, n: &Notify) {
     }
 }
 
-fn instance(w: &mut Writer, i: &VrrpInstance) {
+/// `g`: what the instance inherits, so that only a difference is written
+/// for `strict_mode` and `garp_extra_if`.
+fn instance(w: &mut Writer, i: &VrrpInstance, g: &GlobalDefs) {
     w.open(&["vrrp_instance", &quote(&i.name)]);
     let state = match i.state {
         InitialState::Master => "MASTER",
@@ -465,7 +482,27 @@ fn instance(w: &mut Writer, i: &VrrpInstance) {
     w.flag("dont_track_primary", i.dont_track_primary);
     w.value("check_unicast_src", on_off(i.check_unicast_src));
     w.value("skip_check_adv_addr", on_off(i.skip_check_adv_addr));
+    if i.strict != g.vrrp_strict {
+        w.value("strict_mode", on_off(i.strict));
+    }
+    if let Some(t) = i.unicast_ttl {
+        w.num("unicast_ttl", t);
+    }
+    match i.garp_extra_if {
+        Some(e) => extra_if(w, "garp_extra_if", e),
+        None if g.vrrp_garp_extra_if.is_some() => w.num("garp_extra_if", 0),
+        None => {}
+    }
     w.close();
+}
+
+fn extra_if(w: &mut Writer, keyword: &str, e: vigil_model::ExtraIfGarp) {
+    let secs = format!("{}", e.interval.as_secs());
+    if e.all {
+        w.line(&[keyword, &secs, "all"]);
+    } else {
+        w.line(&[keyword, &secs]);
+    }
 }
 
 fn track(w: &mut Writer, name: &str, weight: i16, reverse: bool) {

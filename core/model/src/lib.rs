@@ -35,7 +35,9 @@ pub use command::{split_words, Command, Notify, RunAs};
 pub use global::{
     FlushOnStop, GlobalDefs, LvsTimeouts, NotifyFifo, ProcessSched, SmtpServer, SyncDaemon,
 };
-pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
+pub use instance::{
+    Auth, ExtraIfGarp, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion,
+};
 pub use route::{
     AddMode, Nexthop, Prefix, Route, RouteMetrics, RouteType, Rule, RuleAction, Table,
     PROTO_KEEPALIVED,
