@@ -31,13 +31,9 @@ pub fn lines(router: &Router, report: &ReloadReport, groups: &[(&str, &[String])
         let Some(snap) = router.instance_id(name).and_then(|i| router.instance(i)) else {
             continue;
         };
-        match word(snap.state) {
-            Some(s @ (VrrpState::Backup | VrrpState::Fault)) => out.push(instance_line(
-                name,
-                InstanceEvent::State(s),
-                snap.effective_priority,
-            )),
-            _ => {}
+        if let Some(s @ (VrrpState::Backup | VrrpState::Fault)) = word(snap.state) {
+            let ev = InstanceEvent::State(s);
+            out.push(instance_line(name, ev, snap.effective_priority));
         }
     }
     out
