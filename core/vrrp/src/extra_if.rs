@@ -1,8 +1,8 @@
 //! `garp_extra_if SECS [all]` (keepalived 2.2.7's `vmac_garp_intvl`): while
 //! MASTER, every SECS one gratuitous ARP / unsolicited NA per "extra"
 //! interface, one whose VIPs do not go out with the adverts (a
-//! `use_vmac_addr` VMAC, the VMAC under `vmac_xmit_base`, and with `all`
-//! any other `dev`), so that switches keep learning those MACs. The shell
+//! `use_vmac_addr` VMAC, with `all` any other `dev`, and then the own VMAC
+//! under `vmac_xmit_base`), so that switches keep learning those MACs. The shell
 //! chooses the addresses (one per interface, in `GarpConfig`); the first
 //! announcement comes one period after becoming master (the takeover's
 //! bursts cover all addresses). keepalived checks its timer when it sends

@@ -150,11 +150,12 @@ pub fn plan(
 }
 
 /// `garp_extra_if`'s addresses: the first VIP on each interface other
-/// than the instance's own (its VMAC, else its interface; the own one too
-/// under `vmac_xmit_base`, whose adverts do not refresh the VMAC's MAC),
-/// limited to VMACs unless `all`, as keepalived 2.2.7's
-/// `vrrp_send_vmac_update` picks them. Empty: no extra interface (keepalived
-/// then turns the timer off).
+/// than the instance's own (its VMAC, else its interface), limited to
+/// VMACs unless `all`, as keepalived 2.2.7's `vrrp_send_vmac_update` picks
+/// them; the own VMAC joins them under `vmac_xmit_base` (its adverts then
+/// do not refresh the VMAC's MAC). Empty when keepalived's
+/// `vrrp_complete_instance` turns the timer off: no VIP on another
+/// interface, or only on non-VMACs without `all`.
 pub fn extra_if_addrs(
     i: &model::VrrpInstance,
     p: &InstancePlan,
@@ -162,11 +163,17 @@ pub fn extra_if_addrs(
     all: bool,
 ) -> Vec<IpAddr> {
     let own = i.use_vmac.as_deref().unwrap_or(p.interface.as_str());
+    let is_vmac = |dev: &str| specs.iter().any(|s| s.name == dev);
+    let others = || p.vips.iter().filter(|v| v.dev != own);
+    let extra_vmac = others().any(|v| is_vmac(&v.dev));
+    let extra_if = others().any(|v| !is_vmac(&v.dev));
+    if !extra_vmac && (!extra_if || !all) {
+        return Vec::new();
+    }
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
     for v in &p.vips {
-        let is_vmac = specs.iter().any(|s| s.name == v.dev);
-        if !is_vmac && !all {
+        if !is_vmac(&v.dev) && !all {
             continue;
         }
         if v.dev == own && !i.vmac_xmit_base {
@@ -258,7 +265,13 @@ mod tests {
         assert_eq!(addrs(&p), (10, vec![ip("10.0.1.1")]), "vrrp1.7 only");
         let p = plan_of(&text("garp_extra_if 10\n vmac_xmit_base"));
         assert_eq!(addrs(&p), (10, vec![ip("10.0.0.1"), ip("10.0.1.1")]));
-        // No extra interface: keepalived turns it off.
+        // Only its own VMAC: keepalived turns it off, xmit_base or not.
+        let p = plan_of(
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n \
+             vmac_xmit_base\n garp_extra_if 10 all\n virtual_ipaddress {\n  10.0.0.1/24\n }\n}\n",
+        );
+        assert_eq!(addrs(&p), (0, vec![]));
+        // No extra VMAC and no `all`: off too.
         let p = plan_of(
             "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n \
              garp_extra_if 10\n virtual_ipaddress {\n  10.0.0.1/24\n  10.0.2.1/24 dev eth2\n }\n}\n",

@@ -15,7 +15,7 @@
 //! are skipped without keepalived.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vigil_lab::harness::{check, run, Outcome};
 use vigil_lab::{logs, wait, Daemon, Host, Kind, Lab};
 
@@ -101,7 +101,12 @@ fn strict_case(kind: Kind, tag: &str, extra: &[&str]) -> Result<(bool, String), 
 fn strict_backup() -> Outcome {
     check((|| {
         let cases: [(&str, Vec<&str>, bool, &str); 4] = [
-            ("auth", vec!["--password", "1111", "--vip", VIP], true, "auth_type"),
+            (
+                "auth",
+                vec!["--password", "1111", "--vip", VIP],
+                true,
+                "auth_type",
+            ),
             (
                 "unicast",
                 vec!["--no-auth", "--vip", VIP, "--dst", "192.168.67.100"],
@@ -122,7 +127,11 @@ fn strict_backup() -> Outcome {
                 let (took, status) = strict_case(kind, &tag, args)?;
                 println!(
                     "  {kind:?}: {name} adverts -> {}",
-                    if took { "ignored, MASTER" } else { "held BACKUP" }
+                    if took {
+                        "ignored, MASTER"
+                    } else {
+                        "held BACKUP"
+                    }
                 );
                 if took != *takes_over {
                     return Err(format!(
@@ -152,7 +161,9 @@ fn strict_backup() -> Outcome {
 fn capture(h: &Host, secs: f64, count: u32, args: &[&str]) -> String {
     let t = format!("{secs}");
     let c = count.to_string();
-    let mut argv = vec!["timeout", &t, "tcpdump", "-l", "-n", "-e", "-v", "-c", &c, "-i", "eth0"];
+    let mut argv = vec![
+        "timeout", &t, "tcpdump", "-l", "-n", "-e", "-v", "-c", &c, "-i", "eth0",
+    ];
     argv.extend_from_slice(args);
     // tcpdump's output when cut by timeout: run() fails on a non-zero exit,
     // so go through sh and keep what it printed.
@@ -163,7 +174,11 @@ fn capture(h: &Host, secs: f64, count: u32, args: &[&str]) -> String {
 fn unicast_ttl() -> Outcome {
     check((|| {
         for kind in kinds() {
-            let tag = if kind == Kind::Vigil { "uttlv" } else { "uttlk" };
+            let tag = if kind == Kind::Vigil {
+                "uttlv"
+            } else {
+                "uttlk"
+            };
             let mut lab = Lab::new(tag)?;
             let r1 = lab.host("r1", "192.168.67.100/24")?;
             let r2 = lab.host("r2", "192.168.67.200/24")?;
@@ -190,37 +205,83 @@ fn unicast_ttl() -> Outcome {
     })())
 }
 
-fn vmac_conf(extra: &str, vips: &str) -> String {
+fn vmac_conf(extra: &str) -> String {
     format!(
         "global_defs {{\n  router_id r1\n  vrrp_garp_master_delay 0\n  vrrp_garp_master_repeat 1\n}}\n\
          vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  \
-         priority 100\n  advert_int 1\n  use_vmac\n{extra}  virtual_ipaddress {{\n{vips}  }}\n}}\n"
+         priority 100\n  advert_int 1\n  use_vmac\n  use_vmac_addr\n{extra}  virtual_ipaddress {{\n    \
+         {VIP}/24\n    {VIP1}/24 dev eth1\n  }}\n}}\n"
     )
 }
 
-/// Gratuitous ARPs for the VIP from the VMAC, seen by the client over
-/// `secs` once the takeover burst is over: their times (s from the start).
-fn garps(kind: Kind, tag: &str, extra: &str, secs: f64) -> Result<Vec<f64>, String> {
+/// The second VIP, on r1's `eth1`.
+const VIP1: &str = "10.9.0.1";
+
+/// r1 (on the bridge) and c, with a second cable `eth1` straight between
+/// them (10.9.0.100 and 10.9.0.10).
+fn two_links(tag: &str) -> Result<(Lab, Host, Host), String> {
     let mut lab = Lab::new(tag)?;
     let r1 = lab.host("r1", "192.168.67.100/24")?;
     let c = lab.host("c", "192.168.67.10/24")?;
-    if kind == Kind::Keepalived {
-        r1.run(&["sh", "-c", "echo 2 > /proc/sys/net/ipv4/conf/eth0/arp_announce"])?;
+    vigil_lab::netns::ip(&[
+        "-n",
+        &r1.ns,
+        "link",
+        "add",
+        "eth1",
+        "address",
+        "02:00:00:00:01:01",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth1",
+        "netns",
+        &c.ns,
+        "address",
+        "02:00:00:00:01:0a",
+    ])?;
+    for (h, a) in [(&r1, "10.9.0.100/24"), (&c, "10.9.0.10/24")] {
+        h.run(&["ip", "addr", "add", a, "dev", "eth1"])?;
+        h.run(&["ip", "link", "set", "eth1", "up"])?;
     }
-    let conf = vmac_conf(extra, &format!("    {VIP}/24\n"));
-    let d = Daemon::start(kind, &r1, "r1", &conf)?;
+    Ok((lab, r1, c))
+}
+
+/// The macvlan on r1's eth1 (`ip -o -d link` line) and its name.
+fn eth1_vmac(r1: &Host, d: &Daemon) -> Result<(String, String), String> {
+    let line = wait::until(SECS(5.0), Duration::from_millis(20), || {
+        let out = r1.run(&["ip", "-o", "-d", "link", "show"]).ok()?;
+        out.lines()
+            .find(|l| l.contains("@eth1") && l.contains("macvlan"))
+            .map(str::to_string)
+    })
+    .map(|(l, _)| l)
+    .ok_or_else(|| logs(&[d], "no macvlan on eth1".into()))?;
+    let name = line
+        .split(": ")
+        .nth(1)
+        .and_then(|n| n.split('@').next())
+        .unwrap_or("")
+        .to_string();
+    Ok((line, name))
+}
+
+/// Gratuitous ARPs for the eth1 VIP from the VMAC's MAC, seen by the
+/// client on eth1 over `secs` once the takeover burst is over: their times
+/// (s from the first).
+fn garps(kind: Kind, tag: &str, extra: &str, secs: f64) -> Result<Vec<f64>, String> {
+    let (_lab, r1, c) = two_links(tag)?;
+    let d = Daemon::start(kind, &r1, "r1", &vmac_conf(extra))?;
     wait::for_cond(SECS(8.0), "VIP on the VMAC", || holds_vip(&r1, "vrrp.51"))
         .map_err(|e| logs(&[&d], e))?;
+    eth1_vmac(&r1, &d)?;
     std::thread::sleep(SECS(1.5));
-    let start = Instant::now();
-    let t = format!("{secs}");
-    let filter = format!("arp and src host {VIP} and ether src {VMAC}");
-    let cmd = format!("timeout {t} tcpdump -l -n -tt -i eth0 {filter} 2>/dev/null; true");
+    let filter = format!("arp and src host {VIP1} and ether src {VMAC}");
+    let cmd = format!("timeout {secs} tcpdump -l -n -tt -i eth1 {filter} 2>/dev/null; true");
     let out = c.run(&["sh", "-c", &cmd])?;
-    let _ = start;
     let times: Vec<f64> = out
         .lines()
-        .filter(|l| l.contains(&format!("Reply {VIP}")) || l.contains(&format!("tell {VIP}")))
         .filter_map(|l| l.split_whitespace().next()?.parse().ok())
         .collect();
     let t0 = times.first().copied().unwrap_or(0.0);
@@ -232,11 +293,13 @@ fn garp_extra_if() -> Outcome {
     check((|| {
         for kind in kinds() {
             let k = if kind == Kind::Vigil { "v" } else { "k" };
-            // vmac_xmit_base: the adverts leave from eth0, so nothing else
-            // refreshes the VMAC's MAC in the switch; the old spelling.
-            let on = garps(kind, &format!("gx1{k}"), "  vmac_xmit_base\n  vmac_garp_intvl 2\n", 7.0)?;
-            let off = garps(kind, &format!("gx0{k}"), "  vmac_xmit_base\n", 5.0)?;
-            println!("  {kind:?}: vmac_garp_intvl 2: GARPs at {on:.1?} s; without: {}", off.len());
+            // The old spelling: 2.2.7 takes it with a deprecation warning.
+            let on = garps(kind, &format!("gx1{k}"), "  vmac_garp_intvl 2\n", 7.0)?;
+            let off = garps(kind, &format!("gx0{k}"), "", 5.0)?;
+            println!(
+                "  {kind:?}: vmac_garp_intvl 2: GARPs on eth1's VMAC at {on:.1?} s; without: {}",
+                off.len()
+            );
             if !off.is_empty() {
                 return Err(format!("{kind:?}: GARPs without vmac_garp_intvl: {off:?}"));
             }
@@ -249,49 +312,58 @@ fn garp_extra_if() -> Outcome {
     })())
 }
 
-/// `use_vmac_addr`: the VIP on eth1 (a dummy here) gets a VMAC of its own
-/// on eth1 with the same virtual MAC; the eth0 VIP stays on vrrp.51.
+/// `use_vmac_addr`: the VIP on eth1 gets a VMAC of its own on eth1 with
+/// the same virtual MAC; the eth0 VIP stays on vrrp.51; the client on eth1
+/// reaches it and learns the virtual MAC.
 fn use_vmac_addr() -> Outcome {
     check((|| {
         let mut seen = Vec::new();
         for kind in kinds() {
-            let tag = if kind == Kind::Vigil { "vaddrv" } else { "vaddrk" };
-            let mut lab = Lab::new(tag)?;
-            let r1 = lab.host("r1", "192.168.67.100/24")?;
-            r1.run(&["ip", "link", "add", "eth1", "address", "02:00:00:00:01:01", "type", "dummy"])?;
-            r1.run(&["ip", "link", "set", "eth1", "up"])?;
-            r1.run(&["ip", "addr", "add", "10.9.0.100/24", "dev", "eth1"])?;
-            let vips = format!("    {VIP}/24\n    10.9.0.1/24 dev eth1\n");
-            let d = Daemon::start(kind, &r1, "r1", &vmac_conf("  use_vmac_addr\n", &vips))?;
+            let tag = if kind == Kind::Vigil {
+                "vaddrv"
+            } else {
+                "vaddrk"
+            };
+            let (_lab, r1, c) = two_links(tag)?;
+            if kind == Kind::Keepalived {
+                // As in the vmac tests: keepalived leaves the parent's
+                // arp_announce at 0, and its ARP request for the client then
+                // names the VIP with eth1's own MAC (vigil sets 2 itself).
+                r1.run(&[
+                    "sh",
+                    "-c",
+                    "echo 2 > /proc/sys/net/ipv4/conf/eth1/arp_announce",
+                ])?;
+            }
+            let d = Daemon::start(kind, &r1, "r1", &vmac_conf(""))?;
             wait::for_cond(SECS(8.0), "VIP on vrrp.51", || holds_vip(&r1, "vrrp.51"))
                 .map_err(|e| logs(&[&d], e))?;
-            let vmac = wait::until(SECS(3.0), Duration::from_millis(20), || {
-                let out = r1.run(&["ip", "-o", "-d", "link", "show"]).ok()?;
-                out.lines()
-                    .find(|l| l.contains("@eth1") && l.contains("macvlan"))
-                    .map(str::to_string)
+            let (line, name) = eth1_vmac(&r1, &d)?;
+            let addr_ok = wait::for_cond(SECS(3.0), "VIP1 on eth1's VMAC", || {
+                r1.has_addr(&name, VIP1)
             })
-            .map(|(l, _)| l)
-            .ok_or_else(|| logs(&[&d], format!("{kind:?}: no macvlan on eth1")))?;
-            let name = vmac
-                .split(": ")
-                .nth(1)
-                .and_then(|n| n.split('@').next())
-                .unwrap_or("")
-                .to_string();
-            let addr_ok = r1.has_addr(&name, "10.9.0.1");
-            let mac_ok = vmac.contains(VMAC);
+            .is_ok();
+            let mac_ok = line.contains(VMAC);
+            let private = line.contains("mode private");
+            let reached = wait::for_cond(SECS(5.0), "client reaches VIP1", || c.ping(VIP1)).is_ok();
+            let neigh = c
+                .run(&["ip", "neigh", "show", VIP1, "dev", "eth1"])
+                .unwrap_or_default();
             println!(
-                "  {kind:?}: eth1's VMAC {name} (mac {VMAC}: {mac_ok}, holds 10.9.0.1: {addr_ok}, private: {})",
-                vmac.contains("mode private")
+                "  {kind:?}: eth1's VMAC {name}: virtual MAC {mac_ok}, holds {VIP1} {addr_ok}, \
+                 private {private}, client reaches it {reached}: {}",
+                neigh.trim()
             );
-            if !addr_ok || !mac_ok || !vmac.contains("mode private") {
-                return Err(logs(&[&d], format!("{kind:?}: {vmac}")));
+            if !addr_ok || !mac_ok || !private || !reached || !neigh.contains(VMAC) {
+                return Err(logs(&[&d], format!("{kind:?}: {line}\n{neigh}")));
             }
             seen.push(name);
         }
         if seen.len() == 2 && seen[0] != seen[1] {
-            return Err(format!("names differ: vigil {} keepalived {}", seen[0], seen[1]));
+            return Err(format!(
+                "names differ: vigil {} keepalived {}",
+                seen[0], seen[1]
+            ));
         }
         Ok(())
     })())
