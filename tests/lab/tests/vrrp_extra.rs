@@ -7,7 +7,8 @@
 //! - `unicast_ttl`: the TTL of the unicast adverts as the peer receives them;
 //! - `garp_extra_if` (`vmac_garp_intvl`): periodic gratuitous ARP from the
 //!   VMAC while MASTER, none without it;
-//! - `use_vmac_addr`: a VIP on another interface gets a VMAC of its own there.
+//! - `use_vmac_addr`: a VIP on another interface gets a VMAC of its own there;
+//! - `fifo_write_vrrp_states_on_reload`: the FIFO lines a reload adds.
 //!
 //! Run as root after `cargo build --release -p vigil -p vigil-lab`:
 //! `cargo test --release -p vigil-lab --test vrrp_extra -- --nocapture [FILTER]`.
@@ -369,11 +370,95 @@ fn use_vmac_addr() -> Outcome {
     })())
 }
 
+/// `fifo_write_vrrp_states_on_reload`: VI_1 (owner) MASTER, VI_2 FAULT
+/// (its interface down), VI_3 MASTER in sync group G; the FIFO lines a
+/// SIGHUP with the same file adds.
+fn fifo_reload_lines(kind: Kind) -> Result<Vec<String>, String> {
+    let tag = if kind == Kind::Vigil {
+        "fifov"
+    } else {
+        "fifok"
+    };
+    let mut lab = Lab::new(tag)?;
+    let r1 = lab.host("r1", "192.168.67.100/24")?;
+    r1.run(&[
+        "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+    ])?;
+    let dir = r1.dir().display().to_string();
+    let out = r1.dir().join("fifo.lines");
+    let reader = r1.write(
+        "reader.sh",
+        &format!(
+            "#!/bin/sh\nfor f; do :; done\nwhile read -r line; do printf '%s\\n' \"$line\" >> {}; done < \"$f\"\n",
+            out.display()
+        ),
+    )?;
+    std::fs::set_permissions(&reader, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    let inst = |name: &str, dev: &str, vrid: u32, prio: u32| {
+        format!(
+            "vrrp_instance {name} {{\n  interface {dev}\n  virtual_router_id {vrid}\n  priority {prio}\n  \
+             advert_int 1\n  virtual_ipaddress {{\n    192.168.67.{vrid}/24 dev eth0\n  }}\n}}\n"
+        )
+    };
+    let conf = format!(
+        "global_defs {{\n  router_id r1\n  vrrp_notify_fifo {dir}/v.fifo\n  \
+         vrrp_notify_fifo_script {}\n  fifo_write_vrrp_states_on_reload\n}}\n\
+         vrrp_sync_group G {{\n  group {{\n    VI_3\n  }}\n}}\n{}{}{}",
+        reader.display(),
+        inst("VI_1", "eth0", 51, 255),
+        inst("VI_2", "eth1", 52, 100),
+        inst("VI_3", "eth0", 53, 100),
+    );
+    let lines = || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let mut d = Daemon::start(kind, &r1, "r1", &conf)?;
+    wait::for_cond(SECS(10.0), "VI_3 MASTER", || {
+        lines()
+            .iter()
+            .any(|l| l.starts_with("INSTANCE \"VI_3\" MASTER"))
+    })
+    .map_err(|e| logs(&[&d], e))?;
+    std::thread::sleep(SECS(1.0));
+    let before = lines().len();
+    d.signal(nix::sys::signal::Signal::SIGHUP)?;
+    std::thread::sleep(SECS(3.0));
+    let all = lines();
+    let _ = d.stop(SECS(5.0));
+    Ok(all.get(before..).unwrap_or_default().to_vec())
+}
+
+fn fifo_states_on_reload() -> Outcome {
+    check((|| {
+        let mut got = Vec::new();
+        for kind in kinds() {
+            let mut l = fifo_reload_lines(kind)?;
+            println!("  {kind:?}: after the reload {l:?}");
+            l.sort();
+            got.push(l);
+        }
+        let want = ["GROUP \"G\" MASTER 0", "INSTANCE \"VI_2\" FAULT 100"];
+        if got[0] != want {
+            return Err(format!("vigil wrote {:?}, want {want:?}", got[0]));
+        }
+        if got.len() == 2 && got[0] != got[1] {
+            return Err(format!("vigil {:?}, keepalived {:?}", got[0], got[1]));
+        }
+        Ok(())
+    })())
+}
+
 fn main() {
     run(&[
         ("strict_backup", strict_backup),
         ("unicast_ttl", unicast_ttl),
         ("garp_extra_if", garp_extra_if),
         ("use_vmac_addr", use_vmac_addr),
+        ("fifo_states_on_reload", fifo_states_on_reload),
     ]);
 }
