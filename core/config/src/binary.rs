@@ -28,7 +28,7 @@ use crate::limits::Limits;
 /// First bytes of every binary configuration.
 pub const MAGIC: [u8; 4] = *b"VIGL";
 /// The format written by this version; bump when the model changes shape.
-pub const FORMAT_VERSION: u16 = 6;
+pub const FORMAT_VERSION: u16 = 7;
 
 mod field {
     use core::ops::Range;

@@ -214,6 +214,8 @@ pub enum Problem {
     Ignored(String),
     /// What `vrrp_strict` / `strict_mode` refuses or resets (keepalived 2.2.7).
     Strict(String),
+    /// A keyword keepalived 2.2.7 still reads under an old name: (old, new).
+    Deprecated(&'static str, &'static str),
 }
 
 impl fmt::Display for Problem {
@@ -326,6 +328,9 @@ impl fmt::Display for Problem {
                 write!(f, "parsed but not acted on by this version of vigil ({k})")
             }
             Problem::Ignored(what) => write!(f, "{what}"),
+            Problem::Deprecated(old, new) => {
+                write!(f, "keyword \"{old}\" is deprecated - please use \"{new}\"")
+            }
             Problem::Strict(what) => write!(f, "strict mode: {what}"),
             Problem::BadGroupEntry(e, why) => {
                 write!(f, "virtual_server_group entry refused: {why} ({e})")

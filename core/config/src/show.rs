@@ -50,7 +50,7 @@ pub fn show(config: &Config) -> String {
         w.close();
     }
     for i in &config.instances {
-        instance(&mut w, i);
+        instance(&mut w, i, &config.global);
     }
     addresses(&mut w, "static_ipaddress", &config.static_addresses);
     displayed(&mut w, "static_routes", &config.static_routes);

@@ -35,6 +35,7 @@ fn every_keyword_is_acted_on() {
             nice: -5,
             no_swap: true,
             rlimit_rttime_us: 50_000,
+            ..ProcessSched::default()
         }
     );
     // keepalived's older spelling.

@@ -70,6 +70,12 @@ pub struct GlobalDefs {
     pub vrrp_garp_master_refresh: Duration,
     /// `vrrp_garp_master_refresh_repeat N`: GARPs per refresh; default 1.
     pub vrrp_garp_master_refresh_repeat: u32,
+    /// `vrrp_garp_extra_if SECS [all]` (2.2.7's deprecated spelling
+    /// `vrrp_vmac_garp_intvl`): the instances' default `garp_extra_if`.
+    pub vrrp_garp_extra_if: Option<crate::ExtraIfGarp>,
+    /// `fifo_write_vrrp_states_on_reload`: a reload writes every kept
+    /// instance's and sync group's state line to the VRRP FIFO.
+    pub fifo_write_vrrp_states_on_reload: bool,
     /// `vrrp_skip_check_adv_addr [BOOL]`: don't compare the addresses in
     /// adverts from the current master; default false. Instances inherit it.
     pub vrrp_skip_check_adv_addr: bool,
@@ -161,6 +167,13 @@ pub struct ProcessSched {
     /// under SCHED_RR, CPU a realtime process may use without sleeping;
     /// default 10,000 us, as keepalived.
     pub rlimit_rttime_us: u32,
+    /// `max_auto_priority [N]` (-1..=99): a loop that runs more than
+    /// `min_auto_priority_delay` late raises its SCHED_RR priority by one
+    /// (from normal scheduling: to 1), up to N; 0 (the default) and -1
+    /// leave it alone; no value = 99.
+    pub max_auto_priority: i8,
+    /// `min_auto_priority_delay USECS` (1..=10,000,000); default 1 s.
+    pub min_auto_priority_delay_us: u32,
 }
 
 impl Default for ProcessSched {
@@ -170,6 +183,8 @@ impl Default for ProcessSched {
             nice: 0,
             no_swap: false,
             rlimit_rttime_us: 10_000,
+            max_auto_priority: 0,
+            min_auto_priority_delay_us: 1_000_000,
         }
     }
 }
@@ -273,6 +288,8 @@ impl Default for GlobalDefs {
             vrrp_garp_master_repeat: 5,
             vrrp_garp_master_refresh: Duration::ZERO,
             vrrp_garp_master_refresh_repeat: 1,
+            vrrp_garp_extra_if: None,
+            fifo_write_vrrp_states_on_reload: false,
             vrrp_skip_check_adv_addr: false,
             vrrp_strict: false,
             vrrp_version: VrrpVersion::V2,

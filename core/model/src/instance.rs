@@ -114,6 +114,30 @@ pub struct VrrpInstance {
     /// `skip_check_adv_addr [BOOL]`; default the global
     /// `vrrp_skip_check_adv_addr`.
     pub skip_check_adv_addr: bool,
+    /// `strict_mode [BOOL]`, default the global `vrrp_strict`: the
+    /// configuration fixes are applied already; the state machine also
+    /// keeps keepalived's strict receive rules (no reply to a lower
+    /// priority, adverts with authentication or to unicast dropped).
+    pub strict: bool,
+    /// `unicast_ttl N` (0..=255): the TTL / hop limit of unicast adverts
+    /// sent; `None` = 255 (IPv4) / the kernel's default (IPv6), as
+    /// keepalived. Ignored (with a warning) without unicast peers.
+    pub unicast_ttl: Option<u8>,
+    /// `garp_extra_if SECS [all]` (2.2.7's deprecated spelling
+    /// `vmac_garp_intvl`), default the global `vrrp_garp_extra_if`:
+    /// gratuitous ARP / NA every SECS while MASTER on the interfaces of
+    /// the VIPs other than the instance's own. `None` = off.
+    pub garp_extra_if: Option<ExtraIfGarp>,
+}
+
+/// `garp_extra_if SECS [all]` / `vrrp_garp_extra_if SECS [all]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraIfGarp {
+    /// The period, whole seconds (1..=86400).
+    #[serde(with = "crate::compact_duration")]
+    pub interval: Duration,
+    /// `all`: every extra interface, not only the VMACs of `use_vmac_addr`.
+    pub all: bool,
 }
 
 impl VrrpInstance {

@@ -36,7 +36,9 @@ pub use global::{
     FlushOnStop, GlobalDefs, LvsTimeouts, NftSettings, NotifyFifo, ProcessSched, SmtpServer,
     SyncDaemon,
 };
-pub use instance::{Auth, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion};
+pub use instance::{
+    Auth, ExtraIfGarp, InitialState, TrackInterface, TrackScript, VrrpInstance, VrrpVersion,
+};
 pub use route::{
     AddMode, Nexthop, Prefix, Route, RouteMetrics, RouteType, Rule, RuleAction, Table,
     PROTO_KEEPALIVED,

@@ -53,6 +53,12 @@ pub struct GarpConfig {
     pub master_refresh: Duration,
     /// Packets per refresh burst (`garp_master_refresh_repeat`, default 1).
     pub refresh_repeat: u32,
+    /// Period of the extra-interface announcements while master; zero:
+    /// none (`garp_extra_if` / `vmac_garp_intvl`).
+    pub extra_if_interval: Duration,
+    /// What each of them announces: one address per extra interface (the
+    /// shell picks them; the core does not know devices).
+    pub extra_if_addrs: Vec<IpAddr>,
 }
 
 impl Default for GarpConfig {
@@ -64,6 +70,8 @@ impl Default for GarpConfig {
             gna_interval: Duration::ZERO,
             master_refresh: Duration::ZERO,
             refresh_repeat: 1,
+            extra_if_interval: Duration::ZERO,
+            extra_if_addrs: Vec::new(),
         }
     }
 }
@@ -171,6 +179,11 @@ pub struct InstanceConfig {
     pub unicast_ttl_check: bool,
     /// v3 over IPv4: checksum without the pseudo-header (`vrrp_v3_checksum_as_v2`).
     pub v3_checksum_as_v2: bool,
+    /// `vrrp_strict` / `strict_mode`: keepalived's strict receive rules
+    /// (see `strict.rs`): a master does not answer a lower priority with
+    /// an advert, and adverts with authentication or to a unicast address
+    /// are dropped whatever else the configuration says.
+    pub strict: bool,
     /// Adverts missed before the master is declared down (default 3).
     pub down_timer_adverts: u8,
     pub track_scripts: Vec<TrackedScript>,
@@ -206,6 +219,7 @@ impl InstanceConfig {
             check_unicast_src: false,
             unicast_ttl_check: false,
             v3_checksum_as_v2: false,
+            strict: false,
             down_timer_adverts: 3,
             track_scripts: Vec::new(),
             track_interfaces: Vec::new(),

@@ -68,12 +68,12 @@ pub(crate) struct Instance {
     base_priority: u8,
     priority: u8,
     master_adver_us: u64,
-    timers: TimerTable,
+    pub(crate) timers: TimerTable,
     /// End of the running preempt delay (keepalived's `preempt_time`).
     preempt_until: Option<Instant>,
     master_addr: Option<IpAddr>,
     master_priority: Option<u8>,
-    vips_set: bool,
+    pub(crate) vips_set: bool,
     garp_pending: u32,
     counters: Counters,
     last_transition: Option<Instant>,
@@ -312,6 +312,7 @@ impl Instance {
                 .set(Timer::GarpSecondBurst, now + self.cfg.garp.master_delay);
         }
         self.schedule_refresh(now);
+        self.schedule_extra_if(now);
     }
 
     fn schedule_refresh(&mut self, now: Instant) {
@@ -328,6 +329,7 @@ impl Instance {
         self.timers.stop(Timer::GarpStep);
         self.timers.stop(Timer::GarpSecondBurst);
         self.timers.stop(Timer::GarpRefresh);
+        self.timers.stop(Timer::GarpExtraIf);
     }
 
     /// MASTER -> BACKUP or FAULT. Going to FAULT tells the others with a
@@ -434,6 +436,7 @@ impl Instance {
             }
             Timer::GarpStep => self.garp_step(now, out),
             Timer::GarpSecondBurst => self.start_burst(self.cfg.garp.master_repeat, now, out),
+            Timer::GarpExtraIf => self.extra_if_due(now, out),
             Timer::GarpRefresh => {
                 self.start_burst(self.cfg.garp.refresh_repeat, now, out);
                 if !self.cfg.garp.master_refresh.is_zero() {
@@ -637,7 +640,10 @@ impl Instance {
             }
             if Some(meta.src) != ours {
                 self.counters.lower_priority_received += 1;
-                self.advertise(now, out);
+                // Strict mode forces keepalived's lower_prio_no_advert.
+                if !self.cfg.strict {
+                    self.advertise(now, out);
+                }
             }
             return RxOutcome::Accepted;
         }
@@ -700,6 +706,8 @@ impl Instance {
         let timing_changed = old.advert_int_cs != new.advert_int_cs
             || old.down_timer_adverts != new.down_timer_adverts;
         let refresh_changed = old.garp.master_refresh != new.garp.master_refresh;
+        let extra_if_changed = old.garp.extra_if_interval != new.garp.extra_if_interval
+            || old.garp.extra_if_addrs != new.garp.extra_if_addrs;
         if old.nopreempt != new.nopreempt || old.preempt_delay != new.preempt_delay {
             self.preempt_until = None;
         }
@@ -718,8 +726,13 @@ impl Instance {
                     out.push_back(Action::RemoveVips { instance: self.id });
                     out.push_back(Action::AddVips { instance: self.id });
                     self.announce(now, out);
-                } else if refresh_changed {
-                    self.schedule_refresh(now);
+                } else {
+                    if refresh_changed {
+                        self.schedule_refresh(now);
+                    }
+                    if extra_if_changed {
+                        self.schedule_extra_if(now);
+                    }
                 }
                 if advert_changed {
                     self.master_adver_us = self.adver_us();

@@ -20,6 +20,7 @@ mod prelude {
 mod action;
 mod config;
 mod counters;
+mod extra_if;
 mod group_track;
 mod id;
 mod instance;
@@ -31,6 +32,7 @@ mod router_timers;
 mod rx;
 mod snapshot;
 mod state;
+mod strict;
 mod sync_group;
 mod time;
 mod timer;

@@ -43,6 +43,9 @@ pub(crate) fn check_advert(
     {
         return Err(DropReason::Family);
     }
+    if cfg.strict {
+        crate::strict::check(meta.dst, repr, ah.is_some())?;
+    }
     if (!unicast || cfg.unicast_ttl_check) && meta.ttl.is_some_and(|t| t != VRRP_TTL) {
         return Err(DropReason::Ttl);
     }

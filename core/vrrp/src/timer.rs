@@ -14,21 +14,24 @@ pub(crate) enum Timer {
     GarpSecondBurst,
     /// The next `garp_master_refresh` burst.
     GarpRefresh,
+    /// The next `garp_extra_if` announcement.
+    GarpExtraIf,
 }
 
 impl Timer {
-    const ALL: [Timer; 4] = [
+    const ALL: [Timer; 5] = [
         Timer::Main,
         Timer::GarpStep,
         Timer::GarpSecondBurst,
         Timer::GarpRefresh,
+        Timer::GarpExtraIf,
     ];
 }
 
 /// Deadlines indexed by [`Timer`]; `None` is a stopped timer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TimerTable {
-    deadlines: [Option<Instant>; 4],
+    deadlines: [Option<Instant>; 5],
 }
 
 impl TimerTable {
@@ -45,7 +48,7 @@ impl TimerTable {
     }
 
     pub(crate) fn stop_all(&mut self) {
-        self.deadlines = [None; 4];
+        self.deadlines = [None; 5];
     }
 
     /// The earliest running timer; ties go to the lower enum value.

@@ -48,6 +48,12 @@ pub struct Policy {
     /// The configuration named the realtime priority (a refusal is then
     /// worth a warning; of the default, a notice).
     pub explicit: bool,
+    /// `max_auto_priority`: the highest SCHED_RR priority [`auto_raise`]
+    /// goes to; 0 = never raised.
+    pub max_auto: u8,
+    /// `min_auto_priority_delay`: how late the loop must run before it is
+    /// raised, microseconds.
+    pub min_auto_delay_us: u64,
 }
 
 impl From<&vigil_model::ProcessSched> for Policy {
@@ -72,8 +78,28 @@ impl From<&vigil_model::ProcessSched> for Policy {
                 s.rlimit_rttime_us.max(IMPLICIT_RTTIME_US)
             },
             slice_ns: LATENCY_SLICE_NS,
+            // -1 (no startup notice in keepalived) is off as 0 is.
+            max_auto: u8::try_from(s.max_auto_priority).unwrap_or(0),
+            min_auto_delay_us: u64::from(s.min_auto_priority_delay_us),
         }
     }
+}
+
+/// keepalived's automatic priority (`max_auto_priority`): a timer that
+/// fires more than `min_auto_delay_us` late means the loop does not get the
+/// CPU in time, so it goes one step up: from normal scheduling to SCHED_RR
+/// 1, else one realtime priority more, never above `max_auto`. With vigil's
+/// default (SCHED_RR 1 already) the first step is to 2. `None`: no change.
+pub fn auto_raise(p: &Policy, late_us: u64) -> Option<Policy> {
+    if p.max_auto == 0 || late_us <= p.min_auto_delay_us {
+        return None;
+    }
+    let next = p.rt_priority.map_or(1, |r| r.saturating_add(1));
+    (next <= p.max_auto.min(99)).then_some(Policy {
+        rt_priority: Some(next),
+        explicit: true,
+        ..*p
+    })
 }
 
 /// One scheduling call refused; the daemon runs on without it.
@@ -334,6 +360,26 @@ mod tests {
     }
 
     #[test]
+    fn auto_priority_steps_up_to_its_maximum() {
+        let mut s = vigil_model::ProcessSched::default();
+        let p = Policy::from(&s);
+        assert_eq!(auto_raise(&p, 5_000_000), None, "off by default");
+        s.max_auto_priority = 3;
+        let p = Policy::from(&s);
+        assert_eq!(auto_raise(&p, 1_000_000), None, "not later than the delay");
+        let p2 = auto_raise(&p, 1_000_001).unwrap();
+        assert_eq!(p2.rt_priority, Some(2), "vigil's default RR 1, then 2");
+        let p3 = auto_raise(&p2, 2_000_000).unwrap();
+        assert_eq!(p3.rt_priority, Some(3));
+        assert_eq!(auto_raise(&p3, 2_000_000), None, "capped at 3");
+        s.rt_priority = Some(0);
+        let p = Policy::from(&s);
+        assert_eq!(auto_raise(&p, 2_000_000).unwrap().rt_priority, Some(1));
+        s.max_auto_priority = -1;
+        assert_eq!(auto_raise(&Policy::from(&s), 9_000_000), None);
+    }
+
+    #[test]
     fn child_side() {
         if std::env::var_os("VIGIL_SCHED_CHILD").is_none() {
             return;
@@ -345,6 +391,8 @@ mod tests {
             rlimit_rttime_us: 200_000,
             slice_ns: 0,
             explicit: true,
+            max_auto: 0,
+            min_auto_delay_us: 0,
         };
         let errs = apply(&p);
         assert!(errs.is_empty(), "{errs:?}");

@@ -11,32 +11,40 @@ use nix::errno::Errno;
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrIn, SockaddrIn6};
 use socket2::Socket;
 
-/// One sendmsg of `payload` to `dst`, from `source` if given.
+/// One sendmsg of `payload` to `dst`, from `source` if given, with TTL /
+/// hop limit `ttl` if given (`unicast_ttl`: an IP_TTL / IPV6_HOPLIMIT
+/// control message, so that one socket serves instances of any TTL).
 pub(super) fn send_once(
     s: &Socket,
     payload: &[u8],
     dst: IpAddr,
     source: Option<IpAddr>,
     ifindex: u32,
+    ttl: Option<u8>,
 ) -> Result<usize, Errno> {
     let iov = [IoSlice::new(payload)];
+    let ttl = ttl.map(nix::libc::c_int::from);
     match (dst, source) {
         (IpAddr::V4(d), src) => {
             let addr = SockaddrIn::from(SocketAddrV4::new(d, 0));
-            match src {
-                Some(IpAddr::V4(src)) => {
-                    let pi = nix::libc::in_pktinfo {
-                        ipi_ifindex: 0,
-                        ipi_spec_dst: nix::libc::in_addr {
-                            s_addr: u32::from(src).to_be(),
-                        },
-                        ipi_addr: nix::libc::in_addr { s_addr: 0 },
-                    };
-                    let c = [ControlMessage::Ipv4PacketInfo(&pi)];
-                    sendmsg(s.as_raw_fd(), &iov, &c, MsgFlags::empty(), Some(&addr))
-                }
-                _ => sendmsg(s.as_raw_fd(), &iov, &[], MsgFlags::empty(), Some(&addr)),
+            let pi = match src {
+                Some(IpAddr::V4(src)) => Some(nix::libc::in_pktinfo {
+                    ipi_ifindex: 0,
+                    ipi_spec_dst: nix::libc::in_addr {
+                        s_addr: u32::from(src).to_be(),
+                    },
+                    ipi_addr: nix::libc::in_addr { s_addr: 0 },
+                }),
+                _ => None,
+            };
+            let mut c = Vec::with_capacity(2);
+            if let Some(pi) = &pi {
+                c.push(ControlMessage::Ipv4PacketInfo(pi));
             }
+            if let Some(t) = &ttl {
+                c.push(ControlMessage::Ipv4Ttl(t));
+            }
+            sendmsg(s.as_raw_fd(), &iov, &c, MsgFlags::empty(), Some(&addr))
         }
         (IpAddr::V6(d), src) => {
             // Link-scoped destinations need the interface as scope.
@@ -46,19 +54,23 @@ pub(super) fn send_once(
                 0
             };
             let addr = SockaddrIn6::from(SocketAddrV6::new(d, 0, 0, scope));
-            match src {
-                Some(IpAddr::V6(src)) => {
-                    let pi = nix::libc::in6_pktinfo {
-                        ipi6_addr: nix::libc::in6_addr {
-                            s6_addr: src.octets(),
-                        },
-                        ipi6_ifindex: ifindex,
-                    };
-                    let c = [ControlMessage::Ipv6PacketInfo(&pi)];
-                    sendmsg(s.as_raw_fd(), &iov, &c, MsgFlags::empty(), Some(&addr))
-                }
-                _ => sendmsg(s.as_raw_fd(), &iov, &[], MsgFlags::empty(), Some(&addr)),
+            let pi = match src {
+                Some(IpAddr::V6(src)) => Some(nix::libc::in6_pktinfo {
+                    ipi6_addr: nix::libc::in6_addr {
+                        s6_addr: src.octets(),
+                    },
+                    ipi6_ifindex: ifindex,
+                }),
+                _ => None,
+            };
+            let mut c = Vec::with_capacity(2);
+            if let Some(pi) = &pi {
+                c.push(ControlMessage::Ipv6PacketInfo(pi));
             }
+            if let Some(t) = &ttl {
+                c.push(ControlMessage::Ipv6HopLimit(t));
+            }
+            sendmsg(s.as_raw_fd(), &iov, &c, MsgFlags::empty(), Some(&addr))
         }
     }
 }

@@ -23,7 +23,8 @@
 //! still knows when each advert really arrived.
 //!
 //! Sending from a given source (`mcast_src_ip` / `unicast_src_ip`) uses
-//! IP_PKTINFO's `ipi_spec_dst` / IPV6_PKTINFO per message.
+//! IP_PKTINFO's `ipi_spec_dst` / IPV6_PKTINFO per message; `unicast_ttl`
+//! an IP_TTL / IPV6_HOPLIMIT control message per message.
 
 use core::fmt;
 use std::io::{self, IoSliceMut};
@@ -472,7 +473,7 @@ impl VrrpSocket {
         let ifindex = self.config.ifindex;
         self.sock
             .write_with(|s| {
-                super::vrrp_send::send_once(s, payload, dst, source, ifindex)
+                super::vrrp_send::send_once(s, payload, dst, source, ifindex, None)
                     .map_err(io::Error::from)
             })
             .await
@@ -495,7 +496,32 @@ impl VrrpSocket {
         let ifindex = self.config.ifindex;
         self.sock
             .write_with(|s| {
-                super::vrrp_send::send_once(s, payload, dst, Some(source), ifindex)
+                super::vrrp_send::send_once(s, payload, dst, Some(source), ifindex, None)
+                    .map_err(io::Error::from)
+            })
+            .await
+            .map_err(|e| VrrpSocketError::Send(errno(&e)))
+    }
+
+    /// Send `payload` to `dst` with TTL / hop limit `ttl` (`unicast_ttl`),
+    /// from `source` if given, else the socket's.
+    pub async fn send_with_ttl(
+        &self,
+        payload: &[u8],
+        dst: IpAddr,
+        source: Option<IpAddr>,
+        ttl: u8,
+    ) -> Result<usize, VrrpSocketError> {
+        let source = source.or(self.config.source);
+        if Family::of(dst) != self.config.family
+            || source.is_some_and(|a| Family::of(a) != self.config.family)
+        {
+            return Err(VrrpSocketError::FamilyMismatch(dst));
+        }
+        let ifindex = self.config.ifindex;
+        self.sock
+            .write_with(|s| {
+                super::vrrp_send::send_once(s, payload, dst, source, ifindex, Some(ttl))
                     .map_err(io::Error::from)
             })
             .await
@@ -531,6 +557,7 @@ impl VrrpSocket {
                     *dst,
                     self.config.source,
                     self.config.ifindex,
+                    None,
                 ) {
                     Ok(_) => sent += 1,
                     Err(_) if sent > 0 => break,

@@ -19,6 +19,7 @@ mod notify;
 pub mod plan;
 pub mod process;
 mod reload;
+mod reload_states;
 mod routes;
 mod slots;
 pub mod track;

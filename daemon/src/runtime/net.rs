@@ -59,6 +59,8 @@ struct OutQueue {
     key: (PortKey, Option<IpAddr>),
     /// The source a VMAC's adverts are sent with (`None`: the socket's).
     from: Option<IpAddr>,
+    /// `unicast_ttl` (`None`: the socket's 255).
+    ttl: Option<u8>,
     ifname: String,
     bytes: Vec<u8>,
     msgs: Vec<(std::ops::Range<usize>, IpAddr)>,
@@ -334,13 +336,14 @@ impl Net {
         let q = match self
             .outq
             .iter()
-            .position(|q| q.key == key && q.from == from)
+            .position(|q| q.key == key && q.from == from && q.ttl == inst.unicast_ttl)
         {
             Some(n) => &mut self.outq[n],
             None => {
                 self.outq.push(OutQueue {
                     key,
                     from,
+                    ttl: inst.unicast_ttl,
                     ifname: inst.xmit.clone(),
                     bytes: Vec::with_capacity(4096),
                     msgs: Vec::new(),
@@ -370,10 +373,11 @@ impl Net {
                 q.clear();
                 continue;
             };
-            let sent = match q.from {
-                // A VMAC's adverts carry their own source: one by one.
-                Some(_) => 0,
-                None => match sock.try_send_batch(&q.bytes, &q.msgs) {
+            let sent = match (q.from, q.ttl) {
+                // A VMAC's adverts carry their own source, unicast_ttl its
+                // own TTL: one by one.
+                (Some(_), _) | (_, Some(_)) => 0,
+                (None, None) => match sock.try_send_batch(&q.bytes, &q.msgs) {
                     Ok(n) => n,
                     Err(e) => {
                         log::debug!("advert batch on {}: {e}", q.ifname);
@@ -383,9 +387,10 @@ impl Net {
             };
             for (r, dst) in q.msgs.get(sent..).unwrap_or_default() {
                 let payload = q.bytes.get(r.clone()).unwrap_or_default();
-                let done = match q.from {
-                    Some(src) => sock.send_from(payload, *dst, src).await,
-                    None => sock.send_to(payload, *dst).await,
+                let done = match (q.from, q.ttl) {
+                    (src, Some(ttl)) => sock.send_with_ttl(payload, *dst, src, ttl).await,
+                    (Some(src), None) => sock.send_from(payload, *dst, src).await,
+                    (None, None) => sock.send_to(payload, *dst).await,
                 };
                 if let Err(e) = done {
                     log::warn!("advert on {} to {dst}: {e}", q.ifname);

@@ -146,6 +146,11 @@ impl Notifier {
         self.configure(config);
     }
 
+    /// Writes `line` to the VRRP FIFOs only (no script, no mail).
+    pub fn fifo_line(&self, line: &str) {
+        self.fifos.vrrp().write(line);
+    }
+
     /// Runs an instance's or group's notify scripts (as `hooks::notify`),
     /// writes its FIFO line and mails it.
     pub fn notify(

@@ -60,6 +60,9 @@ pub struct InstancePlan {
     pub hooks: Hooks,
     /// `no_accept` on a non-owner: traffic to the VIPs is dropped while held.
     pub drop_vips: bool,
+    /// `unicast_ttl`: the TTL / hop limit of the unicast adverts sent
+    /// (`None`: 255).
+    pub unicast_ttl: Option<u8>,
 }
 
 /// Everything the daemon runs, derived from one configuration.
@@ -271,11 +274,15 @@ impl Plan {
                 gna_interval: g.vrrp_gna_interval,
                 master_refresh: i.garp_master_refresh,
                 refresh_repeat: i.garp_master_refresh_repeat,
+                // Filled below, once the VMACs are known.
+                extra_if_interval: core::time::Duration::ZERO,
+                extra_if_addrs: Vec::new(),
             };
             cfg.accept = i.accept;
             cfg.skip_check_adv_addr = i.skip_check_adv_addr;
             cfg.check_unicast_src = i.check_unicast_src;
             cfg.v3_checksum_as_v2 = g.v3_checksum_as_v2;
+            cfg.strict = i.strict;
             cfg.track_scripts = tracked_scripts(&i.track_scripts, &scripts);
             let mut track_ifs: Vec<vrrp::TrackedInterface> = i
                 .track_interfaces
@@ -316,11 +323,21 @@ impl Plan {
                     vips,
                     hooks: hooks(g, &i.notify, &i.name),
                     drop_vips: !i.accept && i.priority != 255,
+                    unicast_ttl: i.unicast_ttl.filter(|_| !i.unicast_peers.is_empty()),
                 },
             );
             inst_cfgs.push(cfg);
         }
         let vmacs = super::vmac_plan::plan(&c.instances, &mut instances);
+        for (i, cfg) in c.instances.iter().zip(inst_cfgs.iter_mut()) {
+            let (Some(e), Some(p)) = (i.garp_extra_if, instances.get(&i.name)) else {
+                continue;
+            };
+            cfg.garp.extra_if_addrs = super::vmac_plan::extra_if_addrs(i, p, &vmacs, e.all);
+            if !cfg.garp.extra_if_addrs.is_empty() {
+                cfg.garp.extra_if_interval = e.interval;
+            }
+        }
         let groups = c
             .sync_groups
             .iter()

@@ -120,6 +120,16 @@ impl Daemon {
         self.slots.reload(&plan, &report);
         self.notifier.reload(&config, &report.removed);
         self.firewall.configure(&config.global.nftables);
+        if config.global.fifo_write_vrrp_states_on_reload {
+            let groups: Vec<(&str, &[String])> = config
+                .sync_groups
+                .iter()
+                .map(|g| (g.name.as_str(), g.instances.as_slice()))
+                .collect();
+            for line in super::reload_states::lines(&self.router, &report, &groups) {
+                self.notifier.fifo_line(&line);
+            }
+        }
         self.reload_lvs(config);
         if plan.watch != self.plan.watch {
             // Stop the old watchers before the new ones start.

@@ -121,7 +121,7 @@ impl Daemon {
     /// advert *before* firing timers, each with its kernel receive time, so
     /// a loop that wakes up late hears the master's waiting adverts before
     /// it declares the master down.
-    pub async fn run(mut self, policy: Policy) -> u8 {
+    pub async fn run(mut self, mut policy: Policy) -> u8 {
         let realtime = crate::os::sched::current().0 == nix::libc::SCHED_RR;
         self.breather = Breather::new(realtime.then_some(policy));
         let mut timer = smol::Timer::never();
@@ -219,10 +219,41 @@ impl Daemon {
             }
             batches = 0;
             let now = now();
-            if self.router.poll_timeout().is_some_and(|d| d <= now) {
+            if let Some(due) = self.router.poll_timeout().filter(|d| *d <= now) {
+                let late = now.as_micros().saturating_sub(due.as_micros());
+                if let Some(p) = crate::os::sched::auto_raise(&policy, late) {
+                    self.raise(&mut policy, p, late);
+                }
                 self.router.handle_timeout(now);
             }
         }
+    }
+
+    /// `max_auto_priority`: a timer ran `late_us` late; the loop and its
+    /// I/O helper go to `p`, as keepalived's `increment_process_priority`.
+    fn raise(&mut self, policy: &mut Policy, p: Policy, late_us: u64) {
+        let errs = crate::os::sched::apply(&p);
+        if !errs.is_empty() {
+            for e in errs {
+                log::warn!("max_auto_priority: {e}");
+            }
+            // Refused: stop trying (the next step would be refused too).
+            policy.max_auto = 0;
+            return;
+        }
+        for tid in crate::os::sched::threads_named("async-io") {
+            for e in crate::os::sched::apply_thread(tid, &p) {
+                log::warn!("max_auto_priority (I/O helper thread): {e}");
+            }
+        }
+        log::info!(
+            "A timer expired {}.{:06} seconds ago: realtime priority now {}",
+            late_us / 1_000_000,
+            late_us % 1_000_000,
+            p.rt_priority.unwrap_or(0)
+        );
+        *policy = p;
+        self.breather = Breather::new(Some(p));
     }
 
     /// Feeds every queued VRRP message to the router, timed by its receive

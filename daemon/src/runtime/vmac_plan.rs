@@ -149,6 +149,43 @@ pub fn plan(
     specs
 }
 
+/// `garp_extra_if`'s addresses: the first VIP on each interface other
+/// than the instance's own (its VMAC, else its interface), limited to
+/// VMACs unless `all`, as keepalived 2.2.7's `vrrp_send_vmac_update` picks
+/// them; the own VMAC joins them under `vmac_xmit_base` (its adverts then
+/// do not refresh the VMAC's MAC). Empty when keepalived's
+/// `vrrp_complete_instance` turns the timer off: no VIP on another
+/// interface, or only on non-VMACs without `all`.
+pub fn extra_if_addrs(
+    i: &model::VrrpInstance,
+    p: &InstancePlan,
+    specs: &[VmacSpec],
+    all: bool,
+) -> Vec<IpAddr> {
+    let own = i.use_vmac.as_deref().unwrap_or(p.interface.as_str());
+    let is_vmac = |dev: &str| specs.iter().any(|s| s.name == dev);
+    let others = || p.vips.iter().filter(|v| v.dev != own);
+    let extra_vmac = others().any(|v| is_vmac(&v.dev));
+    let extra_if = others().any(|v| !is_vmac(&v.dev));
+    if !extra_vmac && (!extra_if || !all) {
+        return Vec::new();
+    }
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::new();
+    for v in &p.vips {
+        if !is_vmac(&v.dev) && !all {
+            continue;
+        }
+        if v.dev == own && !i.vmac_xmit_base {
+            continue;
+        }
+        if seen.insert(v.dev.as_str()) {
+            out.push(v.addr);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +243,45 @@ mod tests {
             ]
         );
         assert!(p.vmacs[2].link_local, "an IPv6 VMAC gets a link-local");
+    }
+
+    /// `garp_extra_if`: one address per extra interface, VMACs only unless
+    /// `all`, the instance's own VMAC only under `vmac_xmit_base`.
+    #[test]
+    fn extra_interfaces_get_one_address_each() {
+        let text = |extra: &str| {
+            format!(
+                "vrrp_instance A {{\n interface eth0\n virtual_router_id 7\n use_vmac\n \
+                 use_vmac_addr\n {extra}\n virtual_ipaddress {{\n  10.0.0.1/24\n  \
+                 10.0.1.1/24 dev eth1\n  10.0.1.2/24 dev eth1\n }}\n}}\n"
+            )
+        };
+        let addrs = |p: &super::super::plan::Plan| {
+            let r = &p.router.instances[0].garp;
+            (r.extra_if_interval.as_secs(), r.extra_if_addrs.clone())
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let p = plan_of(&text("garp_extra_if 10"));
+        assert_eq!(addrs(&p), (10, vec![ip("10.0.1.1")]), "vrrp1.7 only");
+        let p = plan_of(&text("garp_extra_if 10\n vmac_xmit_base"));
+        assert_eq!(addrs(&p), (10, vec![ip("10.0.0.1"), ip("10.0.1.1")]));
+        // Only its own VMAC: keepalived turns it off, xmit_base or not.
+        let p = plan_of(
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n \
+             vmac_xmit_base\n garp_extra_if 10 all\n virtual_ipaddress {\n  10.0.0.1/24\n }\n}\n",
+        );
+        assert_eq!(addrs(&p), (0, vec![]));
+        // No extra VMAC and no `all`: off too.
+        let p = plan_of(
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n \
+             garp_extra_if 10\n virtual_ipaddress {\n  10.0.0.1/24\n  10.0.2.1/24 dev eth2\n }\n}\n",
+        );
+        assert_eq!(addrs(&p), (0, vec![]), "eth2 is no VMAC and no `all`");
+        let p = plan_of(
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n \
+             garp_extra_if 10 all\n virtual_ipaddress {\n  10.0.0.1/24\n  10.0.2.1/24 dev eth2\n }\n}\n",
+        );
+        assert_eq!(addrs(&p), (10, vec![ip("10.0.2.1")]));
     }
 
     #[test]

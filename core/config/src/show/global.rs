@@ -69,6 +69,13 @@ pub(super) fn global(w: &mut Writer, g: &GlobalDefs) {
         "vrrp_garp_master_refresh_repeat",
         g.vrrp_garp_master_refresh_repeat,
     );
+    if let Some(e) = g.vrrp_garp_extra_if {
+        super::vrrp::extra_if(w, "vrrp_garp_extra_if", e);
+    }
+    w.flag(
+        "fifo_write_vrrp_states_on_reload",
+        g.fifo_write_vrrp_states_on_reload,
+    );
     w.flag("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
     w.flag("vrrp_strict", g.vrrp_strict);
     w.value("vrrp_version", version(g.vrrp_version));
@@ -89,6 +96,14 @@ pub(super) fn global(w: &mut Writer, g: &GlobalDefs) {
     w.flag("vrrp_no_swap", sched.no_swap);
     if sched.rlimit_rttime_us != vigil_model::ProcessSched::default().rlimit_rttime_us {
         w.num("vrrp_rlimit_rttime", sched.rlimit_rttime_us);
+    }
+    if sched.max_auto_priority != 0 {
+        w.num("max_auto_priority", sched.max_auto_priority);
+    }
+    if sched.min_auto_priority_delay_us
+        != vigil_model::ProcessSched::default().min_auto_priority_delay_us
+    {
+        w.num("min_auto_priority_delay", sched.min_auto_priority_delay_us);
     }
     if let Some(grp) = &g.control_socket_group {
         w.line(&["control_socket_group", grp]);

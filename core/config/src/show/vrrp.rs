@@ -5,7 +5,7 @@
 use alloc::format;
 use alloc::string::String;
 
-use vigil_model::{Auth, InitialState, Notify, VirtualAddress, VrrpInstance, VrrpScript};
+use vigil_model::{Auth, GlobalDefs, InitialState, Notify, VirtualAddress, VrrpInstance, VrrpScript};
 
 use super::{ip, on_off, quote, quote_always, track, version, Writer};
 
@@ -44,7 +44,9 @@ pub(super) fn notify(w: &mut Writer, n: &Notify) {
     }
 }
 
-pub(super) fn instance(w: &mut Writer, i: &VrrpInstance) {
+/// `g`: what the instance inherits, so that only a difference is written
+/// for `strict_mode` and `garp_extra_if`.
+pub(super) fn instance(w: &mut Writer, i: &VrrpInstance, g: &GlobalDefs) {
     w.open(&["vrrp_instance", &quote(&i.name)]);
     let state = match i.state {
         InitialState::Master => "MASTER",
@@ -146,7 +148,27 @@ pub(super) fn instance(w: &mut Writer, i: &VrrpInstance) {
     w.flag("dont_track_primary", i.dont_track_primary);
     w.value("check_unicast_src", on_off(i.check_unicast_src));
     w.value("skip_check_adv_addr", on_off(i.skip_check_adv_addr));
+    if i.strict != g.vrrp_strict {
+        w.value("strict_mode", on_off(i.strict));
+    }
+    if let Some(t) = i.unicast_ttl {
+        w.num("unicast_ttl", t);
+    }
+    match i.garp_extra_if {
+        Some(e) => extra_if(w, "garp_extra_if", e),
+        None if g.vrrp_garp_extra_if.is_some() => w.num("garp_extra_if", 0),
+        None => {}
+    }
     w.close();
+}
+
+pub(super) fn extra_if(w: &mut Writer, keyword: &str, e: vigil_model::ExtraIfGarp) {
+    let secs = format!("{}", e.interval.as_secs());
+    if e.all {
+        w.line(&[keyword, &secs, "all"]);
+    } else {
+        w.line(&[keyword, &secs]);
+    }
 }
 
 pub(super) fn addresses(w: &mut Writer, keyword: &str, list: &[VirtualAddress]) {

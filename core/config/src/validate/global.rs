@@ -116,6 +116,30 @@ pub(super) fn parse(
                 &mut g.vrrp_garp_master_refresh_repeat,
                 ctx.int(stmt, 0, 10_000),
             ),
+            kw if super::extra_if::is_keyword(kw) => {
+                if let Some(v) = super::extra_if::parse(ctx, stmt, true) {
+                    g.vrrp_garp_extra_if = v;
+                }
+            }
+            "fifo_write_vrrp_states_on_reload" => {
+                ctx.flag(stmt);
+                g.fifo_write_vrrp_states_on_reload = true;
+            }
+            "max_auto_priority" => {
+                ctx.no_block(stmt);
+                if stmt.args.is_empty() {
+                    g.vrrp_sched.max_auto_priority = 99;
+                } else {
+                    set(
+                        &mut g.vrrp_sched.max_auto_priority,
+                        lenient_int(ctx, stmt, -1, 99),
+                    );
+                }
+            }
+            "min_auto_priority_delay" => set(
+                &mut g.vrrp_sched.min_auto_priority_delay_us,
+                lenient_int(ctx, stmt, 1, 10_000_000),
+            ),
             "vrrp_skip_check_adv_addr" => set(&mut g.vrrp_skip_check_adv_addr, ctx.flag_bool(stmt)),
             "vrrp_strict" => set(&mut g.vrrp_strict, ctx.flag_bool(stmt)),
             "vrrp_version" => set(&mut g.vrrp_version, version(ctx, stmt)),

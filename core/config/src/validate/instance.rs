@@ -66,6 +66,9 @@ pub(super) struct Draft {
     check_unicast_src: Option<bool>,
     skip_check_adv_addr: Option<bool>,
     strict_mode: Option<bool>,
+    unicast_ttl: Option<(u8, Span)>,
+    /// `Some(None)`: an explicit 0 (off).
+    garp_extra_if: Option<Option<vigil_model::ExtraIfGarp>>,
 }
 
 /// Reads one `vrrp_instance` block.
@@ -112,6 +115,8 @@ pub(super) fn parse(ctx: &mut Ctx, stmt: &Stmt) -> Option<Draft> {
         check_unicast_src: None,
         skip_check_adv_addr: None,
         strict_mode: None,
+        unicast_ttl: None,
+        garp_extra_if: None,
     };
     for s in body {
         keyword(ctx, s, &mut d);
@@ -243,6 +248,16 @@ fn keyword(ctx: &mut Ctx, s: &Stmt, d: &mut Draft) {
             d.accept = Some(false);
         }
         "strict_mode" => d.strict_mode = ctx.flag_bool(s).or(d.strict_mode),
+        "unicast_ttl" => {
+            // keepalived refuses a bad value and keeps what it had.
+            d.unicast_ttl = ctx
+                .int_or_ignore(s, 0, 255)
+                .map(|t| (t, s.keyword.span))
+                .or(d.unicast_ttl)
+        }
+        kw if super::extra_if::is_keyword(kw) => {
+            d.garp_extra_if = super::extra_if::parse(ctx, s, false).or(d.garp_extra_if)
+        }
         "dont_track_primary" => set(&mut d.dont_track_primary, ctx.flag_bool(s)),
         "check_unicast_src" => d.check_unicast_src = ctx.flag_bool(s).or(d.check_unicast_src),
         "skip_check_adv_addr" => d.skip_check_adv_addr = ctx.flag_bool(s).or(d.skip_check_adv_addr),
@@ -430,6 +445,16 @@ pub(super) fn resolve(
             }
         }
         let unicast = !d.peers.is_empty();
+        let unicast_ttl = match d.unicast_ttl {
+            Some((_, at)) if !unicast => {
+                // keepalived resets it (to a TTL of 0 on multicast adverts,
+                // which its peers then drop); vigil keeps 255.
+                let what = "unicast_ttl without unicast peers - ignoring".into();
+                ctx.ignored(at, what);
+                None
+            }
+            t => t.map(|(t, _)| t),
+        };
         let vmac = super::vmac::resolve(ctx, d.vmac, vrid, ipv6, unicast, &mut vmac_names);
         names.insert(d.name.clone());
         let strict = d
@@ -489,6 +514,9 @@ pub(super) fn resolve(
             skip_check_adv_addr: d
                 .skip_check_adv_addr
                 .unwrap_or(global.vrrp_skip_check_adv_addr),
+            strict: strict.is_some(),
+            unicast_ttl,
+            garp_extra_if: d.garp_extra_if.unwrap_or(global.vrrp_garp_extra_if),
         };
         // vrrp_strict first: it may change the state the fixes look at.
         if let Some(spans) = strict {

@@ -8,6 +8,7 @@
 
 mod checker;
 mod complete;
+mod extra_if;
 mod global;
 mod instance;
 mod known;
