@@ -38,11 +38,13 @@ mod bell;
 mod connect;
 mod dns;
 mod file;
+mod halfopen;
 mod http;
 mod misc;
 mod ping;
 mod pool;
 mod smtp;
+mod syn;
 mod tcp;
 mod udp;
 
@@ -52,7 +54,7 @@ use vigil_model::GlobalDefs;
 use super::users;
 
 pub use bell::Bell;
-pub use pool::{TcpPool, Woken};
+pub use pool::{TcpEngine, TcpPool, Woken};
 
 /// What MISC_CHECK needs from the global configuration, resolved once.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,610 @@
+//! TCP_CHECK half-open ("SYN check"): one SYN from a raw socket per check,
+//! the verdict from the reply, no socket and no connection per check.
+//!
+//! Why: under TCG every transmit from syscall context is dear, and a full
+//! connect costs socket(), setsockopt(), connect() (the SYN), epoll_ctl()
+//! and close() (the RST) per check. Here a check is one sendmsg(); the
+//! replies are read in batches from one raw socket per family.
+//!
+//! Verdicts, the same as a connect()'s (keepalived's TCP_CHECK):
+//! - a SYN-ACK acknowledging our ISN + 1: up (exactly when connect() would
+//!   complete). No socket owns the connection, so the kernel answers it
+//!   with a reset itself; the server never sees an accepted connection.
+//! - a reset acknowledging ISN + 1: refused (ECONNREFUSED).
+//! - an ICMP error quoting our SYN (IP_RECVERR): its errno, as the kernel
+//!   would give connect() in SYN_SENT (EHOSTUNREACH, ...); "fragmentation
+//!   needed" is ignored, as TCP does.
+//! - nothing by connect_timeout: timed out. The SYN is sent again after
+//!   1 s, then 2 s, 4 s ..., as the kernel retransmits a connect's SYN, so
+//!   a lost SYN or a listener whose accept queue was full when the SYN came
+//!   (Linux drops it) fares as it would for keepalived.
+//!
+//! The ISN is a keyed hash (SipHash with random keys) of the 4-tuple and
+//! a counter: a stray or forged SYN-ACK cannot pass a check. Our source
+//! ports are reserved by ordinary TCP sockets bound to them without
+//! listen(): no other program gets them, and the kernel still resets the
+//! SYN-ACKs (a bound socket is not a listener). A classic BPF filter
+//! copies only SYN-ACKs and resets to those ports to us.
+//!
+//! What it cannot do (the caller falls back to a full connect): a check
+//! whose `bind_port` cannot be reserved (in use by another program), or
+//! one more check to a server port while every source port is already
+//! checking it; and nothing when the raw socket cannot be opened.
+
+use std::collections::hash_map::{Entry, RandomState};
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::BuildHasher;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::cmp::Reverse;
+use std::time::Duration;
+
+use nix::libc;
+use nix::sys::socket::{
+    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockaddrIn, SockaddrIn6, SockaddrStorage,
+};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use vigil_check::{FailReason, ProbeResult};
+
+use super::connect::{self, Target};
+use super::syn;
+
+/// Source ports per family, used in turn: the same 4-tuple comes back
+/// only every PORTS checks of a server.
+const PORTS: usize = 32;
+/// The kernel's initial SYN retransmission timeout (TCP_TIMEOUT_INIT).
+const RTO_US: u64 = 1_000_000;
+/// How long a route's source address is trusted (IPv4 checksums need it).
+const ROUTE_TTL_US: u64 = 30_000_000;
+/// Replies read per readiness before the loop gets its turn again.
+const READS: usize = 4096;
+/// Receive buffer for bursts of replies (1,000 checks a second).
+const RCVBUF: usize = 2 << 20;
+
+struct Family {
+    raw: Socket,
+    /// Bound, never listening: they reserve `ports`.
+    _reserve: Vec<Socket>,
+    ports: Vec<u16>,
+    next: usize,
+    /// `bind_port` reservations, made on first use.
+    fixed: HashMap<u16, Socket>,
+}
+
+struct Slot {
+    token: u64,
+    gen: u32,
+    live: bool,
+    key: (IpAddr, u16, u16),
+    isn: u32,
+    seg: [u8; syn::SYN_LEN],
+    /// Source for IP_PKTINFO / IPV6_PKTINFO, if we choose it.
+    src: Option<IpAddr>,
+    deadline_us: u64,
+    next_tx_us: u64,
+    rto_us: u64,
+}
+
+/// The half-open checks in flight.
+pub(super) struct HalfOpen {
+    v4: Option<Family>,
+    v6: Option<Family>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// (server address, server port, our port) -> slot.
+    by_key: HashMap<(IpAddr, u16, u16), u32>,
+    keys: RandomState,
+    counter: u64,
+    /// IPv4 destination -> (source the route gives, valid until).
+    routes: HashMap<Ipv4Addr, (Ipv4Addr, u64)>,
+    lookup: Option<UdpSocket>,
+    buf: Vec<MaybeUninit<u8>>,
+    cmsg: Vec<u8>,
+    live: usize,
+}
+
+fn family(domain: Domain) -> io::Result<Family> {
+    let raw = Socket::new(domain, Type::RAW.nonblocking().cloexec(), Some(Protocol::TCP))?;
+    let v4 = domain == Domain::IPV4;
+    if v4 {
+        setsockopt(&raw, sockopt::Ipv4RecvErr, &true)?;
+    } else {
+        setsockopt(&raw, sockopt::Ipv6RecvErr, &true)?;
+        // The kernel fills in the TCP checksum (offset 16) with the
+        // source address it picks.
+        let off: libc::c_int = 16;
+        // SAFETY: a c_int option value of the right size on our own fd.
+        let r = unsafe {
+            libc::setsockopt(
+                raw.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_CHECKSUM,
+                (&off as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    if setsockopt(&raw, sockopt::RcvBufForce, &RCVBUF).is_err() {
+        let _ = raw.set_recv_buffer_size(RCVBUF);
+    }
+    let mut reserve = Vec::with_capacity(PORTS);
+    let mut ports = Vec::with_capacity(PORTS);
+    let any: SocketAddr = if v4 {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    for _ in 0..PORTS {
+        let s = Socket::new(domain, Type::STREAM.cloexec(), Some(Protocol::TCP))?;
+        if !v4 {
+            s.set_only_v6(true)?;
+        }
+        s.bind(&SockAddr::from(any))?;
+        let port = s
+            .local_addr()?
+            .as_socket()
+            .map(|a| a.port())
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EAFNOSUPPORT))?;
+        ports.push(port);
+        reserve.push(s);
+    }
+    let f = Family {
+        raw,
+        _reserve: reserve,
+        ports,
+        next: 0,
+        fixed: HashMap::new(),
+    };
+    f.refilter()?;
+    Ok(f)
+}
+
+impl Family {
+    fn refilter(&self) -> io::Result<()> {
+        let mut all: Vec<u16> = self.ports.clone();
+        all.extend(self.fixed.keys().copied());
+        self.raw
+            .attach_filter(&syn::filter(self.ports_v4(), &all))
+    }
+
+    fn ports_v4(&self) -> bool {
+        matches!(self.raw.domain(), Ok(d) if d == Domain::IPV4)
+    }
+
+    /// Reserves `port` for `bind_port` checks; false if another program
+    /// holds it.
+    fn fix(&mut self, port: u16) -> bool {
+        if self.fixed.contains_key(&port) {
+            return true;
+        }
+        let v4 = self.ports_v4();
+        let domain = if v4 { Domain::IPV4 } else { Domain::IPV6 };
+        let any: SocketAddr = if v4 {
+            (Ipv4Addr::UNSPECIFIED, port).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, port).into()
+        };
+        let made = Socket::new(domain, Type::STREAM.cloexec(), Some(Protocol::TCP)).and_then(|s| {
+            if !v4 {
+                s.set_only_v6(true)?;
+            }
+            // Other probes (HTTP_GET) may bind the same port, as they
+            // would next to keepalived's checks.
+            s.set_reuse_address(true)?;
+            s.bind(&SockAddr::from(any))?;
+            Ok(s)
+        });
+        match made {
+            Ok(s) => {
+                self.fixed.insert(port, s);
+                if self.fixed.len() + self.ports.len() > 250 || self.refilter().is_err() {
+                    self.fixed.remove(&port);
+                    let _ = self.refilter();
+                    return false;
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl HalfOpen {
+    /// Raw sockets for IPv4 and IPv6; an error only if neither opens (no
+    /// CAP_NET_RAW).
+    pub fn new() -> io::Result<HalfOpen> {
+        let v4 = family(Domain::IPV4);
+        let v6 = family(Domain::IPV6);
+        if let (Err(e), Err(_)) = (&v4, &v6) {
+            return Err(io::Error::new(e.kind(), e.to_string()));
+        }
+        Ok(HalfOpen {
+            v4: v4.ok(),
+            v6: v6.ok(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            timers: BinaryHeap::new(),
+            by_key: HashMap::new(),
+            keys: RandomState::new(),
+            counter: 0,
+            routes: HashMap::new(),
+            lookup: None,
+            buf: vec![MaybeUninit::new(0); 256],
+            cmsg: nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6),
+            live: 0,
+        })
+    }
+
+    /// The raw sockets to watch for input: (fd, is IPv6).
+    pub fn fds(&self) -> impl Iterator<Item = (BorrowedFd<'_>, bool)> {
+        let a = self.v4.as_ref().map(|f| (f.raw.as_fd(), false));
+        let b = self.v6.as_ref().map(|f| (f.raw.as_fd(), true));
+        a.into_iter().chain(b)
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.live
+    }
+
+    /// Starts a check of `t`, or returns `false` (nothing done) when this
+    /// engine cannot take it (see the module comment).
+    pub fn start(
+        &mut self,
+        token: u64,
+        t: &Target,
+        timeout: Duration,
+        now_us: u64,
+        done: &mut Vec<(u64, ProbeResult)>,
+    ) -> bool {
+        let fam = match t.ip {
+            IpAddr::V4(_) => self.v4.as_mut(),
+            IpAddr::V6(_) => self.v6.as_mut(),
+        };
+        let Some(fam) = fam else {
+            return false;
+        };
+        // Our port: bind_port, else the next reserved one not already
+        // checking this server port.
+        let port = match t.bind_port {
+            Some(p) => {
+                if !fam.fix(p) || self.by_key.contains_key(&(t.ip, t.port, p)) {
+                    return false;
+                }
+                p
+            }
+            None => {
+                let n = fam.ports.len();
+                let free = (0..n)
+                    .map(|i| fam.ports[(fam.next + i) % n])
+                    .find(|p| !self.by_key.contains_key(&(t.ip, t.port, *p)));
+                fam.next = (fam.next + 1) % n.max(1);
+                match free {
+                    Some(p) => p,
+                    None => return false,
+                }
+            }
+        };
+        let src = match self.source(t, now_us) {
+            Ok(s) => s,
+            Err(r) => {
+                done.push((token, r));
+                return true;
+            }
+        };
+        self.counter = self.counter.wrapping_add(1);
+        let key = (t.ip, t.port, port);
+        let isn = self.keys.hash_one((key, self.counter)) as u32;
+        let mut seg = syn::syn(port, t.port, isn, if t.ip.is_ipv4() { 1460 } else { 1440 });
+        if let (Some(IpAddr::V4(s)), IpAddr::V4(d)) = (src, t.ip) {
+            syn::fill_checksum_v4(s, d, &mut seg);
+        }
+        if let Err(e) = self.send(&seg, t.ip, src) {
+            if let IpAddr::V4(d) = t.ip {
+                // A stale source (the address went away): looked up again
+                // next time.
+                self.routes.remove(&d);
+            }
+            done.push((token, connect::classify(&e)));
+            return true;
+        }
+        let micros = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
+        let n = match self.free.pop() {
+            Some(n) => n,
+            None => {
+                self.slots.push(Slot {
+                    token: 0,
+                    gen: 0,
+                    live: false,
+                    key,
+                    isn: 0,
+                    seg,
+                    src: None,
+                    deadline_us: 0,
+                    next_tx_us: 0,
+                    rto_us: 0,
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let Some(slot) = self.slots.get_mut(n as usize) else {
+            return false;
+        };
+        slot.gen = slot.gen.wrapping_add(1);
+        slot.token = token;
+        slot.live = true;
+        slot.key = key;
+        slot.isn = isn;
+        slot.seg = seg;
+        slot.src = src;
+        slot.deadline_us = now_us.saturating_add(micros);
+        slot.rto_us = RTO_US;
+        slot.next_tx_us = now_us.saturating_add(RTO_US);
+        let first = slot.deadline_us.min(slot.next_tx_us);
+        self.timers.push(Reverse((first, n, slot.gen)));
+        self.by_key.insert(key, n);
+        self.live += 1;
+        true
+    }
+
+    /// The source address we put in the pseudo-header (IPv4) or choose
+    /// (`bindto`); IPv6 without `bindto` leaves it to the kernel.
+    fn source(&mut self, t: &Target, now_us: u64) -> Result<Option<IpAddr>, ProbeResult> {
+        if let Some(b) = t.bindto {
+            return Ok(Some(b));
+        }
+        let IpAddr::V4(d) = t.ip else {
+            return Ok(None);
+        };
+        if let Some((s, until)) = self.routes.get(&d) {
+            if *until > now_us {
+                return Ok(Some(IpAddr::V4(*s)));
+            }
+        }
+        if self.lookup.is_none() {
+            let u = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(|e| connect::not_run(&e))?;
+            self.lookup = Some(u);
+        }
+        let Some(u) = self.lookup.as_ref() else {
+            return Err(ProbeResult::NotRun(FailReason::Socket(libc::EBADF)));
+        };
+        // A connected UDP socket's address is the route's source; no
+        // packet is sent.
+        u.connect((d, t.port.max(1)))
+            .map_err(|e| connect::classify(&e))?;
+        let s = match u.local_addr() {
+            Ok(SocketAddr::V4(a)) => *a.ip(),
+            Ok(_) => return Err(ProbeResult::NotRun(FailReason::Socket(libc::EAFNOSUPPORT))),
+            Err(e) => return Err(connect::not_run(&e)),
+        };
+        self.routes
+            .insert(d, (s, now_us.saturating_add(ROUTE_TTL_US)));
+        Ok(Some(IpAddr::V4(s)))
+    }
+
+    fn send(&self, seg: &[u8], dst: IpAddr, src: Option<IpAddr>) -> io::Result<()> {
+        let iov = [IoSlice::new(seg)];
+        let r = match (dst, src) {
+            (IpAddr::V4(d), s) => {
+                let fam = self.v4.as_ref().ok_or(io::ErrorKind::Unsupported)?;
+                let addr = SockaddrIn::from(SocketAddrV4::new(d, 0));
+                let info = libc::in_pktinfo {
+                    ipi_ifindex: 0,
+                    ipi_spec_dst: libc::in_addr {
+                        s_addr: match s {
+                            Some(IpAddr::V4(s)) => u32::from(s).to_be(),
+                            _ => 0,
+                        },
+                    },
+                    ipi_addr: libc::in_addr { s_addr: 0 },
+                };
+                let c = [ControlMessage::Ipv4PacketInfo(&info)];
+                let cm: &[ControlMessage] = if s.is_some() { &c } else { &[] };
+                sendmsg(fam.raw.as_raw_fd(), &iov, cm, MsgFlags::empty(), Some(&addr))
+            }
+            (IpAddr::V6(d), s) => {
+                let fam = self.v6.as_ref().ok_or(io::ErrorKind::Unsupported)?;
+                let addr = SockaddrIn6::from(SocketAddrV6::new(d, 0, 0, 0));
+                let info = libc::in6_pktinfo {
+                    ipi6_addr: libc::in6_addr {
+                        s6_addr: match s {
+                            Some(IpAddr::V6(s)) => s.octets(),
+                            _ => [0; 16],
+                        },
+                    },
+                    ipi6_ifindex: 0,
+                };
+                let c = [ControlMessage::Ipv6PacketInfo(&info)];
+                let cm: &[ControlMessage] = if s.is_some() { &c } else { &[] };
+                sendmsg(fam.raw.as_raw_fd(), &iov, cm, MsgFlags::empty(), Some(&addr))
+            }
+        };
+        r.map(|_| ()).map_err(io::Error::from)
+    }
+
+    /// Reads every reply and ICMP error queued on the raw socket of one
+    /// family; decided checks go to `done`.
+    pub fn readable(&mut self, v6: bool, done: &mut Vec<(u64, ProbeResult)>) {
+        for _ in 0..READS {
+            let fam = if v6 { self.v6.as_ref() } else { self.v4.as_ref() };
+            let Some(fam) = fam else { return };
+            let (n, from) = match fam.raw.recv_from(&mut self.buf) {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            // SAFETY: recv_from initialised the first n bytes.
+            let pkt: &[u8] =
+                unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast(), n.min(self.buf.len())) };
+            let (peer, tcp) = if v6 {
+                match from.as_socket_ipv6() {
+                    Some(a) => (IpAddr::V6(*a.ip()), pkt),
+                    None => continue,
+                }
+            } else {
+                match syn::tcp_of_v4(pkt) {
+                    Some((s, tcp)) => (IpAddr::V4(s), tcp),
+                    None => continue,
+                }
+            };
+            let Some(r) = syn::parse(tcp) else { continue };
+            let key = (peer, r.peer_port, r.our_port);
+            let Some(&n) = self.by_key.get(&key) else {
+                continue;
+            };
+            let Some(slot) = self.slots.get(n as usize) else {
+                continue;
+            };
+            let result = match syn::verdict(&r, slot.isn) {
+                Some(true) => ProbeResult::Ok,
+                Some(false) => ProbeResult::Failed(FailReason::Refused),
+                None => continue,
+            };
+            if let Some(token) = self.end(n) {
+                done.push((token, result));
+            }
+        }
+        self.errors(v6, done);
+    }
+
+    /// ICMP errors quoting our SYNs (IP_RECVERR's error queue).
+    fn errors(&mut self, v6: bool, done: &mut Vec<(u64, ProbeResult)>) {
+        for _ in 0..READS {
+            let fam = if v6 { self.v6.as_ref() } else { self.v4.as_ref() };
+            let Some(fam) = fam else { return };
+            let mut data = [0u8; 64];
+            let mut iov = [IoSliceMut::new(&mut data)];
+            let (errno, peer, len) = {
+                let msg = match recvmsg::<SockaddrStorage>(
+                    fam.raw.as_raw_fd(),
+                    &mut iov,
+                    Some(&mut self.cmsg),
+                    MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT,
+                ) {
+                    Ok(m) => m,
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => break,
+                };
+                let mut errno = None;
+                if let Ok(cmsgs) = msg.cmsgs() {
+                    for c in cmsgs {
+                        match c {
+                            ControlMessageOwned::Ipv4RecvErr(e, _)
+                                if e.ee_origin == libc::SO_EE_ORIGIN_ICMP =>
+                            {
+                                errno = Some(e.ee_errno as i32)
+                            }
+                            ControlMessageOwned::Ipv6RecvErr(e, _)
+                                if e.ee_origin == libc::SO_EE_ORIGIN_ICMP6 =>
+                            {
+                                errno = Some(e.ee_errno as i32)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                let peer = msg.address.and_then(|a| {
+                    a.as_sockaddr_in()
+                        .map(|s| IpAddr::V4(s.ip()))
+                        .or_else(|| a.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip())))
+                });
+                (errno, peer, msg.bytes)
+            };
+            // TCP ignores "fragmentation needed" / "packet too big" in
+            // SYN_SENT; so do we.
+            let (Some(errno), Some(peer)) = (errno, peer) else {
+                continue;
+            };
+            if errno == libc::EMSGSIZE || len < 8 {
+                continue;
+            }
+            // The quoted SYN: our port, the server's, our ISN.
+            let ours = u16::from_be_bytes([data[0], data[1]]);
+            let theirs = u16::from_be_bytes([data[2], data[3]]);
+            let seq = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+            let Some(&n) = self.by_key.get(&(peer, theirs, ours)) else {
+                continue;
+            };
+            if self.slots.get(n as usize).map(|s| s.isn) != Some(seq) {
+                continue;
+            }
+            let result = connect::classify(&io::Error::from_raw_os_error(errno));
+            if let Some(token) = self.end(n) {
+                done.push((token, result));
+            }
+        }
+    }
+
+    fn end(&mut self, n: u32) -> Option<u64> {
+        let slot = self.slots.get_mut(n as usize)?;
+        if !slot.live {
+            return None;
+        }
+        slot.live = false;
+        if let Entry::Occupied(e) = self.by_key.entry(slot.key) {
+            if *e.get() == n {
+                e.remove();
+            }
+        }
+        self.free.push(n);
+        self.live -= 1;
+        Some(slot.token)
+    }
+
+    /// The earliest deadline or retransmission.
+    pub fn next_deadline(&mut self) -> Option<u64> {
+        while let Some(Reverse((d, n, gen))) = self.timers.peek().copied() {
+            match self.slots.get(n as usize) {
+                Some(s) if s.live && s.gen == gen => return Some(d),
+                _ => {
+                    self.timers.pop();
+                }
+            }
+        }
+        None
+    }
+
+    /// Checks past their deadline at `now_us` time out; SYNs due again are
+    /// retransmitted.
+    pub fn expire(&mut self, now_us: u64, done: &mut Vec<(u64, ProbeResult)>) {
+        while let Some(d) = self.next_deadline() {
+            if d > now_us {
+                break;
+            }
+            let Some(Reverse((_, n, _))) = self.timers.pop() else {
+                break;
+            };
+            let Some(slot) = self.slots.get_mut(n as usize) else {
+                continue;
+            };
+            if slot.deadline_us <= now_us {
+                if let Some(token) = self.end(n) {
+                    done.push((token, ProbeResult::Failed(FailReason::ConnectTimeout)));
+                }
+                continue;
+            }
+            slot.rto_us = slot.rto_us.saturating_mul(2);
+            slot.next_tx_us = now_us.saturating_add(slot.rto_us);
+            let next = slot.deadline_us.min(slot.next_tx_us);
+            let (seg, dst, src, gen) = (slot.seg, slot.key.0, slot.src, slot.gen);
+            self.timers.push(Reverse((next, n, gen)));
+            // A failed retransmission leaves the deadline to decide.
+            let _ = self.send(&seg, dst, src);
+        }
+    }
+
+    /// Drops every check in flight.
+    pub fn clear(&mut self) {
+        for n in 0..self.slots.len() {
+            let _ = self.end(n as u32);
+        }
+        self.timers.clear();
+        self.by_key.clear();
+    }
+}
