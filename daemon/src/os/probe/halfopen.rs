@@ -31,25 +31,24 @@
 //! one more check to a server port while every source port is already
 //! checking it; and nothing when the raw socket cannot be opened.
 
+use std::cmp::Reverse;
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::BuildHasher;
-use std::io::{self, IoSlice, IoSliceMut};
-use std::mem::MaybeUninit;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::cmp::Reverse;
 use std::time::Duration;
 
 use nix::libc;
 use nix::sys::socket::{
-    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockaddrIn, SockaddrIn6, SockaddrStorage,
+    recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrStorage,
 };
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use vigil_check::{FailReason, ProbeResult};
 
 use super::connect::{self, Target};
+use super::rawio::{self, Rx, Tx, BATCH};
 use super::syn;
 
 /// Source ports per family, used in turn: the same 4-tuple comes back
@@ -63,6 +62,43 @@ const ROUTE_TTL_US: u64 = 30_000_000;
 const READS: usize = 4096;
 /// Receive buffer for bursts of replies (1,000 checks a second).
 const RCVBUF: usize = 2 << 20;
+
+/// The slot map's hasher: the keys are ours (addresses of configured real
+/// servers), so a multiply-xor hash does; SipHash is kept for the ISNs.
+#[derive(Default, Clone, Copy)]
+struct Mix(u64);
+
+impl std::hash::Hasher for Mix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+}
+
+type MixMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Mix>>;
 
 struct Family {
     raw: Socket,
@@ -86,6 +122,9 @@ struct Slot {
     deadline_us: u64,
     next_tx_us: u64,
     rto_us: u64,
+    /// A soft ICMP error seen (IPv6, see `errors`): the verdict at the
+    /// deadline instead of a timeout.
+    soft: Option<i32>,
 }
 
 /// The half-open checks in flight.
@@ -96,19 +135,27 @@ pub(super) struct HalfOpen {
     free: Vec<u32>,
     timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// (server address, server port, our port) -> slot.
-    by_key: HashMap<(IpAddr, u16, u16), u32>,
+    by_key: MixMap<(IpAddr, u16, u16), u32>,
     keys: RandomState,
     counter: u64,
     /// IPv4 destination -> (source the route gives, valid until).
-    routes: HashMap<Ipv4Addr, (Ipv4Addr, u64)>,
+    routes: MixMap<Ipv4Addr, (Ipv4Addr, u64)>,
+    /// `bindto` addresses found local, until when.
+    locals: MixMap<IpAddr, u64>,
     lookup: Option<UdpSocket>,
-    buf: Vec<MaybeUninit<u8>>,
+    /// SYNs to send at the next flush: (slot, generation, retransmission).
+    pending: Vec<(u32, u32, bool)>,
+    rx: Rx,
     cmsg: Vec<u8>,
     live: usize,
 }
 
 fn family(domain: Domain) -> io::Result<Family> {
-    let raw = Socket::new(domain, Type::RAW.nonblocking().cloexec(), Some(Protocol::TCP))?;
+    let raw = Socket::new(
+        domain,
+        Type::RAW.nonblocking().cloexec(),
+        Some(Protocol::TCP),
+    )?;
     let v4 = domain == Domain::IPV4;
     if v4 {
         setsockopt(&raw, sockopt::Ipv4RecvErr, &true)?;
@@ -170,8 +217,7 @@ impl Family {
     fn refilter(&self) -> io::Result<()> {
         let mut all: Vec<u16> = self.ports.clone();
         all.extend(self.fixed.keys().copied());
-        self.raw
-            .attach_filter(&syn::filter(self.ports_v4(), &all))
+        self.raw.attach_filter(&syn::filter(self.ports_v4(), &all))
     }
 
     fn ports_v4(&self) -> bool {
@@ -231,12 +277,14 @@ impl HalfOpen {
             slots: Vec::new(),
             free: Vec::new(),
             timers: BinaryHeap::new(),
-            by_key: HashMap::new(),
+            by_key: MixMap::default(),
             keys: RandomState::new(),
             counter: 0,
-            routes: HashMap::new(),
+            routes: MixMap::default(),
+            locals: MixMap::default(),
             lookup: None,
-            buf: vec![MaybeUninit::new(0); 256],
+            pending: Vec::new(),
+            rx: Rx::new(),
             cmsg: nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6),
             live: 0,
         })
@@ -305,15 +353,6 @@ impl HalfOpen {
         if let (Some(IpAddr::V4(s)), IpAddr::V4(d)) = (src, t.ip) {
             syn::fill_checksum_v4(s, d, &mut seg);
         }
-        if let Err(e) = self.send(&seg, t.ip, src) {
-            if let IpAddr::V4(d) = t.ip {
-                // A stale source (the address went away): looked up again
-                // next time.
-                self.routes.remove(&d);
-            }
-            done.push((token, connect::classify(&e)));
-            return true;
-        }
         let micros = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
         let n = match self.free.pop() {
             Some(n) => n,
@@ -329,6 +368,7 @@ impl HalfOpen {
                     deadline_us: 0,
                     next_tx_us: 0,
                     rto_us: 0,
+                    soft: None,
                 });
                 (self.slots.len() - 1) as u32
             }
@@ -345,18 +385,112 @@ impl HalfOpen {
         slot.src = src;
         slot.deadline_us = now_us.saturating_add(micros);
         slot.rto_us = RTO_US;
+        slot.soft = None;
         slot.next_tx_us = now_us.saturating_add(RTO_US);
         let first = slot.deadline_us.min(slot.next_tx_us);
         self.timers.push(Reverse((first, n, slot.gen)));
+        self.pending.push((n, slot.gen, false));
         self.by_key.insert(key, n);
         self.live += 1;
         true
+    }
+
+    /// Sends the SYNs queued since the last flush, a batch per syscall. A
+    /// first SYN that cannot be sent ends its check (`connect::classify`
+    /// of the errno, as connect() would); a retransmission that cannot is
+    /// left to the deadline.
+    pub fn flush(&mut self, done: &mut Vec<(u64, ProbeResult)>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        for v6 in [false, true] {
+            let fd = match if v6 { &self.v6 } else { &self.v4 } {
+                Some(f) => f.raw.as_raw_fd(),
+                None => continue,
+            };
+            let mut i = 0;
+            loop {
+                // The next batch of this family's live SYNs.
+                let mut batch: [(u32, bool); BATCH] = [(0, false); BATCH];
+                let mut k = 0;
+                while i < pending.len() && k < BATCH {
+                    let (n, gen, retx) = pending[i];
+                    i += 1;
+                    match self.slots.get(n as usize) {
+                        Some(s) if s.live && s.gen == gen && s.key.0.is_ipv6() == v6 => {
+                            batch[k] = (n, retx);
+                            k += 1;
+                        }
+                        _ => {}
+                    }
+                }
+                if k == 0 {
+                    break;
+                }
+                let mut sent = 0;
+                while sent < k {
+                    let txs: [Option<Tx<'_>>; BATCH] = std::array::from_fn(|j| {
+                        let (n, _) = *batch.get(sent + j).filter(|_| sent + j < k)?;
+                        let s = self.slots.get(n as usize)?;
+                        Some(Tx {
+                            seg: &s.seg,
+                            dst: s.key.0,
+                            src: s.src,
+                        })
+                    });
+                    match rawio::send(fd, &txs) {
+                        Ok(0) => break,
+                        Ok(m) => sent += m,
+                        Err(e) => {
+                            let (n, retx) = batch[sent];
+                            sent += 1;
+                            if retx {
+                                continue;
+                            }
+                            let (dst, src) = match self.slots.get(n as usize) {
+                                Some(s) => (s.key.0, s.src),
+                                None => continue,
+                            };
+                            // A source that is no longer ours (the address
+                            // went away): the check could not run, and the
+                            // caches are refilled next time.
+                            let gone = src.and_then(|s| is_local(s).err());
+                            if let IpAddr::V4(d) = dst {
+                                self.routes.remove(&d);
+                            }
+                            if let Some(s) = src {
+                                self.locals.remove(&s);
+                            }
+                            let r = match gone {
+                                Some(g) => connect::not_run(&g),
+                                None => connect::classify(&e),
+                            };
+                            if let Some(token) = self.end(n) {
+                                done.push((token, r));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        pending.clear();
+        self.pending = pending;
     }
 
     /// The source address we put in the pseudo-header (IPv4) or choose
     /// (`bindto`); IPv6 without `bindto` leaves it to the kernel.
     fn source(&mut self, t: &Target, now_us: u64) -> Result<Option<IpAddr>, ProbeResult> {
         if let Some(b) = t.bindto {
+            // Not a local address: the check cannot run, as connect()'s
+            // bind() says (EADDRNOTAVAIL); a raw send would go out with it.
+            match self.locals.get(&b) {
+                Some(until) if *until > now_us => {}
+                _ => {
+                    is_local(b).map_err(|e| connect::not_run(&e))?;
+                    self.locals.insert(b, now_us.saturating_add(ROUTE_TTL_US));
+                }
+            }
             return Ok(Some(b));
         }
         let IpAddr::V4(d) = t.ip else {
@@ -368,7 +502,8 @@ impl HalfOpen {
             }
         }
         if self.lookup.is_none() {
-            let u = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(|e| connect::not_run(&e))?;
+            let u =
+                UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(|e| connect::not_run(&e))?;
             self.lookup = Some(u);
         }
         let Some(u) = self.lookup.as_ref() else {
@@ -388,99 +523,69 @@ impl HalfOpen {
         Ok(Some(IpAddr::V4(s)))
     }
 
-    fn send(&self, seg: &[u8], dst: IpAddr, src: Option<IpAddr>) -> io::Result<()> {
-        let iov = [IoSlice::new(seg)];
-        let r = match (dst, src) {
-            (IpAddr::V4(d), s) => {
-                let fam = self.v4.as_ref().ok_or(io::ErrorKind::Unsupported)?;
-                let addr = SockaddrIn::from(SocketAddrV4::new(d, 0));
-                let info = libc::in_pktinfo {
-                    ipi_ifindex: 0,
-                    ipi_spec_dst: libc::in_addr {
-                        s_addr: match s {
-                            Some(IpAddr::V4(s)) => u32::from(s).to_be(),
-                            _ => 0,
-                        },
-                    },
-                    ipi_addr: libc::in_addr { s_addr: 0 },
-                };
-                let c = [ControlMessage::Ipv4PacketInfo(&info)];
-                let cm: &[ControlMessage] = if s.is_some() { &c } else { &[] };
-                sendmsg(fam.raw.as_raw_fd(), &iov, cm, MsgFlags::empty(), Some(&addr))
-            }
-            (IpAddr::V6(d), s) => {
-                let fam = self.v6.as_ref().ok_or(io::ErrorKind::Unsupported)?;
-                let addr = SockaddrIn6::from(SocketAddrV6::new(d, 0, 0, 0));
-                let info = libc::in6_pktinfo {
-                    ipi6_addr: libc::in6_addr {
-                        s6_addr: match s {
-                            Some(IpAddr::V6(s)) => s.octets(),
-                            _ => [0; 16],
-                        },
-                    },
-                    ipi6_ifindex: 0,
-                };
-                let c = [ControlMessage::Ipv6PacketInfo(&info)];
-                let cm: &[ControlMessage] = if s.is_some() { &c } else { &[] };
-                sendmsg(fam.raw.as_raw_fd(), &iov, cm, MsgFlags::empty(), Some(&addr))
-            }
-        };
-        r.map(|_| ()).map_err(io::Error::from)
-    }
-
-    /// Reads every reply and ICMP error queued on the raw socket of one
-    /// family; decided checks go to `done`.
-    pub fn readable(&mut self, v6: bool, done: &mut Vec<(u64, ProbeResult)>) {
-        for _ in 0..READS {
-            let fam = if v6 { self.v6.as_ref() } else { self.v4.as_ref() };
-            let Some(fam) = fam else { return };
-            let (n, from) = match fam.raw.recv_from(&mut self.buf) {
-                Ok(x) => x,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            // SAFETY: recv_from initialised the first n bytes.
-            let pkt: &[u8] =
-                unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast(), n.min(self.buf.len())) };
-            let (peer, tcp) = if v6 {
-                match from.as_socket_ipv6() {
-                    Some(a) => (IpAddr::V6(*a.ip()), pkt),
-                    None => continue,
-                }
+    /// Reads every reply queued on the raw socket of one family, and with
+    /// `err` its ICMP errors; decided checks go to `done`.
+    pub fn readable(&mut self, v6: bool, err: bool, done: &mut Vec<(u64, ProbeResult)>) {
+        for _ in 0..READS / BATCH {
+            let fam = if v6 {
+                self.v6.as_ref()
             } else {
-                match syn::tcp_of_v4(pkt) {
-                    Some((s, tcp)) => (IpAddr::V4(s), tcp),
+                self.v4.as_ref()
+            };
+            let Some(fam) = fam else { return };
+            let got = self.rx.recv(fam.raw.as_raw_fd());
+            for i in 0..got {
+                let Some((pkt, from)) = self.rx.get(i) else {
+                    continue;
+                };
+                let (peer, tcp) = if v6 {
+                    match from {
+                        Some(a) => (a, pkt),
+                        None => continue,
+                    }
+                } else {
+                    match syn::tcp_of_v4(pkt) {
+                        Some((s, tcp)) => (IpAddr::V4(s), tcp),
+                        None => continue,
+                    }
+                };
+                let Some(r) = syn::parse(tcp) else { continue };
+                let Some(&n) = self.by_key.get(&(peer, r.peer_port, r.our_port)) else {
+                    continue;
+                };
+                let Some(slot) = self.slots.get(n as usize) else {
+                    continue;
+                };
+                let result = match syn::verdict(&r, slot.isn) {
+                    Some(true) => ProbeResult::Ok,
+                    Some(false) => ProbeResult::Failed(FailReason::Refused),
                     None => continue,
+                };
+                if let Some(token) = self.end(n) {
+                    done.push((token, result));
                 }
-            };
-            let Some(r) = syn::parse(tcp) else { continue };
-            let key = (peer, r.peer_port, r.our_port);
-            let Some(&n) = self.by_key.get(&key) else {
-                continue;
-            };
-            let Some(slot) = self.slots.get(n as usize) else {
-                continue;
-            };
-            let result = match syn::verdict(&r, slot.isn) {
-                Some(true) => ProbeResult::Ok,
-                Some(false) => ProbeResult::Failed(FailReason::Refused),
-                None => continue,
-            };
-            if let Some(token) = self.end(n) {
-                done.push((token, result));
+            }
+            if got < BATCH {
+                break;
             }
         }
-        self.errors(v6, done);
+        if err {
+            self.errors(v6, done);
+        }
     }
 
     /// ICMP errors quoting our SYNs (IP_RECVERR's error queue).
     fn errors(&mut self, v6: bool, done: &mut Vec<(u64, ProbeResult)>) {
         for _ in 0..READS {
-            let fam = if v6 { self.v6.as_ref() } else { self.v4.as_ref() };
+            let fam = if v6 {
+                self.v6.as_ref()
+            } else {
+                self.v4.as_ref()
+            };
             let Some(fam) = fam else { return };
             let mut data = [0u8; 64];
             let mut iov = [IoSliceMut::new(&mut data)];
-            let (errno, peer, len) = {
+            let (errno, peer, len, fatal) = {
                 let msg = match recvmsg::<SockaddrStorage>(
                     fam.raw.as_raw_fd(),
                     &mut iov,
@@ -492,6 +597,7 @@ impl HalfOpen {
                     Err(_) => break,
                 };
                 let mut errno = None;
+                let mut fatal = true;
                 if let Ok(cmsgs) = msg.cmsgs() {
                     for c in cmsgs {
                         match c {
@@ -503,7 +609,8 @@ impl HalfOpen {
                             ControlMessageOwned::Ipv6RecvErr(e, _)
                                 if e.ee_origin == libc::SO_EE_ORIGIN_ICMP6 =>
                             {
-                                errno = Some(e.ee_errno as i32)
+                                errno = Some(e.ee_errno as i32);
+                                fatal = fatal6(e.ee_type, e.ee_code);
                             }
                             _ => {}
                         }
@@ -514,7 +621,7 @@ impl HalfOpen {
                         .map(|s| IpAddr::V4(s.ip()))
                         .or_else(|| a.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip())))
                 });
-                (errno, peer, msg.bytes)
+                (errno, peer, msg.bytes, fatal)
             };
             // TCP ignores "fragmentation needed" / "packet too big" in
             // SYN_SENT; so do we.
@@ -531,7 +638,11 @@ impl HalfOpen {
             let Some(&n) = self.by_key.get(&(peer, theirs, ours)) else {
                 continue;
             };
-            if self.slots.get(n as usize).map(|s| s.isn) != Some(seq) {
+            let Some(slot) = self.slots.get_mut(n as usize).filter(|s| s.isn == seq) else {
+                continue;
+            };
+            if !fatal {
+                slot.soft = Some(errno);
                 continue;
             }
             let result = connect::classify(&io::Error::from_raw_os_error(errno));
@@ -540,7 +651,27 @@ impl HalfOpen {
             }
         }
     }
+}
 
+/// Ok if `ip` is one of our addresses (a UDP socket can bind it).
+fn is_local(ip: IpAddr) -> io::Result<()> {
+    UdpSocket::bind((ip, 0)).map(drop)
+}
+
+/// Whether an ICMPv6 error ends a connect() in SYN_SENT at once, as Linux
+/// (6.18, measured) does: the "fatal" ones of its icmpv6_err_convert. No
+/// route, address unreachable, beyond scope and hop limit exceeded are
+/// soft: the SYN is retried and the error is the verdict at the deadline.
+/// Over IPv4 every unreachable is final at once (measured the same).
+fn fatal6(ty: u8, code: u8) -> bool {
+    match ty {
+        1 => !matches!(code, 0 | 2 | 3),
+        3 => false,
+        _ => true,
+    }
+}
+
+impl HalfOpen {
     fn end(&mut self, n: u32) -> Option<u64> {
         let slot = self.slots.get_mut(n as usize)?;
         if !slot.live {
@@ -584,18 +715,22 @@ impl HalfOpen {
                 continue;
             };
             if slot.deadline_us <= now_us {
+                // As connect() with SO_ERROR read at the deadline.
+                let r = match slot.soft {
+                    Some(e) => connect::classify(&io::Error::from_raw_os_error(e)),
+                    None => ProbeResult::Failed(FailReason::ConnectTimeout),
+                };
                 if let Some(token) = self.end(n) {
-                    done.push((token, ProbeResult::Failed(FailReason::ConnectTimeout)));
+                    done.push((token, r));
                 }
                 continue;
             }
             slot.rto_us = slot.rto_us.saturating_mul(2);
             slot.next_tx_us = now_us.saturating_add(slot.rto_us);
             let next = slot.deadline_us.min(slot.next_tx_us);
-            let (seg, dst, src, gen) = (slot.seg, slot.key.0, slot.src, slot.gen);
+            let gen = slot.gen;
             self.timers.push(Reverse((next, n, gen)));
-            // A failed retransmission leaves the deadline to decide.
-            let _ = self.send(&seg, dst, src);
+            self.pending.push((n, gen, true));
         }
     }
 
@@ -606,5 +741,6 @@ impl HalfOpen {
         }
         self.timers.clear();
         self.by_key.clear();
+        self.pending.clear();
     }
 }

@@ -43,6 +43,7 @@ mod http;
 mod misc;
 mod ping;
 mod pool;
+mod rawio;
 mod smtp;
 mod syn;
 mod tcp;

@@ -284,6 +284,10 @@ impl TcpPool {
                 EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::NONE)
             }
         };
+        // The SYNs of the checks started since the last wait, in batches.
+        if let Some(h) = self.half.as_mut() {
+            h.flush(done);
+        }
         let mut woken = Woken::default();
         let mut ms = ms;
         // The deadlines are judged at the time the wait returned, not after
@@ -317,8 +321,9 @@ impl TcpPool {
                 continue;
             }
             if data == RAW_V4 || data == RAW_V6 {
+                let err = self.events[i].events().contains(EpollFlags::EPOLLERR);
                 if let Some(h) = self.half.as_mut() {
-                    h.readable(data == RAW_V6, done);
+                    h.readable(data == RAW_V6, err, done);
                 }
                 continue;
             }

@@ -179,7 +179,10 @@ mod tests {
         }
         assert_eq!(sum, 0xffff);
         let r = parse(&seg).unwrap();
-        assert_eq!((r.peer_port, r.our_port, r.seq, r.flags), (40000, 80, 0x1234_5678, SYN));
+        assert_eq!(
+            (r.peer_port, r.our_port, r.seq, r.flags),
+            (40000, 80, 0x1234_5678, SYN)
+        );
     }
 
     #[test]
