@@ -168,8 +168,8 @@ impl Rx {
             return 0;
         }
         let n = (r as usize).min(BATCH);
-        for i in 0..n {
-            self.lens[i] = (hdrs[i].msg_len as usize).min(RX_LEN);
+        for (len, h) in self.lens.iter_mut().zip(&hdrs).take(n) {
+            *len = (h.msg_len as usize).min(RX_LEN);
         }
         n
     }
