@@ -4,6 +4,10 @@
 //! other thread (smol's `async-io` reactor would be woken, then wake us, for
 //! every readiness and every per-probe timer).
 //!
+//! Where a raw socket opens, checks go half-open instead (`halfopen.rs`:
+//! one SYN per check, on this same epoll); the connects below take what it
+//! cannot, or everything with `VIGIL_TCP_CHECK=connect`.
+//!
 //! Steady state allocates nothing: slots and heap entries are reused, the
 //! event buffer is fixed. Results are the same as [`super::run`]'s TCP
 //! probe: connected within the timeout passes, the errno sorting is
