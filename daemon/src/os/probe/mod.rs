@@ -45,6 +45,7 @@ mod misc;
 mod ping;
 mod pool;
 mod rawio;
+mod rawsock;
 mod smtp;
 mod syn;
 mod tcp;
