@@ -1,8 +1,11 @@
 //! The checker engine under load on the host: 1,000 TCP_CHECKs at
 //! delay_loop 1 through the whole LVS thread (in-memory table), against
-//! listeners in a namespace. Prints checks answered per second and the
+//! listeners in a namespace, with each TCP_CHECK engine (half-open, then
+//! `VIGIL_TCP_CHECK=connect`). Prints checks answered per second and the
 //! threads' CPU (run with --nocapture); fails if fewer than 90 % of the
-//! checks are answered or the LVS thread never sleeps.
+//! checks are answered or the LVS thread never sleeps. Answered: accepted
+//! by the listeners (full connects), or SYN-ACKs reset by the kernel (the
+//! namespace's Tcp OutRsts: half-open checks leave nothing to accept).
 
 mod os_util;
 mod probe_util;
@@ -70,15 +73,37 @@ fn threads() -> Vec<(String, String, u64, u64, u64)> {
     out
 }
 
+/// The namespace's Tcp OutRsts (read from a thread inside it).
+fn out_rsts() -> u64 {
+    let t = std::fs::read_to_string("/proc/thread-self/net/snmp").unwrap_or_default();
+    let mut rows = t.lines().filter(|l| l.starts_with("Tcp:"));
+    let (Some(h), Some(v)) = (rows.next(), rows.next()) else {
+        return 0;
+    };
+    h.split_whitespace()
+        .zip(v.split_whitespace())
+        .find(|(k, _)| *k == "OutRsts")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
 #[test]
 fn a_thousand_tcp_checks_a_second() {
+    for mode in ["halfopen", "connect"] {
+        std::env::set_var("VIGIL_TCP_CHECK", mode);
+        one_engine(mode);
+    }
+    std::env::remove_var("VIGIL_TCP_CHECK");
+}
+
+fn one_engine(mode: &'static str) {
     let ns = or_skip!(lab());
     let addrs: String = (0..NRS)
         .map(|r| format!("ip addr add 10.77.0.{}/24 dev v0 && ", 10 + r))
         .collect();
     let out = ns.try_sh(&format!("{addrs} true"));
     assert!(out.status.success(), "{out:?}");
-    ns.run(|| {
+    ns.run(move || {
         let accepted = Arc::new(AtomicU64::new(0));
         for v in 0..NVS {
             let l = TcpListener::bind(("0.0.0.0", 8001 + v as u16)).unwrap();
@@ -95,16 +120,24 @@ fn a_thousand_tcp_checks_a_second() {
         let lvs = Lvs::start(config(), || Ok(MemoryBackend::default()), prober).unwrap();
         // Past the first checks (1 s + warmup spread).
         std::thread::sleep(Duration::from_secs(3));
-        let (a0, t0, th0) = (accepted.load(Ordering::Relaxed), Instant::now(), threads());
-        std::thread::sleep(WINDOW);
-        let (a1, secs, th1) = (
+        let (a0, r0, t0, th0) = (
             accepted.load(Ordering::Relaxed),
+            out_rsts(),
+            Instant::now(),
+            threads(),
+        );
+        std::thread::sleep(WINDOW);
+        let (a1, r1, secs, th1) = (
+            accepted.load(Ordering::Relaxed),
+            out_rsts(),
             t0.elapsed().as_secs_f64(),
             threads(),
         );
-        let rate = (a1 - a0) as f64 / secs;
+        let (acc, rst) = ((a1 - a0) as f64 / secs, (r1 - r0) as f64 / secs);
+        let rate = acc.max(rst);
         println!(
-            "load | {} TCP_CHECKs at delay_loop 1: {rate:.0} answered/s",
+            "load | {mode}: {} TCP_CHECKs at delay_loop 1: {rate:.0} answered/s \
+             ({acc:.0} accepted, {rst:.0} resets)",
             NVS * NRS
         );
         let mut lvs_sleeps = None;

@@ -112,10 +112,11 @@ daemon_stop() {
     rm -f /run/d1/*.pid
 }
 
-# tcp_opens: d1's TCP counters, "ActiveOpens AttemptFails OutSegs" (connects
-# started, those that failed, segments sent): opens - fails is the checks the
-# servers answered, wherever the servers are.
-tcp_opens() { awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6, $8, $12; exit }' "/proc/$ANCHOR/net/snmp"; }
+# tcp_opens: d1's TCP counters, "ActiveOpens AttemptFails OutSegs OutRsts" (connects
+# started, those that failed, segments sent, resets sent): opens - fails is the checks
+# the servers answered, wherever the servers are; a half-open TCP_CHECK opens nothing,
+# and each SYN-ACK it gets is reset by the kernel, so resets count its answered checks.
+tcp_opens() { awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6, $8, $12, $15; exit }' "/proc/$ANCHOR/net/snmp"; }
 
 # window SECS: CPU, memory and thread figures of the daemon over SECS while
 # vigil-guest-adverts listens in obs; prints BENCH lines for $DAEMON $PHASE.
@@ -140,7 +141,7 @@ window() {
     t0=$(since "$t0")
     r1=$(cpu_ticks ${RSPID:-})
     echo "$o0 $(tcp_opens)" | awk -v d="$DAEMON" -v ph="$PHASE" -v s="$t0" \
-        '{ o = $4 - $1; e = o - ($5 - $2); printf "BENCH %s %s opens_per_s=%.0f established_per_s=%.0f segs_out_per_open=%.2f\n", d, ph, o / s, e / s, (o > 0 ? ($6 - $3) / o : 0) }'
+        '{ o = $5 - $1; e = o - ($6 - $2); printf "BENCH %s %s opens_per_s=%.0f established_per_s=%.0f segs_out_per_open=%.2f rsts_per_s=%.0f\n", d, ph, o / s, e / s, (o > 0 ? ($7 - $3) / o : 0), ($8 - $4) / s }'
     echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
     # shellcheck disable=SC2086
     tasks $pids >/run/tasks1

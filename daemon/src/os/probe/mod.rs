@@ -3,7 +3,7 @@
 //!
 //! | probe | bound (C = connect_timeout) | pass |
 //! | --- | --- | --- |
-//! | TCP_CHECK | connect within C | connected (closed at once, no data) |
+//! | TCP_CHECK | handshake within C | SYN-ACK to our SYN (half-open, [`TcpPool`]), or connected (closed at once, no data) |
 //! | HTTP_GET | per URL: connect within C, then request + whole response within C; URL after URL | every URL's status (and digest) accepted |
 //! | DNS_CHECK | query + answer within C | our id, QR, RCODE 0 |
 //! | MISC_CHECK | `misc_timeout`, then SIGKILL to its process group | exit status (reported as [`ProbeResult::MiscExit`]) |
@@ -31,18 +31,23 @@
 //! With `bind_port`, sockets close with SO_LINGER 0 (a reset): a graceful
 //! close would leave our fixed port in TIME_WAIT and the next probe, one
 //! delay_loop later, could not reuse it. The LVS thread runs TCP_CHECK on
-//! its own epoll loop ([`TcpPool`], which always resets); the other kinds
+//! its own epoll loop ([`TcpPool`]: half-open SYNs, else connects closed
+//! by reset); the other kinds
 //! are the futures of [`run`].
 
 mod bell;
 mod connect;
 mod dns;
 mod file;
+mod halfopen;
 mod http;
 mod misc;
 mod ping;
 mod pool;
+mod rawio;
+mod rawsock;
 mod smtp;
+mod syn;
 mod tcp;
 mod udp;
 
@@ -52,7 +57,7 @@ use vigil_model::GlobalDefs;
 use super::users;
 
 pub use bell::Bell;
-pub use pool::{TcpPool, Woken};
+pub use pool::{TcpEngine, TcpPool, Woken};
 
 /// What MISC_CHECK needs from the global configuration, resolved once.
 #[derive(Debug, Clone, PartialEq, Eq)]

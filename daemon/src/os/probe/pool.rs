@@ -4,6 +4,10 @@
 //! other thread (smol's `async-io` reactor would be woken, then wake us, for
 //! every readiness and every per-probe timer).
 //!
+//! Where a raw socket opens, checks go half-open instead (`halfopen.rs`:
+//! one SYN per check, on this same epoll); the connects below take what it
+//! cannot, or everything with `VIGIL_TCP_CHECK=connect`.
+//!
 //! Steady state allocates nothing: slots and heap entries are reused, the
 //! event buffer is fixed. Results are the same as [`super::run`]'s TCP
 //! probe: connected within the timeout passes, the errno sorting is
@@ -27,9 +31,15 @@ use socket2::{Protocol, SockAddr, Socket, Type};
 use vigil_check::{FailReason, ProbeKind, ProbeResult};
 
 use super::connect::{self, Target};
+use super::halfopen::HalfOpen;
 
 /// Keys at or above this are the caller's (see [`TcpPool::watch`]).
 pub const USER_KEY: u64 = 1 << 63;
+
+/// The keys of the half-open engine's raw sockets (IPv4, IPv6); connect
+/// keys stay below 2^62.
+const RAW_V4: u64 = USER_KEY - 1;
+const RAW_V6: u64 = USER_KEY - 2;
 
 /// Events taken per `epoll_wait`.
 const EVENTS: usize = 256;
@@ -54,6 +64,18 @@ pub struct TcpPool {
     timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
     events: Vec<EpollEvent>,
     live: usize,
+    /// SYN checks on raw sockets, when they could be opened (see
+    /// `halfopen.rs`); the connects above take what it cannot.
+    half: Option<HalfOpen>,
+}
+
+/// Which engine a [`TcpPool`] runs TCP_CHECK with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpEngine {
+    /// Half-open (one SYN per check), connects only where it cannot.
+    HalfOpen,
+    /// A full connect per check.
+    Connect,
 }
 
 /// What [`TcpPool::wait`] saw besides TCP completions.
@@ -64,12 +86,41 @@ pub struct Woken {
 }
 
 fn key(slot: u32, gen: u32) -> u64 {
-    (u64::from(gen & 0x7fff_ffff) << 32) | u64::from(slot)
+    (u64::from(gen & GEN_MASK) << 32) | u64::from(slot)
 }
 
+const GEN_MASK: u32 = 0x3fff_ffff;
+
 impl TcpPool {
+    /// The half-open engine where raw sockets can be opened (else, or with
+    /// `VIGIL_TCP_CHECK=connect` in the environment, full connects).
     pub fn new() -> io::Result<TcpPool> {
+        if std::env::var_os("VIGIL_TCP_CHECK").is_some_and(|v| v == "connect") {
+            return TcpPool::with(TcpEngine::Connect);
+        }
+        match TcpPool::with(TcpEngine::HalfOpen) {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                log::info!("TCP_CHECK: no raw socket ({e}): full connects");
+                TcpPool::with(TcpEngine::Connect)
+            }
+        }
+    }
+
+    /// A pool running `engine`; `HalfOpen` fails if no raw socket opens.
+    pub fn with(engine: TcpEngine) -> io::Result<TcpPool> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        let half = match engine {
+            TcpEngine::HalfOpen => {
+                let h = HalfOpen::new()?;
+                for (fd, v6) in h.fds() {
+                    let k = if v6 { RAW_V6 } else { RAW_V4 };
+                    epoll.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, k))?;
+                }
+                Some(h)
+            }
+            TcpEngine::Connect => None,
+        };
         Ok(TcpPool {
             epoll,
             slots: Vec::new(),
@@ -77,7 +128,16 @@ impl TcpPool {
             timers: BinaryHeap::new(),
             events: vec![EpollEvent::empty(); EVENTS],
             live: 0,
+            half,
         })
+    }
+
+    /// The engine this pool prefers.
+    pub fn engine(&self) -> TcpEngine {
+        match self.half {
+            Some(_) => TcpEngine::HalfOpen,
+            None => TcpEngine::Connect,
+        }
     }
 
     /// Adds a caller's fd (an eventfd, say), level-triggered on input;
@@ -89,7 +149,7 @@ impl TcpPool {
 
     /// Connects in flight.
     pub fn in_flight(&self) -> usize {
-        self.live
+        self.live + self.half.as_ref().map_or(0, HalfOpen::in_flight)
     }
 
     /// Starts `kind` if it is a TCP_CHECK (else `false`, nothing done). A
@@ -113,6 +173,11 @@ impl TcpPool {
             return false;
         };
         let t = Target::new(connect_ip, port, bindto, bind_port);
+        if let Some(h) = self.half.as_mut() {
+            if h.start(token, &t, *timeout, now_us, done) {
+                return true;
+            }
+        }
         match self.connect(&t) {
             Ok(None) => done.push((token, ProbeResult::Ok)),
             Ok(Some(sock)) => {
@@ -161,7 +226,7 @@ impl TcpPool {
         let Some(slot) = self.slots.get_mut(n as usize) else {
             return Err(ProbeResult::NotRun(FailReason::Socket(libc::EINVAL)));
         };
-        slot.gen = slot.gen.wrapping_add(1) & 0x7fff_ffff;
+        slot.gen = slot.gen.wrapping_add(1) & GEN_MASK;
         let ev = EpollEvent::new(EpollFlags::EPOLLOUT, key(n, slot.gen));
         if let Err(e) = self.epoll.add(&sock, ev) {
             self.free.push(n);
@@ -189,6 +254,12 @@ impl TcpPool {
     /// The earliest connect deadline (stale heap entries dropped first, so
     /// a finished connect never causes a wake-up).
     pub fn next_deadline(&mut self) -> Option<u64> {
+        let half = self.half.as_mut().and_then(HalfOpen::next_deadline);
+        let full = self.next_connect_deadline();
+        half.into_iter().chain(full).min()
+    }
+
+    fn next_connect_deadline(&mut self) -> Option<u64> {
         while let Some(Reverse((d, n, gen))) = self.timers.peek().copied() {
             match self.slots.get(n as usize) {
                 Some(s) if s.sock.is_some() && s.gen == gen => return Some(d),
@@ -217,6 +288,10 @@ impl TcpPool {
                 EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::NONE)
             }
         };
+        // The SYNs of the checks started since the last wait, in batches.
+        if let Some(h) = self.half.as_mut() {
+            h.flush(done);
+        }
         let mut woken = Woken::default();
         let mut ms = ms;
         // The deadlines are judged at the time the wait returned, not after
@@ -249,6 +324,13 @@ impl TcpPool {
                 woken.keys |= 1 << (data - USER_KEY).min(62);
                 continue;
             }
+            if data == RAW_V4 || data == RAW_V6 {
+                let err = self.events[i].events().contains(EpollFlags::EPOLLERR);
+                if let Some(h) = self.half.as_mut() {
+                    h.readable(data == RAW_V6, err, done);
+                }
+                continue;
+            }
             let (slot, gen) = ((data & 0xffff_ffff) as u32, (data >> 32) as u32);
             let flags = self.events[i].events();
             let result = match self.slots.get(slot as usize) {
@@ -276,7 +358,10 @@ impl TcpPool {
 
     /// Connects whose deadline is at or before `now_us` fail as timed out.
     pub fn expire(&mut self, now_us: u64, done: &mut Vec<(u64, ProbeResult)>) {
-        while let Some(d) = self.next_deadline() {
+        if let Some(h) = self.half.as_mut() {
+            h.expire(now_us, done);
+        }
+        while let Some(d) = self.next_connect_deadline() {
             if d > now_us {
                 break;
             }
@@ -305,5 +390,8 @@ impl TcpPool {
             let _ = self.end(n as u32);
         }
         self.timers.clear();
+        if let Some(h) = self.half.as_mut() {
+            h.clear();
+        }
     }
 }
