@@ -41,7 +41,9 @@ use crate::span::Span;
 use crate::values;
 
 /// Builds the model from the top-level statements; problems go to `found`.
-pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
+/// Each top-level block is dropped once read: the drafts it made grow while
+/// the tree shrinks, and the tree is gone before the drafts are resolved.
+pub fn validate(stmts: Vec<Stmt>, strict: bool, found: &mut Findings) -> Config {
     let mut ctx = Ctx {
         found,
         strict,
@@ -63,6 +65,7 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
     let mut static_routes = Vec::new();
     let mut static_rules = Vec::new();
     for stmt in stmts {
+        let stmt = &stmt;
         match stmt.keyword.text.as_str() {
             "global_defs" => {
                 if let Some(body) = ctx.block(stmt) {
