@@ -345,10 +345,17 @@ fn differs<T: Debug>(block: String, a: &T, b: &T) -> Refusal {
             if la.trim().contains(": ") {
                 field.push(name);
             }
+            // A list or struct opening or closing here: an entry more or less.
+            let open = |v: &str| v.ends_with(['{', '[', '(']) || v.starts_with([']', '}', ')']);
+            let problem = if open(&va) || open(&vb) {
+                "has entries the text rules drop or change".into()
+            } else {
+                format!("holds {va} where the text rules give {vb}")
+            };
             return Refusal {
                 block: block.trim().into(),
                 field: field.join(" > "),
-                problem: format!("holds {va} where the text rules give {vb}"),
+                problem,
             };
         }
         if la.trim().contains(": ") && (la.ends_with('{') || la.ends_with('[')) {
