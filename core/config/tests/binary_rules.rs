@@ -116,8 +116,12 @@ fn address_families() {
     v6.prefix_len = 64;
     c.instances[0].virtual_addresses.push(v6);
     let r = refused(&c);
-    names(&r, "vrrp_instance VI_1", "virtual_addresses");
-    names(&r, "vrrp_instance VI_1", "virtual_ipaddress");
+    names(&r, "vrrp_instance VI_1", "virtual_ipaddress > fd00::1/64");
+    assert!(
+        r.iter()
+            .any(|x| x.problem == "`fd00::1/64` is not kept by the text rules"),
+        "{r:#?}"
+    );
     // An IPv6 real server under an IPv4 DR service.
     let mut c = valid();
     c.virtual_servers[0].real_servers[0].addr = "fd00::5".parse().unwrap();

@@ -15,7 +15,6 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use core::fmt::Debug;
 
 use vigil_model::Config;
 
@@ -106,7 +105,8 @@ pub fn check(config: &Config, limits: &Limits) -> Result<(), Vec<Refusal>> {
     if !errors.is_empty() {
         return Err(locate(config, &errors));
     }
-    if let Some(diff) = difference(config, &rebuilt) {
+    if rebuilt != *config {
+        let diff = difference(config, &rebuilt);
         // The warnings say why the text rules changed a value.
         let warnings: Vec<&Found> = found.iter().filter(|f| f.2 == Severity::Warning).collect();
         let mut out = locate(config, &warnings);
@@ -223,148 +223,52 @@ fn unquote(s: &str) -> String {
     s.replace('"', "")
 }
 
-/// The first item whose decoded value the text rules do not give back, as
-/// a refusal naming its field.
-fn difference(decoded: &Config, rebuilt: &Config) -> Option<Refusal> {
-    if decoded.global != rebuilt.global {
-        return Some(differs(
-            "global_defs".into(),
-            &decoded.global,
-            &rebuilt.global,
-        ));
-    }
-    fn lists<T: PartialEq + Debug>(
-        what: &str,
-        name: impl Fn(&T) -> String,
-        a: &[T],
-        b: &[T],
-    ) -> Option<Refusal> {
-        for (x, y) in a.iter().zip(b) {
-            if x != y {
-                return Some(differs(format!("{what} {}", name(x)), x, y));
-            }
+/// The first line where the text forms of the decoded and the rebuilt
+/// models differ, as a refusal naming its block and keyword. Text, not
+/// `Debug`: the printer is in the binary anyway, `Debug` of the whole model
+/// would add 36 KB to it.
+fn difference(decoded: &Config, rebuilt: &Config) -> Refusal {
+    let mut blocks: Vec<String> = Vec::new();
+    show_each(decoded, &mut |t| blocks.push(t.into()));
+    let mut first = None;
+    let mut i = 0;
+    show_each(rebuilt, &mut |t| {
+        let a = blocks.get(i).map_or("", String::as_str);
+        if first.is_none() && a != t {
+            first = Some(text_diff(a, t));
         }
-        (a.len() != b.len()).then(|| Refusal {
-            block: what.into(),
-            field: String::new(),
-            problem: format!("{} blocks where the text rules keep {}", a.len(), b.len()),
-        })
+        i += 1;
+    });
+    if first.is_none() {
+        first = blocks.get(i).map(|a| text_diff(a, ""));
     }
-    let key = |v: &vigil_model::VirtualServer| match v.key {
-        vigil_model::VsKey::Addr { addr, port } => format!("{addr} {port}"),
-        vigil_model::VsKey::Fwmark(m) => format!("fwmark {m}"),
-    };
-    lists(
-        "vrrp_script",
-        |s| s.name.clone(),
-        &decoded.scripts,
-        &rebuilt.scripts,
-    )
-    .or_else(|| {
-        lists(
-            "vrrp_sync_group",
-            |g| g.name.clone(),
-            &decoded.sync_groups,
-            &rebuilt.sync_groups,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "vrrp_instance",
-            |i| i.name.clone(),
-            &decoded.instances,
-            &rebuilt.instances,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "virtual_server",
-            key,
-            &decoded.virtual_servers,
-            &rebuilt.virtual_servers,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "static_ipaddress",
-            |a| format!("{}", a.addr),
-            &decoded.static_addresses,
-            &rebuilt.static_addresses,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "static_routes",
-            |_| String::new(),
-            &decoded.static_routes,
-            &rebuilt.static_routes,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "static_rules",
-            |_| String::new(),
-            &decoded.static_rules,
-            &rebuilt.static_rules,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "track_file",
-            |t| t.name.clone(),
-            &decoded.track_files,
-            &rebuilt.track_files,
-        )
-    })
-    .or_else(|| {
-        lists(
-            "vrrp_track_process",
-            |t| t.name.clone(),
-            &decoded.track_processes,
-            &rebuilt.track_processes,
-        )
+    first.unwrap_or_else(|| Refusal {
+        block: "configuration".into(),
+        field: String::new(),
+        problem: "holds values its text form cannot carry".into(),
     })
 }
 
-/// Names the first field where `a` and `b` differ (from their `Debug`
-/// forms: the model's field names), with both values.
-fn differs<T: Debug>(block: String, a: &T, b: &T) -> Refusal {
-    let (da, db) = (format!("{a:#?}"), format!("{b:#?}"));
-    let mut path: Vec<(usize, &str)> = Vec::new();
-    for (la, lb) in da.lines().zip(db.lines()) {
-        let indent = la.len() - la.trim_start().len();
-        path.retain(|(i, _)| *i < indent);
-        let name = la.trim().split(": ").next().unwrap_or("");
-        if la != lb {
-            let mut field: Vec<&str> = path.iter().map(|(_, n)| *n).collect();
-            let value = |l: &str| {
-                let l = l.trim().trim_end_matches(',');
-                l.split_once(": ").map_or(l, |(_, v)| v).into()
-            };
-            let (va, vb): (String, String) = (value(la), value(lb));
-            if la.trim().contains(": ") {
-                field.push(name);
-            }
-            // A list or struct opening or closing here: an entry more or less.
-            let open = |v: &str| v.ends_with(['{', '[', '(']) || v.starts_with([']', '}', ')']);
-            let problem = if open(&va) || open(&vb) {
-                "has entries the text rules drop or change".into()
-            } else {
-                format!("holds {va} where the text rules give {vb}")
-            };
-            return Refusal {
-                block: block.trim().into(),
-                field: field.join(" > "),
-                problem,
-            };
-        }
-        if la.trim().contains(": ") && (la.ends_with('{') || la.ends_with('[')) {
-            path.push((indent, name));
-        }
-    }
+fn text_diff(a: &str, b: &str) -> Refusal {
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let n = la.iter().zip(&lb).take_while(|(x, y)| x == y).count();
+    let (x, y) = (la.get(n).map(|l| l.trim()), lb.get(n).map(|l| l.trim()));
+    let line = u32::try_from(n + 1).unwrap_or(u32::MAX);
+    let (block, field) = place(if x.is_some() { a } else { b }, line);
+    // One line dropped or added, rather than every later line changed.
+    let dropped = la.get(n + 1).map(|l| l.trim()) == y;
+    let added = lb.get(n + 1).map(|l| l.trim()) == x;
+    let problem = match (x, y) {
+        (Some(x), Some(_)) if dropped => format!("`{x}` is not kept by the text rules"),
+        (Some(_), Some(y)) if added => format!("the text rules add `{y}`"),
+        (Some(x), Some(y)) => format!("`{x}` where the text rules give `{y}`"),
+        (Some(x), None) => format!("`{x}` is not kept by the text rules"),
+        (None, Some(y)) => format!("the text rules add `{y}`"),
+        (None, None) => "differs from what the text rules give".into(),
+    };
     Refusal {
-        block: block.trim().into(),
-        field: String::new(),
-        problem: "differs from what the text rules give".into(),
+        block,
+        field,
+        problem,
     }
 }
