@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Decoding checks everything before handing out a value, so a damaged file
-//! is refused whole, never half-loaded. A declared body over
+//! is refused whole, never half-loaded; the decoded model then goes through
+//! the text validator ([`check`]), so a hand-made body meets the same rules. A declared body over
 //! [`Limits::file_bytes`] is refused from the header alone; postcard then
 //! reads at most the body (the model has no recursive types, and serde's
 //! collections preallocate cautiously), so decoding is bounded by the file.
@@ -24,6 +25,9 @@ use vigil_model::Config;
 
 use crate::crc32::crc32;
 use crate::limits::Limits;
+
+mod check;
+pub use check::{check, Refusal};
 
 /// First bytes of every binary configuration.
 pub const MAGIC: [u8; 4] = *b"VIGL";
@@ -82,7 +86,14 @@ pub enum BinaryError {
         /// The cap.
         limit: usize,
     },
+    /// The model breaks the rules a text configuration is held to (see
+    /// [`check`]); every problem found, at least one.
+    Invalid(Vec<Refusal>),
 }
+
+/// Problems listed in [`BinaryError::Invalid`]'s one line; the rest are
+/// counted.
+const LISTED: usize = 3;
 
 impl fmt::Display for BinaryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -123,7 +134,29 @@ impl fmt::Display for BinaryError {
                 f,
                 "binary config declares a {declared}-byte body, over the {limit}-byte limit"
             ),
+            BinaryError::Invalid(problems) => {
+                let n = problems.len();
+                write!(f, "binary config refused ({n} problem{}): ", plural(n))?;
+                for (i, p) in problems.iter().take(LISTED).enumerate() {
+                    if i > 0 {
+                        write!(f, "; ")?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                if n > LISTED {
+                    write!(f, "; and {} more", n - LISTED)?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 
@@ -132,11 +165,17 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes.get(field::MAGIC) == Some(&MAGIC[..])
 }
 
-/// Encodes a configuration.
+/// Encodes a configuration, if it meets the rules [`from_binary`] applies.
 pub fn to_binary(config: &Config) -> Result<Vec<u8>, BinaryError> {
+    // Never write a file that the loader would refuse.
+    check(config, &Limits::DEFAULT).map_err(BinaryError::Invalid)?;
+    encode(config)
+}
+
+/// The header and body of `config`, whatever it holds.
+fn encode(config: &Config) -> Result<Vec<u8>, BinaryError> {
     let body = postcard::to_allocvec(config).map_err(|_| BinaryError::TooLarge)?;
     let len = u32::try_from(body.len()).map_err(|_| BinaryError::TooLarge)?;
-    // Never write a file that the loader would refuse.
     let limit = Limits::DEFAULT.file_bytes - HEADER_LEN;
     if body.len() > limit {
         return Err(BinaryError::BodyTooLarge {
@@ -157,8 +196,18 @@ fn le_u32(bytes: &[u8], r: Range<usize>) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.get(r)?.try_into().ok()?))
 }
 
-/// Decodes and verifies a binary configuration.
+/// Decodes and verifies a binary configuration: the header, the CRC, the
+/// encoding, then the model against the text rules ([`check`]).
 pub fn from_binary(bytes: &[u8]) -> Result<Config, BinaryError> {
+    let config = decode(bytes)?;
+    // A CRC only says the bytes are those written, not that a validator
+    // wrote them: the model meets the text rules or is refused.
+    check(&config, &Limits::DEFAULT).map_err(BinaryError::Invalid)?;
+    Ok(config)
+}
+
+/// The model in `bytes` if the header, CRC and encoding are sound.
+fn decode(bytes: &[u8]) -> Result<Config, BinaryError> {
     if bytes.len() < HEADER_LEN {
         return Err(if bytes.len() >= 4 && !is_binary(bytes) {
             BinaryError::BadMagic
@@ -210,6 +259,24 @@ pub fn from_binary(bytes: &[u8]) -> Result<Config, BinaryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_keep_every_precision_in_the_encoding() {
+        use core::time::Duration;
+        let mut c = Config::default();
+        for d in [
+            Duration::ZERO,
+            Duration::new(1, 1),
+            Duration::from_micros(3_000_001),
+            Duration::from_secs(365 * 86_400),
+        ] {
+            c.global.vrrp_garp_interval = d;
+            assert_eq!(decode(&encode(&c).unwrap()).unwrap(), c, "{d:?}");
+        }
+        // Too large for the compact encoding: refused, not truncated.
+        c.global.vrrp_garp_interval = Duration::new(u64::MAX, 1);
+        assert_eq!(encode(&c), Err(BinaryError::TooLarge));
+    }
 
     #[test]
     fn header_layout() {

@@ -22,6 +22,7 @@ use crate::glob;
 use crate::lexer::{physical_lines, LineLexer, Token, TokenKind};
 use crate::limits::Limits;
 use crate::loader::{LoadError, Loader};
+use crate::parser::Builder;
 use crate::preproc::Preproc;
 use crate::span::{FileId, Span};
 
@@ -89,6 +90,33 @@ pub fn expand_pre(
     found: &mut Findings,
     pre: &mut Preproc,
 ) -> Expanded {
+    expand_with(name, text, loader, limits, found, pre, None)
+}
+
+/// [`expand_pre`] that hands each line's tokens to `tree` as they are
+/// lexed instead of keeping them: the result's `tokens` stay empty, and the
+/// reader holds one line of tokens at a time.
+pub fn expand_into(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    limits: &Limits,
+    found: &mut Findings,
+    pre: &mut Preproc,
+    tree: &mut Builder,
+) -> SourceMap {
+    expand_with(name, text, loader, limits, found, pre, Some(tree)).sources
+}
+
+fn expand_with(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    limits: &Limits,
+    found: &mut Findings,
+    pre: &mut Preproc,
+    tree: Option<&mut Builder>,
+) -> Expanded {
     let mut ex = Expanded::default();
     let mut state = State {
         pre,
@@ -99,6 +127,7 @@ pub fn expand_pre(
         lx: LineLexer::new(limits, limits.tokens),
         files: 1,
         bytes: text.len(),
+        tree,
     };
     let Some(id) = ex.sources.intern(&normalize(name)) else {
         return ex;
@@ -130,6 +159,8 @@ struct State<'a> {
     stack: Vec<String>,
     /// The lexer shared by all files (logical lines, token budget).
     lx: LineLexer,
+    /// Where tokens go as they are lexed; `None`: kept in `Expanded`.
+    tree: Option<&'a mut Builder>,
 }
 
 impl State<'_> {
@@ -168,7 +199,13 @@ impl State<'_> {
                     self.lx.break_line();
                     continue;
                 }
-                if self.lx.line(self.found, &mut ex.tokens, id, n, &t) {
+                let stop = self.lx.line(self.found, &mut ex.tokens, id, n, &t);
+                if let Some(tree) = self.tree.as_deref_mut() {
+                    for tok in ex.tokens.drain(..) {
+                        tree.push(tok, self.found);
+                    }
+                }
+                if stop {
                     self.stack.pop();
                     return;
                 }

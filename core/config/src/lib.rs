@@ -30,7 +30,7 @@ pub mod span;
 mod validate;
 pub mod values;
 
-pub use binary::{from_binary, to_binary, BinaryError, FORMAT_VERSION};
+pub use binary::{from_binary, to_binary, BinaryError, Refusal, FORMAT_VERSION};
 pub use error::{Diagnostic, Problem, Severity};
 pub use findings::Findings;
 pub use include::SourceMap;
@@ -134,22 +134,23 @@ fn parse_once(
     let mut found = Findings::new(limits);
     let mut pre = preproc::Preproc::new(opts.config_id, opts.detail, limits);
     pre.set_random_seed(opts.random_seed.unwrap_or(0));
-    let ex = include::expand_pre(name, text, loader, limits, &mut found, &mut pre);
+    // Each stage is dropped before the next grows: tokens go into the tree
+    // as they are lexed, and the validator frees each top-level block of
+    // the tree once read (tests/mem_peak.rs measures the peak).
+    let mut tree = parser::Builder::new(limits);
+    let sources = include::expand_into(name, text, loader, limits, &mut found, &mut pre, &mut tree);
     for (at, r) in pre.into_notes() {
         found.push((at, Problem::Resolved(r), Severity::Note));
     }
-    // Exact size: the token list is alive while the tree is built.
-    let mut tokens = ex.tokens;
-    tokens.shrink_to_fit();
-    let stmts = parser::parse(tokens, limits, &mut found);
-    let config = validate::validate(&stmts, opts.strict, &mut found);
+    let stmts = tree.finish(&mut found);
+    let config = validate::validate(stmts, opts.strict, &mut found);
     // Stable order: by position as read (file order of first appearance).
     let diags: Vec<Diagnostic> = found
         .into_sorted()
         .into_iter()
         .map(|(span, problem, severity)| Diagnostic {
             severity,
-            file: String::from(ex.sources.name(span.file)),
+            file: String::from(sources.name(span.file)),
             line: span.line,
             col: span.col,
             problem,

@@ -6,7 +6,7 @@
 //! keepalived's real configurations are a few KB (the largest in the test
 //! corpora is 3.3 KB, 485 words), so every default is far above what a real
 //! configuration needs, and low enough that the worst input within them
-//! peaks under 25 MiB of heap while read (`tests/mem_peak.rs`).
+//! peaks under 16 MiB of heap while read (`tests/mem_peak.rs`).
 
 /// The caps applied while reading one configuration (main file and includes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +20,8 @@ pub struct Limits {
     /// Longest word or quoted string, in bytes.
     pub word_bytes: usize,
     /// Most tokens (words and braces) in all files together: what bounds the
-    /// memory of the token list, the syntax tree and the model (about 250
-    /// bytes per token at worst, measured), whatever the bytes per token.
+    /// memory of the syntax tree and the model (about 200 bytes per token at
+    /// worst, measured), whatever the bytes per token.
     pub tokens: usize,
     /// Deepest `{ }` nesting.
     pub depth: usize,

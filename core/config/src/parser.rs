@@ -37,8 +37,9 @@ pub struct Stmt {
     pub keyword: Word,
     /// The other words on its line.
     pub args: Vec<Word>,
-    /// Its block, if one follows.
-    pub block: Option<Block>,
+    /// Its block, if one follows. Boxed: most statements have none, and
+    /// the tree of a large configuration is mostly such statements.
+    pub block: Option<alloc::boxed::Box<Block>>,
 }
 
 /// A `{ ... }` block.
@@ -56,34 +57,52 @@ struct Frame {
     stmts: Vec<Stmt>,
 }
 
-/// Builds the statement tree. Brace problems are appended to `found`; the
-/// tree is still built (unclosed blocks are closed at the end).
-pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<Stmt> {
-    let mut stack: Vec<Frame> = alloc::vec![Frame {
-        owner: None,
-        open: Span::default(),
-        stmts: Vec::new()
-    }];
-    // Logical line of the statement still taking values, if any.
-    let mut open_line: Option<u32> = None;
-    // Open braces inside a block skipped for depth.
-    let mut skipping = 0usize;
-    for tok in tokens {
-        if skipping > 0 {
+/// Builds the statement tree one token at a time, so that the reader never
+/// holds the whole token list: each token becomes part of the tree as it is
+/// lexed (at the cap, the list cost as much as the tree).
+pub struct Builder {
+    stack: Vec<Frame>,
+    depth: usize,
+    /// Logical line of the statement still taking values, if any.
+    open_line: Option<u32>,
+    /// Open braces inside a block skipped for depth.
+    skipping: usize,
+}
+
+impl Builder {
+    /// An empty tree, nesting capped at `limits.depth`.
+    pub fn new(limits: &Limits) -> Self {
+        Builder {
+            stack: alloc::vec![Frame {
+                owner: None,
+                open: Span::default(),
+                stmts: Vec::new()
+            }],
+            depth: limits.depth,
+            open_line: None,
+            skipping: 0,
+        }
+    }
+
+    /// Adds the next token; brace problems go to `found`.
+    pub fn push(&mut self, tok: Token, found: &mut Findings) {
+        if self.skipping > 0 {
             match tok.kind {
-                TokenKind::Open => skipping += 1,
-                TokenKind::Close => skipping -= 1,
+                TokenKind::Open => self.skipping += 1,
+                TokenKind::Close => self.skipping -= 1,
                 TokenKind::Word { .. } => {}
             }
-            open_line = None;
-            continue;
+            self.open_line = None;
+            return;
         }
-        if matches!(tok.kind, TokenKind::Open) && stack.len() > limits.depth {
-            found.error(tok.span, Problem::TooDeep(limits.depth));
-            skipping = 1;
-            continue;
+        if matches!(tok.kind, TokenKind::Open) && self.stack.len() > self.depth {
+            found.error(tok.span, Problem::TooDeep(self.depth));
+            self.skipping = 1;
+            return;
         }
-        let Some(frame) = stack.last_mut() else { break };
+        let Some(frame) = self.stack.last_mut() else {
+            return;
+        };
         match tok.kind {
             TokenKind::Word { text, quoted } => {
                 let word = Word {
@@ -92,7 +111,7 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
                     span: tok.span,
                 };
                 match frame.stmts.last_mut() {
-                    Some(stmt) if open_line == Some(tok.line) => stmt.args.push(word),
+                    Some(stmt) if self.open_line == Some(tok.line) => stmt.args.push(word),
                     last => {
                         // The previous statement is complete: drop the slack
                         // of its values (a Vec of one word holds four).
@@ -104,16 +123,16 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
                             args: Vec::new(),
                             block: None,
                         });
-                        open_line = Some(tok.line);
+                        self.open_line = Some(tok.line);
                     }
                 }
             }
             TokenKind::Open => {
-                open_line = None;
+                self.open_line = None;
                 match frame.stmts.last() {
                     Some(s) if s.block.is_none() => {
                         let owner = frame.stmts.pop();
-                        stack.push(Frame {
+                        self.stack.push(Frame {
                             owner,
                             open: tok.span,
                             stmts: Vec::new(),
@@ -123,7 +142,7 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
                         // keepalived: "Unexpected '{' - ignoring" (the block too).
                         found.warn(tok.span, Problem::UnexpectedOpen);
                         // Keep braces balanced: an anonymous frame, dropped at '}'.
-                        stack.push(Frame {
+                        self.stack.push(Frame {
                             owner: None,
                             open: tok.span,
                             stmts: Vec::new(),
@@ -132,31 +151,45 @@ pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<S
                 }
             }
             TokenKind::Close => {
-                open_line = None;
-                if stack.len() == 1 {
+                self.open_line = None;
+                if self.stack.len() == 1 {
                     // keepalived: "Extra '}' found", and carries on.
                     found.warn(tok.span, Problem::UnexpectedClose);
                 } else {
-                    close(&mut stack);
+                    close(&mut self.stack);
                 }
             }
         }
     }
-    while stack.len() > 1 {
-        if let Some(Frame { owner: Some(s), .. }) = stack.last() {
-            found.error(
-                s.keyword.span,
-                Problem::UnclosedBlock(s.keyword.text.clone()),
-            );
+
+    /// The tree; unclosed blocks are closed here, each reported.
+    pub fn finish(mut self, found: &mut Findings) -> Vec<Stmt> {
+        while self.stack.len() > 1 {
+            if let Some(Frame { owner: Some(s), .. }) = self.stack.last() {
+                found.error(
+                    s.keyword.span,
+                    Problem::UnclosedBlock(s.keyword.text.clone()),
+                );
+            }
+            close(&mut self.stack);
         }
-        close(&mut stack);
+        let mut top = self.stack.pop().map(|f| f.stmts).unwrap_or_default();
+        if let Some(last) = top.last_mut() {
+            last.args.shrink_to_fit();
+        }
+        top.shrink_to_fit();
+        top
     }
-    let mut top = stack.pop().map(|f| f.stmts).unwrap_or_default();
-    if let Some(last) = top.last_mut() {
-        last.args.shrink_to_fit();
+}
+
+/// Builds the statement tree. Brace problems are appended to `found`; the
+/// tree is still built (unclosed blocks are closed at the end).
+pub fn parse(tokens: Vec<Token>, limits: &Limits, found: &mut Findings) -> Vec<Stmt> {
+    let mut b = Builder::new(limits);
+    for tok in tokens {
+        b.push(tok, found);
     }
-    top.shrink_to_fit();
-    top
+    b.finish(found)
 }
 
 fn close(stack: &mut Vec<Frame>) {
@@ -172,10 +205,10 @@ fn close(stack: &mut Vec<Frame>) {
         }
         stmts.shrink_to_fit();
         owner.args.shrink_to_fit();
-        owner.block = Some(Block {
+        owner.block = Some(alloc::boxed::Box::new(Block {
             open: frame.open,
             stmts,
-        });
+        }));
         parent.stmts.push(owner);
     }
 }

@@ -27,14 +27,33 @@ use vrrp::{addresses, displayed, instance, notify, script};
 
 /// The configuration as keepalived.conf text.
 pub fn show(config: &Config) -> String {
+    let mut out = String::new();
+    show_each(config, &mut |block| out.push_str(block));
+    out
+}
+
+/// [`show`] one top-level block at a time (`global_defs`, the tracking
+/// blocks together, then each script, sync group, instance, static list,
+/// group and virtual server), in the order `show` writes them: what a
+/// binary configuration is checked through without holding all its text.
+pub fn show_each(config: &Config, each: &mut dyn FnMut(&str)) {
     let mut w = Writer {
         out: String::new(),
         depth: 0,
     };
+    let mut flush = |w: &mut Writer| {
+        if !w.out.is_empty() {
+            each(&w.out);
+            w.out.clear();
+        }
+    };
     global(&mut w, &config.global);
+    flush(&mut w);
     track::blocks(&mut w, config);
+    flush(&mut w);
     for s in &config.scripts {
         script(&mut w, s);
+        flush(&mut w);
     }
     for g in &config.sync_groups {
         w.open(&["vrrp_sync_group", &quote(&g.name)]);
@@ -48,13 +67,16 @@ pub fn show(config: &Config) -> String {
         w.opt_bool("notify_priority_changes", g.notify_priority_changes);
         track::group(&mut w, g);
         w.close();
+        flush(&mut w);
     }
     for i in &config.instances {
         instance(&mut w, i, &config.global);
+        flush(&mut w);
     }
     addresses(&mut w, "static_ipaddress", &config.static_addresses);
     displayed(&mut w, "static_routes", &config.static_routes);
     displayed(&mut w, "static_rules", &config.static_rules);
+    flush(&mut w);
     let mut shown: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
     for g in config
         .virtual_servers
@@ -64,12 +86,13 @@ pub fn show(config: &Config) -> String {
         if !shown.contains(&g.name.as_str()) {
             shown.push(&g.name);
             vs_group(&mut w, g);
+            flush(&mut w);
         }
     }
     for vs in &config.virtual_servers {
         virtual_server(&mut w, vs);
+        flush(&mut w);
     }
-    w.out
 }
 
 struct Writer {

@@ -99,26 +99,42 @@ fn big_generated_config_round_trips_through_binary_and_show() {
 #[test]
 fn durations_of_every_precision_and_commands_round_trip() {
     use std::time::Duration;
-    let mut c = common::ok(&common::gen::big_config(1, 0, 0));
+    let mut c = common::ok(&common::gen::big_config(1, 1, 1));
+    // What text can write: microseconds, up to each keyword's maximum.
     let cases = [
         Duration::ZERO,
         Duration::from_secs(1),
         Duration::from_millis(10),
         Duration::from_micros(3_000_001),
-        Duration::new(1, 1),
-        Duration::from_secs(365 * 86_400),
+        Duration::from_secs(1000),
     ];
     for d in cases {
-        c.instances[0].advert_int = d;
         c.global.vrrp_garp_interval = d;
         assert_eq!(from_binary(&to_binary(&c).unwrap()).unwrap(), c, "{d:?}");
     }
+    c.virtual_servers[0].delay_loop = Duration::from_secs(365 * 86_400);
+    assert_eq!(from_binary(&to_binary(&c).unwrap()).unwrap(), c);
     // argv is rebuilt from the text when loading.
-    let cmd = vigil_model::Command::new("/bin/x 'a b' \"c\\\"d\" e\\ f", None);
-    assert_eq!(cmd.argv, ["/bin/x", "a b", "c\"d", "e f"]);
+    let cmd = vigil_model::Command::new("/bin/x 'a b' e\\ f", None);
+    assert_eq!(cmd.argv, ["/bin/x", "a b", "e f"]);
     c.instances[0].notify.stop = Some(cmd);
     assert_eq!(from_binary(&to_binary(&c).unwrap()).unwrap(), c);
-    // Too large for the compact encoding: refused, not truncated.
-    c.instances[0].advert_int = Duration::new(u64::MAX, 1);
-    assert_eq!(to_binary(&c), Err(BinaryError::TooLarge));
+    // A '"' no text can write (the grammar has no escapes) is refused.
+    c.instances[0].notify.stop = Some(vigil_model::Command::new("/bin/x \"c\\\"d\"", None));
+    match to_binary(&c) {
+        Err(BinaryError::Invalid(r)) => assert_eq!(r[0].field, "notify_stop", "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+    c.instances[0].notify.stop = None;
+    // Over the keyword's range: refused, naming the keyword.
+    c.global.vrrp_garp_interval = Duration::from_secs(1001);
+    match to_binary(&c) {
+        Err(BinaryError::Invalid(r)) => {
+            assert_eq!(
+                (r[0].block.as_str(), r[0].field.as_str()),
+                ("global_defs", "vrrp_garp_interval")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -42,58 +42,112 @@ use crate::span::Span;
 use crate::values;
 
 /// Builds the model from the top-level statements; problems go to `found`.
-pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
-    let mut ctx = Ctx {
-        found,
-        strict,
-        track_files: Vec::new(),
-        next_rule_priority: [16384, 16384],
-        track_processes: Vec::new(),
-    };
-    let mut global = None;
+/// Each top-level block is dropped once read: the drafts it made grow while
+/// the tree shrinks, and the tree is gone before the drafts are resolved.
+pub fn validate(stmts: Vec<Stmt>, strict: bool, found: &mut Findings) -> Config {
     // Sized from the tree: growth by doubling could hold twice what is
     // needed at the peak of a large configuration (see tests/mem_peak.rs).
     let count = |kw: &str| stmts.iter().filter(|s| s.keyword.text == kw).count();
-    let mut scripts = Vec::with_capacity(count("vrrp_script"));
-    let mut groups = Vec::new();
-    let mut instances = Vec::with_capacity(count("vrrp_instance"));
-    let mut servers = Vec::with_capacity(count("virtual_server"));
-    let mut sync = None;
-    let mut vs_groups = Vec::new();
-    let mut static_addresses = Vec::new();
-    let mut static_routes = Vec::new();
-    let mut static_rules = Vec::new();
+    let sizes = Sizes {
+        scripts: count("vrrp_script"),
+        instances: count("vrrp_instance"),
+        servers: count("virtual_server"),
+    };
+    let mut v = Validator::new(sizes, strict, found);
     for stmt in stmts {
+        v.stmt(&stmt);
+    }
+    v.finish()
+}
+
+/// How many top-level blocks of the large kinds are coming, so that their
+/// lists are allocated once at their size.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sizes {
+    /// `vrrp_script` blocks.
+    pub scripts: usize,
+    /// `vrrp_instance` blocks.
+    pub instances: usize,
+    /// `virtual_server` blocks.
+    pub servers: usize,
+}
+
+/// A validation fed one top-level statement at a time (the text reader
+/// hands it the tree, the binary loader one shown block at a time), then
+/// resolved across blocks by [`Validator::finish`].
+pub(crate) struct Validator<'a> {
+    ctx: Ctx<'a>,
+    global: Option<vigil_model::GlobalDefs>,
+    scripts: Vec<(vigil_model::VrrpScript, Span)>,
+    groups: Vec<sync_group::Draft>,
+    instances: Vec<instance::Draft>,
+    servers: Vec<lvs::Parsed>,
+    sync: Option<syncd::Draft>,
+    vs_groups: Vec<(vigil_model::VsGroup, Span)>,
+    static_addresses: Vec<vigil_model::VirtualAddress>,
+    static_routes: Vec<vigil_model::Route>,
+    static_rules: Vec<vigil_model::Rule>,
+}
+
+impl<'a> Validator<'a> {
+    /// An empty validation; problems go to `found`.
+    pub(crate) fn new(sizes: Sizes, strict: bool, found: &'a mut Findings) -> Self {
+        Validator {
+            ctx: Ctx {
+                found,
+                strict,
+                track_files: Vec::new(),
+                next_rule_priority: [16384, 16384],
+                track_processes: Vec::new(),
+            },
+            global: None,
+            scripts: Vec::with_capacity(sizes.scripts),
+            groups: Vec::new(),
+            instances: Vec::with_capacity(sizes.instances),
+            servers: Vec::with_capacity(sizes.servers),
+            sync: None,
+            vs_groups: Vec::new(),
+            static_addresses: Vec::new(),
+            static_routes: Vec::new(),
+            static_rules: Vec::new(),
+        }
+    }
+
+    /// Reads one top-level statement.
+    pub(crate) fn stmt(&mut self, stmt: &Stmt) {
+        let ctx = &mut self.ctx;
         match stmt.keyword.text.as_str() {
             "global_defs" => {
                 if let Some(body) = ctx.block(stmt) {
-                    global = Some(global::parse(
-                        &mut ctx,
+                    self.global = Some(global::parse(
+                        ctx,
                         body,
-                        global.take().unwrap_or_default(),
-                        &mut sync,
+                        self.global.take().unwrap_or_default(),
+                        &mut self.sync,
                     ));
                 }
             }
-            "vrrp_script" => scripts.extend(script::parse(&mut ctx, stmt)),
-            "vrrp_sync_group" => groups.extend(sync_group::parse(&mut ctx, stmt)),
+            "vrrp_script" => self.scripts.extend(script::parse(ctx, stmt)),
+            "vrrp_sync_group" => self.groups.extend(sync_group::parse(ctx, stmt)),
             "vrrp_instance" => {
-                syncd::parse_instance(&mut ctx, stmt, &mut sync);
-                instances.extend(instance::parse(&mut ctx, stmt))
+                syncd::parse_instance(ctx, stmt, &mut self.sync);
+                self.instances.extend(instance::parse(ctx, stmt))
             }
-            "virtual_server" => servers.extend(lvs::parse(&mut ctx, stmt)),
-            "virtual_server_group" => vs_groups.extend(vs_group::parse(&mut ctx, stmt)),
-            "static_ipaddress" => static_addresses.extend(routes::static_addresses(&mut ctx, stmt)),
-            "static_routes" => static_routes.extend(routes::routes(&mut ctx, stmt)),
-            "static_rules" => static_rules.extend(routes::rules(&mut ctx, stmt)),
+            "virtual_server" => self.servers.extend(lvs::parse(ctx, stmt)),
+            "virtual_server_group" => self.vs_groups.extend(vs_group::parse(ctx, stmt)),
+            "static_ipaddress" => self
+                .static_addresses
+                .extend(routes::static_addresses(ctx, stmt)),
+            "static_routes" => self.static_routes.extend(routes::routes(ctx, stmt)),
+            "static_rules" => self.static_rules.extend(routes::rules(ctx, stmt)),
             "track_file" | "vrrp_track_file" => {
-                if let Some(t) = checker::track_file(&mut ctx, stmt) {
+                if let Some(t) = checker::track_file(ctx, stmt) {
                     ctx.track_files.push(t);
                 }
             }
             "vrrp_track_process" => {
-                if let Some(p) = track::process(&mut ctx, stmt) {
-                    if track::check_process_name(&mut ctx, stmt, &p) {
+                if let Some(p) = track::process(ctx, stmt) {
+                    if track::check_process_name(ctx, stmt, &p) {
                         ctx.track_processes.push(p);
                     }
                 }
@@ -101,24 +155,34 @@ pub fn validate(stmts: &[Stmt], strict: bool, found: &mut Findings) -> Config {
             _ => ctx.unknown(stmt, "the top level"),
         }
     }
-    let mut global = global.unwrap_or_default();
-    script::check_names(&mut ctx, &scripts);
-    let scripts: Vec<_> = scripts.into_iter().map(|(s, _)| s).collect();
-    let instances = instance::resolve(&mut ctx, instances, &global, &scripts);
-    let sync_groups = sync_group::resolve(&mut ctx, groups, &instances, &scripts);
-    syncd::resolve(&mut ctx, sync, &mut global, &instances);
-    let servers = vs_link::link(&mut ctx, vs_groups, servers);
-    Config {
-        global,
-        scripts,
-        sync_groups,
-        instances,
-        virtual_servers: servers,
-        static_addresses,
-        static_routes,
-        static_rules,
-        track_files: core::mem::take(&mut ctx.track_files),
-        track_processes: core::mem::take(&mut ctx.track_processes),
+
+    /// Records a problem met outside the keyword rules (lexing, braces).
+    pub(crate) fn report(&mut self, f: crate::findings::Found) {
+        self.ctx.found.push(f);
+    }
+
+    /// Resolves what involves several blocks; the model.
+    pub(crate) fn finish(self) -> Config {
+        let mut ctx = self.ctx;
+        let mut global = self.global.unwrap_or_default();
+        script::check_names(&mut ctx, &self.scripts);
+        let scripts: Vec<_> = self.scripts.into_iter().map(|(s, _)| s).collect();
+        let instances = instance::resolve(&mut ctx, self.instances, &global, &scripts);
+        let sync_groups = sync_group::resolve(&mut ctx, self.groups, &instances, &scripts);
+        syncd::resolve(&mut ctx, self.sync, &mut global, &instances);
+        let servers = vs_link::link(&mut ctx, self.vs_groups, self.servers);
+        Config {
+            global,
+            scripts,
+            sync_groups,
+            instances,
+            virtual_servers: servers,
+            static_addresses: self.static_addresses,
+            static_routes: self.static_routes,
+            static_rules: self.static_rules,
+            track_files: core::mem::take(&mut ctx.track_files),
+            track_processes: core::mem::take(&mut ctx.track_processes),
+        }
     }
 }
 
