@@ -123,8 +123,21 @@ fn heap_at_1000_by_4() {
     assert_eq!(table_copy.len(), 1000);
     drop(table_copy);
 
-    // The worker takes every output (probes, alerts) as it comes.
+    // The worker takes every output (probes, alerts) as it comes. The
+    // first probes of all 4,000 checkers are due within 1 s + warmup
+    // (delay_loop): all at once after 40 s. The queues
+    // give their room back once drained.
     while engine.poll_out().is_some() {}
+    let before_burst = live();
+    let ((), _, burst_peak) = measure(|| {
+        engine.handle_timeout(Instant::from_secs(40));
+        let mut n = 0;
+        while engine.poll_out().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4000, "every checker's first probe");
+    });
+    let after_burst = live() - before_burst;
     // A one-line reload as the daemon does it: a child process parses the
     // text and sends the binary form back; the daemon decodes it and hands
     // it over. The child's parse peak is not in the daemon's heap.
@@ -132,7 +145,7 @@ fn heap_at_1000_by_4() {
     let before_reload = live();
     let ((), _, reload_peak) = measure(|| {
         let next = from_binary(&bin2).unwrap();
-        engine.reload(Instant::from_secs(1), next)
+        engine.reload(Instant::from_secs(41), next)
     });
     while engine.poll_out().is_some() {}
     // The fake kernel logs the one command sent.
@@ -142,7 +155,7 @@ fn heap_at_1000_by_4() {
     // be started), back to the first table.
     let ((), _, text_reload_peak) = measure(|| {
         let next = parse(&text);
-        engine.reload(Instant::from_secs(2), next)
+        engine.reload(Instant::from_secs(42), next)
     });
     while engine.poll_out().is_some() {}
 
@@ -156,6 +169,11 @@ fn heap_at_1000_by_4() {
         size_of::<vigil_model::VirtualServer>(),
         size_of::<vigil_lvs::Destination>(),
         size_of::<vigil_lvs::Command>(),
+    );
+    println!(
+        "first probes of 4,000 checkers at once: peak {:.0} KiB, {:+.0} KiB kept",
+        kib(burst_peak),
+        kib(after_burst)
     );
     println!(
         "1,000 x 4: Config {:.0} KiB from text as parsed, {:.0} KiB kept (parse peak {:.0} KiB), {:.0} KiB from binary \
@@ -189,4 +207,8 @@ fn heap_at_1000_by_4() {
     assert!(kib(table) < 400.0, "one Table copy");
     assert!(kib(reload_peak) < 2600.0, "a reload from the binary form");
     assert!(after_reload.abs() < 64 * 1024, "a reload leaks nothing");
+    assert!(
+        kib(after_burst) < 200.0,
+        "a burst of probes leaves its queues"
+    );
 }

@@ -39,6 +39,9 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 /// warnings are listed at most, each one line).
 const DIAG_BYTES: usize = 256 << 10;
 
+/// The reply buffer's first size (1,000 x 4 sends about 150 KB).
+const REPLY_BUFFER: usize = 256 << 10;
+
 /// The most bytes read back: the binary cap plus the diagnostics.
 pub const REPLY_CAP: usize = vigil_config::Limits::DEFAULT.file_bytes + DIAG_BYTES;
 
@@ -185,7 +188,9 @@ fn read_reply(child: &mut Child, req: &Request, started: Instant) -> Result<Vec<
     let Some(mut out) = child.stdout.take() else {
         return Err(ChildError::Io("no pipe".into()));
     };
-    let mut bytes = Vec::new();
+    // One allocation above musl's mmap threshold, given back whole when
+    // dropped: grown by doubling it would leave mid-size classes behind.
+    let mut bytes = Vec::with_capacity(REPLY_BUFFER.min(req.cap));
     let mut buf = [0u8; 16 << 10];
     loop {
         let left = remaining(req, started)?;

@@ -55,10 +55,7 @@ pub enum Alert {
     },
     /// `omega` at stop: a live real server (`Some`) or the virtual
     /// server goes DOWN, "=> Shutting down <=".
-    Shutdown {
-        vs: usize,
-        rs: Option<usize>,
-    },
+    Shutdown { vs: usize, rs: Option<usize> },
 }
 
 /// What the engine sent to the table: totals, and the last diff applied
@@ -233,6 +230,7 @@ impl<B: Backend> Engine<B> {
     pub fn reload(&mut self, now: Instant, mut config: Config) {
         self.update();
         let remap = self.checkers.reconfigure(now, &self.config, &config);
+        self.checkers.shrink_to_fit();
         slim(&mut config);
         let renamed: HashMap<CheckerId, CheckerId> = remap.into_iter().collect();
         self.tokens = self
@@ -308,7 +306,11 @@ impl<B: Backend> Engine<B> {
 
     /// The next thing to do outside.
     pub fn poll_out(&mut self) -> Option<Out> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if o.is_none() {
+            vigil_check::shrink_drained(&mut self.out);
+        }
+        o
     }
 
     /// Drains the checkers' actions, then brings the table in line.
@@ -359,12 +361,8 @@ impl<B: Backend> Engine<B> {
                     .next()
                     .and_then(|id| self.checkers.checker(id))
                     .map_or("", |c| c.keyword());
-                self.out.push_back(Out::Alert(Alert::RealServer {
-                    vs,
-                    rs,
-                    up,
-                    check,
-                }));
+                self.out
+                    .push_back(Out::Alert(Alert::RealServer { vs, rs, up, check }));
                 true
             }
             Action::SetWeight { .. } => true,
