@@ -244,6 +244,11 @@ fn out(text: &str) {
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(crate::os::child_load::SUBCOMMAND) {
+        return ExitCode::from(crate::os::child_load::serve(args.get(2..).unwrap_or(&[])));
+    }
+    // This is the vigil binary: the daemon's loads may run it again.
+    crate::loader::isolate_parsing(true);
     let name = args.first().map(String::as_str).unwrap_or("vigil");
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let cli = match Cli::from_args(&[name], &rest) {
@@ -537,8 +542,8 @@ fn load_and_run(opts: &RunOptions) -> u8 {
     // A second logger (in tests) is harmless: keep the first.
     let _ = logger::init(&log);
     let path = config_path(opts.use_file.as_deref());
-    match load_reporting(&path, Options::default()) {
-        Ok((config, _)) => run(opts, log, &path, config),
+    match crate::loader::load_for_start(&path) {
+        Ok(config) => run(opts, log, &path, config),
         Err(code) => code,
     }
 }

@@ -13,6 +13,8 @@ use nix::fcntl::OFlag;
 use vigil_config::{load_any, Diagnostic, Limits, LoadAnyError, LoadError, Loader, Options};
 use vigil_model::Config;
 
+use crate::os::child_load::{self, Refusal, Reply};
+
 /// Most directory entries listed for an `include` glob; beyond it the
 /// listing fails (and the glob matches nothing, with a warning).
 const MAX_DIR_ENTRIES: usize = 1 << 16;
@@ -128,37 +130,139 @@ pub fn load(path: &str, opts: Options) -> Result<(Config, Vec<Diagnostic>), Load
     let bytes = read_bounded(path, Limits::DEFAULT.file_bytes)
         .map_err(|e| LoadFailure::Io(format!("{path}: {e}")))?;
     // `${_RANDOM}` is seeded by the time, as keepalived seeds random(3).
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
     let opts = Options {
         config_id: opts.config_id.or(Some(config_id())),
-        random_seed: opts.random_seed.or(Some(seed)),
+        random_seed: opts.random_seed.or_else(|| Some(time_seed())),
         ..opts
     };
     load_any(&bytes, path, &FsLoader, opts).map_err(LoadFailure::Config)
 }
 
-/// [`load`] for the running daemon (reload): every diagnostic goes to the log.
+/// Whether the daemon parses text in a child process ([`child_load`]); set
+/// by the `vigil` binary's entry point. Tests of the library, whose
+/// `/proc/self/exe` is a test harness, parse in-process.
+static ISOLATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes the daemon's loads ([`load_isolated`]) use a child process.
+pub fn isolate_parsing(on: bool) {
+    ISOLATE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn time_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// In-process [`load`], in the shape of the child's reply.
+fn load_here(path: &str, seed: u64) -> Result<(Config, Vec<String>), Refusal> {
+    let opts = Options {
+        random_seed: Some(seed),
+        ..Options::default()
+    };
+    match load(path, opts) {
+        Ok((c, w)) => Ok((c, w.iter().map(ToString::to_string).collect())),
+        Err(LoadFailure::Io(e)) => Err(Refusal::Io(e)),
+        Err(LoadFailure::Config(LoadAnyError::Binary(e))) => Err(Refusal::Binary(e.to_string())),
+        Err(LoadFailure::Config(LoadAnyError::Text(diags))) => Err(Refusal::Text {
+            errors: diags.iter().filter(|d| d.is_error()).count(),
+            lines: diags.iter().map(ToString::to_string).collect(),
+        }),
+    }
+}
+
+/// The daemon's load (start-up and reload): a binary file is decoded here
+/// (its peak is about its result); text is parsed by a child process, so
+/// the parse's peak never lands in the daemon's heap. A child that cannot
+/// be started (ENOMEM, EAGAIN, no /proc) means parsing here, with a warning.
+/// `Ok` carries the warnings, one line each.
+pub fn load_isolated(path: &str) -> Result<(Config, Vec<String>), Refusal> {
+    let seed = time_seed();
+    if !ISOLATE.load(std::sync::atomic::Ordering::Relaxed) {
+        return load_here(path, seed);
+    }
+    let bytes = read_bounded(path, Limits::DEFAULT.file_bytes)
+        .map_err(|e| Refusal::Io(format!("{path}: {e}")))?;
+    if vigil_config::binary::is_binary(&bytes) {
+        return match vigil_config::from_binary(&bytes) {
+            Ok(c) => Ok((c, Vec::new())),
+            Err(e) => Err(Refusal::Binary(e.to_string())),
+        };
+    }
+    drop(bytes);
+    match child_load::run(&child_load::Request::new(path, config_id(), seed)) {
+        Ok(Reply::Loaded { config, warnings }) => Ok((*config, warnings)),
+        Ok(Reply::Refused(r)) => Err(r),
+        Ok(Reply::Unencodable(why)) => {
+            log::warn!("{path}: {why}: parsing it in the daemon's own memory");
+            load_here(path, seed)
+        }
+        Err(e) => {
+            log::warn!("cannot start the loading child ({e}): parsing {path} in-process");
+            load_here(path, seed)
+        }
+    }
+}
+
+/// [`load_isolated`] at start-up: diagnostics on stderr, as `vigil check`
+/// prints them; `Err` is the exit code.
+pub fn load_for_start(path: &str) -> Result<Config, u8> {
+    use crate::cli::{EXIT_CONFIG, EXIT_IO};
+    match load_isolated(path) {
+        Ok((c, warnings)) => {
+            for w in &warnings {
+                eprintln!("{w}");
+            }
+            Ok(c)
+        }
+        Err(Refusal::Io(e)) => {
+            eprintln!("vigil: cannot read {e}");
+            Err(EXIT_IO)
+        }
+        Err(Refusal::Binary(e)) => {
+            eprintln!("{path}: {e}");
+            Err(EXIT_CONFIG)
+        }
+        Err(Refusal::Child(e)) => {
+            eprintln!("{path}: configuration refused: {e}");
+            Err(EXIT_CONFIG)
+        }
+        Err(Refusal::Text { lines, errors }) => {
+            for l in &lines {
+                eprintln!("{l}");
+            }
+            let s = if errors == 1 { "" } else { "s" };
+            eprintln!("{path}: configuration refused ({errors} error{s})");
+            Err(EXIT_CONFIG)
+        }
+    }
+}
+
+/// [`load_isolated`] for the running daemon (reload): every diagnostic goes
+/// to the log.
 pub fn load_logged(path: &str) -> Option<Config> {
-    match load(path, Options::default()) {
+    match load_isolated(path) {
         Ok((c, warnings)) => {
             for w in &warnings {
                 log::warn!("{w}");
             }
             Some(c)
         }
-        Err(LoadFailure::Io(e)) => {
+        Err(Refusal::Io(e)) => {
             log::error!("cannot read {e}");
             None
         }
-        Err(LoadFailure::Config(LoadAnyError::Binary(e))) => {
+        Err(Refusal::Binary(e)) => {
             log::error!("{path}: {e}");
             None
         }
-        Err(LoadFailure::Config(LoadAnyError::Text(diags))) => {
-            for d in &diags {
-                log::error!("{d}");
+        Err(Refusal::Child(e)) => {
+            log::error!("{path}: {e}");
+            None
+        }
+        Err(Refusal::Text { lines, .. }) => {
+            for l in &lines {
+                log::error!("{l}");
             }
             None
         }

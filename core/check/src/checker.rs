@@ -8,23 +8,28 @@ use crate::probe::{Outcome, ProbeKind, ProbeResult};
 use crate::time::Instant;
 
 /// A configured checker and where it stands. Read-only outside the crate.
+///
+/// Kept compact (thousands of them live as long as the daemon): indices
+/// as u32, durations as microseconds, and the schedule and the probe in
+/// flight as one [`Stage`], since a checker is never both waiting and
+/// probing.
 #[derive(Debug, Clone)]
 pub struct Checker {
-    rs: RsId,
+    /// The real server's indices ([`RsId`]).
+    vs: u32,
+    rs: u32,
     kind: ProbeKind,
-    delay_loop: Duration,
-    delay_before_retry: Duration,
+    delay_loop: Micros,
+    delay_before_retry: Micros,
     retry: u32,
-    warmup: Duration,
+    warmup: Micros,
     up: bool,
     /// A verdict was reached at least once (keepalived's `has_run`).
     has_run: bool,
     /// Failed attempts so far in the current retry series.
     retry_it: u32,
-    /// When the next probe is due; `None` while one is in flight or before
-    /// the start.
-    next: Option<Instant>,
-    in_flight: Option<InFlight>,
+    /// Before the start, waiting for the next probe, or probing.
+    stage: Stage,
     /// `ha_suspend` while the director holds no VIP of the service: due
     /// probes are skipped and the verdict stands.
     suspended: bool,
@@ -36,10 +41,35 @@ pub struct Checker {
     offset: i64,
 }
 
+/// A duration in whole microseconds (the clock's unit): 8 bytes instead of
+/// [`Duration`]'s 16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Micros(u64);
+
+impl Micros {
+    fn of(d: Duration) -> Micros {
+        Micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    }
+
+    fn get(self) -> Duration {
+        Duration::from_micros(self.0)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
-struct InFlight {
-    started: Instant,
-    watchdog: Instant,
+enum Stage {
+    /// Not armed yet (before the start).
+    Idle,
+    /// The next probe is due then.
+    Due(Instant),
+    /// A probe runs: when it started, and when it counts as timed out.
+    Flight { started: Instant, watchdog: Instant },
+}
+
+/// A configuration index as stored: the configuration's caps keep every
+/// index far below u32::MAX.
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// How a verdict changed the checker.
@@ -57,20 +87,20 @@ impl Checker {
     pub(crate) fn new(rs: RsId, cfg: &vigil_model::Checker, alpha: bool) -> Checker {
         let c = &cfg.common;
         Checker {
-            rs,
+            vs: index(rs.vs),
+            rs: index(rs.rs),
             kind: ProbeKind::from_checker(cfg),
-            delay_loop: c.delay_loop,
-            delay_before_retry: c.delay_before_retry,
+            delay_loop: Micros::of(c.delay_loop),
+            delay_before_retry: Micros::of(c.delay_before_retry),
             retry: c.retry,
-            warmup: c.warmup,
+            warmup: Micros::of(c.warmup),
             // keepalived clears alpha for FILE_CHECK.
             up: !alpha || matches!(cfg.kind, vigil_model::CheckKind::File(_)),
             has_run: false,
             // keepalived starts the retry series used up: one failure is
             // enough before the first verdict ("initially").
             retry_it: c.retry,
-            next: None,
-            in_flight: None,
+            stage: Stage::Idle,
             suspended: false,
             last: None,
             changed: None,
@@ -94,8 +124,7 @@ impl Checker {
         self.up = old.up;
         self.has_run = old.has_run;
         self.retry_it = old.retry_it.min(self.retry);
-        self.next = old.next;
-        self.in_flight = old.in_flight;
+        self.stage = old.stage;
         self.last = old.last;
         self.changed = old.changed;
     }
@@ -131,7 +160,10 @@ impl Checker {
 
     /// The real server it checks.
     pub fn real_server(&self) -> RsId {
-        self.rs
+        RsId {
+            vs: self.vs as usize,
+            rs: self.rs as usize,
+        }
     }
 
     /// The probe it asks for.
@@ -139,14 +171,29 @@ impl Checker {
         &self.kind
     }
 
+    /// The configuration block it came from (`TCP_CHECK`, ...), for alerts.
+    pub fn keyword(&self) -> &'static str {
+        match self.kind {
+            ProbeKind::Tcp { .. } => "TCP_CHECK",
+            ProbeKind::Http { tls: false, .. } => "HTTP_GET",
+            ProbeKind::Http { tls: true, .. } => "SSL_GET",
+            ProbeKind::Misc { .. } => "MISC_CHECK",
+            ProbeKind::Dns { .. } => "DNS_CHECK",
+            ProbeKind::Smtp { .. } => "SMTP_CHECK",
+            ProbeKind::Udp { .. } => "UDP_CHECK",
+            ProbeKind::Ping { .. } => "PING_CHECK",
+            ProbeKind::File { .. } => "FILE_CHECK",
+        }
+    }
+
     /// Time between checks (`delay_loop`, the checker's or the virtual server's).
     pub fn delay_loop(&self) -> Duration {
-        self.delay_loop
+        self.delay_loop.get()
     }
 
     /// Time between retries after a failure (`delay_before_retry`).
     pub fn delay_before_retry(&self) -> Duration {
-        self.delay_before_retry
+        self.delay_before_retry.get()
     }
 
     /// Extra attempts before a live server is declared down (`retry`).
@@ -156,7 +203,7 @@ impl Checker {
 
     /// Upper bound of the random delay before the first check (`warmup`).
     pub fn warmup(&self) -> Duration {
-        self.warmup
+        self.warmup.get()
     }
 
     /// Whether the checker currently passes.
@@ -166,47 +213,52 @@ impl Checker {
 
     /// Whether a probe is awaiting its result.
     pub fn in_flight(&self) -> bool {
-        self.in_flight.is_some()
+        matches!(self.stage, Stage::Flight { .. })
     }
 
     /// When the next probe is due, if none is in flight.
     pub fn next_probe(&self) -> Option<Instant> {
-        self.next
+        match self.stage {
+            Stage::Due(at) => Some(at),
+            _ => None,
+        }
     }
 
-    /// Arms the first probe at `at`.
+    /// Arms the first probe at `at` (a new checker: none is in flight).
     pub(crate) fn schedule(&mut self, at: Instant) {
-        self.next = Some(at);
+        if !self.in_flight() {
+            self.stage = Stage::Due(at);
+        }
     }
 
     /// The checker's next deadline: the watchdog of the probe in flight, else
     /// the next probe.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        match self.in_flight {
-            Some(f) => Some(f.watchdog),
-            None => self.next,
+        match self.stage {
+            Stage::Idle => None,
+            Stage::Due(at) => Some(at),
+            Stage::Flight { watchdog, .. } => Some(watchdog),
         }
     }
 
     /// Whether the probe in flight has outlived its watchdog at `now`.
     pub(crate) fn overdue(&self, now: Instant) -> bool {
-        self.in_flight.is_some_and(|f| f.watchdog <= now)
+        matches!(self.stage, Stage::Flight { watchdog, .. } if watchdog <= now)
     }
 
-    /// Starts a probe if one is due at `now` and none is in flight.
+    /// Starts a probe if one is due at `now` (none is in flight then).
     pub(crate) fn launch(&mut self, now: Instant) -> bool {
-        match self.next {
+        match self.stage {
             // keepalived re-arms a disabled checker without running it.
-            Some(at) if at <= now && self.suspended => {
-                self.next = Some(now + self.delay_loop);
+            Stage::Due(at) if at <= now && self.suspended => {
+                self.stage = Stage::Due(now + self.delay_loop.get());
                 false
             }
-            Some(at) if at <= now && self.in_flight.is_none() => {
-                self.next = None;
-                self.in_flight = Some(InFlight {
+            Stage::Due(at) if at <= now => {
+                self.stage = Stage::Flight {
                     started: now,
                     watchdog: now + self.kind.watchdog(),
-                });
+                };
                 true
             }
             _ => false,
@@ -226,13 +278,15 @@ impl Checker {
         result: ProbeResult,
         outcome: Outcome,
     ) -> Option<Change> {
-        let flight = self.in_flight.take()?;
+        let Stage::Flight { started, .. } = self.stage else {
+            return None;
+        };
         self.last = Some((now, result));
-        let mut delay = self.delay_loop;
+        let mut delay = self.delay_loop.get();
         let change = match outcome {
             // keepalived re-arms delay_loop and leaves the state alone.
             Outcome::Skip => {
-                self.next = Some(now + delay);
+                self.stage = Stage::Due(now + delay);
                 return Some(Change::Same);
             }
             Outcome::Pass(_) | Outcome::Offset(_) => {
@@ -246,7 +300,7 @@ impl Checker {
             }
             Outcome::Fail if self.up && self.retry_it < self.retry => {
                 self.retry_it = self.retry_it.saturating_add(1);
-                delay = self.delay_before_retry;
+                delay = self.delay_before_retry.get();
                 Change::Same
             }
             Outcome::Fail => {
@@ -266,10 +320,10 @@ impl Checker {
         // MISC_CHECK keeps its rhythm from the program's start (keepalived's
         // `last_ran`); the socket checkers count from the verdict.
         let base = match self.kind {
-            ProbeKind::Misc { .. } => flight.started,
+            ProbeKind::Misc { .. } => started,
             _ => now,
         };
-        self.next = Some((base + delay).max(now));
+        self.stage = Stage::Due((base + delay).max(now));
         Some(change)
     }
 

@@ -18,6 +18,18 @@ use crate::time::{micros, Instant};
 /// checker (`BOOTSTRAP_DELAY`), warmup comes on top.
 pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
 
+/// Most queued outputs whose room is kept once the queue is drained.
+const QUEUE_KEPT: usize = 64;
+
+/// An empty queue gives back the room a burst left: when 4,000 checkers
+/// come due together (one delay_loop for all), the queue holds 4,000
+/// probes of ~130 bytes, and a `VecDeque` never shrinks by itself.
+pub fn shrink_drained<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > QUEUE_KEPT {
+        q.shrink_to(QUEUE_KEPT);
+    }
+}
+
 /// Where one real server stands.
 #[derive(Debug, Clone)]
 pub(crate) struct Server {
@@ -128,7 +140,15 @@ impl Checkers {
     /// One checker per configured checker of each real server, in
     /// configuration order; `seed` drives the warmup spread.
     pub fn new(config: &Config, seed: u64) -> Checkers {
-        let mut checkers = Vec::new();
+        // Sized once: grown by doubling, a thousand-checker Vec would pass
+        // through every mid-size allocation class and leave them behind.
+        let total = config
+            .virtual_servers
+            .iter()
+            .flat_map(|vs| &vs.real_servers)
+            .map(|rs| rs.checkers.len())
+            .sum();
+        let mut checkers = Vec::with_capacity(total);
         let mut servers = Vec::with_capacity(config.virtual_servers.len());
         for (v, vs) in config.virtual_servers.iter().enumerate() {
             let mut row = Vec::with_capacity(vs.real_servers.len());
@@ -397,7 +417,19 @@ impl Checkers {
 
     /// The next output, oldest first.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let a = self.actions.pop_front();
+        if a.is_none() {
+            shrink_drained(&mut self.actions);
+        }
+        a
+    }
+
+    /// Gives back spare capacity (after a reload, which builds the
+    /// checkers by pushing).
+    pub fn shrink_to_fit(&mut self) {
+        self.checkers.shrink_to_fit();
+        self.servers.shrink_to_fit();
+        self.filed.shrink_to_fit();
     }
 
     /// `(up, weight)` of real server `rs` of virtual server `vs` (indices

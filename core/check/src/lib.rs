@@ -39,7 +39,7 @@ pub mod udp;
 
 pub use action::Action;
 pub use checker::Checker;
-pub use checkers::{Checkers, ServerView, BOOTSTRAP_DELAY};
+pub use checkers::{shrink_drained, Checkers, ServerView, BOOTSTRAP_DELAY};
 pub use error::Ignored;
 pub use id::{CheckerId, RsId};
 pub use probe::{FailReason, HttpUrl, ProbeKind, ProbeResult, WATCHDOG_GRACE};

@@ -4,6 +4,7 @@
 //!
 //! | module | what |
 //! | --- | --- |
+//! | [`child_load`] | a text configuration parsed in a child process, its binary form read back |
 //! | [`clock`] | CLOCK_MONOTONIC in the core's microseconds |
 //! | [`signals`] | SIGTERM/SIGINT/SIGHUP/SIGCHLD as an async stream |
 //! | [`vrrp_socket`] | raw IP protocol 112 sockets, v4 and v6, multicast and unicast |
@@ -61,6 +62,7 @@
 //! ```
 
 pub mod ah_socket;
+pub mod child_load;
 pub mod clock;
 pub mod fifo;
 pub mod garp;

@@ -20,7 +20,7 @@ use crate::runtime::mail::Mailer;
 pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
     let g = &config.global;
     match a {
-        Alert::RealServer { vs, rs, up } => {
+        Alert::RealServer { vs, rs, up, check } => {
             let Some(v) = config.virtual_servers.get(vs) else {
                 return;
             };
@@ -30,8 +30,7 @@ pub fn send(config: &Config, mailer: &Mailer, a: Alert) {
             let (vn, rn) = (names::vs(v), names::rs(v, r));
             lvs_targets().write(&rs_line(&rn, &vn, up));
             if mailer.enabled() && g.checker_alert(r.smtp_alert, true) {
-                let kind = r.checkers.first().map_or("", |c| c.kind.keyword());
-                let body = checker_body(kind, up);
+                let body = checker_body(check, up);
                 mailer.send(Mail::real_server(mailer.router_id(), &rn, &vn, up, body));
             }
         }
@@ -183,6 +182,7 @@ mod tests {
                 vs: 0,
                 rs: 1,
                 up: false,
+                check: "TCP_CHECK",
             },
         );
         send(
@@ -202,6 +202,7 @@ mod tests {
                 vs: 1,
                 rs: 0,
                 up: true,
+                check: "TCP_CHECK",
             },
         );
         send(
@@ -211,6 +212,7 @@ mod tests {
                 vs: 9,
                 rs: 0,
                 up: true,
+                check: "TCP_CHECK",
             },
         );
         send(&config, &mailer, Alert::Shutdown { vs: 0, rs: Some(0) });

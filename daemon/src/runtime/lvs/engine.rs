@@ -42,6 +42,8 @@ pub enum Alert {
         vs: usize,
         rs: usize,
         up: bool,
+        /// The first checker's block (`TCP_CHECK`, ...), named in the mail.
+        check: &'static str,
     },
     Quorum {
         vs: usize,
@@ -61,10 +63,7 @@ pub enum Alert {
     },
     /// `omega` at stop: a live real server (`Some`) or the virtual
     /// server goes DOWN, "=> Shutting down <=".
-    Shutdown {
-        vs: usize,
-        rs: Option<usize>,
-    },
+    Shutdown { vs: usize, rs: Option<usize> },
 }
 
 /// What the engine sent to the table: totals, and the last diff applied
@@ -89,6 +88,9 @@ fn ms(t0: std::time::Instant) -> f64 {
 }
 
 pub struct Engine<B: Backend> {
+    /// The configuration in force, without the real servers' checker
+    /// blocks: once built into `checkers` they are not read again (a reload
+    /// matches servers by identity), and at 1,000 x 4 they are half of it.
     config: Config,
     checkers: Checkers,
     planner: Planner,
@@ -106,6 +108,17 @@ pub struct Engine<B: Backend> {
     stats: ApplyStats,
 }
 
+/// What the engine keeps of a configuration: the checker blocks are in the
+/// [`Checkers`] already (see [`Engine`]'s `config`).
+fn slim(config: &mut Config) {
+    for vs in &mut config.virtual_servers {
+        for rs in &mut vs.real_servers {
+            rs.checkers = Vec::new();
+        }
+    }
+    config.shrink_to_fit();
+}
+
 /// keepalived's forwarding-method tolerance: older kernels report a
 /// destination on this host as LOCALNODE where DR was asked for.
 fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
@@ -115,8 +128,8 @@ fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
 impl<B: Backend> Engine<B> {
     /// Builds the checkers; nothing is installed before [`Engine::start`].
     pub fn new(mut config: Config, backend: B, seed: u64) -> Engine<B> {
-        config.shrink_to_fit();
         let checkers = Checkers::new(&config, seed);
+        slim(&mut config);
         Engine {
             config,
             checkers,
@@ -274,9 +287,10 @@ impl<B: Backend> Engine<B> {
     /// unchanged ones; the table is recomputed from them and reconciled
     /// with the kernel's.
     pub fn reload(&mut self, now: Instant, mut config: Config) {
-        config.shrink_to_fit();
         self.update();
         let remap = self.checkers.reconfigure(now, &self.config, &config);
+        self.checkers.shrink_to_fit();
+        slim(&mut config);
         let renamed: HashMap<CheckerId, CheckerId> = remap.into_iter().collect();
         self.tokens = self
             .tokens
@@ -351,7 +365,11 @@ impl<B: Backend> Engine<B> {
 
     /// The next thing to do outside.
     pub fn poll_out(&mut self) -> Option<Out> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if o.is_none() {
+            vigil_check::shrink_drained(&mut self.out);
+        }
+        o
     }
 
     /// Drains the checkers' actions, then brings the table in line.
@@ -396,8 +414,14 @@ impl<B: Backend> Engine<B> {
                         );
                     }
                 }
+                let check = self
+                    .checkers
+                    .checkers_of(vs, rs)
+                    .next()
+                    .and_then(|id| self.checkers.checker(id))
+                    .map_or("", |c| c.keyword());
                 self.out
-                    .push_back(Out::Alert(Alert::RealServer { vs, rs, up }));
+                    .push_back(Out::Alert(Alert::RealServer { vs, rs, up, check }));
                 true
             }
             Action::CheckerChange {
