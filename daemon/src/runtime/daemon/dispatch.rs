@@ -38,7 +38,7 @@ impl Daemon {
         self.net.flush_adverts().await;
     }
 
-    pub(super) async fn dispatch(&mut self, a: Action) {
+    async fn dispatch(&mut self, a: Action) {
         let name_of = |r: &Router, id| r.instance_name(id).unwrap_or("?").to_string();
         match a {
             Action::SendAdvert {

@@ -37,7 +37,7 @@ impl Daemon {
     /// The link table's state of `name` and its advert sources (one address
     /// dump) to the router; an interface that is not there is down and has
     /// no address.
-    pub(super) fn sync_link(&mut self, now: vrrp::Instant, name: &str) {
+    fn sync_link(&mut self, now: vrrp::Instant, name: &str) {
         let Some((index, usable)) = self.net.links.by_name(name).map(|l| (l.index, l.usable))
         else {
             log::debug!("interface {name}: not present");
@@ -103,7 +103,7 @@ impl Daemon {
         self.vmac_link_event(&ev);
     }
 
-    pub(super) fn sync_index(&mut self, now: vrrp::Instant, index: u32, watched: &[String]) {
+    fn sync_index(&mut self, now: vrrp::Instant, index: u32, watched: &[String]) {
         if let Some(name) = self.net.links.name_of(index).map(str::to_string) {
             if watched.contains(&name) {
                 self.sync_link(now, &name);
@@ -115,7 +115,7 @@ impl Daemon {
     /// the master keeps advertising it, so its clients would lose it silently.
     /// Our own removals clear `installed` first, and an interface going down
     /// or away faults its instances first, so neither comes back.
-    pub(super) fn vip_removed(&mut self, index: u32, addr: std::net::IpAddr) {
+    fn vip_removed(&mut self, index: u32, addr: std::net::IpAddr) {
         let usable = self.net.links.by_index(index).is_some_and(|l| l.usable);
         if !usable {
             return;

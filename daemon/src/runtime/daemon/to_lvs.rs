@@ -14,7 +14,7 @@ impl Daemon {
     }
 
     /// Tells a newly started LVS thread every instance's state.
-    pub(super) fn vrrp_states_to_lvs(&self) {
+    fn vrrp_states_to_lvs(&self) {
         let Some(lvs) = &self.lvs else { return };
         for id in self.router.instance_ids() {
             if let Some(s) = self.router.instance(id) {
