@@ -10,15 +10,18 @@ use vigil_wire::ah::SeqCounter;
 use vigil_wire::vrrp::{Auth, Repr, V3Checksum, Version};
 
 use crate::action::{Action, NotifyState, NotifyTarget};
-use crate::config::{Family, InitialState, InstanceConfig};
+use crate::config::{InitialState, InstanceConfig};
 use crate::counters::{Counters, DropReason};
 use crate::id::{GroupId, InstanceId, ScriptId};
-use crate::rx::{check_advert, RxMeta};
 use crate::snapshot::InstanceSnapshot;
 use crate::state::{Reason, State};
-use crate::time::{micros, Instant};
+use crate::time::Instant;
 use crate::timer::{Timer, TimerTable};
 use crate::timing::{centis_to_us, master_down_us, skew_for, skew_us};
+
+mod garp;
+mod receive;
+mod reconfigure;
 
 /// The priority of the address owner.
 pub const PRIORITY_OWNER: u8 = 255;
@@ -303,35 +306,6 @@ impl Instance {
         self.notify(NotifyState::Master, out);
     }
 
-    /// The first gratuitous burst of freshly installed addresses, and the
-    /// timers of the second burst and of the refreshes.
-    fn announce(&mut self, now: Instant, out: &mut VecDeque<Action>) {
-        self.start_burst(self.cfg.garp.master_repeat, now, out);
-        if !self.cfg.garp.master_delay.is_zero() {
-            self.timers
-                .set(Timer::GarpSecondBurst, now + self.cfg.garp.master_delay);
-        }
-        self.schedule_refresh(now);
-        self.schedule_extra_if(now);
-    }
-
-    fn schedule_refresh(&mut self, now: Instant) {
-        if self.cfg.garp.master_refresh.is_zero() {
-            self.timers.stop(Timer::GarpRefresh);
-        } else {
-            self.timers
-                .set(Timer::GarpRefresh, now + self.cfg.garp.master_refresh);
-        }
-    }
-
-    fn stop_garp(&mut self) {
-        self.garp_pending = 0;
-        self.timers.stop(Timer::GarpStep);
-        self.timers.stop(Timer::GarpSecondBurst);
-        self.timers.stop(Timer::GarpRefresh);
-        self.timers.stop(Timer::GarpExtraIf);
-    }
-
     /// MASTER -> BACKUP or FAULT. Going to FAULT tells the others with a
     /// priority 0 advert, as keepalived does.
     fn leave_master(
@@ -447,48 +421,6 @@ impl Instance {
         }
     }
 
-    fn garp_addrs(&self) -> Vec<IpAddr> {
-        let mut addrs = self.cfg.virtual_addresses.clone();
-        addrs.extend_from_slice(&self.cfg.excluded_addresses);
-        addrs
-    }
-
-    fn garp_interval_us(&self) -> u64 {
-        micros(match self.cfg.family {
-            Family::V4 => self.cfg.garp.garp_interval,
-            Family::V6 => self.cfg.garp.gna_interval,
-        })
-    }
-
-    /// Queue `packets` more burst steps; bursts that overlap are chained so
-    /// that steps stay `vrrp_garp_interval` apart.
-    fn start_burst(&mut self, packets: u32, now: Instant, out: &mut VecDeque<Action>) {
-        if packets == 0 || !self.vips_set || self.garp_addrs().is_empty() {
-            return;
-        }
-        self.garp_pending = self.garp_pending.saturating_add(packets);
-        if self.timers.get(Timer::GarpStep).is_none() {
-            self.garp_step(now, out);
-        }
-    }
-
-    fn garp_step(&mut self, now: Instant, out: &mut VecDeque<Action>) {
-        let interval = self.garp_interval_us();
-        while self.garp_pending > 0 {
-            self.garp_pending -= 1;
-            if self.can_send {
-                out.push_back(Action::SendGratuitous {
-                    instance: self.id,
-                    addrs: self.garp_addrs(),
-                });
-            }
-            if self.garp_pending > 0 && interval > 0 {
-                self.timers.set(Timer::GarpStep, now.plus_micros(interval));
-                return;
-            }
-        }
-    }
-
     /// Set the effective priority (already clamped by the router). A master
     /// advertises the change at once; a backup's down timer moves by the
     /// change of its skew.
@@ -519,236 +451,6 @@ impl Instance {
                 }
             }
             State::Init | State::Fault => {}
-        }
-    }
-
-    /// Process a received advert (already matched to this instance) that
-    /// arrived at `at` (<= `now`): a BACKUP restarts its timers from `at`.
-    /// `ah` is the sequence number when it came in a verified AH datagram.
-    pub(crate) fn receive(
-        &mut self,
-        now: Instant,
-        at: Instant,
-        meta: &RxMeta<'_>,
-        repr: &Repr,
-        ah: Option<u32>,
-        out: &mut VecDeque<Action>,
-    ) -> RxOutcome {
-        let check_addrs = match self.state {
-            State::Backup => !self.cfg.skip_check_adv_addr || self.master_addr != Some(meta.src),
-            State::Master => true,
-            State::Init | State::Fault => return RxOutcome::Ignored,
-        };
-        let ah_check = ah.map(|seq| (seq, &mut self.ah_seq));
-        if let Err(reason) = check_advert(&self.cfg, meta, repr, check_addrs, ah_check) {
-            self.counters.count_drop(reason);
-            return RxOutcome::Dropped(reason);
-        }
-        self.counters.adverts_received += 1;
-        if repr.priority == 0 {
-            self.counters.priority_zero_received += 1;
-        }
-        if self.state == State::Backup {
-            self.receive_backup(at, meta, repr);
-            RxOutcome::Accepted
-        } else {
-            self.receive_master(now, meta, repr, ah, out)
-        }
-    }
-
-    /// RFC 5798 6.4.2 with keepalived's preempt_delay.
-    ///
-    /// preempt_delay (keepalived 2.2.7): the delay starts when a BACKUP first
-    /// hears a master of lower priority than its own. Until it ends, such
-    /// adverts are accepted like a legitimate master's (the down timer is
-    /// reset); afterwards they are ignored, so the down timer runs out and we
-    /// take over one Master_Down_Interval after the last accepted advert. An
-    /// advert of higher or equal priority cancels the delay. `now` is when the
-    /// advert arrived.
-    fn receive_backup(&mut self, now: Instant, meta: &RxMeta<'_>, repr: &Repr) {
-        if repr.priority == 0 {
-            // The master is leaving: take over after Skew_Time only.
-            self.timers
-                .set(Timer::Main, now.plus_micros(self.skew_us()));
-            return;
-        }
-        let delaying =
-            !self.cfg.preempt_delay.is_zero() && self.preempt_until.is_none_or(|t| t > now);
-        if self.cfg.nopreempt || repr.priority >= self.priority || delaying {
-            if self.cfg.version == Version::V3 {
-                // RFC 5798: Master_Adver_Interval is the master's interval.
-                self.master_adver_us = centis_to_us(repr.adver_int_cs);
-            }
-            self.master_addr = Some(meta.src);
-            self.master_priority = Some(repr.priority);
-            if !self.cfg.preempt_delay.is_zero() {
-                if repr.priority >= self.priority {
-                    self.preempt_until = None;
-                } else if self.preempt_until.is_none() {
-                    self.preempt_until = Some(now + self.cfg.preempt_delay);
-                }
-            }
-            self.want = State::Backup;
-            self.timers
-                .set(Timer::Main, now.plus_micros(self.down_us()));
-        } else {
-            // Lower priority and we may preempt: ignore it and let the down
-            // timer (started by the last accepted advert) run out.
-            self.master_addr = Some(meta.src);
-            self.master_priority = Some(repr.priority);
-        }
-    }
-
-    /// RFC 5798 6.4.3 / RFC 9568: a master hearing a lower priority (or
-    /// priority 0) re-advertises at once; one hearing a higher priority, or
-    /// an equal one from a higher address, becomes BACKUP.
-    ///
-    /// Unlike keepalived, a dropped packet does not restart the Adver_Timer
-    /// (keepalived reschedules on any packet for the VRID, so a stream of
-    /// junk could delay its adverts); only an advert we send does.
-    fn receive_master(
-        &mut self,
-        now: Instant,
-        meta: &RxMeta<'_>,
-        repr: &Repr,
-        ah: Option<u32>,
-        out: &mut VecDeque<Action>,
-    ) -> RxOutcome {
-        if repr.priority == 0 {
-            self.advertise(now, out);
-            return RxOutcome::Accepted;
-        }
-        let ours = self.src;
-        if repr.priority == self.priority
-            && Some(meta.src) != ours
-            && self.priority == PRIORITY_OWNER
-        {
-            log::warn!(
-                "({}) another router claims to be the address owner; lowering our priority to 254",
-                self.cfg.name
-            );
-            self.base_priority = PRIORITY_OWNER - 1;
-            self.priority = PRIORITY_OWNER - 1;
-        }
-        // A missing own address compares lowest.
-        let theirs_higher = ours.is_none_or(|a| meta.src > a);
-        if repr.priority < self.priority || (repr.priority == self.priority && !theirs_higher) {
-            if let Some(seq) = ah {
-                // keepalived's "Syncing seq_num": go above the other master,
-                // so that it accepts the advert we send next and yields.
-                self.ah_seq.sync_above(seq);
-            }
-            if Some(meta.src) != ours {
-                self.counters.lower_priority_received += 1;
-                // Strict mode forces keepalived's lower_prio_no_advert.
-                if !self.cfg.strict {
-                    self.advertise(now, out);
-                }
-            }
-            return RxOutcome::Accepted;
-        }
-        if self.cfg.version == Version::V3 {
-            self.master_adver_us = centis_to_us(repr.adver_int_cs);
-        }
-        self.master_addr = Some(meta.src);
-        self.master_priority = Some(repr.priority);
-        self.leave_master(now, State::Backup, Reason::HigherPriority, out);
-        self.master_addr = Some(meta.src);
-        RxOutcome::SteppedDown
-    }
-
-    /// Whether `new` describes the same virtual router on the wire: VRID,
-    /// interface, family, version, advert source and multicast/unicast
-    /// addressing. Anything else can change without leaving the state.
-    pub(crate) fn same_router(old: &InstanceConfig, new: &InstanceConfig) -> bool {
-        old.vrid == new.vrid
-            && old.interface == new.interface
-            && old.family == new.family
-            && old.version == new.version
-            && old.unicast_src == new.unicast_src
-            && old.unicast_peers.is_empty() == new.unicast_peers.is_empty()
-            && old.multicast_group == new.multicast_group
-    }
-
-    /// Take a new configuration of the same virtual router (see
-    /// [`same_router`](Instance::same_router)) without leaving the current
-    /// state; the router then re-evaluates priority and faults. Per field:
-    ///
-    /// - priority: the new base applies (an owner's at once, the others
-    ///   through the router's `set_priority`): a master advertises it, a
-    ///   backup's down timer moves by the change of its skew;
-    /// - advert_int, auth, virtual addresses: a master advertises at once so
-    ///   that its peers see the new values;
-    /// - advert_int, down_timer_adverts: a backup restarts its
-    ///   Master_Down_Timer from now (never earlier than the last advert
-    ///   allowed, at worst one interval later);
-    /// - virtual or excluded addresses of a master: `RemoveVips` then
-    ///   `AddVips` (the shell removes what it had installed and installs the
-    ///   new list), then a fresh gratuitous burst; no state change, no notify;
-    /// - garp settings: the refresh timer of a master restarts from now if
-    ///   its period changed; the rest applies to the next burst;
-    /// - nopreempt, preempt_delay: a running preempt delay is cancelled;
-    /// - everything else (`state`, peers, `accept`, receive checks) applies
-    ///   to the next packet or the next start.
-    pub(crate) fn reconfigure(
-        &mut self,
-        now: Instant,
-        cfg: InstanceConfig,
-        out: &mut VecDeque<Action>,
-    ) {
-        let old = core::mem::replace(&mut self.cfg, cfg);
-        let new = &self.cfg;
-        let vips_changed = old.virtual_addresses != new.virtual_addresses
-            || old.excluded_addresses != new.excluded_addresses;
-        let advert_changed = old.advert_int_cs != new.advert_int_cs
-            || old.auth != new.auth
-            || old.virtual_addresses != new.virtual_addresses;
-        let timing_changed = old.advert_int_cs != new.advert_int_cs
-            || old.down_timer_adverts != new.down_timer_adverts;
-        let refresh_changed = old.garp.master_refresh != new.garp.master_refresh;
-        let extra_if_changed = old.garp.extra_if_interval != new.garp.extra_if_interval
-            || old.garp.extra_if_addrs != new.garp.extra_if_addrs;
-        if old.nopreempt != new.nopreempt || old.preempt_delay != new.preempt_delay {
-            self.preempt_until = None;
-        }
-        if old.priority != self.cfg.priority {
-            self.base_priority = self.cfg.priority;
-            if self.state == State::Init {
-                self.priority = self.base_priority;
-            } else if self.is_owner() {
-                self.change_priority(PRIORITY_OWNER, now, out);
-            }
-        }
-        match self.state {
-            State::Master => {
-                if vips_changed {
-                    self.stop_garp();
-                    out.push_back(Action::RemoveVips { instance: self.id });
-                    out.push_back(Action::AddVips { instance: self.id });
-                    self.announce(now, out);
-                } else {
-                    if refresh_changed {
-                        self.schedule_refresh(now);
-                    }
-                    if extra_if_changed {
-                        self.schedule_extra_if(now);
-                    }
-                }
-                if advert_changed {
-                    self.master_adver_us = self.adver_us();
-                    self.advertise(now, out);
-                }
-            }
-            State::Backup => {
-                if timing_changed {
-                    if self.cfg.version == Version::V2 {
-                        self.master_adver_us = self.adver_us();
-                    }
-                    self.timers
-                        .set(Timer::Main, now.plus_micros(self.down_us()));
-                }
-            }
-            State::Init | State::Fault => self.master_adver_us = self.adver_us(),
         }
     }
 

@@ -10,7 +10,6 @@ use crate::counters::Counters;
 use crate::id::{GroupId, InstanceId, ScriptId};
 use crate::instance::{Instance, Tracker};
 use crate::router_rx::VridTable;
-use crate::snapshot::InstanceSnapshot;
 use crate::state::{Reason, State};
 use crate::sync_group::Group;
 use crate::time::Instant;
@@ -18,6 +17,8 @@ use crate::timer_index::TimerIndex;
 use crate::track::{contribution, holds_fault, ScriptResult, ScriptTracker, TrackStatus};
 use crate::track_ext::Ext;
 use crate::validate::runnable;
+
+mod query;
 
 /// What the router knows about one interface.
 #[derive(Debug, Clone)]
@@ -495,163 +496,7 @@ impl Router {
             }
         }
     }
-
-    /// A live instance, or one retired by the last
-    /// [`reconfigure`](Router::reconfigure).
-    fn any_instance(&self, id: InstanceId) -> Option<&Instance> {
-        match id.0.checked_sub(self.instances.len()) {
-            None => self.instances.get(id.0),
-            Some(r) => self.retired.get(r),
-        }
-    }
-
-    /// A snapshot of one instance (also of one stopped by the last
-    /// [`reconfigure`](Router::reconfigure), in INIT).
-    pub fn instance(&self, id: InstanceId) -> Option<InstanceSnapshot<'_>> {
-        self.any_instance(id).map(|i| i.snapshot())
-    }
-
-    /// Every instance id, in configuration order.
-    pub fn instance_ids(&self) -> impl Iterator<Item = InstanceId> + '_ {
-        (0..self.instances.len()).map(InstanceId)
-    }
-
-    /// The instance called `name`.
-    pub fn instance_id(&self, name: &str) -> Option<InstanceId> {
-        self.instances
-            .iter()
-            .position(|i| i.cfg.name == name)
-            .map(InstanceId)
-    }
-
-    /// An instance's name; ids of instances stopped by the last
-    /// [`reconfigure`](Router::reconfigure) resolve too, so that the actions
-    /// it queued for them can be carried out.
-    pub fn instance_name(&self, id: InstanceId) -> Option<&str> {
-        self.any_instance(id).map(|i| i.cfg.name.as_str())
-    }
-
-    /// The script called `name`.
-    pub fn script_id(&self, name: &str) -> Option<ScriptId> {
-        self.scripts
-            .iter()
-            .position(|s| s.cfg.name == name)
-            .map(ScriptId)
-    }
-
-    /// A script's name.
-    pub fn script_name(&self, id: ScriptId) -> Option<&str> {
-        self.scripts.get(id.0).map(|s| s.cfg.name.as_str())
-    }
-
-    /// A script's debounced status.
-    pub fn script_status_of(&self, id: ScriptId) -> Option<TrackStatus> {
-        self.scripts.get(id.0).map(|s| s.status())
-    }
-
-    /// The sync group called `name`.
-    pub fn group_id(&self, name: &str) -> Option<GroupId> {
-        self.groups.iter().position(|g| g.name == name).map(GroupId)
-    }
-
-    /// A sync group's name and state.
-    pub fn group(&self, id: GroupId) -> Option<(&str, State)> {
-        self.groups.get(id.0).map(|g| (g.name.as_str(), g.state))
-    }
-
-    /// Drops of packets that matched no instance (unknown VRID or
-    /// interface, or unparsable before the VRID).
-    pub fn global_counters(&self) -> Counters {
-        self.global
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::InstanceConfig;
-    use core::net::Ipv4Addr;
-
-    fn router(priority: u8) -> Router {
-        let mut c = InstanceConfig::new("VI_1", "eth0", 51);
-        c.priority = priority;
-        c.virtual_addresses = vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 150))];
-        let mut r = Router::new(RouterConfig {
-            instances: vec![c],
-            ..Default::default()
-        });
-        let addr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
-        r.handle_address(Instant::ZERO, "eth0", Family::V4, Some(addr));
-        r
-    }
-
-    #[test]
-    fn nothing_happens_before_start_or_after_shutdown() {
-        let mut r = router(100);
-        assert_eq!(r.poll_timeout(), None);
-        r.handle_timeout(Instant::from_secs(100));
-        assert_eq!(r.poll_action(), None);
-        r.handle_start(Instant::from_secs(1));
-        assert!(r.poll_action().is_some());
-        while r.poll_action().is_some() {}
-        r.handle_shutdown(Instant::from_secs(2));
-        while r.poll_action().is_some() {}
-        assert_eq!(r.poll_timeout(), None);
-        r.handle_timeout(Instant::from_secs(100));
-        assert_eq!(r.poll_action(), None);
-    }
-
-    #[test]
-    fn time_never_goes_back() {
-        let mut r = router(100);
-        r.handle_start(Instant::from_secs(10));
-        // 3 s + 156/256 s after start.
-        assert_eq!(r.poll_timeout(), Some(Instant::from_micros(13_609_375)));
-        // A stale `now` is read as the latest seen: nothing fires early.
-        r.handle_timeout(Instant::from_secs(1));
-        let id = r.instance_id("VI_1").unwrap();
-        assert_eq!(r.instance(id).unwrap().state, State::Backup);
-        r.handle_timeout(Instant::from_micros(13_609_375));
-        assert_eq!(r.instance(id).unwrap().state, State::Master);
-        assert_eq!(
-            r.instance(id).unwrap().last_transition,
-            Some(Instant::from_micros(13_609_375))
-        );
-    }
-
-    #[test]
-    fn priority_is_clamped_to_1_254() {
-        let mut c = InstanceConfig::new("VI_1", "eth0", 51);
-        c.priority = 250;
-        c.track_interfaces = vec![crate::config::TrackedInterface {
-            name: "eth1".into(),
-            weight: 50,
-            reverse: false,
-        }];
-        let mut low = c.clone();
-        low.name = "VI_2".into();
-        low.vrid = 52;
-        low.priority = 10;
-        low.track_interfaces[0].weight = -50;
-        let mut r = Router::new(RouterConfig {
-            instances: vec![c, low],
-            ..Default::default()
-        });
-        r.handle_address(
-            Instant::ZERO,
-            "eth0",
-            Family::V4,
-            Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))),
-        );
-        r.handle_link(Instant::ZERO, "eth1", false);
-        r.handle_start(Instant::ZERO);
-        let prio = |r: &Router, n: &str| {
-            r.instance(r.instance_id(n).unwrap())
-                .unwrap()
-                .effective_priority
-        };
-        assert_eq!((prio(&r, "VI_1"), prio(&r, "VI_2")), (250, 1));
-        r.handle_link(Instant::from_secs(1), "eth1", true);
-        assert_eq!((prio(&r, "VI_1"), prio(&r, "VI_2")), (254, 10));
-    }
-}
+mod tests;
