@@ -5,7 +5,9 @@
 use alloc::format;
 use alloc::string::String;
 
-use vigil_model::{Auth, GlobalDefs, InitialState, Notify, VirtualAddress, VrrpInstance, VrrpScript};
+use vigil_model::{
+    Auth, GlobalDefs, InitialState, Notify, VirtualAddress, VrrpInstance, VrrpScript,
+};
 
 use super::{ip, on_off, quote, quote_always, track, version, Writer};
 
