@@ -206,6 +206,15 @@ pub fn from_binary(bytes: &[u8]) -> Result<Config, BinaryError> {
     Ok(config)
 }
 
+/// [`from_binary`] without the text rules, for bytes that this build's
+/// [`to_binary`] wrote moments ago (the daemon's load child, which ran
+/// them): header, version, CRC and encoding are still verified. Running the
+/// rules again would only re-print and re-parse the whole configuration in
+/// the daemon's heap, the churn the child is there to keep out of it.
+pub fn from_own_binary(bytes: &[u8]) -> Result<Config, BinaryError> {
+    decode(bytes)
+}
+
 /// The model in `bytes` if the header, CRC and encoding are sound.
 fn decode(bytes: &[u8]) -> Result<Config, BinaryError> {
     if bytes.len() < HEADER_LEN {

@@ -30,7 +30,7 @@ pub mod span;
 mod validate;
 pub mod values;
 
-pub use binary::{from_binary, to_binary, BinaryError, Refusal, FORMAT_VERSION};
+pub use binary::{from_binary, from_own_binary, to_binary, BinaryError, Refusal, FORMAT_VERSION};
 pub use error::{Diagnostic, Problem, Severity};
 pub use findings::Findings;
 pub use include::SourceMap;

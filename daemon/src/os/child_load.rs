@@ -10,8 +10,9 @@
 //!
 //! The daemon trusts nothing it reads back: the reply is capped (the binary
 //! cap plus room for the diagnostics), the child is killed at a deadline,
-//! its exit status must agree with the reply, and the binary form is
-//! verified by `from_binary` like any file.
+//! its exit status must agree with the reply, and the binary form's header,
+//! CRC and encoding are verified (`from_own_binary`; the text rules ran in
+//! the child, which is this binary, and are not run twice).
 //!
 //! Reply: frames of one tag byte, a little-endian u32 length, the payload.
 
@@ -23,7 +24,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use vigil_config::{from_binary, to_binary, BinaryError, LoadAnyError, Options};
+use vigil_config::{from_own_binary, to_binary, BinaryError, LoadAnyError, Options};
 use vigil_model::Config;
 
 use crate::loader::{load, LoadFailure};
@@ -293,7 +294,7 @@ fn decode(bytes: &[u8], status: ExitStatus) -> Result<Reply, ChildError> {
             if errors > 0 {
                 return Err(ChildError::Frame("errors next to a configuration"));
             }
-            let config = from_binary(body).map_err(ChildError::Decode)?;
+            let config = from_own_binary(body).map_err(ChildError::Decode)?;
             Reply::Loaded {
                 config: Box::new(config),
                 warnings,
