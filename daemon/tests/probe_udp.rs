@@ -33,16 +33,7 @@ fn serve(ns: &os_util::Netns, port: u16, echo: bool) -> mpsc::Receiver<Vec<u8>> 
 }
 
 fn udp(port: u16, timeout_ms: u64, payload: &[u8], require_reply: bool) -> ProbeKind {
-    ProbeKind::Udp {
-        connect_ip: ip(SERVER),
-        port,
-        bindto: None,
-        bind_port: None,
-        timeout: Duration::from_millis(timeout_ms),
-        payload: payload.to_vec(),
-        require_reply,
-        reply: None,
-    }
+    udp_reply(port, timeout_ms, payload, require_reply, None)
 }
 
 fn udp_matching(
@@ -52,6 +43,22 @@ fn udp_matching(
     require_reply: bool,
     reply: ReplyMatch,
 ) -> ProbeKind {
+    udp_reply(
+        port,
+        timeout_ms,
+        payload,
+        require_reply,
+        Some(Box::new(reply)),
+    )
+}
+
+fn udp_reply(
+    port: u16,
+    timeout_ms: u64,
+    payload: &[u8],
+    require_reply: bool,
+    reply: Option<Box<ReplyMatch>>,
+) -> ProbeKind {
     ProbeKind::Udp {
         connect_ip: ip(SERVER),
         port,
@@ -60,7 +67,7 @@ fn udp_matching(
         timeout: Duration::from_millis(timeout_ms),
         payload: payload.to_vec(),
         require_reply,
-        reply: Some(Box::new(reply)),
+        reply,
     }
 }
 
