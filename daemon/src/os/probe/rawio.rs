@@ -35,9 +35,11 @@ type Cbuf = [u64; 8];
 pub fn send(fd: RawFd, msgs: &[Option<Tx<'_>>]) -> io::Result<usize> {
     let n = msgs.iter().take(BATCH).take_while(|m| m.is_some()).count();
     let msg = |i: usize| msgs.get(i).and_then(Option::as_ref);
-    let addrs: [SockAddr; BATCH] = std::array::from_fn(|i| {
-        let ip = msg(i).map_or(IpAddr::from([0u8; 4]), |m| m.dst);
-        SockAddr::from(SocketAddr::new(ip, 0))
+    // Only the n messages sent are built: a wake-up sends a few SYNs, and
+    // building all BATCH addresses was most of a flush's instructions.
+    let addrs: [Option<SockAddr>; BATCH] = std::array::from_fn(|i| {
+        let m = msg(i).filter(|_| i < n)?;
+        Some(SockAddr::from(SocketAddr::new(m.dst, 0)))
     });
     let mut iovs: [libc::iovec; BATCH] = std::array::from_fn(|i| libc::iovec {
         iov_base: msg(i).map_or(std::ptr::null_mut(), |m| {
@@ -49,9 +51,10 @@ pub fn send(fd: RawFd, msgs: &[Option<Tx<'_>>]) -> io::Result<usize> {
     // SAFETY: all-zero mmsghdrs are valid empty headers.
     let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
     for i in 0..n {
+        let Some(a) = &addrs[i] else { break };
         let h = &mut hdrs[i].msg_hdr;
-        h.msg_name = addrs[i].as_ptr() as *mut libc::c_void;
-        h.msg_namelen = addrs[i].len();
+        h.msg_name = a.as_ptr() as *mut libc::c_void;
+        h.msg_namelen = a.len();
         h.msg_iov = &mut iovs[i];
         h.msg_iovlen = 1;
         if let Some(src) = msg(i).and_then(|m| m.src) {
