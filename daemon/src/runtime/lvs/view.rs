@@ -59,6 +59,9 @@ pub fn refresh<B: Backend>(e: &Engine<B>, out: &mut [VsView]) -> bool {
         return false;
     }
     let checkers = e.checkers();
+    // One table look-up per service, not one per real server: the dests
+    // come in key order, bisected below.
+    let mut installed: Vec<(DestKey, u32)> = Vec::new();
     for (vi, (vs, o)) in vss.iter().zip(out.iter_mut()).enumerate() {
         let key = service_of(vs).key;
         let quorum = e.planner().quorum(vi);
@@ -70,6 +73,8 @@ pub fn refresh<B: Backend>(e: &Engine<B>, out: &mut [VsView]) -> bool {
                     .any(|d| d.addr == s.addr && d.port == s.port)
         });
         o.suspended = checkers.checkers_of_vs(vi).any(|(_, c)| c.is_suspended());
+        installed.clear();
+        installed.extend(e.installed().dests(&key).map(|d| (d.key(), d.weight)));
         for (ri, (rs, r)) in vs.real_servers.iter().zip(&mut o.real_servers).enumerate() {
             let view = checkers.server_view(vi, ri);
             r.up = view.is_some_and(|v| v.up);
@@ -78,7 +83,11 @@ pub fn refresh<B: Backend>(e: &Engine<B>, out: &mut [VsView]) -> bool {
                 addr: rs.addr,
                 port: rs.port,
             };
-            r.installed = e.installed().dest(&key, &dk).map(|d| d.weight);
+            r.installed = installed
+                .binary_search_by(|(k, _)| k.cmp(&dk))
+                .ok()
+                .and_then(|i| installed.get(i))
+                .map(|(_, w)| *w);
             let last = checkers
                 .checkers_of(vi, ri)
                 .filter_map(|id| checkers.checker(id)?.last_result())
