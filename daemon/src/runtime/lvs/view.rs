@@ -62,6 +62,9 @@ pub fn refresh<B: Backend>(e: &Engine<B>, out: &mut [VsView]) -> bool {
     // One table look-up per service, not one per real server: the dests
     // come in key order, bisected below.
     let mut installed: Vec<(DestKey, u32)> = Vec::new();
+    // Checkers are in configuration order: one walk, not a bisection per
+    // real server.
+    let mut walk = checkers.iter().peekable();
     for (vi, (vs, o)) in vss.iter().zip(out.iter_mut()).enumerate() {
         let key = service_of(vs).key;
         let quorum = e.planner().quorum(vi);
@@ -88,10 +91,16 @@ pub fn refresh<B: Backend>(e: &Engine<B>, out: &mut [VsView]) -> bool {
                 .ok()
                 .and_then(|i| installed.get(i))
                 .map(|(_, w)| *w);
-            let last = checkers
-                .checkers_of(vi, ri)
-                .filter_map(|id| checkers.checker(id)?.last_result())
-                .max_by_key(|(t, _)| *t);
+            let at = |c: &vigil_check::Checker| (c.real_server().vs, c.real_server().rs);
+            while walk.next_if(|(_, c)| at(c) < (vi, ri)).is_some() {}
+            let mut last: Option<(vigil_check::Instant, ProbeResult)> = None;
+            while let Some((_, c)) = walk.next_if(|(_, c)| at(c) == (vi, ri)) {
+                if let Some(l) = c.last_result() {
+                    if last.is_none_or(|m| l.0 >= m.0) {
+                        last = Some(l);
+                    }
+                }
+            }
             match (last, &mut r.last) {
                 (Some((t, res)), Some((at, text))) => {
                     *at = t;
