@@ -192,10 +192,13 @@ pub fn run<B: Backend>(
         // Probes that end at once (a refused local connect, FILE_CHECK's
         // read) are fed back before waiting.
         loop {
+            // One clock read for the probes started together (a tick's
+            // batch): a guest's clock can be a syscall and a device read.
+            let start_us = clock::now_us();
             while let Some(o) = engine.poll_out() {
                 match o {
                     Out::Probe { token, kind } => {
-                        if !pool.start(token, &kind, clock::now_us(), &mut done) {
+                        if !pool.start(token, &kind, start_us, &mut done) {
                             let probe = prober(kind, env.clone());
                             tasks.spawn(async move { Some((token, probe.await)) });
                         }
