@@ -89,7 +89,12 @@ fn out_rsts() -> u64 {
 
 #[test]
 fn a_thousand_tcp_checks_a_second() {
+    // VIGIL_LOAD_ONLY=halfopen (or connect) runs one engine: for profiling.
+    let only = std::env::var("VIGIL_LOAD_ONLY").ok();
     for mode in ["halfopen", "connect"] {
+        if only.as_deref().is_some_and(|o| o != mode) {
+            continue;
+        }
         std::env::set_var("VIGIL_TCP_CHECK", mode);
         one_engine(mode);
     }

@@ -265,16 +265,24 @@ impl HalfOpen {
                 }
                 let mut sent = 0;
                 while sent < k {
-                    let txs: [Option<Tx<'_>>; BATCH] = std::array::from_fn(|j| {
-                        let (n, _) = *batch.get(sent + j).filter(|_| sent + j < k)?;
-                        let s = self.slots.get(n as usize)?;
-                        Some(Tx {
-                            seg: &s.seg,
-                            dst: s.key.0,
-                            src: s.src,
-                        })
-                    });
-                    match rawio::send(fd, &txs) {
+                    let mut txs = [Tx {
+                        seg: &[],
+                        dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                        src: None,
+                    }; BATCH];
+                    let mut m = 0;
+                    for &(n, _) in batch.iter().take(k).skip(sent) {
+                        // Every batched slot is live (checked above).
+                        if let Some(s) = self.slots.get(n as usize) {
+                            txs[m] = Tx {
+                                seg: &s.seg,
+                                dst: s.key.0,
+                                src: s.src,
+                            };
+                            m += 1;
+                        }
+                    }
+                    match rawio::send(fd, &txs[..m]) {
                         Ok(0) => break,
                         Ok(m) => sent += m,
                         Err(e) => {

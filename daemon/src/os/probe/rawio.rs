@@ -21,6 +21,7 @@ pub const BATCH: usize = 32;
 pub const RX_LEN: usize = 128;
 
 /// One SYN to send: the segment, where to, and the source to force.
+#[derive(Clone, Copy)]
 pub struct Tx<'a> {
     pub seg: &'a [u8],
     pub dst: IpAddr,
@@ -30,31 +31,40 @@ pub struct Tx<'a> {
 /// Room for one IP_PKTINFO or IPV6_PKTINFO control message, aligned.
 type Cbuf = [u64; 8];
 
-/// Sends the leading `Some`s of `msgs` (at most [`BATCH`]): the number
-/// sent, or the error of the first one when none was.
-pub fn send(fd: RawFd, msgs: &[Option<Tx<'_>>]) -> io::Result<usize> {
-    let n = msgs.iter().take(BATCH).take_while(|m| m.is_some()).count();
-    let msg = |i: usize| msgs.get(i).and_then(Option::as_ref);
-    let addrs: [SockAddr; BATCH] = std::array::from_fn(|i| {
-        let ip = msg(i).map_or(IpAddr::from([0u8; 4]), |m| m.dst);
-        SockAddr::from(SocketAddr::new(ip, 0))
-    });
-    let mut iovs: [libc::iovec; BATCH] = std::array::from_fn(|i| libc::iovec {
-        iov_base: msg(i).map_or(std::ptr::null_mut(), |m| {
-            m.seg.as_ptr() as *mut libc::c_void
-        }),
-        iov_len: msg(i).map_or(0, |m| m.seg.len()),
-    });
+/// Sends `msgs` (at most [`BATCH`]): the number sent, or the error of
+/// the first one when none was. Only the headers of the messages sent are
+/// filled: a wake-up sends a few SYNs, and building all BATCH was most of
+/// a flush's instructions.
+pub fn send(fd: RawFd, msgs: &[Tx<'_>]) -> io::Result<usize> {
+    let n = msgs.len().min(BATCH);
+    // SAFETY: plain C structs (and arrays of them); all-zero is valid.
+    let mut addrs: [libc::sockaddr_in6; BATCH] = unsafe { zeroed() };
+    let mut iovs = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; BATCH];
     let mut cbufs: [Cbuf; BATCH] = [[0; 8]; BATCH];
-    // SAFETY: all-zero mmsghdrs are valid empty headers.
+    // SAFETY: as above.
     let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-    for i in 0..n {
+    for (i, m) in msgs.iter().take(n).enumerate() {
+        let a = SockAddr::from(SocketAddr::new(m.dst, 0));
+        let len = (a.len() as usize).min(size_of::<libc::sockaddr_in6>());
+        // SAFETY: `len` bytes fit both the source and the destination.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                a.as_ptr().cast::<u8>(),
+                (&mut addrs[i] as *mut libc::sockaddr_in6).cast::<u8>(),
+                len,
+            );
+        }
+        iovs[i].iov_base = m.seg.as_ptr() as *mut libc::c_void;
+        iovs[i].iov_len = m.seg.len();
         let h = &mut hdrs[i].msg_hdr;
-        h.msg_name = addrs[i].as_ptr() as *mut libc::c_void;
-        h.msg_namelen = addrs[i].len();
+        h.msg_name = (&mut addrs[i] as *mut libc::sockaddr_in6).cast();
+        h.msg_namelen = len as _;
         h.msg_iov = &mut iovs[i];
         h.msg_iovlen = 1;
-        if let Some(src) = msg(i).and_then(|m| m.src) {
+        if let Some(src) = m.src {
             pktinfo(h, &mut cbufs[i], src);
         }
     }
@@ -139,10 +149,10 @@ impl Rx {
     /// Reads up to [`BATCH`] packets without blocking; how many (0 when
     /// none is queued or on an error).
     pub fn recv(&mut self, fd: RawFd) -> usize {
-        let mut iovs: [libc::iovec; BATCH] = std::array::from_fn(|_| libc::iovec {
+        let mut iovs = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
-        });
+        }; BATCH];
         // SAFETY: all-zero mmsghdrs are valid empty headers.
         let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
         for i in 0..BATCH {

@@ -20,6 +20,7 @@ use vigil_model::{Command as Script, Config, FlushOnStop, VsKey};
 
 use super::backend::{Backend, Fault};
 use super::names::{dest_name, vs_name};
+use super::tokens::TokenMap;
 
 /// Something the LVS thread must do outside the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +99,7 @@ pub struct Engine<B: Backend> {
     /// What we installed (services we own and their destinations).
     installed: Table,
     /// Probes in flight: token -> checker.
-    tokens: HashMap<u64, CheckerId>,
+    tokens: TokenMap,
     next_token: u64,
     /// The VIPs this host holds (for `ha_suspend`).
     held: BTreeSet<IpAddr>,
@@ -136,7 +137,7 @@ impl<B: Backend> Engine<B> {
             planner: Planner::new(),
             backend,
             installed: Table::new(),
-            tokens: HashMap::new(),
+            tokens: TokenMap::default(),
             next_token: 1,
             held: BTreeSet::new(),
             out: VecDeque::new(),

@@ -20,6 +20,7 @@ mod kernel;
 mod names;
 mod syncd;
 mod tasks;
+mod tokens;
 mod view;
 mod worker;
 

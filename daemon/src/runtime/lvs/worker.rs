@@ -21,7 +21,7 @@ use super::backend::Backend;
 use super::engine::{Engine, Out};
 use super::syncd::Director;
 use super::tasks::Tasks;
-use super::view::views;
+use super::view::{refresh, views};
 use super::{ToLvs, LVS_NICE};
 use crate::control::VsView;
 use crate::os::clock;
@@ -45,6 +45,21 @@ pub type Prober = Arc<
 const PUBLISH_EVERY: Duration = Duration::from_millis(250);
 const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
+/// Due checks are started on a grid of this step (a deadline is rounded
+/// up to the next multiple, in absolute microseconds of the clock): a
+/// thousand checkers spread over a delay_loop would otherwise wake the
+/// loop at nearly every millisecond, each wake-up for one SYN. On the grid
+/// a wake-up starts the few due together (one sendmmsg) and their replies
+/// come back together; no check starts more than this late (keepalived's
+/// own timers are ~1 ms).
+const CHECK_TICK_US: u64 = 4_000;
+
+/// `d` rounded up to the grid.
+fn on_tick(d: Instant) -> Instant {
+    let us = d.as_micros();
+    Instant::from_micros(us.div_ceil(CHECK_TICK_US).saturating_mul(CHECK_TICK_US))
+}
+
 /// How long a stopping thread waits for `omega` notifiers.
 const SCRIPT_GRACE: Duration = Duration::from_secs(5);
 
@@ -57,6 +72,8 @@ struct Publish {
     last: Option<std::time::Instant>,
     changed: bool,
     results: bool,
+    /// The configuration changed: the views are built anew (names too).
+    rebuild: bool,
 }
 
 impl Publish {
@@ -166,6 +183,7 @@ pub fn run<B: Backend>(
         last: None,
         changed: true,
         results: false,
+        rebuild: true,
     };
     let mut files = FileChecks::watch(&pool, engine.file_paths());
     let mut applies = engine.apply_stats().applies;
@@ -174,10 +192,13 @@ pub fn run<B: Backend>(
         // Probes that end at once (a refused local connect, FILE_CHECK's
         // read) are fed back before waiting.
         loop {
+            // One clock read for the probes started together (a tick's
+            // batch): a guest's clock can be a syscall and a device read.
+            let start_us = clock::now_us();
             while let Some(o) = engine.poll_out() {
                 match o {
                     Out::Probe { token, kind } => {
-                        if !pool.start(token, &kind, clock::now_us(), &mut done) {
+                        if !pool.start(token, &kind, start_us, &mut done) {
                             let probe = prober(kind, env.clone());
                             tasks.spawn(async move { Some((token, probe.await)) });
                         }
@@ -208,17 +229,20 @@ pub fn run<B: Backend>(
         let publish_in = publish.due_in();
         if publish_in == Some(Duration::ZERO) {
             if let Ok(mut v) = shared.lock() {
-                *v = views(&engine);
+                if publish.rebuild || !refresh(&engine, &mut v) {
+                    *v = views(&engine);
+                }
             }
             publish = Publish {
                 last: Some(std::time::Instant::now()),
                 changed: false,
                 results: false,
+                rebuild: false,
             };
         }
         let now_us = clock::now_us();
         let wait = [
-            engine.poll_timeout().map(|d| d.as_micros()),
+            engine.poll_timeout().map(|d| on_tick(d).as_micros()),
             pool.next_deadline(),
         ]
         .into_iter()
@@ -261,6 +285,7 @@ pub fn run<B: Backend>(
             publish.changed = true;
             match msg {
                 ToLvs::Reload(c) => {
+                    publish.rebuild = true;
                     env = Rc::new(ProbeEnv::from_globals(&c.global));
                     director.reload(engine.backend_mut(), &c.global);
                     mailer = Mailer::new(&c.global);
@@ -279,7 +304,9 @@ pub fn run<B: Backend>(
                 ToLvs::Stop => break 'run,
             }
         }
-        if engine.poll_timeout().is_some_and(|d| d <= t) {
+        // On the grid only: a reply's wake-up between ticks leaves the
+        // checks due meanwhile to the next tick, with the others.
+        if engine.poll_timeout().is_some_and(|d| on_tick(d) <= t) {
             engine.handle_timeout(t);
         }
     }
