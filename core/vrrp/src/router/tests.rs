@@ -1,4 +1,5 @@
-//! Router-level unit tests: start/stop gating, time monotonicity, priority clamping.
+//! Router-level unit tests (built only under `#[cfg(test)]`, see `router.rs`):
+//! start/stop gating, time monotonicity, priority clamping.
 
 use super::*;
 use crate::config::InstanceConfig;

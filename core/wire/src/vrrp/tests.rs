@@ -1,5 +1,6 @@
-//! Codec tests on keepalived 2.2.7's own adverts: deconstruct, parse and
-//! emit (into 0xa5-filled buffers, so unwritten bytes show), checksum forms.
+//! Codec tests (built only under `#[cfg(test)]`, see `vrrp.rs`) on
+//! keepalived 2.2.7's own adverts: deconstruct, parse and emit (into
+//! 0xa5-filled buffers, so unwritten bytes show), checksum forms.
 
 use super::*;
 
