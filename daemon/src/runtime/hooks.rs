@@ -2,9 +2,12 @@
 //! the loop) and notify hooks (fire and forget, but always reaped and their failure
 //! logged). Nothing here blocks the loop: each child is awaited in its own task.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
+
+use smol::channel::{Receiver, Sender};
 
 use vigil_vrrp::{NotifyState, ScriptResult};
 
@@ -73,19 +76,73 @@ pub fn run_tracking(
 }
 
 /// Counts notify hooks still running, so a stopping daemon can wait for
-/// notify_stop before it exits.
+/// notify_stop before it exits, and keeps each instance's (or group's) hooks
+/// in the order of its transitions: keepalived forks them all at once, so a
+/// slow `notify MASTER` can finish after the `notify FAULT` that followed it
+/// and leave a state file saying MASTER. Here a transition's hooks start when
+/// the previous transition's have ended (each is bounded by NOTIFY_TIMEOUT).
 #[derive(Clone, Default)]
-pub struct Running(Rc<Cell<usize>>);
+pub struct Running(Rc<Inner>);
+
+#[derive(Default)]
+struct Inner {
+    count: Cell<usize>,
+    /// Per name: the last queued transition's "done" channel (closed when its
+    /// task ends) and how many of that name's transitions are queued.
+    last: RefCell<HashMap<String, (Receiver<()>, Rc<Cell<usize>>)>>,
+}
+
+/// Past this many queued transitions of one name (hung hooks and a
+/// flapping instance) a new one runs at once instead, so that waiting
+/// tasks cannot pile up without bound; it is logged.
+const MAX_QUEUED: usize = 16;
+
+/// A transition's place in its name's queue: dropping it lets the next start.
+pub struct Turn {
+    _done: Sender<()>,
+    queued: Rc<Cell<usize>>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.queued.set(self.queued.get().saturating_sub(1));
+    }
+}
 
 impl Running {
     pub fn count(&self) -> usize {
-        self.0.get()
+        self.0.count.get()
     }
 
     /// Counts one more until the guard is dropped.
     pub fn enter(&self) -> RunningGuard {
-        self.0.set(self.0.get() + 1);
+        let c = &self.0.count;
+        c.set(c.get() + 1);
         RunningGuard(self.clone())
+    }
+
+    /// Queues a transition of `name`: its [`Turn`], and what to await first
+    /// (the previous transition's end), if anything.
+    pub fn queue(&self, name: &str) -> (Turn, Option<Receiver<()>>) {
+        let (tx, rx) = smol::channel::bounded(1);
+        let mut last = self.0.last.borrow_mut();
+        let (prev, queued) = match last.remove(name) {
+            Some((prev, queued)) => (Some(prev), queued),
+            None => (None, Rc::new(Cell::new(0))),
+        };
+        let wait = if queued.get() >= MAX_QUEUED {
+            log::warn!(
+                "({name}) {} notifications are waiting for earlier notify scripts; \
+                 running this one without waiting",
+                queued.get()
+            );
+            None
+        } else {
+            prev
+        };
+        queued.set(queued.get() + 1);
+        last.insert(name.to_string(), (rx, queued.clone()));
+        (Turn { _done: tx, queued }, wait)
     }
 }
 
@@ -94,7 +151,7 @@ pub struct RunningGuard(Running);
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        let c = &(self.0).0;
+        let c = &(self.0).0.count;
         c.set(c.get().saturating_sub(1));
     }
 }
@@ -164,8 +221,14 @@ pub fn notify_with(
     }
     let who = name.to_string();
     let guard = running.enter();
+    let key = format!("{}{name}", if group { "group " } else { "" });
+    let (turn, wait) = running.queue(&key);
     spawner
         .spawn(async move {
+            if let Some(prev) = wait {
+                // Err once the previous transition's task has dropped its Turn.
+                let _ = prev.recv().await;
+            }
             for (kind, text, s) in jobs {
                 match script::run(&s).await {
                     Ok(Outcome::Exited(0)) => log::debug!("({who}) {kind} \"{text}\" done"),
@@ -173,7 +236,47 @@ pub fn notify_with(
                     Err(e) => log::warn!("({who}) {kind} script \"{text}\": {e}"),
                 }
             }
+            drop(turn);
             drop(guard);
         })
         .detach();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(text: &str) -> Runnable {
+        Runnable {
+            text: text.to_string(),
+            argv: vec!["/bin/sh".into(), "-c".into(), text.to_string()],
+            run_as: (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()),
+        }
+    }
+
+    /// (`sh -c` makes INSTANCE its $0.) A slow `notify MASTER` still ends before the `notify FAULT` that
+    /// followed it starts; another instance does not wait for it.
+    #[test]
+    fn one_name_in_transition_order() {
+        let dir = std::env::temp_dir().join(format!("vigil-hooks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out");
+        let _ = std::fs::remove_file(&out);
+        let ex: Spawner = Box::leak(Box::new(smol::LocalExecutor::new()));
+        let running = Running::default();
+        let o = out.display();
+        let slow = sh(&format!("sleep 0.4; echo \"$2\" >> {o}"));
+        let fast = sh(&format!("echo \"$1 $2\" >> {o}"));
+        notify_with(&ex, &running, None, Some(&slow), false, "VI_1", "MASTER", 100);
+        notify_with(&ex, &running, None, Some(&fast), false, "VI_1", "FAULT", 100);
+        notify_with(&ex, &running, None, Some(&fast), false, "VI_2", "BACKUP", 100);
+        smol::block_on(ex.run(async {
+            while running.count() > 0 {
+                smol::Timer::after(Duration::from_millis(20)).await;
+            }
+        }));
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(text, "VI_2 BACKUP\nMASTER\nVI_1 FAULT\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
