@@ -165,6 +165,9 @@ wait "$ADV"
 echo "SCALE reload $(cat /run/adv-reload.out) $(mem "$(vpid)") threads=$(threads "$(vpid)") dests_end=$(dests) downs=$(downs)"
 grep ' DOWN' "$LOG" | head -n 2 | sed 's/^/SCALE-NOTE first DOWN: /'
 echo "SCALE steady $(ns obs "$ADVTOOL" --src "$LAN.2" --secs "$LOAD_SECS" 2>&1) $(mem "$(vpid)") dests_end=$(dests)"
+# Where the anonymous memory is: the mappings holding most of it (KiB).
+awk '/^[0-9a-f]+-[0-9a-f]+ / { m = $1 " " $6 } /^Anonymous:/ && $2 > 0 { print $2, m }' \
+    "/proc/$(vpid)/smaps" | sort -rn | head -12 | while read -r kib m; do echo "SCALE smaps $kib KiB $m"; done
 ns d1 "$IPVSADM" -Sn >/run/rules
 echo "SCALE rules lines=$(wc -l </run/rules)"
 grep -ciE 'error|warn' "$LOG" | sed 's/^/SCALE reload log_errors=/'
