@@ -26,7 +26,7 @@ wait_for 60 full || { fail audit.scale "table not full 60 s after start"; tail -
 last=$((nvs - 1))
 vip=10.9.$((last / 250)).$((last % 250 + 1)):80
 ns d3 $IPVSADM -e -t "$vip" -r 10.8.0.3:80 -g -w 1 -x 77
-thr() { ns d3 $IPVSADM -Ln --thresholds -t "$vip" | awk '$2 == "10.8.0.3:80" { print $5 }'; }
+thr() { ns d3 $IPVSADM -Ln --thresholds -t "$vip" | awk '$2 == "10.8.0.3:80" { print $3 }'; }
 info "audit: uthreshold of $vip -> 10.8.0.3:80 before the reload: $(thr)"
 from=$(wc -l <"$d/daemon.log")
 t=$(now)

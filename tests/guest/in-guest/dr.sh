@@ -7,11 +7,11 @@ daemon_start d1 /etc/guest/07-lvs-dr.conf
 daemon_start d2 /etc/guest/07-lvs-dr-backup.conf
 P=dr SVC=$LAN.150:80 RS1=$LAN.10:80 RS2=$LAN.20:80 DOWN=eth0 GW=
 
-# uthreshold NS VIP:PORT RS: the destination's upper threshold, by the
-# column `--thresholds` names (empty when absent).
+# uthreshold NS VIP:PORT RS: the destination's upper threshold, in the
+# column the `--thresholds` header names (empty when absent).
 uthreshold() {
     ns "$1" $IPVSADM -Ln --thresholds -t "$2" 2>/dev/null | awk -v rs="$3" '
-        $1 == "->" && $2 == "RemoteAddress:Port" { for (i = 3; i <= NF; i++) if ($i == "Uthreshold") c = i }
+        $1 == "Prot" { for (i = 2; i <= NF; i++) if ($i == "Uthreshold") c = i }
         $1 == "->" && $2 == rs && c { print $c }'
 }
 uthreshold_is() { [ "$(uthreshold "$1" "$2" "$3")" = "$4" ]; }
