@@ -30,8 +30,8 @@ pub struct AuditStats {
     /// restarts it; a stop ends it).
     pub begun: u64,
     pub finished: u64,
-    /// Services dumped and the requests that took (where the backend
-    /// counts requests).
+    /// Services dumped and the requests the audits sent, repairs
+    /// included (where the backend counts requests).
     pub services: u64,
     pub requests: u64,
     /// Hand edits found (services), the commands sent to repair them and
@@ -57,6 +57,7 @@ pub(super) struct Audit {
     due: Instant,
     begun: Instant,
     steps: u64,
+    dumped: u64,
     requests: u64,
     work_ms: f64,
     max_step_ms: f64,
@@ -85,6 +86,7 @@ impl Audit {
             due: now.plus_micros(EVERY_US),
             begun: now,
             steps: 0,
+            dumped: 0,
             requests: 0,
             work_ms: 0.0,
             max_step_ms: 0.0,
@@ -121,6 +123,7 @@ impl Audit {
                 continue;
             }
             stats.services += 1;
+            self.dumped += 1;
             match backend.dests(key) {
                 Ok(dumped) => out.resync |= repair(backend, record, key, dumped, stats),
                 Err(e) => {
@@ -141,15 +144,15 @@ impl Audit {
         out.done = self.left() == 0;
         if out.done {
             stats.finished += 1;
-            stats.last_services = self.queue.len() as u64;
+            stats.last_services = self.dumped;
             stats.last_steps = self.steps;
             stats.last_requests = self.requests;
             stats.last_work_ms = self.work_ms;
             stats.last_max_step_ms = self.max_step_ms;
             stats.last_span_ms = now.saturating_duration_since(self.begun).as_secs_f64() * 1e3;
             log::info!(
-                "IPVS audit: {} service(s) read back in {} request(s), {} step(s), {:.1} ms of work (longest step {:.1} ms) over {:.1} s",
-                self.queue.len(),
+                "IPVS audit: {} service(s) read back, {} request(s) with the repairs, {} step(s), {:.1} ms of work (longest step {:.1} ms) over {:.1} s",
+                stats.last_services,
                 self.requests,
                 self.steps,
                 self.work_ms,
