@@ -35,7 +35,7 @@ info "audit: uthreshold of $vip -> 10.8.0.3:80 before the reload: $(thr)"
 from=$(wc -l <"$d/daemon.log")
 t=$(now)
 kill -HUP "$(cat "$d/vigil.pid")"
-done_line() { tail -n "+$((from + 1))" "$d/daemon.log" | grep -q 'read back in'; }
+done_line() { tail -n "+$((from + 1))" "$d/daemon.log" | grep -q 'IPVS audit: .* read back'; }
 if wait_for 60 done_line; then
     s=$(since "$t")
     tail -n "+$((from + 1))" "$d/daemon.log" | grep -E 'IPVS|audit' | sed 's/^/INFO audit: /'
