@@ -110,6 +110,9 @@ single_run() {
     r=$(series 4 "$url")
     if alternates "$r"; then ok "$P.rr-again" "$r"; else fail "$P.rr-again" "answers: $r"; fi
 
+    # A scenario's own check while d1 serves (BEFORE_FAILOVER: a function).
+    [ -n "${BEFORE_FAILOVER:-}" ] && $BEFORE_FAILOVER
+
     # The master director crashes and loses its link.
     t=$(now)
     daemon_kill d1

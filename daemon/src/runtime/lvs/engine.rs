@@ -9,66 +9,28 @@
 //!
 //! Between reloads the engine diffs against its record of what it installed;
 //! a command the kernel refuses makes it read the kernel's table and
-//! reconcile once more.
+//! reconcile once more. What a reload reads is in [`super::reread`]; what
+//! that cheap read cannot see (thresholds, tunnel types) the background
+//! [`super::audit`] finds and repairs in the seconds after.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 
-use vigil_check::{Action, CheckerId, Checkers, Instant, ProbeKind, ProbeResult};
-use vigil_lvs::{diff, Command, Destination, Forwarding, Planner, ServiceKey, Table};
+use vigil_check::{Action, CheckerId, Checkers, Instant, ProbeResult};
+use vigil_lvs::{diff, Command, Planner, Table};
 use vigil_model::{Command as Script, Config, FlushOnStop, VsKey};
 
+use super::audit::{Audit, AuditStats};
 use super::backend::{Backend, Fault};
 use super::names::{dest_name, vs_name};
+use super::reread::{apply_to, kernel_view};
 use super::tokens::TokenMap;
 
-/// Something the LVS thread must do outside the engine.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Out {
-    /// Run this probe; report with [`Engine::handle_probe`] and this token.
-    Probe { token: u64, kind: ProbeKind },
-    /// Run a notify command (`notify_up`, `quorum_down`, ...); `what` names
-    /// it for the log.
-    Script { what: String, command: Script },
-    /// A real server went up or down, or a virtual server's quorum
-    /// changed: the FIFO line and the alert mail (indices into the
-    /// configuration in force).
-    Alert(Alert),
-}
-
-/// See [`Out::Alert`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Alert {
-    RealServer {
-        vs: usize,
-        rs: usize,
-        up: bool,
-        /// The first checker's block (`TCP_CHECK`, ...), named in the mail.
-        check: &'static str,
-    },
-    Quorum {
-        vs: usize,
-        up: bool,
-        initial: bool,
-        /// The weights of the live real servers, summed (keepalived's mail
-        /// body names it).
-        weight: u64,
-    },
-    /// A checker changed without changing its real server (`up`: the
-    /// checker's state; `kind`: its keyword, for the mail's words).
-    Checker {
-        vs: usize,
-        rs: usize,
-        up: bool,
-        kind: &'static str,
-    },
-    /// `omega` at stop: a live real server (`Some`) or the virtual
-    /// server goes DOWN, "=> Shutting down <=".
-    Shutdown { vs: usize, rs: Option<usize> },
-}
+pub use super::out::{Alert, Out};
 
 /// What the engine sent to the table: totals, and the last diff applied
-/// (the count a one-line reload must keep at one).
+/// (the count a one-line reload must keep at one). The audit after a
+/// reload is counted apart, in `audit`, so the reload's figures stay its own.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ApplyStats {
     /// Diffs applied (each as one `apply_all`).
@@ -82,6 +44,7 @@ pub struct ApplyStats {
     pub last_requests: u64,
     /// Wall-clock time of the last diff's apply (a log figure only).
     pub last_ms: f64,
+    pub audit: AuditStats,
 }
 
 fn ms(t0: std::time::Instant) -> f64 {
@@ -107,6 +70,11 @@ pub struct Engine<B: Backend> {
     /// Some command failed: read the kernel and reconcile at the next update.
     resync: bool,
     stats: ApplyStats,
+    /// The services a reload trusted, being dumped in the background.
+    audit: Option<Audit>,
+    /// The latest time a caller gave (an audit started by `sync` is paced
+    /// from it).
+    now: Instant,
 }
 
 /// What the engine keeps of a configuration: the checker blocks are in the
@@ -118,12 +86,6 @@ fn slim(config: &mut Config) {
         }
     }
     config.shrink_to_fit();
-}
-
-/// keepalived's forwarding-method tolerance: older kernels report a
-/// destination on this host as LOCALNODE where DR was asked for.
-fn same_forwarding(have: Forwarding, want: Forwarding) -> bool {
-    have == want || (have == Forwarding::Local && want == Forwarding::Dr)
 }
 
 impl<B: Backend> Engine<B> {
@@ -143,6 +105,8 @@ impl<B: Backend> Engine<B> {
             out: VecDeque::new(),
             resync: false,
             stats: ApplyStats::default(),
+            audit: None,
+            now: Instant::from_micros(0),
         }
     }
 
@@ -175,11 +139,17 @@ impl<B: Backend> Engine<B> {
         &self.installed
     }
 
+    /// Services the audit after the last reload has still to read back.
+    pub fn audit_left(&self) -> usize {
+        self.audit.as_ref().map_or(0, Audit::left)
+    }
+
     /// Reads the kernel's table, flushes it first under `lvs_flush`, installs
     /// what the configuration wants (real servers without `alpha` are in
     /// service before their first check, as keepalived does) and arms the
     /// checkers.
     pub fn start(&mut self, now: Instant) {
+        self.now = now;
         if self.config.global.lvs_flush {
             log::info!("lvs_flush: flushing the IPVS table");
             if let Err(e) = self.backend.apply(&Command::Flush) {
@@ -192,14 +162,42 @@ impl<B: Backend> Engine<B> {
         self.update();
     }
 
-    /// When [`Engine::handle_timeout`] has work.
+    /// When [`Engine::handle_timeout`] has work: a checker, or the
+    /// audit's next step.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.checkers.poll_timeout()
+        let audit = self.audit.as_ref().map(Audit::due);
+        match (self.checkers.poll_timeout(), audit) {
+            (Some(c), Some(a)) => Some(c.min(a)),
+            (c, a) => c.or(a),
+        }
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         self.checkers.handle_timeout(now);
         self.update();
+        self.audit_step(now);
+    }
+
+    /// One paced step of the audit, when due; the checkers' changes came
+    /// first, so it compares with an up-to-date record.
+    fn audit_step(&mut self, now: Instant) {
+        let Some(a) = self.audit.as_mut().filter(|a| a.due() <= now) else {
+            return;
+        };
+        let step = a.step(
+            now,
+            &mut self.backend,
+            &mut self.installed,
+            &mut self.stats.audit,
+        );
+        if step.done {
+            self.audit = None;
+        }
+        if step.resync {
+            self.resync = true;
+            self.update();
+        }
     }
 
     /// The files the FILE_CHECKs read (watched by the LVS loop).
@@ -253,6 +251,7 @@ impl<B: Backend> Engine<B> {
     /// The result of the probe `token`; unknown tokens (a probe of a checker
     /// removed by a reload) are ignored.
     pub fn handle_probe(&mut self, now: Instant, token: u64, result: ProbeResult) {
+        self.now = now;
         let Some(id) = self.tokens.remove(&token) else {
             return;
         };
@@ -286,8 +285,10 @@ impl<B: Backend> Engine<B> {
 
     /// SIGHUP: the new configuration's checkers inherit the state of the
     /// unchanged ones; the table is recomputed from them and reconciled
-    /// with the kernel's.
+    /// with the kernel's; the services that read trusted are audited in
+    /// the background (an audit under way starts over).
     pub fn reload(&mut self, now: Instant, mut config: Config) {
+        self.now = now;
         self.update();
         let remap = self.checkers.reconfigure(now, &self.config, &config);
         self.checkers.shrink_to_fit();
@@ -310,6 +311,7 @@ impl<B: Backend> Engine<B> {
     /// Removes what we installed, as `lvs_flush_on_stop` says, and runs the
     /// down notifiers of `omega` virtual servers.
     pub fn stop(&mut self) {
+        self.audit = None;
         for (vi, vs) in self.config.virtual_servers.iter().enumerate() {
             if !vs.omega {
                 continue;
@@ -522,7 +524,9 @@ impl<B: Backend> Engine<B> {
             let read = std::mem::take(&mut self.resync);
             // The record itself is the base between reloads: no copy.
             let mut base = if read {
-                self.kernel_view(&plan.table)
+                let r = kernel_view(&mut self.backend, &self.installed, &plan.table);
+                self.audit = Audit::new(r.trusted, self.now, &mut self.stats.audit);
+                r.view
             } else {
                 std::mem::take(&mut self.installed)
             };
@@ -587,78 +591,5 @@ impl<B: Backend> Engine<B> {
         s.last_refused = refused;
         s.last_requests = self.backend.requests_sent() - sent0;
         s.last_ms = ms(t0);
-    }
-
-    /// The kernel's table restricted to the services we own (wanted now, or
-    /// installed before), with keepalived's forwarding tolerance applied.
-    ///
-    /// Read in one service dump plus a destination dump for each owned
-    /// service that needs one: those whose destinations the reload changes
-    /// (the record is not to be trusted where we are about to act) and those
-    /// the summary does not show as recorded (a hand edit). A one-line
-    /// reload reads 2 requests and `/proc/net/ip_vs`, not 1 + 1,000.
-    fn kernel_view(&mut self, want: &Table) -> Table {
-        let kernel = match self.backend.services() {
-            Ok(t) => t,
-            Err(e) => {
-                log::error!("IPVS: cannot read the table: {e}");
-                return self.installed.clone();
-            }
-        };
-        let summary = self.backend.summary();
-        let owned: BTreeSet<ServiceKey> = want
-            .services()
-            .chain(self.installed.services())
-            .map(|s| s.key)
-            .collect();
-        let mut view = Table::new();
-        for s in kernel.services().filter(|s| owned.contains(&s.key)) {
-            let key = s.key;
-            view.insert_service(s.clone());
-            let unchanged = self.installed.dests(&key).eq(want.dests(&key));
-            let trusted = unchanged
-                && summary
-                    .as_ref()
-                    .is_some_and(|sum| sum.agrees(&key, self.installed.dests(&key)));
-            let dests: Vec<Destination> = if trusted {
-                self.installed.dests(&key).copied().collect()
-            } else {
-                match self.backend.dests(&key) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        log::error!("IPVS: cannot read the table: {e}");
-                        return self.installed.clone();
-                    }
-                }
-            };
-            for mut d in dests {
-                if let Some(w) = want.dest(&key, &d.key()) {
-                    if same_forwarding(d.forwarding, w.forwarding) {
-                        d.forwarding = w.forwarding;
-                    }
-                }
-                let _ = view.insert_dest(&key, d);
-            }
-        }
-        view
-    }
-}
-
-/// Records a command the kernel accepted.
-fn apply_to(t: &mut Table, cmd: &Command) {
-    match cmd {
-        Command::Flush => *t = Table::new(),
-        Command::AddService(s) | Command::EditService(s) => {
-            t.insert_service(s.clone());
-        }
-        Command::DelService(k) => {
-            t.remove_service(k);
-        }
-        Command::AddDest(k, d) | Command::EditDest(k, d) => {
-            let _ = t.insert_dest(k, *d);
-        }
-        Command::DelDest(k, d) => {
-            t.remove_dest(k, d);
-        }
     }
 }

@@ -14,10 +14,13 @@
 //! epoll loop watches; its priority is [`LVS_NICE`].
 
 mod alert;
+mod audit;
 mod backend;
 mod engine;
 mod kernel;
 mod names;
+mod out;
+mod reread;
 mod syncd;
 mod tasks;
 mod tokens;
@@ -30,6 +33,7 @@ use std::time::Duration;
 
 use vigil_model::Config;
 
+pub use audit::AuditStats;
 pub use backend::{Backend, BackendError, DirectorOp, Fault, MemoryBackend};
 pub use engine::{ApplyStats, Engine, Out};
 pub use syncd::Director;
