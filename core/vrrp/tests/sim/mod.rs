@@ -19,9 +19,9 @@ use vigil_vrrp::{
 mod actions;
 mod net;
 mod observe;
-mod rng;
 
-pub use rng::Rng;
+/// Scenario tests must be reproducible: one seeded generator for the sim.
+pub use vigil_rng::XorShift as Rng;
 
 /// The one interface every simulated node has.
 pub const IFACE: &str = "eth0";
