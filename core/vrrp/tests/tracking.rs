@@ -22,6 +22,13 @@ fn tracked(name: &str, weight: i32, reverse: bool) -> TrackedProcess {
 }
 
 /// Master "a" (100) tracks process `web` with `weight`; backup "b" (80).
+/// Node `node`'s process scanner reports `count` processes named `web`.
+fn web_count(sim: &mut Sim, node: usize, count: u32, cause: ProcessCause) {
+    sim.feed(node, |r, now| {
+        r.handle_process_count(now, "web", count, cause)
+    });
+}
+
 fn pair(weight: i32, p: ProcessConfig) -> (Sim, usize, usize) {
     let mut a = seed_instance("VI_1", 51, 100);
     a.track_processes = vec![tracked("web", weight, false)];
@@ -31,9 +38,7 @@ fn pair(weight: i32, p: ProcessConfig) -> (Sim, usize, usize) {
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), ca);
     let b = sim.add("b", v4(200), cb);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 1, ProcessCause::Scan)
-    });
+    web_count(&mut sim, a, 1, ProcessCause::Scan);
     sim.start(a);
     sim.start(b);
     sim.run_for(Duration::from_secs(5));
@@ -45,9 +50,7 @@ fn weight0_process_exit_faults_and_restart_recovers() {
     let (mut sim, a, b) = pair(0, ProcessConfig::new("web"));
     assert_eq!(sim.state(a, "VI_1"), State::Master);
     let t0 = sim.now;
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 0, ProcessCause::Exit)
-    });
+    web_count(&mut sim, a, 0, ProcessCause::Exit);
     assert_eq!(
         sim.state(a, "VI_1"),
         State::Fault,
@@ -65,9 +68,7 @@ fn weight0_process_exit_faults_and_restart_recovers() {
         took >= Duration::from_micros(687_500) && took < Duration::from_micros(688_000),
         "{took:?}"
     );
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 1, ProcessCause::Exec)
-    });
+    web_count(&mut sim, a, 1, ProcessCause::Exec);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.masters("VI_1"), vec![a], "back and preempting");
 }
@@ -79,18 +80,14 @@ fn terminate_delay_holds_the_fault_back_and_a_refork_cancels_it() {
     p.fork_delay = Duration::from_secs(1);
     let (mut sim, a, _) = pair(0, p);
     let t0 = sim.now;
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 0, ProcessCause::Exit)
-    });
+    web_count(&mut sim, a, 0, ProcessCause::Exit);
     sim.run_for(Duration::from_millis(1500));
     assert_eq!(
         sim.state(a, "VI_1"),
         State::Master,
         "within terminate_delay"
     );
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 1, ProcessCause::Fork)
-    });
+    web_count(&mut sim, a, 1, ProcessCause::Fork);
     sim.run_for(Duration::from_secs(3));
     assert_eq!(
         sim.state(a, "VI_1"),
@@ -99,9 +96,7 @@ fn terminate_delay_holds_the_fault_back_and_a_refork_cancels_it() {
     );
     // Lost for good: FAULT exactly terminate_delay after the exit.
     let t1 = sim.now;
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 0, ProcessCause::Exit)
-    });
+    web_count(&mut sim, a, 0, ProcessCause::Exit);
     sim.run_for(Duration::from_secs(3));
     let fault = sim.entered(a, "VI_1", State::Fault);
     assert_eq!(fault, vec![t1 + Duration::from_secs(2)]);
@@ -121,16 +116,12 @@ fn weighted_process_lowers_priority_and_quorum_max_counts() {
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), ca);
     let b = sim.add("b", v4(200), with(vec![seed_instance("VI_1", 51, 80)]));
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 2, ProcessCause::Scan)
-    });
+    web_count(&mut sim, a, 2, ProcessCause::Scan);
     sim.start(a);
     sim.start(b);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.masters("VI_1"), vec![a]);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 4, ProcessCause::Fork)
-    });
+    web_count(&mut sim, a, 4, ProcessCause::Fork);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(
         sim.masters("VI_1"),
@@ -141,9 +132,7 @@ fn weighted_process_lowers_priority_and_quorum_max_counts() {
         .adverts(a, "VI_1")
         .iter()
         .all(|(_, p)| *p == 100 || *p == 70 || *p == 0));
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 3, ProcessCause::Exit)
-    });
+    web_count(&mut sim, a, 3, ProcessCause::Exit);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.masters("VI_1"), vec![a]);
 }
