@@ -93,29 +93,40 @@ fn rs_head(r: &RealServer) -> String {
     format!("real_server {} {}", r.addr, r.port)
 }
 
-/// One service option of both sides: its keyword, whether the two differ,
-/// and each side's value as written in the warning.
-fn option<T: PartialEq + core::fmt::Debug>(
-    kw: &'static str,
-    x: &T,
-    y: &T,
-) -> (&'static str, bool, String, String) {
-    (kw, x != y, format!("{x:?}"), format!("{y:?}"))
-}
-
 fn compare(out: &mut Out, a: &Side, b: &Side, x: &VirtualServer, y: &VirtualServer) {
     let h = vs_head(&x.key);
     let at = |kw: &str| (a.spans.loc(&[&h, kw]), b.spans.loc(&[&h, kw]));
-    let opts = [
-        option("lb_algo", &x.scheduler, &y.scheduler),
-        option("lb_kind", &x.lb_kind, &y.lb_kind),
-        option("protocol", &x.protocol, &y.protocol),
-        option(
-            "persistence_timeout",
-            &x.persistence_timeout,
-            &y.persistence_timeout,
+    let opts: [(&str, bool, String, String); 5] = [
+        (
+            "lb_algo",
+            x.scheduler != y.scheduler,
+            format!("{:?}", x.scheduler),
+            format!("{:?}", y.scheduler),
         ),
-        option("quorum", &x.quorum, &y.quorum),
+        (
+            "lb_kind",
+            x.lb_kind != y.lb_kind,
+            format!("{:?}", x.lb_kind),
+            format!("{:?}", y.lb_kind),
+        ),
+        (
+            "protocol",
+            x.protocol != y.protocol,
+            format!("{:?}", x.protocol),
+            format!("{:?}", y.protocol),
+        ),
+        (
+            "persistence_timeout",
+            x.persistence_timeout != y.persistence_timeout,
+            format!("{:?}", x.persistence_timeout),
+            format!("{:?}", y.persistence_timeout),
+        ),
+        (
+            "quorum",
+            x.quorum != y.quorum,
+            format!("{}", x.quorum),
+            format!("{}", y.quorum),
+        ),
     ];
     for (kw, differs, vx, vy) in opts {
         if differs {
