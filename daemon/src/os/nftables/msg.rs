@@ -244,13 +244,7 @@ pub fn create_table(seq: u32, table: &Table) -> Batch {
             cmp_eq(&mut e, &[IPPROTO_ICMPV6]);
             payload(&mut e, NFT_PAYLOAD_TRANSPORT, 0, 1);
             cmp_eq(&mut e, &[nd]);
-            counter(&mut e, table);
-            verdict(&mut e, NF_ACCEPT);
-            b.msg(
-                NFT_MSG_NEWRULE,
-                NLM_F_CREATE | NLM_F_APPEND,
-                rule(name, chain, e),
-            );
+            append_rule(&mut b, table, chain, e, NF_ACCEPT);
         }
         for (proto, off, len, set) in [(2u8, v4_off, 4, "vips4"), (10u8, v6_off, 16, "vips6")] {
             let mut e = Attrs::new();
@@ -258,13 +252,7 @@ pub fn create_table(seq: u32, table: &Table) -> Batch {
             cmp_eq(&mut e, &[proto]);
             payload(&mut e, NFT_PAYLOAD_NETWORK, off, len);
             lookup(&mut e, set);
-            counter(&mut e, table);
-            verdict(&mut e, NF_DROP);
-            b.msg(
-                NFT_MSG_NEWRULE,
-                NLM_F_CREATE | NLM_F_APPEND,
-                rule(name, chain, e),
-            );
+            append_rule(&mut b, table, chain, e, NF_DROP);
         }
     }
     b.end()
@@ -277,10 +265,14 @@ fn counter(list: &mut Attrs, table: &Table) {
     }
 }
 
-fn rule(table: &str, chain: &str, exprs: Attrs) -> Attrs {
+/// Appends a rule to `chain`: the matches in `e`, then the counter (when
+/// configured) and the verdict `code`.
+fn append_rule(b: &mut Batch, table: &Table, chain: &str, mut e: Attrs, code: u32) {
+    counter(&mut e, table);
+    verdict(&mut e, code);
     let mut r = Attrs::new();
-    r.str(1, table).str(2, chain).nest(4, exprs); // NFTA_RULE_TABLE, _CHAIN, _EXPRESSIONS
-    r
+    r.str(1, &table.name).str(2, chain).nest(4, e); // NFTA_RULE_TABLE, _CHAIN, _EXPRESSIONS
+    b.msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, r);
 }
 
 /// Adds (or removes) addresses to the drop sets.
