@@ -8,9 +8,11 @@
 //! Each step prints `ipvs-check: NAME ok|FAILED ...`; the guest script
 //! counts those lines.
 
-use std::net::IpAddr;
+mod ipvs_util;
+
 use std::path::Path;
 
+use ipvs_util::{addr_key, service_with as svc, weighted as dst};
 use nix::errno::Errno;
 use vigil::os::ipvs::{Ipvs, IpvsError, Timeouts};
 use vigil_lvs::{
@@ -49,40 +51,6 @@ impl Checks {
             }
             other => self.check(name, false, || format!("got {other:?}, want {errno:?}")),
         }
-    }
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn addr_key(proto: IpProto, a: &str, port: u16) -> ServiceKey {
-    ServiceKey::Addr {
-        addr: ip(a),
-        port,
-        protocol: proto,
-    }
-}
-
-fn svc(key: ServiceKey, sched: &str, flags: u32, timeout: u32, netmask: u8) -> Service {
-    Service {
-        key,
-        scheduler: sched.into(),
-        flags,
-        timeout,
-        netmask,
-        pe_name: None,
-    }
-}
-
-fn dst(a: &str, port: u16, forwarding: Forwarding, weight: u32) -> Destination {
-    Destination {
-        addr: ip(a),
-        port,
-        forwarding,
-        weight,
-        u_threshold: 0,
-        l_threshold: 0,
     }
 }
 

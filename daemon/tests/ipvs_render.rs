@@ -3,31 +3,20 @@
 //! `%9llu` and friends; `|` in a listing marks the end of a line to show
 //! the trailing spaces and is not part of the output).
 
-use std::net::IpAddr;
+mod ipvs_util;
 
+use ipvs_util::{addr_key as addr, service_with, weighted};
 use vigil::ipvsadm::{largenum, render, render_json, Layout};
 use vigil::os::ipvs::{DestEntry, Info, ServiceEntry, Stats};
 use vigil_lvs::{
-    Destination, Family, Forwarding, IpProto, Service, ServiceKey, TunCsum, Tunnel, FLAG_MH_PORT,
-    FLAG_ONEPACKET, FLAG_PERSISTENT, FLAG_SCHED1, FLAG_SCHED3, FLAG_SH_FALLBACK, FLAG_SH_PORT,
+    Family, Forwarding, IpProto, ServiceKey, TunCsum, Tunnel, FLAG_MH_PORT, FLAG_ONEPACKET,
+    FLAG_PERSISTENT, FLAG_SCHED1, FLAG_SCHED3, FLAG_SH_FALLBACK, FLAG_SH_PORT,
 };
 
 const INFO: Info = Info {
     version: 0x010201,
     conn_tab_size: 4096,
 };
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn addr(proto: IpProto, a: &str, port: u16) -> ServiceKey {
-    ServiceKey::Addr {
-        addr: ip(a),
-        port,
-        protocol: proto,
-    }
-}
 
 fn fwm(mark: u32, family: Family) -> ServiceKey {
     ServiceKey::Fwmark { mark, family }
@@ -41,14 +30,7 @@ fn entry(
     dests: Vec<DestEntry>,
 ) -> ServiceEntry {
     ServiceEntry {
-        service: Service {
-            key,
-            scheduler: sched.into(),
-            flags,
-            timeout,
-            netmask: key.family().full_prefix(),
-            pe_name: None,
-        },
+        service: service_with(key, sched, flags, timeout, key.family().full_prefix()),
         stats: Stats::default(),
         dests,
     }
@@ -56,14 +38,7 @@ fn entry(
 
 fn d(a: &str, port: u16, forwarding: Forwarding, weight: u32) -> DestEntry {
     DestEntry {
-        dest: Destination {
-            addr: ip(a),
-            port,
-            forwarding,
-            weight,
-            u_threshold: 0,
-            l_threshold: 0,
-        },
+        dest: weighted(a, port, forwarding, weight),
         active_conns: 0,
         inact_conns: 0,
         persist_conns: 0,

@@ -23,14 +23,8 @@ fn exchange(
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let b_name = pair.b.name.clone();
     let receiver = {
-        let path = format!("/run/netns/{b_name}");
         std::thread::spawn(move || {
-            use std::os::fd::AsRawFd;
-            let f = std::fs::File::open(path).unwrap();
-            assert_eq!(
-                unsafe { nix::libc::setns(f.as_raw_fd(), nix::libc::CLONE_NEWNET) },
-                0
-            );
+            os_util::enter(&b_name);
             let mut rx = rx;
             rx.ifindex = ifindex();
             let sock = VrrpSocket::open(&rx).expect("open receiver");
@@ -132,14 +126,9 @@ fn unicast_v6_from_a_chosen_source() {
 fn ttl_is_read_from_the_packet_not_assumed() {
     let pair = or_skip!(Pair::new());
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let path = format!("/run/netns/{}", pair.b.name);
+    let b_name = pair.b.name.clone();
     let receiver = std::thread::spawn(move || {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::File::open(path).unwrap();
-        assert_eq!(
-            unsafe { nix::libc::setns(f.as_raw_fd(), nix::libc::CLONE_NEWNET) },
-            0
-        );
+        os_util::enter(&b_name);
         let mut c = Config::unicast("eth0", 0, Family::V4);
         c.ifindex = ifindex();
         let sock = VrrpSocket::open(&c).unwrap();
@@ -182,12 +171,7 @@ fn exchange_batch(
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let b_name = pair.b.name.clone();
     let receiver = std::thread::spawn(move || {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::File::open(format!("/run/netns/{b_name}")).unwrap();
-        assert_eq!(
-            unsafe { nix::libc::setns(f.as_raw_fd(), nix::libc::CLONE_NEWNET) },
-            0
-        );
+        os_util::enter(&b_name);
         let mut rx = rx;
         rx.ifindex = ifindex();
         let sock = VrrpSocket::open(&rx).expect("open receiver");

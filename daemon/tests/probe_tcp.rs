@@ -7,18 +7,8 @@ mod probe_util;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use probe_util::{ip, lab, probe_in, row, within, BLACKHOLED, DROPPED, SERVER, SLACK};
+use probe_util::{ip, lab, probe_in, row, tcp, within, BLACKHOLED, DROPPED, SERVER, SLACK};
 use vigil_check::{FailReason, ProbeKind, ProbeResult};
-
-fn tcp(addr: &str, port: u16, timeout_ms: u64) -> ProbeKind {
-    ProbeKind::Tcp {
-        connect_ip: ip(addr),
-        port,
-        bindto: None,
-        bind_port: None,
-        timeout: Duration::from_millis(timeout_ms),
-    }
-}
 
 #[test]
 fn listening_port_passes_at_once() {

@@ -8,20 +8,10 @@ mod probe_util;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use probe_util::{ip, lab, BLACKHOLED, DROPPED, SERVER, SLACK};
+use probe_util::{lab, tcp, BLACKHOLED, DROPPED, SERVER, SLACK};
 use vigil::os::clock;
 use vigil::os::probe::{Bell, TcpPool};
 use vigil_check::{FailReason, ProbeKind, ProbeResult};
-
-fn tcp(addr: &str, port: u16, timeout_ms: u64) -> ProbeKind {
-    ProbeKind::Tcp {
-        connect_ip: ip(addr),
-        port,
-        bindto: None,
-        bind_port: None,
-        timeout: Duration::from_millis(timeout_ms),
-    }
-}
 
 /// Starts every probe (token = index), then waits until all have ended or
 /// `limit` passed; each result with when it came.

@@ -10,17 +10,10 @@ use vigil_model::{ParamMatch, TrackProcess};
 
 fn spec(process: &str) -> TrackProcess {
     TrackProcess {
-        name: "t".into(),
-        process: process.into(),
         params: vec!["30".into()],
         param_match: ParamMatch::Exact,
         full_command: true,
-        weight: 0,
-        reverse: false,
-        quorum: 1,
-        quorum_max: u32::MAX,
-        fork_delay: Duration::ZERO,
-        terminate_delay: Duration::ZERO,
+        ..TrackProcess::new("t".into(), process.into())
     }
 }
 

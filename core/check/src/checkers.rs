@@ -12,8 +12,8 @@ use crate::checker::{Change, Checker};
 use crate::error::Ignored;
 use crate::id::{CheckerId, RsId};
 use crate::probe::{outcome, Outcome, ProbeKind, ProbeResult};
-use crate::rng::XorShift;
 use crate::time::{micros, Instant};
+use vigil_rng::XorShift;
 
 /// keepalived waits this long after start before the first check of any
 /// checker (`BOOTSTRAP_DELAY`), warmup comes on top.

@@ -32,7 +32,6 @@ mod id;
 pub use vigil_wire::md5;
 mod probe;
 mod reload;
-mod rng;
 pub mod smtp;
 mod time;
 pub mod udp;

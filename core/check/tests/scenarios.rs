@@ -36,6 +36,25 @@ fn probes(actions: &[Action]) -> Vec<CheckerId> {
         .collect()
 }
 
+/// Real server 0's verdict turning `up` (or down), with its notify script.
+fn verdict(up: bool) -> Vec<Action> {
+    let change = if up {
+        Action::RealServerUp { vs: 0, rs: 0 }
+    } else {
+        Action::RealServerDown { vs: 0, rs: 0 }
+    };
+    vec![change, Action::Notify { vs: 0, rs: 0, up }]
+}
+
+/// The timer due at `due` s fires (its probe request is dropped), then
+/// checker 0's `result` comes back at `done` s.
+fn answer(c: &mut Checkers, due: u64, done: u64, result: ProbeResult) {
+    c.handle_timeout(at(due));
+    drain(c);
+    c.handle_probe_result(at(done), CheckerId(0), result)
+        .unwrap();
+}
+
 /// Runs the clock to `t` through every deadline on the way, returning the
 /// actions in order with the instant each came out.
 fn run_until(c: &mut Checkers, t: Instant) -> Vec<(Instant, Action)> {
@@ -176,42 +195,16 @@ fn retries_then_down_then_recovery() {
     // Third failure: retries exhausted, down.
     c.handle_probe_result(at(17), CheckerId(0), refused)
         .unwrap();
-    assert_eq!(
-        drain(&mut c),
-        vec![
-            Action::RealServerDown { vs: 0, rs: 0 },
-            Action::Notify {
-                vs: 0,
-                rs: 0,
-                up: false
-            }
-        ]
-    );
+    assert_eq!(drain(&mut c), verdict(false));
     assert_eq!(c.real_server_state(0, 0), Some((false, 5)));
     // Down: plain delay_loop, no retries, no repeated verdicts.
     assert_eq!(c.poll_timeout(), Some(at(27)));
-    c.handle_timeout(at(27));
-    drain(&mut c);
-    c.handle_probe_result(at(27), CheckerId(0), refused)
-        .unwrap();
+    answer(&mut c, 27, 27, refused);
     assert!(drain(&mut c).is_empty());
     assert_eq!(c.poll_timeout(), Some(at(37)));
     // The next success brings it back at once.
-    c.handle_timeout(at(37));
-    drain(&mut c);
-    c.handle_probe_result(at(38), CheckerId(0), ProbeResult::Ok)
-        .unwrap();
-    assert_eq!(
-        drain(&mut c),
-        vec![
-            Action::RealServerUp { vs: 0, rs: 0 },
-            Action::Notify {
-                vs: 0,
-                rs: 0,
-                up: true
-            }
-        ]
-    );
+    answer(&mut c, 37, 38, ProbeResult::Ok);
+    assert_eq!(drain(&mut c), verdict(true));
     assert_eq!(c.real_server_state(0, 0), Some((true, 5)));
 }
 
@@ -243,21 +236,8 @@ fn alpha_starts_down_and_first_success_brings_up() {
         .unwrap();
     assert!(drain(&mut c).is_empty());
     assert_eq!(c.poll_timeout(), Some(at(11)));
-    c.handle_timeout(at(11));
-    drain(&mut c);
-    c.handle_probe_result(at(11), CheckerId(0), ProbeResult::Ok)
-        .unwrap();
-    assert_eq!(
-        drain(&mut c),
-        vec![
-            Action::RealServerUp { vs: 0, rs: 0 },
-            Action::Notify {
-                vs: 0,
-                rs: 0,
-                up: true
-            }
-        ]
-    );
+    answer(&mut c, 11, 11, ProbeResult::Ok);
+    assert_eq!(drain(&mut c), verdict(true));
 }
 
 #[test]
@@ -272,10 +252,7 @@ fn stale_and_unknown_results_are_ignored() {
         c.handle_probe_result(at(0), CheckerId(9), ProbeResult::Ok),
         Err(Ignored::UnknownChecker(CheckerId(9)))
     );
-    c.handle_timeout(at(1));
-    drain(&mut c);
-    c.handle_probe_result(at(1), CheckerId(0), ProbeResult::Ok)
-        .unwrap();
+    answer(&mut c, 1, 1, ProbeResult::Ok);
     // A duplicate (e.g. a failure reported late) must not start a retry.
     let dup = c.handle_probe_result(at(2), CheckerId(0), ProbeResult::TimedOut);
     assert_eq!(dup, Err(Ignored::NotInFlight(CheckerId(0))));
@@ -303,10 +280,7 @@ fn one_probe_in_flight_and_the_watchdog_times_it_out() {
 fn time_going_back_is_taken_as_the_latest_seen() {
     let mut c = tcp_one("");
     c.handle_start(at(50));
-    c.handle_timeout(at(51));
-    drain(&mut c);
-    c.handle_probe_result(at(10), CheckerId(0), ProbeResult::Ok)
-        .unwrap();
+    answer(&mut c, 51, 10, ProbeResult::Ok);
     assert_eq!(c.poll_timeout(), Some(at(61)));
 }
 
@@ -358,20 +332,14 @@ fn two_checkers_one_down_is_server_down() {
         rs: 0,
         up,
     };
-    c.handle_timeout(at(11));
-    drain(&mut c);
-    c.handle_probe_result(at(11), CheckerId(0), ProbeResult::TimedOut)
-        .unwrap();
+    answer(&mut c, 11, 11, ProbeResult::TimedOut);
     assert_eq!(drain(&mut c), vec![change(0, false)]);
     // One recovering is not enough; both are.
     c.handle_probe_result(at(11), CheckerId(1), ProbeResult::Ok)
         .unwrap();
     assert_eq!(drain(&mut c), vec![change(1, true)]);
     assert_eq!(c.real_server_state(0, 0), Some((false, 1)));
-    c.handle_timeout(at(21));
-    drain(&mut c);
-    c.handle_probe_result(at(21), CheckerId(0), ProbeResult::Ok)
-        .unwrap();
+    answer(&mut c, 21, 21, ProbeResult::Ok);
     assert_eq!(drain(&mut c), vec![Action::RealServerUp { vs: 0, rs: 0 }]);
 }
 
@@ -475,10 +443,7 @@ fn misc_without_dynamic_fails_on_any_nonzero_exit() {
     );
     let mut c = Checkers::new(&cfg, 1);
     c.handle_start(at(0));
-    c.handle_timeout(at(1));
-    drain(&mut c);
-    c.handle_probe_result(at(1), CheckerId(0), ProbeResult::MiscExit(5))
-        .unwrap();
+    answer(&mut c, 1, 1, ProbeResult::MiscExit(5));
     assert_eq!(drain(&mut c), vec![Action::RealServerDown { vs: 0, rs: 0 }]);
     assert_eq!(c.real_server_state(0, 0), Some((false, 1)));
 }

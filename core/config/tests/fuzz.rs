@@ -1,26 +1,10 @@
 //! Property tests: random bytes and random token soups never panic the
-//! parser or the binary loader (a tiny xorshift PRNG, no extra crates).
+//! parser or the binary loader (the shared xorshift64*, fixed seeds).
 
 mod common;
 
 use vigil_config::{from_binary, load_any, parse_text, to_binary, MemoryLoader, Options};
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use vigil_rng::XorShift;
 
 const WORDS: &[&str] = &[
     "{",
@@ -110,11 +94,11 @@ const WORDS: &[&str] = &[
 
 #[test]
 fn random_bytes_never_panic_the_parser_or_the_loader() {
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut rng = XorShift::new(0x9E37_79B9_7F4A_7C15);
     let loader = MemoryLoader::new();
     for _ in 0..3000 {
-        let len = rng.below(300);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let len = rng.index(300);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         let _ = load_any(&bytes, "f", &loader, Options::default());
         let _ = from_binary(&bytes);
         let text = String::from_utf8_lossy(&bytes);
@@ -132,7 +116,7 @@ fn random_bytes_never_panic_the_parser_or_the_loader() {
 
 #[test]
 fn random_token_soups_never_panic_and_accepted_ones_round_trip() {
-    let mut rng = XorShift(0x0123_4567_89AB_CDEF);
+    let mut rng = XorShift::new(0x0123_4567_89AB_CDEF);
     let mut loader = MemoryLoader::new();
     loader.insert(
         "x.conf",
@@ -140,11 +124,11 @@ fn random_token_soups_never_panic_and_accepted_ones_round_trip() {
     );
     let mut accepted = 0;
     for _ in 0..5000 {
-        let n = rng.below(80);
+        let n = rng.index(80);
         let mut text = String::new();
         for _ in 0..n {
-            text.push_str(WORDS[rng.below(WORDS.len())]);
-            text.push(if rng.below(4) == 0 { '\n' } else { ' ' });
+            text.push_str(WORDS[rng.index(WORDS.len())]);
+            text.push(if rng.index(4) == 0 { '\n' } else { ' ' });
         }
         if let Ok((c, _)) = parse_text("f.conf", &text, &loader, Options::default()) {
             accepted += 1;
@@ -163,16 +147,16 @@ fn random_token_soups_never_panic_and_accepted_ones_round_trip() {
 
 #[test]
 fn mutated_binaries_never_panic() {
-    let mut rng = XorShift(42);
+    let mut rng = XorShift::new(42);
     let base = to_binary(&common::ok(&common::gen::big_config(2, 1, 2))).unwrap();
     for _ in 0..3000 {
         let mut b = base.clone();
-        for _ in 0..1 + rng.below(4) {
-            let i = rng.below(b.len());
-            b[i] = rng.next() as u8;
+        for _ in 0..1 + rng.index(4) {
+            let i = rng.index(b.len());
+            b[i] = rng.next_u64() as u8;
         }
-        if rng.below(3) == 0 {
-            b.truncate(rng.below(b.len() + 1));
+        if rng.index(3) == 0 {
+            b.truncate(rng.index(b.len() + 1));
         }
         let _ = from_binary(&b);
     }

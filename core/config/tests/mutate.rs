@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use vigil_config::{load_any, parse_text, show, MemoryLoader, Options};
+use vigil_rng::SplitMix;
 
 /// Mutants per file (each with 1 to 4 mutations).
 const PER_FILE: usize = 150;
@@ -22,23 +23,15 @@ const DEFAULT_SEED: u64 = 0x05ee_d0fb_00d5;
 /// Per input, debug build; a linear reader takes milliseconds.
 const PER_INPUT: Duration = Duration::from_secs(2);
 
-struct Rng(u64);
+/// splitmix64 (shared), with an index that is 0 for an empty range.
+struct Rng(SplitMix);
 
 impl Rng {
-    /// splitmix64: tiny, seedable, good enough to pick mutations.
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
         } else {
-            (self.next() % n as u64) as usize
+            (self.0.next_u64() % n as u64) as usize
         }
     }
 }
@@ -181,7 +174,7 @@ fn mutated_real_configs_never_panic_and_read_the_same_twice() {
             loader.insert(name, t);
         }
     }
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix::new(seed));
     let started = Instant::now();
     let (mut accepted, mut refused, mut slowest) = (0usize, 0usize, Duration::ZERO);
     for (name, original) in &files {

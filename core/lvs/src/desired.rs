@@ -261,17 +261,9 @@ mod tests {
 
     fn rs(addr: IpAddr, weight: u32) -> RealServer {
         RealServer {
-            addr,
-            port: 80,
             weight,
             lb_kind: LbKind::Dr,
-            inhibit_on_failure: false,
-            notify_up: None,
-            notify_down: None,
-            uthreshold: 0,
-            lthreshold: 0,
-            smtp_alert: None,
-            checkers: vec![],
+            ..RealServer::new(addr, 80)
         }
     }
 

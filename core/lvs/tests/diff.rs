@@ -9,24 +9,11 @@ use vigil_lvs::{
     Table, Tunnel, FLAG_PERSISTENT,
 };
 
-/// xorshift64: deterministic, seedable, dependency-free.
-struct Rng(u64);
+/// The shared xorshift64*: deterministic, seedable.
+use vigil_rng::XorShift as Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
+fn pick<T: Copy>(r: &mut Rng, items: &[T]) -> T {
+    items[r.index(items.len())]
 }
 
 /// Small value ranges, so that two random tables share many keys.
@@ -34,7 +21,7 @@ fn service_key(r: &mut Rng) -> ServiceKey {
     if r.below(4) == 0 {
         ServiceKey::Fwmark {
             mark: r.below(3) as u32 + 1,
-            family: r.pick(&[Family::V4, Family::V6]),
+            family: pick(r, &[Family::V4, Family::V6]),
         }
     } else {
         let addr = if r.below(3) == 0 {
@@ -44,8 +31,8 @@ fn service_key(r: &mut Rng) -> ServiceKey {
         };
         ServiceKey::Addr {
             addr,
-            port: r.pick(&[80, 443]),
-            protocol: r.pick(&[IpProto::Tcp, IpProto::Udp, IpProto::Sctp]),
+            port: pick(r, &[80, 443]),
+            protocol: pick(r, &[IpProto::Tcp, IpProto::Udp, IpProto::Sctp]),
         }
     }
 }
@@ -54,10 +41,10 @@ fn service(r: &mut Rng, key: ServiceKey) -> Service {
     let persistent = r.below(3) == 0;
     Service {
         key,
-        scheduler: r.pick(&["rr", "wlc", "sh"]).into(),
+        scheduler: pick(r, &["rr", "wlc", "sh"]).into(),
         flags: if persistent { FLAG_PERSISTENT } else { 0 },
-        timeout: if persistent { r.pick(&[60, 360]) } else { 0 },
-        netmask: key.family().full_prefix() - if persistent { r.pick(&[0, 8]) } else { 0 },
+        timeout: if persistent { pick(r, &[60, 360]) } else { 0 },
+        netmask: key.family().full_prefix() - if persistent { pick(r, &[0, 8]) } else { 0 },
         pe_name: None,
     }
 }
@@ -65,15 +52,18 @@ fn service(r: &mut Rng, key: ServiceKey) -> Service {
 fn dest(r: &mut Rng) -> Destination {
     Destination {
         addr: IpAddr::V4(Ipv4Addr::new(192, 168, 1, r.below(6) as u8)),
-        port: r.pick(&[80, 8080]),
-        forwarding: r.pick(&[
-            Forwarding::Dr,
-            Forwarding::Nat,
-            Forwarding::Tun(Tunnel::ipip()),
-        ]),
+        port: pick(r, &[80, 8080]),
+        forwarding: pick(
+            r,
+            &[
+                Forwarding::Dr,
+                Forwarding::Nat,
+                Forwarding::Tun(Tunnel::ipip()),
+            ],
+        ),
         weight: r.below(4) as u32,
-        u_threshold: r.pick(&[0, 0, 100]),
-        l_threshold: r.pick(&[0, 0, 10]),
+        u_threshold: pick(r, &[0, 0, 100]),
+        l_threshold: pick(r, &[0, 0, 10]),
     }
 }
 
@@ -136,7 +126,7 @@ fn mutate(r: &mut Rng, t: &Table) -> Table {
 
 #[test]
 fn random_diffs_round_trip() {
-    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut r = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut commands = 0;
     for case in 0..4000 {
         let current = table(&mut r);
@@ -183,7 +173,7 @@ fn assert_no_delete_then_add(cmds: &[Command]) {
 
 #[test]
 fn identical_tables_need_nothing() {
-    let mut r = Rng(7);
+    let mut r = Rng::new(7);
     for _ in 0..200 {
         let t = table(&mut r);
         assert!(diff(&t, &t.clone()).is_empty());
@@ -192,7 +182,7 @@ fn identical_tables_need_nothing() {
 
 #[test]
 fn weight_only_change_is_a_single_edit() {
-    let mut r = Rng(42);
+    let mut r = Rng::new(42);
     for _ in 0..500 {
         let current = table(&mut r);
         let Some(s) = current
@@ -212,7 +202,7 @@ fn weight_only_change_is_a_single_edit() {
 
 #[test]
 fn scheduler_change_is_a_single_service_edit() {
-    let mut r = Rng(3);
+    let mut r = Rng::new(3);
     let current = loop {
         let t = table(&mut r);
         if !t.is_empty() {
@@ -228,7 +218,7 @@ fn scheduler_change_is_a_single_service_edit() {
 
 #[test]
 fn a_removed_service_loses_its_dests_first() {
-    let mut r = Rng(11);
+    let mut r = Rng::new(11);
     let current = loop {
         let t = table(&mut r);
         if t.len() == 1 && t.dests(&t.services().next().unwrap().key).count() >= 2 {

@@ -53,6 +53,26 @@ pub struct TrackProcess {
     pub terminate_delay: Duration,
 }
 
+impl TrackProcess {
+    /// Block `name` tracking `process` by name only, with keepalived
+    /// 2.2.7's defaults (weight 0, quorum 1, no quorum_max, no delays).
+    pub fn new(name: String, process: String) -> Self {
+        TrackProcess {
+            name,
+            process,
+            params: Vec::new(),
+            param_match: ParamMatch::None,
+            full_command: false,
+            weight: 0,
+            reverse: false,
+            quorum: 1,
+            quorum_max: u32::MAX,
+            fork_delay: Duration::ZERO,
+            terminate_delay: Duration::ZERO,
+        }
+    }
+}
+
 /// A `track_file` or `track_process` entry of an instance or sync group,
 /// its weight resolved (the entry's own, else the tracked block's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -83,6 +83,27 @@ impl VirtualServer {
     }
 }
 
+impl RealServer {
+    /// `real_server ADDR PORT` with keepalived 2.2.7's defaults (weight 1,
+    /// no thresholds, scripts or checkers); `lb_kind` is NAT until the
+    /// virtual server's is known.
+    pub fn new(addr: IpAddr, port: u16) -> Self {
+        RealServer {
+            addr,
+            port,
+            weight: 1,
+            lb_kind: LbKind::Nat,
+            inhibit_on_failure: false,
+            notify_up: None,
+            notify_down: None,
+            uthreshold: 0,
+            lthreshold: 0,
+            smtp_alert: None,
+            checkers: Vec::new(),
+        }
+    }
+}
+
 /// How the service is addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VsKey {

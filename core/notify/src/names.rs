@@ -42,17 +42,8 @@ mod tests {
         let a: IpAddr = "192.168.1.10".parse().unwrap();
         let mut v = VirtualServer::new(VsKey::Addr { addr: a, port: 80 });
         let mut r = RealServer {
-            addr: "2001:db8::2".parse().unwrap(),
-            port: 8080,
-            weight: 1,
             lb_kind: v.lb_kind,
-            inhibit_on_failure: false,
-            notify_up: None,
-            notify_down: None,
-            uthreshold: 0,
-            lthreshold: 0,
-            smtp_alert: None,
-            checkers: alloc::vec::Vec::new(),
+            ..RealServer::new("2001:db8::2".parse().unwrap(), 8080)
         };
         assert_eq!(vs(&v), "[192.168.1.10]:tcp:80");
         assert_eq!(rs(&v, &r), "[2001:db8::2]:tcp:8080");

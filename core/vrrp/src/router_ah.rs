@@ -76,18 +76,8 @@ impl Router {
             self.global.count_drop(DropReason::Length);
             return;
         };
-        let i = match self.lookup(meta, vrid) {
-            Some(Ok(i)) => i,
-            Some(Err(i)) => {
-                if let Some(inst) = self.instances.get_mut(i) {
-                    inst.count_drop(DropReason::Family);
-                }
-                return;
-            }
-            None => {
-                self.global.count_drop(DropReason::UnknownVrid);
-                return;
-            }
+        let Some(i) = self.receiver(meta, vrid) else {
+            return;
         };
         let Some(inst) = self.instances.get_mut(i) else {
             return;
@@ -121,9 +111,7 @@ impl Router {
 
     /// Counts an AH refusal on instance `i` and logs it (rate limited).
     fn ah_drop(&mut self, now: Instant, i: usize, meta: &RxMeta<'_>, reason: DropReason) {
-        if let Some(inst) = self.instances.get_mut(i) {
-            inst.count_drop(reason);
-        }
+        self.count_drop_on(i, reason);
         self.ah_log(now, i, meta, reason, None);
     }
 

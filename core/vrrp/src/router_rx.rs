@@ -108,11 +108,7 @@ impl Router {
                 let reason = DropReason::from_wire(e);
                 // The VRID is the second byte in both versions.
                 match payload.get(1).and_then(|vrid| self.lookup(meta, *vrid)) {
-                    Some(Ok(i)) | Some(Err(i)) => {
-                        if let Some(inst) = self.instances.get_mut(i) {
-                            inst.count_drop(reason);
-                        }
-                    }
+                    Some(Ok(i)) | Some(Err(i)) => self.count_drop_on(i, reason),
                     None => self.global.count_drop(reason),
                 }
             }
@@ -124,6 +120,29 @@ impl Router {
     pub(crate) fn lookup(&self, meta: &RxMeta<'_>, vrid: u8) -> Option<Result<usize, usize>> {
         let link = self.links.iter().position(|l| l.name == meta.interface)?;
         self.by_vrid.get(link, vrid, Family::of(&meta.src))
+    }
+
+    /// The instance an advert for `vrid` is for; `None` (counted) when no
+    /// instance has it on this interface, or one has it in the other family.
+    pub(crate) fn receiver(&mut self, meta: &RxMeta<'_>, vrid: u8) -> Option<usize> {
+        match self.lookup(meta, vrid) {
+            Some(Ok(i)) => Some(i),
+            Some(Err(i)) => {
+                self.count_drop_on(i, DropReason::Family);
+                None
+            }
+            None => {
+                self.global.count_drop(DropReason::UnknownVrid);
+                None
+            }
+        }
+    }
+
+    /// Counts a dropped packet on instance `i`.
+    pub(crate) fn count_drop_on(&mut self, i: usize, reason: DropReason) {
+        if let Some(inst) = self.instances.get_mut(i) {
+            inst.count_drop(reason);
+        }
     }
 
     /// A parsed advertisement arrived (the byte-level path ends here too).
@@ -138,18 +157,8 @@ impl Router {
         }
         let now = self.clock(now);
         let at = at.min(now);
-        let i = match self.lookup(meta, repr.vrid) {
-            Some(Ok(i)) => i,
-            Some(Err(i)) => {
-                if let Some(inst) = self.instances.get_mut(i) {
-                    inst.count_drop(DropReason::Family);
-                }
-                return;
-            }
-            None => {
-                self.global.count_drop(DropReason::UnknownVrid);
-                return;
-            }
+        let Some(i) = self.receiver(meta, repr.vrid) else {
+            return;
         };
         let _ = self.deliver(now, at, i, meta, repr, None);
     }

@@ -4,15 +4,15 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+mod direct;
+
+use direct::{bytes, meta, started, GROUP, PEER, SELF};
 use vigil_vrrp::{
-    Action, Auth, DropReason, Family, InstanceConfig, Instant, Repr, Router, RouterConfig, RxMeta,
-    State, V3Checksum, Version,
+    Action, Auth, DropReason, InstanceConfig, Instant, Repr, Router, RxMeta, State, V3Checksum,
+    Version,
 };
 use vigil_wire::vrrp::Packet;
 
-const GROUP: IpAddr = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
-const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 100));
-const SELF: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 200));
 const VIP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 150));
 const PASS: [u8; 8] = *b"1111\0\0\0\0";
 
@@ -22,17 +22,6 @@ fn instance() -> InstanceConfig {
     c.auth = Auth::Simple(PASS);
     c.virtual_addresses = vec![VIP];
     c
-}
-
-fn router(c: InstanceConfig) -> Router {
-    let mut r = Router::new(RouterConfig {
-        instances: vec![c],
-        ..Default::default()
-    });
-    r.handle_address(Instant::ZERO, "eth0", Family::V4, Some(SELF));
-    r.handle_start(Instant::ZERO);
-    while r.poll_action().is_some() {}
-    r
 }
 
 fn good() -> Repr {
@@ -46,17 +35,6 @@ fn good() -> Repr {
     }
 }
 
-fn bytes(repr: &Repr, src: IpAddr, dst: IpAddr) -> Vec<u8> {
-    let mut b = vec![0u8; repr.buffer_len()];
-    repr.emit(
-        &mut Packet::new_unchecked(&mut b[..]),
-        src,
-        dst,
-        V3Checksum::PseudoHeader,
-    );
-    b
-}
-
 /// Rewrite one field with the view's setters, then fix the checksum.
 fn patched(repr: &Repr, f: impl FnOnce(&mut Packet<&mut [u8]>)) -> Vec<u8> {
     let mut b = bytes(repr, PEER, GROUP);
@@ -66,18 +44,9 @@ fn patched(repr: &Repr, f: impl FnOnce(&mut Packet<&mut [u8]>)) -> Vec<u8> {
     b
 }
 
-fn meta(src: IpAddr, dst: IpAddr, ttl: u8) -> RxMeta<'static> {
-    RxMeta {
-        interface: "eth0",
-        src,
-        dst,
-        ttl: Some(ttl),
-    }
-}
-
 /// Feed `payload` at 1 s and return the counters of VI_1 and the global ones.
 fn feed(c: InstanceConfig, m: RxMeta<'_>, payload: &[u8]) -> (Router, vigil_vrrp::Counters) {
-    let mut r = router(c);
+    let mut r = started(c);
     r.handle_packet(Instant::from_secs(1), &m, payload);
     let id = r.instance_id("VI_1").unwrap();
     let counters = r.instance(id).unwrap().counters;
@@ -218,7 +187,7 @@ fn address_list_mismatch_unless_skipped() {
     // skip_check_adv_addr skips the check only for the known master.
     let mut skip = instance();
     skip.skip_check_adv_addr = true;
-    let mut r = router(skip);
+    let mut r = started(skip);
     let m = meta(PEER, GROUP, 255);
     r.handle_packet(Instant::from_secs(1), &m, &b);
     r.handle_packet(Instant::from_secs(1), &m, &bytes(&good(), PEER, GROUP));
@@ -282,7 +251,7 @@ fn zero_interval_is_malformed() {
 fn a_master_ignores_garbage_and_keeps_advertising() {
     let mut c = instance();
     c.priority = 255;
-    let mut r = router(c);
+    let mut r = started(c);
     let id = r.instance_id("VI_1").unwrap();
     assert_eq!(r.instance(id).unwrap().state, State::Master);
     let mut junk = bytes(&good(), PEER, GROUP);

@@ -5,14 +5,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use vigil_vrrp::{
-    Family, InstanceConfig, Instant, Repr, Router, RouterConfig, RxMeta, State, V3Checksum, Version,
-};
-use vigil_wire::vrrp::Packet;
+mod direct;
 
-const GROUP: IpAddr = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
-const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 100));
-const SELF: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 200));
+use direct::{GROUP, PEER};
+use vigil_vrrp::{InstanceConfig, Instant, Repr, Router, RxMeta, State, Version};
+
 const VIP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1));
 /// v3, advert 0.02 s, priority 80: 3 x 20 ms + (256 - 80) / 256 x 20 ms.
 const DOWN_US: u64 = 60_000 + 13_750;
@@ -27,14 +24,7 @@ fn backup() -> Router {
     c.advert_int_cs = 2;
     c.priority = 80;
     c.virtual_addresses = vec![VIP];
-    let mut r = Router::new(RouterConfig {
-        instances: vec![c],
-        ..Default::default()
-    });
-    r.handle_address(Instant::ZERO, "eth0", Family::V4, Some(SELF));
-    r.handle_start(Instant::ZERO);
-    while r.poll_action().is_some() {}
-    r
+    direct::started(c)
 }
 
 fn advert() -> Vec<u8> {
@@ -46,23 +36,11 @@ fn advert() -> Vec<u8> {
         auth: vigil_vrrp::Auth::None,
         addresses: vec![VIP],
     };
-    let mut b = vec![0u8; repr.buffer_len()];
-    repr.emit(
-        &mut Packet::new_unchecked(&mut b[..]),
-        PEER,
-        GROUP,
-        V3Checksum::PseudoHeader,
-    );
-    b
+    direct::bytes(&repr, PEER, GROUP)
 }
 
 fn meta() -> RxMeta<'static> {
-    RxMeta {
-        interface: "eth0",
-        src: PEER,
-        dst: GROUP,
-        ttl: Some(255),
-    }
+    direct::meta(PEER, GROUP, 255)
 }
 
 fn state(r: &Router) -> State {

@@ -9,8 +9,8 @@ mod sim;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use sim::{seed_instance, v4, with, Rng, Sim};
-use vigil_vrrp::{Auth, Repr, ScriptConfig, ScriptResult, State, TrackedScript, Version};
+use sim::{random_script, seed_instance, v4, with, Rng, Sim};
+use vigil_vrrp::{Auth, Repr, ScriptResult, State, TrackedScript, Version};
 use vigil_wire::vrrp::Packet;
 
 const GROUP: IpAddr = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 44));
@@ -45,10 +45,7 @@ fn random_lan(rng: &mut Rng) -> Sim {
         c.garp.garp_interval = Duration::from_millis(rng.below(1_000));
         let mut cfg = with(vec![c]);
         if rng.chance(0.5) {
-            let mut s = ScriptConfig::new("chk");
-            s.weight = [0, -30, 20][rng.below(3) as usize];
-            s.rise = 1 + rng.below(3) as u32;
-            s.fall = 1 + rng.below(3) as u32;
+            let mut s = random_script(rng);
             s.interval = Duration::from_millis(200 + rng.below(2_000));
             s.init_fail = rng.chance(0.2);
             cfg.scripts = vec![s];

@@ -13,8 +13,8 @@ use reload_util::{drain, log_since, lone_master, names, pair, snapshots};
 use reload_util::{DOWN_100, DOWN_80, FIRST_MASTER, SEC, SKEW_150, SKEW_80};
 use sim::{seed_instance, v4, with, Rng, Sim, What};
 use vigil_vrrp::{
-    Action, Family, InstanceConfig, Instant, NotifyState, NotifyTarget, Reason, Router,
-    ScriptConfig, State, TrackedScript,
+    Action, Family, InstanceConfig, Instant, NotifyState, NotifyTarget, Reason, Router, State,
+    TrackedScript,
 };
 
 #[test]
@@ -385,11 +385,7 @@ fn random_identical_reloads_are_invisible() {
             c.garp.master_refresh = Duration::from_secs(rng.below(3));
             let mut cfg = with(vec![c]);
             if rng.chance(0.5) {
-                let mut s = ScriptConfig::new("chk");
-                s.weight = [0, -30, 20][rng.below(3) as usize];
-                s.rise = 1 + rng.below(3) as u32;
-                s.fall = 1 + rng.below(3) as u32;
-                cfg.scripts = vec![s];
+                cfg.scripts = vec![sim::random_script(&mut rng)];
                 cfg.instances[0].track_scripts = vec![TrackedScript {
                     name: "chk".into(),
                     weight: None,

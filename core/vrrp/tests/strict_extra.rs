@@ -6,14 +6,13 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
+mod direct;
+
+use direct::{started, GROUP, PEER, SELF};
 use vigil_vrrp::{
-    Action, Auth, DropReason, Family, InstanceConfig, Instant, Repr, Router, RouterConfig, RxMeta,
-    State, Version,
+    Action, Auth, DropReason, InstanceConfig, Instant, Repr, Router, RxMeta, State, Version,
 };
 
-const GROUP: IpAddr = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
-const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 100));
-const SELF: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 200));
 const VIP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 67, 150));
 const EXTRA: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 9, 0, 1));
 
@@ -23,17 +22,6 @@ fn instance(strict: bool, prio: u8) -> InstanceConfig {
     c.virtual_addresses = vec![VIP];
     c.strict = strict;
     c
-}
-
-fn router(c: InstanceConfig) -> Router {
-    let mut r = Router::new(RouterConfig {
-        instances: vec![c],
-        ..Default::default()
-    });
-    r.handle_address(Instant::ZERO, "eth0", Family::V4, Some(SELF));
-    r.handle_start(Instant::ZERO);
-    while r.poll_action().is_some() {}
-    r
 }
 
 fn advert(prio: u8, auth: Auth) -> Repr {
@@ -48,12 +36,7 @@ fn advert(prio: u8, auth: Auth) -> Repr {
 }
 
 fn meta(dst: IpAddr) -> RxMeta<'static> {
-    RxMeta {
-        interface: "eth0",
-        src: PEER,
-        dst,
-        ttl: Some(255),
-    }
+    direct::meta(PEER, dst, 255)
 }
 
 fn drops(r: &Router, reason: DropReason) -> u64 {
@@ -84,21 +67,21 @@ fn strict_drops_authentication_even_when_configured() {
     // the auth of a strict instance; keepalived does too).
     let mut c = instance(true, 80);
     c.auth = Auth::Simple(*b"1111\0\0\0\0");
-    let mut r = router(c);
+    let mut r = started(c);
     let a = advert(200, Auth::Simple(*b"1111\0\0\0\0"));
     r.handle_advert(Instant::from_secs(1), &meta(GROUP), &a);
     assert_eq!(drops(&r, DropReason::AuthType), 1);
     // Not strict: the same advert is accepted.
     let mut c = instance(false, 80);
     c.auth = Auth::Simple(*b"1111\0\0\0\0");
-    let mut r = router(c);
+    let mut r = started(c);
     r.handle_advert(Instant::from_secs(1), &meta(GROUP), &a);
     assert_eq!(drops(&r, DropReason::AuthType), 0);
 }
 
 #[test]
 fn strict_backup_ignores_non_conforming_adverts_and_takes_over() {
-    let mut r = router(instance(true, 80));
+    let mut r = started(instance(true, 80));
     let two = Repr {
         addresses: vec![VIP, EXTRA],
         ..advert(200, Auth::None)
@@ -130,7 +113,7 @@ fn strict_backup_ignores_non_conforming_adverts_and_takes_over() {
         "none of them was a master's advert"
     );
     // The control: a conforming stream holds a strict backup.
-    let mut r = router(instance(true, 80));
+    let mut r = started(instance(true, 80));
     for n in 0..5u64 {
         let at = Instant::from_millis(500 + n * 1000);
         run(&mut r, at);
@@ -142,7 +125,7 @@ fn strict_backup_ignores_non_conforming_adverts_and_takes_over() {
 fn adverts_after_lower(strict: bool) -> usize {
     let mut c = instance(strict, 200);
     c.initial_state = Some(vigil_vrrp::InitialState::Master);
-    let mut r = router(c);
+    let mut r = started(c);
     run(&mut r, Instant::from_millis(4000));
     assert_eq!(state(&r), State::Master);
     let at = Instant::from_millis(4100);
@@ -170,7 +153,7 @@ fn extra_if_announcements(interval: Duration, addrs: Vec<IpAddr>) -> Vec<Instant
     c.garp.master_delay = Duration::ZERO;
     c.garp.extra_if_interval = interval;
     c.garp.extra_if_addrs = addrs.clone();
-    let mut r = router(c);
+    let mut r = started(c);
     run(&mut r, Instant::from_secs(10))
         .into_iter()
         .filter_map(|(t, a)| match a {
@@ -198,7 +181,7 @@ fn extra_if_stops_when_master_leaves() {
     let mut c = instance(false, 100);
     c.garp.extra_if_interval = Duration::from_secs(1);
     c.garp.extra_if_addrs = vec![EXTRA];
-    let mut r = router(c);
+    let mut r = started(c);
     // Backup: never announces.
     let before: Vec<_> = run(&mut r, Instant::from_millis(3000));
     assert!(!before

@@ -21,6 +21,13 @@ fn tracked(name: &str, weight: i32, reverse: bool) -> TrackedProcess {
     }
 }
 
+/// Node `node`'s process scanner reports `count` processes named `name`.
+fn processes(sim: &mut Sim, node: usize, name: &str, count: u32, cause: ProcessCause) {
+    sim.feed(node, |r, now| {
+        r.handle_process_count(now, name, count, cause)
+    });
+}
+
 /// Master "a" (100) tracks process `web` with `weight`; backup "b" (80).
 fn pair(weight: i32, p: ProcessConfig) -> (Sim, usize, usize) {
     let mut a = seed_instance("VI_1", 51, 100);
@@ -31,9 +38,7 @@ fn pair(weight: i32, p: ProcessConfig) -> (Sim, usize, usize) {
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), ca);
     let b = sim.add("b", v4(200), cb);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 1, ProcessCause::Scan)
-    });
+    processes(&mut sim, a, "web", 1, ProcessCause::Scan);
     sim.start(a);
     sim.start(b);
     sim.run_for(Duration::from_secs(5));
@@ -45,9 +50,7 @@ fn weight0_process_exit_faults_and_restart_recovers() {
     let (mut sim, a, b) = pair(0, ProcessConfig::new("web"));
     assert_eq!(sim.state(a, "VI_1"), State::Master);
     let t0 = sim.now;
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 0, ProcessCause::Exit)
-    });
+    processes(&mut sim, a, "web", 0, ProcessCause::Exit);
     assert_eq!(
         sim.state(a, "VI_1"),
         State::Fault,
@@ -65,9 +68,7 @@ fn weight0_process_exit_faults_and_restart_recovers() {
         took >= Duration::from_micros(687_500) && took < Duration::from_micros(688_000),
         "{took:?}"
     );
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 1, ProcessCause::Exec)
-    });
+    processes(&mut sim, a, "web", 1, ProcessCause::Exec);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.masters("VI_1"), vec![a], "back and preempting");
 }
@@ -79,18 +80,14 @@ fn terminate_delay_holds_the_fault_back_and_a_refork_cancels_it() {
     p.fork_delay = Duration::from_secs(1);
     let (mut sim, a, _) = pair(0, p);
     let t0 = sim.now;
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 0, ProcessCause::Exit)
-    });
+    processes(&mut sim, a, "web", 0, ProcessCause::Exit);
     sim.run_for(Duration::from_millis(1500));
     assert_eq!(
         sim.state(a, "VI_1"),
         State::Master,
         "within terminate_delay"
     );
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 1, ProcessCause::Fork)
-    });
+    processes(&mut sim, a, "web", 1, ProcessCause::Fork);
     sim.run_for(Duration::from_secs(3));
     assert_eq!(
         sim.state(a, "VI_1"),
@@ -99,9 +96,7 @@ fn terminate_delay_holds_the_fault_back_and_a_refork_cancels_it() {
     );
     // Lost for good: FAULT exactly terminate_delay after the exit.
     let t1 = sim.now;
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 0, ProcessCause::Exit)
-    });
+    processes(&mut sim, a, "web", 0, ProcessCause::Exit);
     sim.run_for(Duration::from_secs(3));
     let fault = sim.entered(a, "VI_1", State::Fault);
     assert_eq!(fault, vec![t1 + Duration::from_secs(2)]);
@@ -121,16 +116,12 @@ fn weighted_process_lowers_priority_and_quorum_max_counts() {
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), ca);
     let b = sim.add("b", v4(200), with(vec![seed_instance("VI_1", 51, 80)]));
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 2, ProcessCause::Scan)
-    });
+    processes(&mut sim, a, "web", 2, ProcessCause::Scan);
     sim.start(a);
     sim.start(b);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.masters("VI_1"), vec![a]);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 4, ProcessCause::Fork)
-    });
+    processes(&mut sim, a, "web", 4, ProcessCause::Fork);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(
         sim.masters("VI_1"),
@@ -141,9 +132,7 @@ fn weighted_process_lowers_priority_and_quorum_max_counts() {
         .adverts(a, "VI_1")
         .iter()
         .all(|(_, p)| *p == 100 || *p == 70 || *p == 0));
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "web", 3, ProcessCause::Exit)
-    });
+    processes(&mut sim, a, "web", 3, ProcessCause::Exit);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.masters("VI_1"), vec![a]);
 }
@@ -229,9 +218,7 @@ fn sync_group_trackers_apply_to_every_member() {
         ..Default::default()
     }];
     let b = sim.add("b", v4(200), low);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "p", 0, ProcessCause::Scan)
-    });
+    processes(&mut sim, a, "p", 0, ProcessCause::Scan);
     sim.start(a);
     sim.start(b);
     sim.run_for(Duration::from_secs(5));
@@ -252,14 +239,10 @@ fn sync_group_trackers_apply_to_every_member() {
     sim.run_for(Duration::from_secs(6));
     assert_eq!(sim.masters("VI_1"), vec![a]);
     // The group's reversed process: running = FAULT for both.
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "p", 1, ProcessCause::Exec)
-    });
+    processes(&mut sim, a, "p", 1, ProcessCause::Exec);
     assert_eq!(sim.state(a, "VI_1"), State::Fault);
     assert_eq!(sim.state(a, "VI_2"), State::Fault);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "p", 0, ProcessCause::Exit)
-    });
+    processes(&mut sim, a, "p", 0, ProcessCause::Exit);
     sim.run_for(Duration::from_secs(6));
     assert_eq!(sim.masters("VI_2"), vec![a]);
     // The group's script weight -30 applies to each member: 70 < 80.
@@ -276,9 +259,7 @@ fn sync_group_trackers_apply_to_every_member() {
 fn sync_group_tracking_weight_keeps_member_weights() {
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), grouped(true));
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "p", 0, ProcessCause::Scan)
-    });
+    processes(&mut sim, a, "p", 0, ProcessCause::Scan);
     sim.start(a);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.state(a, "VI_1"), State::Master);
@@ -298,9 +279,7 @@ fn owner_in_group_clears_group_weights() {
     cfg.instances[1].priority = 255;
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), cfg);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "p", 0, ProcessCause::Scan)
-    });
+    processes(&mut sim, a, "p", 0, ProcessCause::Scan);
     sim.start(a);
     sim.run_for(Duration::from_secs(5));
     // chk's -30 became 0: a failing script now faults the group.
@@ -319,9 +298,7 @@ fn group_members_keep_weighted_processes_and_an_owner_file_becomes_unweighted() 
     cfg.instances[0].track_processes = vec![tracked("p", -40, true)];
     let mut sim = Sim::new();
     let a = sim.add("a", v4(100), cfg);
-    sim.feed(a, |r, now| {
-        r.handle_process_count(now, "p", 0, ProcessCause::Scan)
-    });
+    processes(&mut sim, a, "p", 0, ProcessCause::Scan);
     sim.start(a);
     sim.run_for(Duration::from_secs(5));
     // p down (0 running): reversed -40 while down gives +40.

@@ -17,7 +17,7 @@ const MUTATION_CASES: usize = 140_000;
 fn addr_pair(rng: &mut Rng) -> (IpAddr, IpAddr) {
     let v4 = |rng: &mut Rng| IpAddr::V4(Ipv4Addr::from(rng.next_u64() as u32));
     let v6 = |rng: &mut Rng| IpAddr::V6(Ipv6Addr::from(u128::from(rng.next_u64()) << 64 | 1));
-    match rng.below(4) {
+    match rng.index(4) {
         0 => (v4(rng), v4(rng)),
         1 => (v6(rng), v6(rng)),
         2 => (v4(rng), v6(rng)),
@@ -90,11 +90,11 @@ fn exercise(bytes: &[u8], rng: &mut Rng) {
             p.max_adver_int(),
             p.checksum(),
         );
-        let i = rng.below(300);
+        let i = rng.index(300);
         let _ = (p.address_v4(i), p.address_v6(i), p.auth_data());
         let _ = (p.message_len(4), p.message_len(16));
         let (src, dst) = addr_pair(rng);
-        let _ = p.checksum_form(rng.below(bytes.len() + 8), src, dst);
+        let _ = p.checksum_form(rng.index(bytes.len() + 8), src, dst);
         if let Ok((repr, _)) = Repr::parse_with_form(&p, src, dst) {
             round_trip(&repr, src, dst);
         }
@@ -134,8 +134,8 @@ fn repair(bytes: &mut [u8], rng: &mut Rng) {
     };
     let (hl, total) = (usize::from(ip.header_len()), usize::from(ip.total_len()));
     let (src, dst) = (IpAddr::V4(ip.src_addr()), IpAddr::V4(ip.dst_addr()));
-    if rng.below(2) == 0 && total >= hl + vrrp::HEADER_LEN {
-        let csum = if rng.below(2) == 0 {
+    if rng.index(2) == 0 && total >= hl + vrrp::HEADER_LEN {
+        let csum = if rng.index(2) == 0 {
             V3Checksum::PseudoHeader
         } else {
             V3Checksum::MessageOnly
@@ -149,17 +149,17 @@ fn repair(bytes: &mut [u8], rng: &mut Rng) {
 fn random_bytes_never_panic() {
     let mut rng = Rng::new(0x5eed_0001);
     for _ in 0..RANDOM_CASES {
-        let len = rng.below(96);
+        let len = rng.index(96);
         let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         // Steer half of them past the first checks of each parser.
-        if len > 0 && rng.below(2) == 0 {
-            bytes[0] = [0x45, 0x46, 0x60, 0x21, 0x31][rng.below(5)];
+        if len > 0 && rng.index(2) == 0 {
+            bytes[0] = [0x45, 0x46, 0x60, 0x21, 0x31][rng.index(5)];
         }
-        if len > 9 && rng.below(2) == 0 {
+        if len > 9 && rng.index(2) == 0 {
             bytes[9] = vrrp::IP_PROTO_VRRP;
             bytes[6] = vrrp::IP_PROTO_VRRP;
         }
-        if rng.below(2) == 0 {
+        if rng.index(2) == 0 {
             repair(&mut bytes, &mut rng);
         }
         exercise(&bytes, &mut rng);
@@ -172,32 +172,32 @@ fn mutated_vectors_never_panic() {
     let mut rng = Rng::new(0x5eed_0002);
     let mut parsed = 0usize;
     for _ in 0..MUTATION_CASES {
-        let mut bytes = vectors[rng.below(vectors.len())].bytes.clone();
-        for _ in 0..=rng.below(4) {
-            match rng.below(5) {
+        let mut bytes = vectors[rng.index(vectors.len())].bytes.clone();
+        for _ in 0..=rng.index(4) {
+            match rng.index(5) {
                 0 if !bytes.is_empty() => {
-                    let at = rng.below(bytes.len());
-                    bytes[at] ^= 1 << rng.below(8);
+                    let at = rng.index(bytes.len());
+                    bytes[at] ^= 1 << rng.index(8);
                 }
                 1 if !bytes.is_empty() => {
-                    let at = rng.below(bytes.len());
+                    let at = rng.index(bytes.len());
                     bytes[at] = rng.next_u64() as u8;
                 }
-                2 => bytes.truncate(rng.below(bytes.len() + 1)),
+                2 => bytes.truncate(rng.index(bytes.len() + 1)),
                 3 => {
-                    let extra = rng.below(24);
+                    let extra = rng.index(24);
                     bytes.extend((0..extra).map(|_| rng.next_u64() as u8));
                 }
                 _ => {
                     // The header fields that steer parsing: count, IHL, lengths.
-                    let at = [3usize, 0, 2, 3, 4, 5, 20, 23, 24, 43][rng.below(10)];
+                    let at = [3usize, 0, 2, 3, 4, 5, 20, 23, 24, 43][rng.index(10)];
                     if at < bytes.len() {
                         bytes[at] = rng.next_u64() as u8;
                     }
                 }
             }
         }
-        if rng.below(2) == 0 {
+        if rng.index(2) == 0 {
             repair(&mut bytes, &mut rng);
         }
         if vrrp::parse_ipv4(&bytes).is_ok() || vrrp::parse_ipv6(&bytes).is_ok() {

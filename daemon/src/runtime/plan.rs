@@ -167,6 +167,15 @@ fn auth(a: &model::Auth) -> vrrp::Auth {
     }
 }
 
+/// A `track_interface` entry as the state machine takes it.
+fn tracked_interface(t: &model::TrackInterface) -> vrrp::TrackedInterface {
+    vrrp::TrackedInterface {
+        name: t.name.clone(),
+        weight: i32::from(t.weight),
+        reverse: t.reverse,
+    }
+}
+
 /// The `track_script` entries whose script can run (the others were
 /// refused, with a log line, when the scripts were planned).
 fn tracked_scripts(
@@ -284,15 +293,8 @@ impl Plan {
             cfg.v3_checksum_as_v2 = g.v3_checksum_as_v2;
             cfg.strict = i.strict;
             cfg.track_scripts = tracked_scripts(&i.track_scripts, &scripts);
-            let mut track_ifs: Vec<vrrp::TrackedInterface> = i
-                .track_interfaces
-                .iter()
-                .map(|t| vrrp::TrackedInterface {
-                    name: t.name.clone(),
-                    weight: i32::from(t.weight),
-                    reverse: t.reverse,
-                })
-                .collect();
+            let mut track_ifs: Vec<vrrp::TrackedInterface> =
+                i.track_interfaces.iter().map(tracked_interface).collect();
             track_ifs.retain(|t| !(i.dont_track_primary && t.name == ifname));
             cfg.track_interfaces = track_ifs;
             cfg.track_files = i.track_files.iter().map(tracked_file).collect();
@@ -349,15 +351,7 @@ impl Plan {
             .map(|s| vrrp::SyncGroupConfig {
                 name: s.name.clone(),
                 members: s.instances.clone(),
-                track_interfaces: s
-                    .track_interfaces
-                    .iter()
-                    .map(|t| vrrp::TrackedInterface {
-                        name: t.name.clone(),
-                        weight: i32::from(t.weight),
-                        reverse: t.reverse,
-                    })
-                    .collect(),
+                track_interfaces: s.track_interfaces.iter().map(tracked_interface).collect(),
                 track_scripts: tracked_scripts(&s.track_scripts, &scripts),
                 track_files: s.track_files.iter().map(tracked_file).collect(),
                 track_processes: s.track_processes.iter().map(tracked_process).collect(),

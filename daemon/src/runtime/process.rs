@@ -262,17 +262,10 @@ mod tests {
 
     fn spec(process: &str, params: &[&str], m: ParamMatch, full: bool) -> TrackProcess {
         TrackProcess {
-            name: "p".into(),
-            process: process.into(),
             params: params.iter().map(|s| s.to_string()).collect(),
             param_match: m,
             full_command: full,
-            weight: 0,
-            reverse: false,
-            quorum: 1,
-            quorum_max: u32::MAX,
-            fork_delay: Duration::ZERO,
-            terminate_delay: Duration::ZERO,
+            ..TrackProcess::new("p".into(), process.into())
         }
     }
 

@@ -1,4 +1,4 @@
-//! Helpers shared by the IPVS message tests.
+//! Helpers shared by the IPVS message, rendering and kernel tests.
 #![allow(dead_code)]
 
 use std::net::IpAddr;
@@ -43,32 +43,52 @@ pub fn body(msg: &[u8], flags: u16, seq: u32, cmd: u8) -> Vec<u8> {
 pub const ACK: u16 = 0x0005; // REQUEST | ACK
 pub const DUMP: u16 = 0x0301; // REQUEST | DUMP
 
-pub fn tcp80() -> ServiceKey {
+pub fn addr_key(protocol: IpProto, addr: &str, port: u16) -> ServiceKey {
     ServiceKey::Addr {
-        addr: ip("192.168.1.1"),
-        port: 80,
-        protocol: IpProto::Tcp,
+        addr: ip(addr),
+        port,
+        protocol,
     }
 }
 
-pub fn service(key: ServiceKey, sched: &str) -> Service {
+pub fn tcp80() -> ServiceKey {
+    addr_key(IpProto::Tcp, "192.168.1.1", 80)
+}
+
+/// A service without a persistence engine.
+pub fn service_with(
+    key: ServiceKey,
+    sched: &str,
+    flags: u32,
+    timeout: u32,
+    netmask: u8,
+) -> Service {
     Service {
         key,
         scheduler: sched.into(),
-        flags: 0,
-        timeout: 0,
-        netmask: key.family().full_prefix(),
+        flags,
+        timeout,
+        netmask,
         pe_name: None,
     }
 }
 
-pub fn dest(addr: &str, port: u16, forwarding: Forwarding) -> Destination {
+pub fn service(key: ServiceKey, sched: &str) -> Service {
+    service_with(key, sched, 0, 0, key.family().full_prefix())
+}
+
+/// A destination without connection thresholds.
+pub fn weighted(addr: &str, port: u16, forwarding: Forwarding, weight: u32) -> Destination {
     Destination {
         addr: ip(addr),
         port,
         forwarding,
-        weight: 1,
+        weight,
         u_threshold: 0,
         l_threshold: 0,
     }
+}
+
+pub fn dest(addr: &str, port: u16, forwarding: Forwarding) -> Destination {
+    weighted(addr, port, forwarding, 1)
 }

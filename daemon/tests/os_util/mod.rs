@@ -73,17 +73,23 @@ impl Netns {
     /// Run `f` on a fresh thread that has entered the namespace, so sockets
     /// and netlink handles it opens live there.
     pub fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let path = format!("/run/netns/{}", self.name);
+        let name = self.name.clone();
         std::thread::spawn(move || {
-            let file = std::fs::File::open(&path).expect("open netns file");
-            // SAFETY: setns on our own thread with a valid namespace fd.
-            let r = unsafe { nix::libc::setns(file.as_raw_fd(), nix::libc::CLONE_NEWNET) };
-            assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+            enter(&name);
             f()
         })
         .join()
         .expect("namespace thread panicked")
     }
+}
+
+/// Moves the calling thread into the namespace `name` (one made by the
+/// test), so that the sockets it opens from now on live there.
+pub fn enter(name: &str) {
+    let file = std::fs::File::open(format!("/run/netns/{name}")).expect("open netns file");
+    // SAFETY: setns on our own thread with a valid namespace fd.
+    let r = unsafe { nix::libc::setns(file.as_raw_fd(), nix::libc::CLONE_NEWNET) };
+    assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
 }
 
 impl Drop for Netns {

@@ -46,6 +46,17 @@ pub fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
+/// A TCP_CHECK connect to `addr:port` from any local port.
+pub fn tcp(addr: &str, port: u16, timeout_ms: u64) -> ProbeKind {
+    ProbeKind::Tcp {
+        connect_ip: ip(addr),
+        port,
+        bindto: None,
+        bind_port: None,
+        timeout: Duration::from_millis(timeout_ms),
+    }
+}
+
 /// The env of a config without `global_defs` script settings: root.
 pub fn root_env() -> ProbeEnv {
     ProbeEnv {

@@ -180,6 +180,17 @@ impl Daemon {
     pub fn status_json(&self) -> Result<String, String> {
         self.status(true)
     }
+
+    /// The first number under `key` in `vigil status --json`: a counter of
+    /// the first instance, whose object comes before the global drops.
+    pub fn status_counter(&self, key: &str) -> Option<u64> {
+        let json = self.status_json().ok()?;
+        let k = format!("\"{key}\"");
+        let at = json.find(&k)? + k.len();
+        let rest = json.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }
 }
 
 impl Drop for Daemon {

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::Host;
+
 /// Polls `cond` every `step` until it returns `Some`, or `timeout` passes.
 /// Returns the value and the time it took.
 pub fn until<T>(
@@ -46,4 +48,14 @@ pub fn holds(period: Duration, what: &str, mut cond: impl FnMut() -> bool) -> Re
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
+}
+
+/// Waits until `owner` holds `addr` on eth0 and `other` does not (a VIP
+/// moved, or stayed, where it should); returns the time it took.
+pub fn only_on(owner: &Host, other: &Host, addr: &str, timeout: f64) -> Result<Duration, String> {
+    for_cond(
+        Duration::from_secs_f64(timeout),
+        &format!("{addr} on {} only", owner.name),
+        || owner.has_addr("eth0", addr) && !other.has_addr("eth0", addr),
+    )
 }

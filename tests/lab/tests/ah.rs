@@ -49,22 +49,12 @@ fn vip_on(h: &Host) -> bool {
 }
 
 fn only_on(owner: &Host, other: &Host, timeout: f64) -> Result<Duration, String> {
-    wait::for_cond(
-        SECS(timeout),
-        &format!("VIP {VIP} on {} only", owner.name),
-        || vip_on(owner) && !vip_on(other),
-    )
+    wait::only_on(owner, other, VIP, timeout)
 }
 
-/// A counter of VI_1 from `vigil status --json` (the instance's object comes
-/// before the global drops, so the first occurrence is the instance's).
+/// A counter of VI_1 from `vigil status --json`.
 fn counter(d: &Daemon, key: &str) -> Option<u64> {
-    let json = d.status_json().ok()?;
-    let k = format!("\"{key}\"");
-    let at = json.find(&k)? + k.len();
-    let rest = json.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    d.status_counter(key)
 }
 
 fn print_drops(d: &Daemon) {

@@ -87,11 +87,7 @@ fn overlap_ok(t: &Timeline, what: &str) -> Result<f64, String> {
 
 /// VI_1's count of adverts received, from `vigil status --json`.
 fn adverts_received(d: &Daemon) -> Option<u64> {
-    let json = d.status_json().ok()?;
-    let at = json.find("\"adverts_received\"")? + "\"adverts_received\"".len();
-    let rest = json.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    d.status_counter("adverts_received")
 }
 
 /// Time until `d` counts an advert more than `before` (it hears its peer).

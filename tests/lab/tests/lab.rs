@@ -38,18 +38,13 @@ fn pair(tag: &str) -> Result<Pair, String> {
     })
 }
 
-/// Appends the daemons' log tails to an error, so a failure explains itself.
 fn vip_on(h: &Host) -> bool {
     h.has_addr("eth0", VIP)
 }
 
 /// Waits until exactly `owner` holds the VIP (and `other` does not).
 fn vip_moves_to(owner: &Host, other: &Host, timeout: f64) -> Result<Duration, String> {
-    wait::for_cond(
-        SECS(timeout),
-        &format!("VIP {VIP} on {} only", owner.name),
-        || vip_on(owner) && !vip_on(other),
-    )
+    wait::only_on(owner, other, VIP, timeout)
 }
 
 /// The client reaches the VIP and its ARP entry points at `owner`'s MAC.

@@ -23,14 +23,6 @@ fn conf(prio: u32, extra_top: &str, extra_inst: &str) -> String {
     )
 }
 
-fn vip_moves_to(owner: &Host, other: &Host, addr: &str, timeout: f64) -> Result<Duration, String> {
-    wait::for_cond(
-        SECS(timeout),
-        &format!("{addr} on {} only", owner.name),
-        || owner.has_addr("eth0", addr) && !other.has_addr("eth0", addr),
-    )
-}
-
 /// A copy of `sleep` under a name no other process on the host has.
 struct Proc {
     bin: std::path::PathBuf,
@@ -101,14 +93,14 @@ fn process_fault() -> Result<(), String> {
     )?;
     let b = Daemon::start(Kind::Vigil, &r2, "vigil", &conf(80, "", ""))?;
     let ctx = |e: String| logs(&[&m, &b], e);
-    vip_moves_to(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
     if m.log_text().contains("Entering FAULT STATE") {
         return Err(ctx(
             "r1 started in FAULT: the process was not counted before start".into(),
         ));
     }
     p.kill();
-    let t = vip_moves_to(&r2, &r1, VIP, 3.0).map_err(&ctx)?;
+    let t = wait::only_on(&r2, &r1, VIP, 3.0).map_err(&ctx)?;
     println!(
         "    process killed -> VIP on the backup: {:.3} s",
         t.as_secs_f64()
@@ -125,7 +117,7 @@ fn process_fault() -> Result<(), String> {
         return Err(ctx("r1 did not enter FAULT".into()));
     }
     p.start()?;
-    let t = vip_moves_to(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
+    let t = wait::only_on(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
     println!(
         "    process restarted -> VIP back on r1: {:.3} s",
         t.as_secs_f64()
@@ -143,14 +135,14 @@ fn process_weight_delay() -> Result<(), String> {
     let m = Daemon::start(Kind::Vigil, &r1, "vigil", &conf(100, &block, TRACK_WEB))?;
     let b = Daemon::start(Kind::Vigil, &r2, "vigil", &conf(80, "", ""))?;
     let ctx = |e: String| logs(&[&m, &b], e);
-    vip_moves_to(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
     let t0 = Instant::now();
     p.kill();
     wait::holds(SECS(1.8), "VIP on r1 within terminate_delay", || {
         r1.has_addr("eth0", VIP)
     })
     .map_err(&ctx)?;
-    vip_moves_to(&r2, &r1, VIP, 8.0).map_err(&ctx)?;
+    wait::only_on(&r2, &r1, VIP, 8.0).map_err(&ctx)?;
     let t = t0.elapsed().as_secs_f64();
     // Seen within a 1 s scan, then terminate_delay 2; r1 advertises 70 at
     // once, which r2 (80, preempting) ignores: its Master_Down_Interval
@@ -163,7 +155,7 @@ fn process_weight_delay() -> Result<(), String> {
         return Err(ctx("the exit was not logged".into()));
     }
     p.start()?;
-    vip_moves_to(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
     Ok(())
 }
 
@@ -187,18 +179,18 @@ fn group_track_file() -> Result<(), String> {
     )?;
     let b = Daemon::start(Kind::Vigil, &r2, "vigil", &two(80, ""))?;
     let ctx = |e: String| logs(&[&m, &b], e);
-    vip_moves_to(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
-    vip_moves_to(&r1, &r2, VIP2, 2.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP2, 2.0).map_err(&ctx)?;
     std::fs::write(&flag, "1\n").map_err(|e| e.to_string())?;
-    let t = vip_moves_to(&r2, &r1, VIP, 3.0).map_err(&ctx)?;
-    vip_moves_to(&r2, &r1, VIP2, 1.0).map_err(&ctx)?;
+    let t = wait::only_on(&r2, &r1, VIP, 3.0).map_err(&ctx)?;
+    wait::only_on(&r2, &r1, VIP2, 1.0).map_err(&ctx)?;
     println!(
         "    file 1 -> both VIPs on r2: {:.3} s (inotify; r2 takes over after its skew time)",
         t.as_secs_f64()
     );
     std::fs::write(&flag, "0\n").map_err(|e| e.to_string())?;
-    vip_moves_to(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
-    vip_moves_to(&r1, &r2, VIP2, 2.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 6.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP2, 2.0).map_err(&ctx)?;
     Ok(())
 }
 
@@ -216,7 +208,7 @@ fn file_inotify() -> Result<(), String> {
     let m = Daemon::start(Kind::Vigil, &r1, "vigil", &conf(100, &top, track))?;
     let b = Daemon::start(Kind::Vigil, &r2, "vigil", &conf(80, "", ""))?;
     let ctx = |e: String| logs(&[&m, &b], e);
-    vip_moves_to(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 8.0).map_err(&ctx)?;
     let gone = |how: &str| -> Result<Duration, String> {
         let t = wait::for_cond(SECS(2.0), &format!("{VIP} off r1 ({how})"), || {
             !r1.has_addr("eth0", VIP)
@@ -229,13 +221,13 @@ fn file_inotify() -> Result<(), String> {
         if t > Duration::from_millis(100) {
             return Err(ctx(format!("{how}: {t:?}, more than 100 ms")));
         }
-        vip_moves_to(&r2, &r1, VIP, 3.0).map_err(&ctx)
+        wait::only_on(&r2, &r1, VIP, 3.0).map_err(&ctx)
     };
     // Written in place.
     std::fs::write(&flag, "1\n").map_err(|e| e.to_string())?;
     gone("written in place")?;
     std::fs::write(&flag, "0\n").map_err(|e| e.to_string())?;
-    vip_moves_to(&r1, &r2, VIP, 4.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 4.0).map_err(&ctx)?;
     // Replaced by a rename (as editors and `mv` do): still watched.
     let tmp = flag.with_extension("new");
     std::fs::write(&tmp, "1\n").map_err(|e| e.to_string())?;
@@ -243,7 +235,7 @@ fn file_inotify() -> Result<(), String> {
     gone("replaced by a rename")?;
     std::fs::write(&tmp, "0\n").map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, &flag).map_err(|e| e.to_string())?;
-    vip_moves_to(&r1, &r2, VIP, 4.0).map_err(&ctx)?;
+    wait::only_on(&r1, &r2, VIP, 4.0).map_err(&ctx)?;
     // Once more after the rename: the new file is the one watched.
     std::fs::write(&flag, "2\n").map_err(|e| e.to_string())?;
     gone("written again after the rename")?;
@@ -257,7 +249,7 @@ fn accept_mode() -> Outcome {
         let (_lab, r1, r2, client) = setup("tac")?;
         let mut m = Daemon::start(Kind::Vigil, &r1, "vigil", &conf(100, "", "    no_accept\n"))?;
         let b = Daemon::start(Kind::Vigil, &r2, "vigil", &conf(80, "", "    no_accept\n"))?;
-        vip_moves_to(&r1, &r2, VIP, 8.0).map_err(|e| logs(&[&m, &b], e))?;
+        wait::only_on(&r1, &r2, VIP, 8.0).map_err(|e| logs(&[&m, &b], e))?;
         if m.log_text().contains("no_accept cannot be enforced") {
             return Ok(Some("this kernel has no nf_tables".into()));
         }
@@ -286,10 +278,10 @@ fn accept_mode() -> Outcome {
         )
         .map_err(|e| logs(&[&m], e))?;
         m.stop(SECS(5.0))?;
-        vip_moves_to(&r2, &r1, VIP, 3.0).map_err(|e| logs(&[&b], e))?;
+        wait::only_on(&r2, &r1, VIP, 3.0).map_err(|e| logs(&[&b], e))?;
         // accept on r1: the master answers.
         let m = Daemon::start(Kind::Vigil, &r1, "vigil2", &conf(100, "", "    accept\n"))?;
-        vip_moves_to(&r1, &r2, VIP, 8.0).map_err(|e| logs(&[&m, &b], e))?;
+        wait::only_on(&r1, &r2, VIP, 8.0).map_err(|e| logs(&[&m, &b], e))?;
         wait::for_cond(SECS(3.0), "the accept master answering its VIP", || {
             client.ping(VIP)
         })

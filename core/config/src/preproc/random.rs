@@ -5,22 +5,15 @@
 //! clock, as keepalived seeds random(3) with time(2)).
 
 use alloc::string::String;
+use vigil_rng::SplitMix;
 
 /// splitmix64: small, and good enough for spreading delays.
 #[derive(Debug, Clone)]
-pub(super) struct Rng(u64);
+pub(super) struct Rng(SplitMix);
 
 impl Rng {
     pub(super) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        Rng(SplitMix::new(seed))
     }
 
     /// The replacement of `${_RANDOM params}`; `params` is the text between
@@ -34,7 +27,7 @@ impl Rng {
         let max = nums.next().unwrap_or(32767);
         // keepalived's unsigned arithmetic: MIN above MAX wraps around.
         let span = max.wrapping_sub(min).wrapping_add(1);
-        let r = self.next() >> 33; // random(3) gives 31 bits
+        let r = self.0.next_u64() >> 33; // random(3) gives 31 bits
         let v = if span == 0 { r } else { r % span }.wrapping_add(min);
         let mut text = alloc::format!("{v}");
         text.truncate(alloc::format!("{max}").len());

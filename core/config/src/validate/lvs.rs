@@ -259,19 +259,7 @@ fn real_server(ctx: &mut Ctx, stmt: &Stmt) -> Option<RsDraft> {
     ctx.at_most(stmt, 2);
     let (addr, port) = addr_port(ctx, stmt)?;
     let mut d = RsDraft {
-        rs: RealServer {
-            addr,
-            port,
-            weight: 1,
-            lb_kind: LbKind::Nat,
-            inhibit_on_failure: false,
-            notify_up: None,
-            notify_down: None,
-            uthreshold: 0,
-            lthreshold: 0,
-            smtp_alert: None,
-            checkers: Vec::new(),
-        },
+        rs: RealServer::new(addr, port),
         lb_kind: None,
         inhibit: None,
         own: Defaults::default(),

@@ -91,6 +91,21 @@ pub(super) struct CheckDraft {
     log_all_failures: bool,
 }
 
+impl CheckDraft {
+    /// A checker of `kind` with nothing of its own set yet.
+    fn new(kind: KindDraft) -> CheckDraft {
+        CheckDraft {
+            kind,
+            connect_ip: None,
+            connect_port: None,
+            bindto: None,
+            bind_port: None,
+            own: Defaults::default(),
+            log_all_failures: false,
+        }
+    }
+}
+
 /// One checker block; `SMTP_CHECK` gives one checker per `host` block
 /// (plus its own connection when it has one, or no hosts).
 pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
@@ -106,15 +121,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
         "FILE_CHECK" => "FILE_CHECK",
         _ => "DNS_CHECK",
     };
-    let own = |kind| CheckDraft {
-        kind,
-        connect_ip: None,
-        connect_port: None,
-        bindto: None,
-        bind_port: None,
-        own: Defaults::default(),
-        log_all_failures: false,
-    };
+    let own = CheckDraft::new;
     if section == "FILE_CHECK" {
         // Only track_file and weight: no connection, no timers.
         return ck::file_check(ctx, stmt)
@@ -155,15 +162,7 @@ pub(super) fn checker(ctx: &mut Ctx, stmt: &Stmt) -> Vec<CheckDraft> {
             name: ".".into(),
         }),
     };
-    let mut d = CheckDraft {
-        kind: KindDraft::Tcp,
-        connect_ip: None,
-        connect_port: None,
-        bindto: None,
-        bind_port: None,
-        own: Defaults::default(),
-        log_all_failures: false,
-    };
+    let mut d = CheckDraft::new(KindDraft::Tcp);
     for s in body {
         let kw = s.keyword.text.as_str();
         let misc = matches!(kind, KindDraft::Misc { .. });

@@ -246,12 +246,7 @@ impl Ctx<'_> {
         let w = self.one(stmt)?;
         let v = parse(&w.text);
         if v.is_none() {
-            let p = Problem::BadChoice {
-                keyword: stmt.keyword.text.clone(),
-                value: w.text.clone(),
-                expected,
-            };
-            self.warn(w.span, p);
+            self.warn(w.span, bad_choice(stmt, w, expected));
         }
         v
     }
@@ -431,12 +426,7 @@ impl Ctx<'_> {
     ) -> Option<T> {
         let v = parse(&w.text);
         if v.is_none() {
-            let p = Problem::BadChoice {
-                keyword: stmt.keyword.text.clone(),
-                value: w.text.clone(),
-                expected,
-            };
-            self.error(w.span, p);
+            self.error(w.span, bad_choice(stmt, w, expected));
         }
         v
     }
@@ -491,4 +481,13 @@ pub(crate) fn lookup<T: Copy>(table: &[(&str, T)], text: &str) -> Option<T> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(text))
         .map(|&(_, v)| v)
+}
+
+/// `w`, the value of `stmt`, is none of the words `expected` names.
+fn bad_choice(stmt: &Stmt, w: &Word, expected: &'static str) -> Problem {
+    Problem::BadChoice {
+        keyword: stmt.keyword.text.clone(),
+        value: w.text.clone(),
+        expected,
+    }
 }

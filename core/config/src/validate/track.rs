@@ -6,7 +6,6 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use vigil_model::{ParamMatch, TrackProcess, TrackRef};
 
@@ -43,19 +42,7 @@ fn weight_at(ctx: &mut Ctx, s: &Stmt, at: usize) -> Option<(i16, bool)> {
 pub(super) fn process(ctx: &mut Ctx, stmt: &Stmt) -> Option<TrackProcess> {
     let (name, _) = ctx.name(stmt)?;
     let body = ctx.block(stmt)?;
-    let mut p = TrackProcess {
-        name,
-        process: String::new(),
-        params: Vec::new(),
-        param_match: ParamMatch::None,
-        full_command: false,
-        weight: 0,
-        reverse: false,
-        quorum: 1,
-        quorum_max: u32::MAX,
-        fork_delay: Duration::ZERO,
-        terminate_delay: Duration::ZERO,
-    };
+    let mut p = TrackProcess::new(name, String::new());
     for s in body {
         match s.keyword.text.as_str() {
             "process" => {

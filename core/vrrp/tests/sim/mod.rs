@@ -13,15 +13,25 @@ use std::time::Duration;
 
 use vigil_vrrp::{
     Family, InstanceConfig, Instant, NotifyState, Reason, ReloadReport, Router, RouterConfig,
-    ScriptResult, State,
+    ScriptConfig, ScriptResult, State,
 };
 
 mod actions;
 mod net;
 mod observe;
-mod rng;
 
-pub use rng::Rng;
+/// Scenario tests must be reproducible: one seeded generator for the sim.
+pub use vigil_rng::XorShift as Rng;
+
+/// A script `chk` with a random weight (0, -30 or 20), rise and fall (1-3),
+/// drawn from `rng` in that order.
+pub fn random_script(rng: &mut Rng) -> ScriptConfig {
+    let mut s = ScriptConfig::new("chk");
+    s.weight = [0, -30, 20][rng.below(3) as usize];
+    s.rise = 1 + rng.below(3) as u32;
+    s.fall = 1 + rng.below(3) as u32;
+    s
+}
 
 /// The one interface every simulated node has.
 pub const IFACE: &str = "eth0";

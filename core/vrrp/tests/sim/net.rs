@@ -56,20 +56,19 @@ impl Sim {
         }
     }
 
+    /// Node `to` reads `bytes` now, on the AH path if they carry an AH.
+    fn receive(&mut self, to: usize, meta: &RxMeta<'_>, bytes: &[u8]) {
+        let now = self.now;
+        if is_ah(bytes) {
+            self.nodes[to].router.handle_ah_packet(now, meta, bytes);
+        } else {
+            self.nodes[to].router.handle_packet(now, meta, bytes);
+        }
+    }
+
     /// Hand a raw packet to a node now (for malformed-input tests).
     pub fn inject(&mut self, to: usize, src: IpAddr, dst: IpAddr, ttl: u8, bytes: &[u8]) {
-        let now = self.now;
-        let meta = RxMeta {
-            interface: IFACE,
-            src,
-            dst,
-            ttl: Some(ttl),
-        };
-        if is_ah(bytes) {
-            self.nodes[to].router.handle_ah_packet(now, &meta, bytes);
-        } else {
-            self.nodes[to].router.handle_packet(now, &meta, bytes);
-        }
+        self.receive(to, &rx_meta(src, dst, ttl), bytes);
         self.drain(to);
     }
 
@@ -83,12 +82,7 @@ impl Sim {
         repr: &vigil_vrrp::Repr,
     ) {
         let now = self.now;
-        let meta = RxMeta {
-            interface: IFACE,
-            src,
-            dst,
-            ttl: Some(ttl),
-        };
+        let meta = rx_meta(src, dst, ttl);
         self.nodes[to].router.handle_advert(now, &meta, repr);
         self.drain(to);
     }
@@ -106,18 +100,7 @@ impl Sim {
                 if !n.alive || !n.link_up {
                     return;
                 }
-                let meta = RxMeta {
-                    interface: IFACE,
-                    src,
-                    dst,
-                    ttl: Some(ttl),
-                };
-                let now = self.now;
-                if is_ah(&bytes) {
-                    self.nodes[to].router.handle_ah_packet(now, &meta, &bytes);
-                } else {
-                    self.nodes[to].router.handle_packet(now, &meta, &bytes);
-                }
+                self.receive(to, &rx_meta(src, dst, ttl), &bytes);
                 self.drain(to);
             }
             Pending::Script {
@@ -203,5 +186,15 @@ impl Sim {
     pub fn run_for(&mut self, d: Duration) {
         let until = self.now + d;
         self.run_until(until);
+    }
+}
+
+/// How a packet from `src` to `dst` arrives on a node's interface.
+fn rx_meta(src: IpAddr, dst: IpAddr, ttl: u8) -> RxMeta<'static> {
+    RxMeta {
+        interface: IFACE,
+        src,
+        dst,
+        ttl: Some(ttl),
     }
 }

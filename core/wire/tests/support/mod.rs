@@ -64,23 +64,6 @@ pub fn get(name: &str) -> Vec<u8> {
         .expect("known vector name")
 }
 
-/// A tiny xorshift64* generator: fixed seeds, reproducible failures.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform-enough value in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+/// The shared xorshift64*: fixed seeds, reproducible failures.
+#[allow(unused_imports)] // only no_panic draws random inputs
+pub use vigil_rng::XorShift as Rng;

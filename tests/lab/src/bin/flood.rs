@@ -11,7 +11,7 @@ use vigil_lab::bench::craft;
 // The flood test's counter expectations, unit-tested here (a harness = false
 // test cannot run unit tests).
 
-use craft::{Kind, Rng, Victim};
+use craft::{Kind, Victim};
 use nix::sys::socket::{
     self, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn,
 };
@@ -121,7 +121,7 @@ fn run(a: &Args) -> Result<(u64, Duration), String> {
             .map_err(|e| format!("bind to {}: {e}", a.dev))?;
     }
     let to = SockaddrIn::from(SocketAddrV4::new(a.dst, 0));
-    let mut rng = Rng::new(a.seed);
+    let mut rng = craft::rng(a.seed);
     let start = Instant::now();
     let limit = Duration::from_secs(a.max_secs);
     let mut sent = 0u64;

@@ -2,7 +2,7 @@
 //! (`bench::craft`), sent by a thread that enters the namespace itself, so the
 //! chaos run needs no second binary.
 
-use crate::bench::craft::{self, Rng, Victim};
+use crate::bench::craft::{self, Victim};
 use nix::sched::{setns, CloneFlags};
 use nix::sys::socket::{
     self, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn,
@@ -46,7 +46,7 @@ fn send(b: &Burst) -> Result<u64, String> {
     socket::setsockopt(&fd, sockopt::BindToDevice, &"eth0".into())
         .map_err(|e| format!("bind to eth0: {e}"))?;
     let to = SockaddrIn::from(SocketAddrV4::new(GROUP, 0));
-    let mut rng = Rng::new(b.seed);
+    let mut rng = craft::rng(b.seed);
     let start = Instant::now();
     let mut sent = 0u64;
     while sent < u64::from(b.count) && start.elapsed() < Duration::from_secs(30) {

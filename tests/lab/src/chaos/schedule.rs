@@ -93,22 +93,16 @@ pub const TAIL: Duration = Duration::from_millis(6500);
 /// would be held twice by design, not by a bug.
 pub const KILL_MAX: f64 = 3.0;
 
-/// SplitMix64's finaliser: every bit of the seed reaches the generator's state
-/// (`Rng::new` sets the low bit, which would make seeds 2k and 2k+1 alike).
+/// SplitMix64's first output: every bit of the seed reaches the generator's
+/// state (`craft::rng` sets the low bit, which would make seeds 2k and 2k+1
+/// alike).
 fn splitmix(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    vigil_rng::SplitMix::new(seed).next_u64()
 }
 
 fn uniform(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
     let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     lo + (hi - lo) * unit
-}
-
-fn pick(rng: &mut Rng, n: u64) -> u64 {
-    rng.next_u64() % n.max(1)
 }
 
 /// The schedule for `seed` over `total`, on `routers` routers whose instances use
@@ -117,7 +111,7 @@ fn pick(rng: &mut Rng, n: u64) -> u64 {
 /// (6.2-7.5 s, the settled state is checked): long after 3 in 4 of the faults that
 /// take a router out, after 1 in 4 of the others. A 90 s run has about 12 faults.
 pub fn generate(seed: u64, total: Duration, routers: usize, vrids: &[u8]) -> Vec<Step> {
-    let mut rng = Rng::new(splitmix(seed));
+    let mut rng = craft::rng(splitmix(seed));
     let garbage: Vec<craft::Kind> = craft::Kind::ALL
         .into_iter()
         .filter(|k| *k != craft::Kind::Valid)
@@ -125,16 +119,16 @@ pub fn generate(seed: u64, total: Duration, routers: usize, vrids: &[u8]) -> Vec
     let mut out = Vec::new();
     let mut at = 1.0;
     loop {
-        let router = pick(&mut rng, routers as u64) as usize;
-        let (fault, hold) = match pick(&mut rng, KINDS.len() as u64) {
+        let router = rng.below(routers as u64) as usize;
+        let (fault, hold) = match rng.below(KINDS.len() as u64) {
             0 => (Fault::Kill, uniform(&mut rng, 0.2, KILL_MAX)),
             1 => (Fault::Term, uniform(&mut rng, 0.2, 6.0)),
             2 => {
-                let count = 2 + pick(&mut rng, 5) as u32;
+                let count = 2 + rng.below(5) as u32;
                 (Fault::Hup { count }, 0.05 * f64::from(count))
             }
             3 => {
-                let how = if pick(&mut rng, 2) == 0 {
+                let how = if rng.below(2) == 0 {
                     LinkHow::Cable
                 } else {
                     LinkHow::Admin
@@ -143,9 +137,9 @@ pub fn generate(seed: u64, total: Duration, routers: usize, vrids: &[u8]) -> Vec
             }
             4 => (Fault::Recreate, uniform(&mut rng, 0.3, 6.0)),
             _ => {
-                let kind = garbage[pick(&mut rng, garbage.len() as u64) as usize];
-                let vrid = vrids[pick(&mut rng, vrids.len() as u64) as usize];
-                let count = 300 + pick(&mut rng, 1201) as u32;
+                let kind = garbage[rng.below(garbage.len() as u64) as usize];
+                let vrid = vrids[rng.below(vrids.len() as u64) as usize];
+                let count = 300 + rng.below(1201) as u32;
                 // Sent at 1,000 packets per second.
                 (
                     Fault::Garbage { kind, vrid, count },
@@ -168,7 +162,7 @@ pub fn generate(seed: u64, total: Duration, routers: usize, vrids: &[u8]) -> Vec
         // Mostly a settled check after a fault that takes a router out, mostly
         // none after one that should change nothing.
         let long = if disables { 3 } else { 1 };
-        let gap = if pick(&mut rng, 4) >= long {
+        let gap = if rng.below(4) >= long {
             uniform(&mut rng, 1.0, 3.0)
         } else {
             uniform(&mut rng, 6.2, 7.5)
