@@ -85,16 +85,20 @@ fn request_size_does_not_change_allocations() {
     std::fs::create_dir(&dir).unwrap();
     let path = dir.join("vigil.sock");
     let mut ctl = Server::bind(&path).unwrap();
+    // One thread runs the server and its reply tasks (as the daemon's loop
+    // does): tasks on smol's global executor ran on another thread, whose
+    // wake-ups allocated a varying amount per exchange on a loaded host.
     std::thread::spawn(move || {
-        smol::block_on(async {
+        let ex = smol::LocalExecutor::new();
+        smol::block_on(ex.run(async {
             loop {
                 let conn = ctl.accept().await;
-                smol::spawn(async move {
+                ex.spawn(async move {
                     let _ = conn.reply(b"ok\n").await;
                 })
                 .detach();
             }
-        })
+        }))
     });
     // Warm up: the reactor's and executor's first-use allocations.
     for _ in 0..4 {
