@@ -165,14 +165,18 @@ profile() {
     perf record -q -a -g -F 499 -e cpu-clock -o "$data" -- sleep "$PERF_SECS" >/dev/null 2>&1 ||
         { info "bench: perf record failed"; return 0; }
     {
-        echo "== $DAEMON: samples by thread (whole guest)"
+        echo "== $DAEMON: samples by thread, % of the whole guest's"
         perf report -i "$data" --stdio -q --no-children --sort comm,pid -g none --percent-limit 0.5 2>&1
+        # The rest in % of the daemon's own samples (--pid, relative).
+        set -- -i "$data" --stdio -q --pid "$pids" --percentage relative
+        echo "== $DAEMON: % of its samples by where (kernel, its binary, libraries)"
+        perf report "$@" --no-children --sort dso -g none 2>&1
         echo "== $DAEMON: its symbols, self"
-        perf report -i "$data" --stdio -q --pid "$pids" --no-children --sort dso,sym -g none --percent-limit 0.4 2>&1
+        perf report "$@" --no-children --sort dso,sym -g none --percent-limit 0.7 2>&1
         echo "== $DAEMON: its symbols, with children"
-        perf report -i "$data" --stdio -q --pid "$pids" --children --sort sym -g none --percent-limit 2 2>&1
-        echo "== $DAEMON: callers of the top kernel self symbols"
-        perf report -i "$data" --stdio -q --pid "$pids" --no-children --sort sym -g graph,0.5,callee --percent-limit 3 2>&1 | head -n 400
+        perf report "$@" --children --sort sym -g none --percent-limit 3 2>&1
+        echo "== $DAEMON: callers of its top self symbols"
+        perf report "$@" --no-children --sort sym -g graph,2,callee --percent-limit 4 2>&1 | head -n 300
     } | sed 's/^/PERF /'
     rm -f "$data"
 }
