@@ -165,6 +165,7 @@ profile() {
     perf record -q -a -g -F 499 -e cpu-clock -o "$data" -- sleep "$PERF_SECS" >/dev/null 2>&1 ||
         { info "bench: perf record failed"; return 0; }
     {
+        echo "== guest: meltdown $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>&1); clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>&1)"
         echo "== $DAEMON: samples by thread, % of the whole guest's"
         perf report -i "$data" --stdio -q --no-children --sort comm,pid -g none --percent-limit 0.5 2>&1
         # The rest in % of the daemon's own samples (--pid, relative).
