@@ -250,10 +250,7 @@ mod tests {
         Runnable {
             text: text.to_string(),
             argv: vec!["/bin/sh".into(), "-c".into(), text.to_string()],
-            run_as: (
-                nix::unistd::getuid().as_raw(),
-                nix::unistd::getgid().as_raw(),
-            ),
+            run_as: (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()),
         }
     }
 
@@ -270,36 +267,9 @@ mod tests {
         let o = out.display();
         let slow = sh(&format!("sleep 0.4; echo \"$2\" >> {o}"));
         let fast = sh(&format!("echo \"$1 $2\" >> {o}"));
-        notify_with(
-            &ex,
-            &running,
-            None,
-            Some(&slow),
-            false,
-            "VI_1",
-            "MASTER",
-            100,
-        );
-        notify_with(
-            &ex,
-            &running,
-            None,
-            Some(&fast),
-            false,
-            "VI_1",
-            "FAULT",
-            100,
-        );
-        notify_with(
-            &ex,
-            &running,
-            None,
-            Some(&fast),
-            false,
-            "VI_2",
-            "BACKUP",
-            100,
-        );
+        notify_with(&ex, &running, None, Some(&slow), false, "VI_1", "MASTER", 100);
+        notify_with(&ex, &running, None, Some(&fast), false, "VI_1", "FAULT", 100);
+        notify_with(&ex, &running, None, Some(&fast), false, "VI_2", "BACKUP", 100);
         smol::block_on(ex.run(async {
             while running.count() > 0 {
                 smol::Timer::after(Duration::from_millis(20)).await;
