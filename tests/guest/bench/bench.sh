@@ -151,6 +151,37 @@ window() {
     task_deltas /run/tasks0 /run/tasks1 "$t0"
 }
 
+# profile: with PERF_SECS > 0 (`run --perf`), the whole guest sampled for
+# PERF_SECS with call graphs while the daemon is under load, after the measured
+# window; PERF lines: the samples by thread, then the daemon's symbols (self,
+# then with children), kernel symbols from /proc/kallsyms.
+profile() {
+    local pids data=/run/perf-$DAEMON.data
+    [ "${PERF_SECS:-0}" -gt 0 ] && command -v perf >/dev/null || return 0
+    echo 0 >/proc/sys/kernel/kptr_restrict
+    echo -1 >/proc/sys/kernel/perf_event_paranoid
+    pids=$(dpids | tr '\n' , | sed 's/,$//')
+    info "bench: $DAEMON, perf record -a for $PERF_SECS s"
+    perf record -q -a -g -F 499 -e cpu-clock -o "$data" -- sleep "$PERF_SECS" >/dev/null 2>&1 ||
+        { info "bench: perf record failed"; return 0; }
+    {
+        echo "== guest: meltdown $(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>&1); clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>&1)"
+        echo "== $DAEMON: samples by thread, % of the whole guest's"
+        perf report -i "$data" --stdio -q --no-children --sort comm,pid -g none --percent-limit 0.5 2>&1
+        # The rest in % of the daemon's own samples (--pid, relative).
+        set -- -i "$data" --stdio -q --pid "$pids" --percentage relative
+        echo "== $DAEMON: % of its samples by where (kernel, its binary, libraries)"
+        perf report "$@" --no-children --sort dso -g none 2>&1
+        echo "== $DAEMON: its symbols, self"
+        perf report "$@" --no-children --sort dso,sym -g none --percent-limit 0.7 2>&1
+        echo "== $DAEMON: its symbols, with children"
+        perf report "$@" --children --sort sym -g none --percent-limit 3 2>&1
+        echo "== $DAEMON: callers of its top self symbols"
+        perf report "$@" --no-children --sort sym -g graph,2,callee --percent-limit 4 2>&1 | head -n 300
+    } | sed 's/^/PERF /'
+    rm -f "$data"
+}
+
 bench_daemon() {
     DAEMON=$1
     local t rs
@@ -193,6 +224,7 @@ bench_daemon() {
     window "$LOAD_SECS"
     kill -USR2 "$RSPID"
     echo "BENCH $DAEMON lb dests_end=$(dests)"
+    profile
     if [ "$DAEMON" = vigil ]; then
         # Why servers are down, by reason (the victim accounts for at most one).
         ns d1 "$VIGIL" status --control /run/d1/vigil.sock --json 2>&1 |

@@ -34,7 +34,7 @@
 use std::cmp::Reverse;
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::BinaryHeap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -63,7 +63,10 @@ struct Slot {
     live: bool,
     key: (IpAddr, u16, u16),
     isn: u32,
-    seg: [u8; syn::SYN_LEN],
+    /// What the raw socket sends: over IPv4 our IP header and the SYN
+    /// (IP_HDRINCL), over IPv6 the SYN alone.
+    pkt: [u8; syn::IP4_LEN + syn::SYN_LEN],
+    len: u8,
     /// Source for IP_PKTINFO / IPV6_PKTINFO, if we choose it.
     src: Option<IpAddr>,
     deadline_us: u64,
@@ -183,11 +186,21 @@ impl HalfOpen {
         };
         self.counter = self.counter.wrapping_add(1);
         let key = (t.ip, t.port, port);
-        let isn = self.keys.hash_one((key, self.counter)) as u32;
+        let isn = isn(&self.keys, key, self.counter);
         let mut seg = syn::syn(port, t.port, isn, if t.ip.is_ipv4() { 1460 } else { 1440 });
-        if let (Some(IpAddr::V4(s)), IpAddr::V4(d)) = (src, t.ip) {
-            syn::fill_checksum_v4(s, d, &mut seg);
-        }
+        let mut pkt = [0u8; syn::IP4_LEN + syn::SYN_LEN];
+        let len = match (src, t.ip) {
+            (Some(IpAddr::V4(s)), IpAddr::V4(d)) => {
+                syn::fill_checksum_v4(s, d, &mut seg);
+                pkt[..syn::IP4_LEN].copy_from_slice(&syn::ipv4_header(s, d, syn::SYN_LEN));
+                pkt[syn::IP4_LEN..].copy_from_slice(&seg);
+                pkt.len()
+            }
+            _ => {
+                pkt[..syn::SYN_LEN].copy_from_slice(&seg);
+                syn::SYN_LEN
+            }
+        };
         let micros = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
         let n = match self.free.pop() {
             Some(n) => n,
@@ -198,7 +211,8 @@ impl HalfOpen {
                     live: false,
                     key,
                     isn: 0,
-                    seg,
+                    pkt,
+                    len: 0,
                     src: None,
                     deadline_us: 0,
                     next_tx_us: 0,
@@ -216,7 +230,8 @@ impl HalfOpen {
         slot.live = true;
         slot.key = key;
         slot.isn = isn;
-        slot.seg = seg;
+        slot.pkt = pkt;
+        slot.len = len as u8;
         slot.src = src;
         slot.deadline_us = now_us.saturating_add(micros);
         slot.rto_us = RTO_US;
@@ -275,7 +290,7 @@ impl HalfOpen {
                         // Every batched slot is live (checked above).
                         if let Some(s) = self.slots.get(n as usize) {
                             txs[m] = Tx {
-                                seg: &s.seg,
+                                seg: &s.pkt[..usize::from(s.len)],
                                 dst: s.key.0,
                                 src: s.src,
                             };
@@ -426,7 +441,7 @@ impl HalfOpen {
                 self.v4.as_ref()
             };
             let Some(fam) = fam else { return };
-            let mut data = [0u8; 64];
+            let mut data = [0u8; 128];
             let mut iov = [IoSliceMut::new(&mut data)];
             let (errno, peer, len, fatal) = {
                 let msg = match recvmsg::<SockaddrStorage>(
@@ -474,10 +489,21 @@ impl HalfOpen {
             if errno == libc::EMSGSIZE || len < 8 {
                 continue;
             }
-            // The quoted SYN: our port, the server's, our ISN.
-            let ours = u16::from_be_bytes([data[0], data[1]]);
-            let theirs = u16::from_be_bytes([data[2], data[3]]);
-            let seq = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+            // The quoted SYN: our port, the server's, our ISN. With
+            // IP_HDRINCL (IPv4) the kernel quotes from our IP header.
+            let quoted = data.get(..len.min(data.len())).unwrap_or(&[]);
+            let tcp = if v6 {
+                quoted
+            } else {
+                match syn::tcp_of_v4(quoted) {
+                    Some((_, t)) => t,
+                    None => continue,
+                }
+            };
+            let Some(q) = tcp.get(..8) else { continue };
+            let ours = u16::from_be_bytes([q[0], q[1]]);
+            let theirs = u16::from_be_bytes([q[2], q[3]]);
+            let seq = u32::from_be_bytes([q[4], q[5], q[6], q[7]]);
             let Some(&n) = self.by_key.get(&(peer, theirs, ours)) else {
                 continue;
             };
@@ -494,6 +520,24 @@ impl HalfOpen {
             }
         }
     }
+}
+
+/// The ISN: SipHash (random keys) of the 4-tuple's varying part and a
+/// counter, fed as three words (hashing the tuple field by field was
+/// several times the instructions).
+fn isn(keys: &RandomState, (ip, theirs, ours): (IpAddr, u16, u16), counter: u64) -> u32 {
+    let mut h = keys.build_hasher();
+    let (hi, lo) = match ip {
+        IpAddr::V4(a) => (0, u64::from(u32::from(a))),
+        IpAddr::V6(a) => {
+            let n = u128::from(a);
+            ((n >> 64) as u64, n as u64)
+        }
+    };
+    h.write_u64(hi ^ (u64::from(theirs) << 48 | u64::from(ours) << 32));
+    h.write_u64(lo);
+    h.write_u64(counter);
+    h.finish() as u32
 }
 
 /// Ok if `ip` is one of our addresses (a UDP socket can bind it).
