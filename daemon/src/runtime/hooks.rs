@@ -270,36 +270,13 @@ mod tests {
         let o = out.display();
         let slow = sh(&format!("sleep 0.4; echo \"$2\" >> {o}"));
         let fast = sh(&format!("echo \"$1 $2\" >> {o}"));
-        notify_with(
-            &ex,
-            &running,
-            None,
-            Some(&slow),
-            false,
-            "VI_1",
-            "MASTER",
-            100,
-        );
-        notify_with(
-            &ex,
-            &running,
-            None,
-            Some(&fast),
-            false,
-            "VI_1",
-            "FAULT",
-            100,
-        );
-        notify_with(
-            &ex,
-            &running,
-            None,
-            Some(&fast),
-            false,
-            "VI_2",
-            "BACKUP",
-            100,
-        );
+        for (script, name, state) in [
+            (&slow, "VI_1", "MASTER"),
+            (&fast, "VI_1", "FAULT"),
+            (&fast, "VI_2", "BACKUP"),
+        ] {
+            notify_with(&ex, &running, None, Some(script), false, name, state, 100);
+        }
         smol::block_on(ex.run(async {
             while running.count() > 0 {
                 smol::Timer::after(Duration::from_millis(20)).await;
