@@ -410,13 +410,7 @@ fn fifo_reload_lines(kind: Kind) -> Result<Vec<String>, String> {
         inst("VI_2", "eth1", 52, 100),
         inst("VI_3", "eth0", 53, 100),
     );
-    let lines = || {
-        std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let lines = || vigil_lab::read_lines(&out);
     let mut d = Daemon::start(kind, &r1, "r1", &conf)?;
     wait::for_cond(SECS(10.0), "VI_3 MASTER", || {
         lines()

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use vigil_lab::harness::{check, Outcome};
-use vigil_lab::{wait, Daemon, Host, Kind, Lab};
+use vigil_lab::{read_lines, wait, Daemon, Host, Kind, Lab};
 
 use crate::common::{drive, global, instance, keepalived_present, secs, tail, vip_on, STATES, VIP};
 
@@ -32,13 +32,7 @@ fn fifo_run(kind: Kind) -> Result<Vec<String>, String> {
         "    notify_fifo {}\n    notify_fifo_script \"{reader} extra\"\n",
         fifo.display()
     )) + &instance("VI_1", 51, 100, VIP, "");
-    let lines = || {
-        std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let lines = || read_lines(&out);
     drive(kind, &lab, &r1, &r2, &conf, &|n| lines().len() >= n)?;
     if kind == Kind::Vigil && fifo.exists() {
         return Err(format!("{} left behind after the stop", fifo.display()));
@@ -112,14 +106,6 @@ fn write_exec(h: &Host, name: &str, body: &str) -> Result<String, String> {
     std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .map_err(|e| e.to_string())?;
     Ok(p.display().to_string())
-}
-
-fn read_lines(p: &Path) -> Vec<String> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 /// notify_priority_changes, notify_master_rx_lower_pri and notify_deleted:
