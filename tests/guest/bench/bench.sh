@@ -23,6 +23,7 @@ DESTS=$((NVS * NRS))
 # listener can be closed and the removal timed against d1's table.
 RS_ADDRS="$LAN.10-$((10 + NRS - 1))" RS_PORTS="8001-$((8000 + NVS))"
 
+info "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>&1) of $(cat /sys/devices/system/clocksource/clocksource0/available_clocksource 2>&1); $(grep -m1 "model name" /proc/cpuinfo)"
 bridge_up lan || { fail bench.topology "no bridge"; return; }
 if [ "${REMOTE_RS:-0}" = 1 ]; then
     VICTIM=$LAN.30:8001 RS_ADDRS=$LAN.30-30 RS_PORTS=8001-8001
@@ -92,11 +93,16 @@ task_deltas() {
 # cpu_total: the guest's /proc/stat cpu line (ticks: user nice system idle
 # iowait irq softirq).
 cpu_total() { awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8; exit }' /proc/stat; }
-# guest_share BEFORE AFTER: where the guest's one CPU went over the window.
+# guest_share BEFORE AFTER SECS: where the guest's one CPU went over the window,
+# and busy_s, the seconds it was not idle: the whole cost of a daemon to its
+# router, wherever the kernel did the work (a reply's receive and reset run in
+# softirq on whichever task is current, often the idle task, and are then in no
+# process's utime+stime). Idle time (USER_HZ 100) is
+# measured, not sampled: NO_HZ idle accounting, interrupts excluded.
 guest_share() {
-    echo "$1 $2" | awk '{ for (i = 1; i <= 7; i++) d[i] = $(i + 7) - $i; t = 0; for (i = 1; i <= 7; i++) t += d[i]
+    echo "$1 $2" | awk -v secs="$3" '{ for (i = 1; i <= 7; i++) d[i] = $(i + 7) - $i; t = 0; for (i = 1; i <= 7; i++) t += d[i]
         if (t <= 0) t = 1
-        printf "user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%% idle %.0f%%", 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, 100 * d[6] / t, 100 * (d[4] + d[5]) / t }'
+        printf "busy_s=%.2f user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%% idle %.0f%%", secs - (d[4] + d[5]) / 100, 100 * (d[1] + d[2]) / t, 100 * d[3] / t, 100 * d[7] / t, 100 * d[6] / t, 100 * (d[4] + d[5]) / t }'
 }
 # (grep -c prints 0 and fails on no match: one number either way.)
 dests() { local n; n=$(grep -c '^  -> [0-9A-F]' "$IPVS_PROC" 2>/dev/null); echo "${n:-0}"; }
@@ -142,7 +148,7 @@ window() {
     r1=$(cpu_ticks ${RSPID:-})
     echo "$o0 $(tcp_opens)" | awk -v d="$DAEMON" -v ph="$PHASE" -v s="$t0" \
         '{ o = $5 - $1; e = o - ($6 - $2); printf "BENCH %s %s opens_per_s=%.0f established_per_s=%.0f segs_out_per_open=%.2f rsts_per_s=%.0f\n", d, ph, o / s, e / s, (o > 0 ? ($7 - $3) / o : 0), ($8 - $4) / s }'
-    echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
+    echo "BENCH $DAEMON $PHASE guest $(guest_share "$g0" "$(cpu_total)" "$t0"); real-server tool $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.2f", (b - a) / 100 }') s"
     # shellcheck disable=SC2086
     tasks $pids >/run/tasks1
     # shellcheck disable=SC2086
