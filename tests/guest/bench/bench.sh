@@ -97,8 +97,8 @@ cpu_total() { awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8; exit }' /proc
 # and busy_s, the seconds it was not idle: the whole cost of a daemon to its
 # router, wherever the kernel did the work (a reply's receive and reset run in
 # softirq on whichever task is current, often the idle task, and are then in no
-# process's utime+stime). Idle time (USER_HZ 100) is
-# measured, not sampled: NO_HZ idle accounting, interrupts excluded.
+# process's utime+stime). Idle time (USER_HZ 100) is measured, not sampled:
+# NO_HZ idle accounting, interrupts excluded.
 guest_share() {
     echo "$1 $2" | awk -v secs="$3" '{ for (i = 1; i <= 7; i++) d[i] = $(i + 7) - $i; t = 0; for (i = 1; i <= 7; i++) t += d[i]
         if (t <= 0) t = 1
