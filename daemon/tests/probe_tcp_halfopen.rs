@@ -461,3 +461,78 @@ fn bindto_is_the_source_and_a_missing_one_is_not_run() {
         assert_eq!(src6, Some("fd00:9::11".parse().unwrap()), "{engine:?}");
     }
 }
+
+/// IPv4 SYNs whose neighbour the kernel knows are handed to the interface
+/// (a packet socket) and are answered as before, on link and through a
+/// gateway; a neighbour entry that changes (as a gratuitous ARP changes it)
+/// is followed at once, and one that goes sends by the raw socket again.
+#[test]
+fn ipv4_syns_go_to_the_interface_and_follow_the_neighbour() {
+    let lab = or_skip!(Lab::new());
+    let port = 8110;
+    let _l = listen(&lab.pair.b, V4.server, port, 128);
+    let b = lab.pair.b.name.clone();
+    lab.pair.a.run(move || {
+        let sh = |cmd: &str| {
+            let out = std::process::Command::new("sh")
+                .args(["-c", cmd])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{cmd}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let mut p = pool(TcpEngine::HalfOpen);
+        let mut check = |p: &mut TcpPool, token: u64, addr: &str| {
+            let mut done = Vec::new();
+            let t0 = Instant::now();
+            assert!(p.start(
+                token,
+                &tcp(addr, port, None, 3000),
+                clock::now_us(),
+                &mut done
+            ));
+            let mut out: Vec<_> = done.drain(..).map(|(t, r)| (t, r, t0.elapsed())).collect();
+            pump(p, 1, Duration::from_secs(4), t0, &mut out);
+            assert_eq!(out.len(), 1, "token {token}: no verdict");
+            // Events (the neighbour's) taken before the next check.
+            pump(p, 2, Duration::from_millis(100), t0, &mut out);
+            (out[0].1.clone(), out[0].2, p.syns_sent())
+        };
+        // No neighbour entry yet: the raw socket, which resolves it.
+        let (r, _, sent) = check(&mut p, 1, V4.server);
+        assert_eq!((r, sent.0), (ProbeResult::Ok, 0));
+        assert!(sent.1 >= 1, "{sent:?}");
+        // Resolved (the kernel's event): to the interface, on link...
+        let (r, took, sent) = check(&mut p, 2, V4.server);
+        assert_eq!((r, sent.0), (ProbeResult::Ok, 1), "{took:?}");
+        // ... and through the gateway, whose ICMP error still decides.
+        let (r, took, sent) = check(&mut p, 3, V4.unreachable);
+        assert_eq!(r, ProbeResult::Failed(FailReason::Unreachable));
+        assert_eq!(sent.0, 2);
+        assert!(took < Duration::from_millis(500), "{took:?}");
+        // The server's MAC changes and our kernel learns it: the next SYN
+        // reaches it at once (had the old MAC been kept, the server would
+        // drop it and only the raw retransmission after 1 s would pass).
+        let mac = "02:00:00:00:00:42";
+        sh(&format!(
+            "ip netns exec {b} ip link set dev eth0 address {mac}"
+        ));
+        sh(&format!(
+            "ip neigh replace {} lladdr {mac} dev eth0 nud reachable",
+            V4.server
+        ));
+        let (r, took, sent) = check(&mut p, 4, V4.server);
+        assert_eq!((r, sent.0), (ProbeResult::Ok, 3));
+        assert!(took < Duration::from_millis(500), "{took:?}");
+        // The entry goes: the raw socket again (the kernel resolves anew).
+        let before = sent.1;
+        sh(&format!("ip neigh del {} dev eth0", V4.server));
+        std::thread::sleep(Duration::from_millis(50));
+        let (r, _, sent) = check(&mut p, 5, V4.server);
+        assert_eq!((r, sent.0), (ProbeResult::Ok, 3));
+        assert!(sent.1 > before, "{sent:?}");
+    });
+}

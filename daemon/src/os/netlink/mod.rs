@@ -1,7 +1,8 @@
 //! rtnetlink through neli 0.7: interface addresses ([`addr`]), links
 //! ([`link`]), routes and policy rules ([`route`], [`rule`], [`watch`]), the
 //! link/address monitor ([`monitor`]) and the table of interfaces it keeps
-//! current ([`table`]), and VMAC macvlans ([`vmac`]).
+//! current ([`table`]), VMAC macvlans ([`vmac`]), and IPv4 next hops for
+//! the half-open TCP_CHECK ([`hop`]).
 //!
 //! [`Netlink`] is the request socket. Its calls are synchronous on purpose:
 //! rtnetlink answers address and link requests inside the sending syscall, so
@@ -13,6 +14,7 @@
 //! 64 MB router does not need; the plain socket handle is enough.
 
 pub mod addr;
+pub mod hop;
 pub mod link;
 pub mod monitor;
 pub mod route;

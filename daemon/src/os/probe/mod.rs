@@ -42,6 +42,7 @@ mod file;
 mod halfopen;
 mod http;
 mod misc;
+mod nexthop;
 mod ping;
 mod pool;
 mod rawio;

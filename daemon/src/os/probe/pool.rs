@@ -40,6 +40,8 @@ pub const USER_KEY: u64 = 1 << 63;
 /// keys stay below 2^62.
 const RAW_V4: u64 = USER_KEY - 1;
 const RAW_V6: u64 = USER_KEY - 2;
+/// The key of the half-open engine's next-hop events.
+const HOPS: u64 = USER_KEY - 3;
 
 /// Events taken per `epoll_wait`.
 const EVENTS: usize = 256;
@@ -117,6 +119,9 @@ impl TcpPool {
                     let k = if v6 { RAW_V6 } else { RAW_V4 };
                     epoll.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, k))?;
                 }
+                if let Some(fd) = h.hop_fd() {
+                    epoll.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, HOPS))?;
+                }
                 Some(h)
             }
             TcpEngine::Connect => None,
@@ -145,6 +150,12 @@ impl TcpPool {
     pub fn watch<Fd: AsFd>(&self, fd: Fd, n: u32) -> io::Result<()> {
         let ev = EpollEvent::new(EpollFlags::EPOLLIN, USER_KEY + u64::from(n.min(62)));
         self.epoll.add(fd, ev).map_err(io::Error::from)
+    }
+
+    /// Half-open SYNs sent so far: (handed to interfaces by the packet
+    /// socket, by the raw sockets); zeros for full connects.
+    pub fn syns_sent(&self) -> (u64, u64) {
+        self.half.as_ref().map_or((0, 0), HalfOpen::sent)
     }
 
     /// Connects in flight.
@@ -322,6 +333,12 @@ impl TcpPool {
             let data = self.events[i].data();
             if data >= USER_KEY {
                 woken.keys |= 1 << (data - USER_KEY).min(62);
+                continue;
+            }
+            if data == HOPS {
+                if let Some(h) = self.half.as_mut() {
+                    h.hops_readable(crate::os::clock::now_us());
+                }
                 continue;
             }
             if data == RAW_V4 || data == RAW_V6 {

@@ -1,5 +1,5 @@
-//! Batched I/O on the half-open engine's raw sockets: SYNs go out with one
-//! sendmmsg() and replies come in with one recvmmsg() per batch. Under an
+//! Batched I/O on the half-open engine's raw and packet sockets: SYNs go
+//! out with one sendmmsg() and replies come in with one recvmmsg() per batch. Under an
 //! emulated CPU (a router image tested in QEMU TCG, or a slow SoC) each
 //! syscall entry is dear next to the packet work, and a wake-up finds
 //! about ten replies queued at 1,000 checks a second.
@@ -67,6 +67,50 @@ pub fn send(fd: RawFd, msgs: &[Tx<'_>]) -> io::Result<usize> {
         if let Some(src) = m.src {
             pktinfo(h, &mut cbufs[i], src);
         }
+    }
+    // SAFETY: n headers, each pointing at live buffers of the right sizes.
+    let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as _, 0) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r as usize)
+}
+
+/// One IPv4 packet (our header and SYN) to hand to an interface.
+#[derive(Clone, Copy)]
+pub struct LinkTx<'a> {
+    pub pkt: &'a [u8],
+    pub ifindex: u32,
+    pub mac: [u8; 6],
+}
+
+/// Sends `msgs` (at most [`BATCH`]) on a SOCK_DGRAM packet socket: the
+/// kernel adds the interface's link header to `mac`. As [`send`]: the
+/// number sent, or the first one's error when none was.
+pub fn send_link(fd: RawFd, msgs: &[LinkTx<'_>]) -> io::Result<usize> {
+    let n = msgs.len().min(BATCH);
+    // SAFETY: plain C structs (and arrays of them); all-zero is valid.
+    let mut addrs: [libc::sockaddr_ll; BATCH] = unsafe { zeroed() };
+    let mut iovs = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; BATCH];
+    // SAFETY: as above.
+    let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+    for (i, m) in msgs.iter().take(n).enumerate() {
+        let a = &mut addrs[i];
+        a.sll_family = libc::AF_PACKET as u16;
+        a.sll_protocol = (libc::ETH_P_IP as u16).to_be();
+        a.sll_ifindex = i32::try_from(m.ifindex).unwrap_or(0);
+        a.sll_halen = 6;
+        a.sll_addr[..6].copy_from_slice(&m.mac);
+        iovs[i].iov_base = m.pkt.as_ptr() as *mut libc::c_void;
+        iovs[i].iov_len = m.pkt.len();
+        let h = &mut hdrs[i].msg_hdr;
+        h.msg_name = (a as *mut libc::sockaddr_ll).cast();
+        h.msg_namelen = size_of::<libc::sockaddr_ll>() as _;
+        h.msg_iov = &mut iovs[i];
+        h.msg_iovlen = 1;
     }
     // SAFETY: n headers, each pointing at live buffers of the right sizes.
     let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as _, 0) };

@@ -1,7 +1,8 @@
 //! The half-open engine's sockets: per family one raw IPPROTO_TCP socket
 //! (error queue on, IPv6 checksums by the kernel, a large receive buffer,
 //! the BPF filter) and the ordinary TCP sockets, bound and never listening,
-//! that reserve our source ports; plus the cheap hasher of its slot map.
+//! that reserve our source ports; the packet socket IPv4 SYNs go out on;
+//! plus the cheap hasher of its slot map.
 
 use std::collections::HashMap;
 use std::io;
@@ -120,6 +121,12 @@ pub(super) fn family(domain: Domain) -> io::Result<Family> {
     };
     f.refilter()?;
     Ok(f)
+}
+
+/// The packet socket IPv4 SYNs are handed to interfaces on: SOCK_DGRAM
+/// (the kernel writes the link header), protocol 0 (it receives nothing).
+pub(super) fn link_socket() -> io::Result<Socket> {
+    Socket::new(Domain::PACKET, Type::DGRAM.nonblocking().cloexec(), None)
 }
 
 /// Sets an int-valued socket option nix has no wrapper for.

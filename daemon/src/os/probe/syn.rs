@@ -62,19 +62,30 @@ pub fn fill_checksum_v4(src: Ipv4Addr, dst: Ipv4Addr, seg: &mut [u8]) {
 /// Length of the IPv4 header we write (IP_HDRINCL): no options.
 pub const IP4_LEN: usize = 20;
 
-/// Our SYN's IPv4 header (the raw socket sends it as given, IP_HDRINCL):
-/// DF set as on a connect()'s SYN, TTL 64; the kernel fills in the
-/// identification (left zero) and the header checksum.
-pub fn ipv4_header(src: Ipv4Addr, dst: Ipv4Addr, payload: usize) -> [u8; IP4_LEN] {
+/// Our SYN's IPv4 header, complete (a packet socket sends it as given; the
+/// raw socket, IP_HDRINCL, sums it again and keeps a nonzero `id`): DF set
+/// as on a connect()'s SYN, TTL 64.
+pub fn ipv4_header(src: Ipv4Addr, dst: Ipv4Addr, payload: usize, id: u16) -> [u8; IP4_LEN] {
     let mut h = [0u8; IP4_LEN];
     h[0] = 0x45;
     let total = (IP4_LEN + payload).min(usize::from(u16::MAX)) as u16;
     h[2..4].copy_from_slice(&total.to_be_bytes());
+    h[4..6].copy_from_slice(&id.to_be_bytes());
     h[6] = 0x40; // don't fragment
     h[8] = 64;
     h[9] = 6; // TCP
     h[12..16].copy_from_slice(&src.octets());
     h[16..20].copy_from_slice(&dst.octets());
+    let mut sum: u32 = 0;
+    let mut i = 0;
+    while i < IP4_LEN {
+        sum += u32::from(h[i]) << 8 | u32::from(h[i + 1]);
+        i += 2;
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    h[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
     h
 }
 
@@ -227,12 +238,24 @@ mod tests {
     #[test]
     fn ipv4_header_reads_back() {
         let (s, d) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
-        let mut pkt = ipv4_header(s, d, SYN_LEN).to_vec();
+        let mut pkt = ipv4_header(s, d, SYN_LEN, 0x1234).to_vec();
         pkt.extend_from_slice(&syn(40000, 80, 1, 1460));
         let (src, tcp) = tcp_of_v4(&pkt).unwrap();
         assert_eq!((src, tcp.len()), (s, SYN_LEN));
         assert_eq!(u16::from_be_bytes([pkt[2], pkt[3]]) as usize, pkt.len());
         assert_eq!(&pkt[16..20], &d.octets());
+        assert_eq!(&pkt[4..6], &[0x12, 0x34]);
+        // The header sums to 0xffff with its checksum (RFC 791), and the
+        // checksum of this header (summed independently) is 0x1496.
+        let mut sum: u32 = pkt[..IP4_LEN]
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        assert_eq!(sum, 0xffff);
+        assert_eq!(&pkt[10..12], &[0x14, 0x96]);
     }
 
     #[test]

@@ -54,10 +54,23 @@ const REFRESH_EVERY: Duration = Duration::from_secs(1);
 /// own timers are ~1 ms).
 const CHECK_TICK_US: u64 = 4_000;
 
+/// The grid step: [`CHECK_TICK_US`], or VIGIL_CHECK_TICK_US (1 ms to 100 ms)
+/// for measuring its effect.
+fn check_tick_us() -> u64 {
+    static TICK: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICK.get_or_init(|| {
+        std::env::var("VIGIL_CHECK_TICK_US")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(CHECK_TICK_US, |t| t.clamp(1_000, 100_000))
+    })
+}
+
 /// `d` rounded up to the grid.
 fn on_tick(d: Instant) -> Instant {
     let us = d.as_micros();
-    Instant::from_micros(us.div_ceil(CHECK_TICK_US).saturating_mul(CHECK_TICK_US))
+    let tick = check_tick_us();
+    Instant::from_micros(us.div_ceil(tick).saturating_mul(tick))
 }
 
 /// How long a stopping thread waits for `omega` notifiers.

@@ -6,6 +6,17 @@
 //! and close() (the RST) per check. Here a check is one sendmsg(); the
 //! replies are read in batches from one raw socket per family.
 //!
+//! An IPv4 SYN whose next hop the kernel knows (route and neighbour,
+//! `nexthop`) is handed to its interface from a packet socket: no route
+//! look-up, netfilter pass or neighbour output per SYN, the tenth of a
+//! SYN's cost that the raw socket's IP output was. It therefore creates no
+//! conntrack entry on the director (a raw or connect()ed SYN creates one
+//! per check, thousands a second on a router whose table is sized for its
+//! users), and the director's OUTPUT and POSTROUTING rules do not see it.
+//! Retransmissions, IPv6, destinations without a resolved neighbour, local
+//! ones and every SYN after a failed hand-over go by the raw socket, the
+//! kernel's path; `VIGIL_TCP_CHECK=raw` sends every SYN that way.
+//!
 //! Verdicts, the same as a connect()'s (keepalived's TCP_CHECK):
 //! - a SYN-ACK acknowledging our ISN + 1: up (exactly when connect() would
 //!   complete). No socket owns the connection, so the kernel answers it
@@ -35,20 +46,23 @@ use std::cmp::Reverse;
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::BinaryHeap;
 use std::hash::{BuildHasher, Hasher};
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
 use nix::libc;
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrStorage};
-use socket2::Domain;
+use socket2::{Domain, Socket};
 use vigil_check::{FailReason, ProbeResult};
 
 use super::connect::{self, Target};
-use super::rawio::{self, Rx, Tx, BATCH};
-use super::rawsock::{family, Family, MixMap};
+use super::nexthop::NextHops;
+use super::rawio::Rx;
+use super::rawsock::{family, link_socket, Family, MixMap};
 use super::syn;
+
+mod replies;
+mod send;
 
 /// The kernel's initial SYN retransmission timeout (TCP_TIMEOUT_INIT).
 const RTO_US: u64 = 1_000_000;
@@ -98,6 +112,11 @@ pub(super) struct HalfOpen {
     rx: Rx,
     cmsg: Vec<u8>,
     live: usize,
+    /// The packet socket and the next hops (both, or neither).
+    link: Option<Socket>,
+    hops: Option<NextHops>,
+    /// SYNs sent (packet socket, raw sockets).
+    sent: (u64, u64),
 }
 
 impl HalfOpen {
@@ -109,6 +128,17 @@ impl HalfOpen {
         if let (Err(e), Err(_)) = (&v4, &v6) {
             return Err(io::Error::new(e.kind(), e.to_string()));
         }
+        let raw_only = std::env::var_os("VIGIL_TCP_CHECK").is_some_and(|v| v == "raw");
+        let (link, hops) = match (v4.is_ok() && !raw_only)
+            .then(|| link_socket().and_then(|l| Ok((l, NextHops::open()?))))
+        {
+            Some(Ok((l, h))) => (Some(l), Some(h)),
+            Some(Err(e)) => {
+                log::info!("TCP_CHECK: IPv4 SYNs by the raw socket only ({e})");
+                (None, None)
+            }
+            None => (None, None),
+        };
         Ok(HalfOpen {
             v4: v4.ok(),
             v6: v6.ok(),
@@ -125,7 +155,27 @@ impl HalfOpen {
             rx: Rx::new(),
             cmsg: nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6),
             live: 0,
+            link,
+            hops,
+            sent: (0, 0),
         })
+    }
+
+    /// The next hops' event socket, to watch for input.
+    pub fn hop_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.hops.as_ref().map(NextHops::fd)
+    }
+
+    /// Takes the next hops' events.
+    pub fn hops_readable(&mut self, now_us: u64) {
+        if let Some(h) = self.hops.as_mut() {
+            h.readable(now_us);
+        }
+    }
+
+    /// SYNs sent so far: (handed to interfaces, by the raw sockets).
+    pub fn sent(&self) -> (u64, u64) {
+        self.sent
     }
 
     /// The raw sockets to watch for input: (fd, is IPv6).
@@ -192,7 +242,11 @@ impl HalfOpen {
         let len = match (src, t.ip) {
             (Some(IpAddr::V4(s)), IpAddr::V4(d)) => {
                 syn::fill_checksum_v4(s, d, &mut seg);
-                pkt[..syn::IP4_LEN].copy_from_slice(&syn::ipv4_header(s, d, syn::SYN_LEN));
+                // Any identification will do (the SYN may not be
+                // fragmented); the raw socket keeps a nonzero one.
+                let id = ((isn >> 16) as u16).max(1);
+                let h = syn::ipv4_header(s, d, syn::SYN_LEN, id);
+                pkt[..syn::IP4_LEN].copy_from_slice(&h);
                 pkt[syn::IP4_LEN..].copy_from_slice(&seg);
                 pkt.len()
             }
@@ -245,97 +299,6 @@ impl HalfOpen {
         true
     }
 
-    /// Sends the SYNs queued since the last flush, a batch per syscall. A
-    /// first SYN that cannot be sent ends its check (`connect::classify`
-    /// of the errno, as connect() would); a retransmission that cannot is
-    /// left to the deadline.
-    pub fn flush(&mut self, done: &mut Vec<(u64, ProbeResult)>) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let mut pending = std::mem::take(&mut self.pending);
-        for v6 in [false, true] {
-            let fd = match if v6 { &self.v6 } else { &self.v4 } {
-                Some(f) => f.raw.as_raw_fd(),
-                None => continue,
-            };
-            let mut i = 0;
-            loop {
-                // The next batch of this family's live SYNs.
-                let mut batch: [(u32, bool); BATCH] = [(0, false); BATCH];
-                let mut k = 0;
-                while i < pending.len() && k < BATCH {
-                    let (n, gen, retx) = pending[i];
-                    i += 1;
-                    match self.slots.get(n as usize) {
-                        Some(s) if s.live && s.gen == gen && s.key.0.is_ipv6() == v6 => {
-                            batch[k] = (n, retx);
-                            k += 1;
-                        }
-                        _ => {}
-                    }
-                }
-                if k == 0 {
-                    break;
-                }
-                let mut sent = 0;
-                while sent < k {
-                    let mut txs = [Tx {
-                        seg: &[],
-                        dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                        src: None,
-                    }; BATCH];
-                    let mut m = 0;
-                    for &(n, _) in batch.iter().take(k).skip(sent) {
-                        // Every batched slot is live (checked above).
-                        if let Some(s) = self.slots.get(n as usize) {
-                            txs[m] = Tx {
-                                seg: &s.pkt[..usize::from(s.len)],
-                                dst: s.key.0,
-                                src: s.src,
-                            };
-                            m += 1;
-                        }
-                    }
-                    match rawio::send(fd, &txs[..m]) {
-                        Ok(0) => break,
-                        Ok(m) => sent += m,
-                        Err(e) => {
-                            let (n, retx) = batch[sent];
-                            sent += 1;
-                            if retx {
-                                continue;
-                            }
-                            let (dst, src) = match self.slots.get(n as usize) {
-                                Some(s) => (s.key.0, s.src),
-                                None => continue,
-                            };
-                            // A source that is no longer ours (the address
-                            // went away): the check could not run, and the
-                            // caches are refilled next time.
-                            let gone = src.and_then(|s| is_local(s).err());
-                            if let IpAddr::V4(d) = dst {
-                                self.routes.remove(&d);
-                            }
-                            if let Some(s) = src {
-                                self.locals.remove(&s);
-                            }
-                            let r = match gone {
-                                Some(g) => connect::not_run(&g),
-                                None => connect::classify(&e),
-                            };
-                            if let Some(token) = self.end(n) {
-                                done.push((token, r));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        pending.clear();
-        self.pending = pending;
-    }
-
     /// The source address we put in the pseudo-header (IPv4) or choose
     /// (`bindto`); IPv6 without `bindto` leaves it to the kernel.
     fn source(&mut self, t: &Target, now_us: u64) -> Result<Option<IpAddr>, ProbeResult> {
@@ -380,146 +343,6 @@ impl HalfOpen {
             .insert(d, (s, now_us.saturating_add(ROUTE_TTL_US)));
         Ok(Some(IpAddr::V4(s)))
     }
-
-    /// Reads every reply queued on the raw socket of one family, and with
-    /// `err` its ICMP errors; decided checks go to `done`.
-    pub fn readable(&mut self, v6: bool, err: bool, done: &mut Vec<(u64, ProbeResult)>) {
-        for _ in 0..READS / BATCH {
-            let fam = if v6 {
-                self.v6.as_ref()
-            } else {
-                self.v4.as_ref()
-            };
-            let Some(fam) = fam else { return };
-            let got = self.rx.recv(fam.raw.as_raw_fd());
-            for i in 0..got {
-                let Some((pkt, from)) = self.rx.get(i) else {
-                    continue;
-                };
-                let (peer, tcp) = if v6 {
-                    match from {
-                        Some(a) => (a, pkt),
-                        None => continue,
-                    }
-                } else {
-                    match syn::tcp_of_v4(pkt) {
-                        Some((s, tcp)) => (IpAddr::V4(s), tcp),
-                        None => continue,
-                    }
-                };
-                let Some(r) = syn::parse(tcp) else { continue };
-                let Some(&n) = self.by_key.get(&(peer, r.peer_port, r.our_port)) else {
-                    continue;
-                };
-                let Some(slot) = self.slots.get(n as usize) else {
-                    continue;
-                };
-                let result = match syn::verdict(&r, slot.isn) {
-                    Some(true) => ProbeResult::Ok,
-                    Some(false) => ProbeResult::Failed(FailReason::Refused),
-                    None => continue,
-                };
-                if let Some(token) = self.end(n) {
-                    done.push((token, result));
-                }
-            }
-            if got < BATCH {
-                break;
-            }
-        }
-        if err {
-            self.errors(v6, done);
-        }
-    }
-
-    /// ICMP errors quoting our SYNs (IP_RECVERR's error queue).
-    fn errors(&mut self, v6: bool, done: &mut Vec<(u64, ProbeResult)>) {
-        for _ in 0..READS {
-            let fam = if v6 {
-                self.v6.as_ref()
-            } else {
-                self.v4.as_ref()
-            };
-            let Some(fam) = fam else { return };
-            let mut data = [0u8; 128];
-            let mut iov = [IoSliceMut::new(&mut data)];
-            let (errno, peer, len, fatal) = {
-                let msg = match recvmsg::<SockaddrStorage>(
-                    fam.raw.as_raw_fd(),
-                    &mut iov,
-                    Some(&mut self.cmsg),
-                    MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT,
-                ) {
-                    Ok(m) => m,
-                    Err(nix::errno::Errno::EINTR) => continue,
-                    Err(_) => break,
-                };
-                let mut errno = None;
-                let mut fatal = true;
-                if let Ok(cmsgs) = msg.cmsgs() {
-                    for c in cmsgs {
-                        match c {
-                            ControlMessageOwned::Ipv4RecvErr(e, _)
-                                if e.ee_origin == libc::SO_EE_ORIGIN_ICMP =>
-                            {
-                                errno = Some(e.ee_errno as i32)
-                            }
-                            ControlMessageOwned::Ipv6RecvErr(e, _)
-                                if e.ee_origin == libc::SO_EE_ORIGIN_ICMP6 =>
-                            {
-                                errno = Some(e.ee_errno as i32);
-                                fatal = fatal6(e.ee_type, e.ee_code);
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                let peer = msg.address.and_then(|a| {
-                    a.as_sockaddr_in()
-                        .map(|s| IpAddr::V4(s.ip()))
-                        .or_else(|| a.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip())))
-                });
-                (errno, peer, msg.bytes, fatal)
-            };
-            // TCP ignores "fragmentation needed" / "packet too big" in
-            // SYN_SENT; so do we.
-            let (Some(errno), Some(peer)) = (errno, peer) else {
-                continue;
-            };
-            if errno == libc::EMSGSIZE || len < 8 {
-                continue;
-            }
-            // The quoted SYN: our port, the server's, our ISN. With
-            // IP_HDRINCL (IPv4) the kernel quotes from our IP header.
-            let quoted = data.get(..len.min(data.len())).unwrap_or(&[]);
-            let tcp = if v6 {
-                quoted
-            } else {
-                match syn::tcp_of_v4(quoted) {
-                    Some((_, t)) => t,
-                    None => continue,
-                }
-            };
-            let Some(q) = tcp.get(..8) else { continue };
-            let ours = u16::from_be_bytes([q[0], q[1]]);
-            let theirs = u16::from_be_bytes([q[2], q[3]]);
-            let seq = u32::from_be_bytes([q[4], q[5], q[6], q[7]]);
-            let Some(&n) = self.by_key.get(&(peer, theirs, ours)) else {
-                continue;
-            };
-            let Some(slot) = self.slots.get_mut(n as usize).filter(|s| s.isn == seq) else {
-                continue;
-            };
-            if !fatal {
-                slot.soft = Some(errno);
-                continue;
-            }
-            let result = connect::classify(&io::Error::from_raw_os_error(errno));
-            if let Some(token) = self.end(n) {
-                done.push((token, result));
-            }
-        }
-    }
 }
 
 /// The ISN: SipHash (random keys) of the 4-tuple's varying part and a
@@ -543,19 +366,6 @@ fn isn(keys: &RandomState, (ip, theirs, ours): (IpAddr, u16, u16), counter: u64)
 /// Ok if `ip` is one of our addresses (a UDP socket can bind it).
 fn is_local(ip: IpAddr) -> io::Result<()> {
     UdpSocket::bind((ip, 0)).map(drop)
-}
-
-/// Whether an ICMPv6 error ends a connect() in SYN_SENT at once, as Linux
-/// (6.18, measured) does: the "fatal" ones of its icmpv6_err_convert. No
-/// route, address unreachable, beyond scope and hop limit exceeded are
-/// soft: the SYN is retried and the error is the verdict at the deadline.
-/// Over IPv4 every unreachable is final at once (measured the same).
-fn fatal6(ty: u8, code: u8) -> bool {
-    match ty {
-        1 => !matches!(code, 0 | 2 | 3),
-        3 => false,
-        _ => true,
-    }
 }
 
 impl HalfOpen {
