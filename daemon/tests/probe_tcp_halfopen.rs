@@ -536,3 +536,46 @@ fn ipv4_syns_go_to_the_interface_and_follow_the_neighbour() {
         assert!(sent.1 > before, "{sent:?}");
     });
 }
+
+/// A director whose firewall tracks connections and drops what conntrack
+/// finds invalid (`ct state invalid drop`, common on routers) still gets
+/// its verdicts at once: its SYNs stay on the raw socket, which conntrack
+/// sees (a SYN handed to the interface would leave the SYN-ACK "invalid":
+/// dropped, and the check passed only by the raw retransmission after 1 s).
+#[test]
+fn checks_pass_a_firewall_that_drops_invalid_packets() {
+    let lab = or_skip!(Lab::new());
+    let nft = lab.pair.a.try_sh(
+        "nft add table inet vt && nft add chain inet vt in '{ type filter hook input priority 0; }' \
+         && nft add rule inet vt in ct state invalid drop",
+    );
+    if !nft.status.success() {
+        println!(
+            "skipped: no nft ({})",
+            String::from_utf8_lossy(&nft.stderr).trim()
+        );
+        return;
+    }
+    let port = 8112;
+    let _l = listen(&lab.pair.b, V4.server, port, 128);
+    lab.pair.a.run(move || {
+        let mut p = pool(TcpEngine::HalfOpen);
+        for token in 0..3u64 {
+            let mut done = Vec::new();
+            let t0 = Instant::now();
+            assert!(p.start(
+                token,
+                &tcp(V4.server, port, None, 3000),
+                clock::now_us(),
+                &mut done
+            ));
+            let mut out: Vec<_> = done.drain(..).map(|(t, r)| (t, r, t0.elapsed())).collect();
+            pump(&mut p, 1, Duration::from_secs(4), t0, &mut out);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].1, ProbeResult::Ok);
+            assert!(out[0].2 < Duration::from_millis(500), "{:?}", out[0].2);
+            pump(&mut p, 2, Duration::from_millis(100), t0, &mut out);
+        }
+        assert_eq!(p.syns_sent().0, 0, "a SYN went past conntrack");
+    });
+}

@@ -243,6 +243,7 @@ bench_daemon() {
     awk -v d="$DAEMON" '/^(REMOVAL|REMOVALS|BACK|ACCEPTED) / { print "BENCH " d " lb " $0 }' "$rs"
     daemon_stop
     [ "$DAEMON" = vigil ] && grep -ciE 'error|warn' /run/d1/daemon.log | sed "s/^/BENCH vigil lb log_errors=/"
+    [ "$DAEMON" = vigil ] && info "bench: vigil: $(grep -m1 -oE 'TCP_CHECK: .*' /run/d1/daemon.log)"
     # Servers taken out over the whole run (the victim's removals included):
     # more than the victim's means healthy servers were judged down.
     echo "BENCH $DAEMON lb removed_total=$(grep -cE ' DOWN|Removing service' /run/d1/daemon.log)"

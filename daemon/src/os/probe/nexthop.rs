@@ -10,10 +10,20 @@
 //! after `TTL_US`, in case an event is missed. A destination without a
 //! usable hop (no neighbour entry yet, a local or unreachable route) goes
 //! by the kernel's own path, which resolves the neighbour.
+//!
+//! Not while conntrack tracks this namespace's traffic: a SYN it did not
+//! see leaves the SYN-ACK without a connection, "invalid", and a firewall
+//! that drops invalid packets (common on routers) would drop every reply.
+//! Tracking is on when the namespace's conntrack table holds any entry
+//! (the director's own adverts and raw SYNs make some as soon as its hooks
+//! are registered); the count is read (one pread) before every batch, so
+//! a firewall added later costs at most the SYNs already in flight.
 
+use std::fs::File;
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::BorrowedFd;
+use std::os::unix::fs::FileExt;
 
 use super::rawsock::MixMap;
 use crate::os::netlink::hop::{HopEvent, HopWatch, RouteHop};
@@ -21,6 +31,10 @@ use crate::os::netlink::Netlink;
 
 /// How long an answer is trusted without an event confirming it.
 const TTL_US: u64 = 30_000_000;
+/// How often opening the conntrack count is tried again while the kernel
+/// has none (conntrack may be loaded later, with a firewall).
+const CONNTRACK_OPEN_EVERY_US: u64 = 1_000_000;
+const CONNTRACK_COUNT: &str = "/proc/sys/net/netfilter/nf_conntrack_count";
 
 type Mac = [u8; 6];
 
@@ -32,6 +46,11 @@ pub(super) struct NextHops {
     /// (interface, next hop) -> its link address, until when.
     neigh: MixMap<(u32, Ipv4Addr), (Option<Mac>, u64)>,
     events: Vec<HopEvent>,
+    /// This namespace's conntrack count (if the kernel has conntrack),
+    /// whether it tracks (as last read), and when to try opening it again.
+    count: Option<File>,
+    tracked: Option<bool>,
+    reopen_us: u64,
 }
 
 impl NextHops {
@@ -43,7 +62,43 @@ impl NextHops {
             routes: MixMap::default(),
             neigh: MixMap::default(),
             events: Vec::new(),
+            count: None,
+            tracked: None,
+            reopen_us: 0,
         })
+    }
+
+    /// Whether SYNs may go to interfaces at all: not while conntrack tracks
+    /// this namespace (see the module comment).
+    pub fn usable(&mut self, now_us: u64) -> bool {
+        if self.count.is_none() && now_us >= self.reopen_us {
+            self.reopen_us = now_us.saturating_add(CONNTRACK_OPEN_EVERY_US);
+            self.count = File::open(CONNTRACK_COUNT).ok();
+        }
+        // No file: no conntrack in this kernel. A count that cannot be
+        // read counts as tracking (the raw socket is always safe).
+        let mut buf = [0u8; 24];
+        let tracked = self
+            .count
+            .as_ref()
+            .is_some_and(|f| match f.read_at(&mut buf, 0) {
+                Ok(n) => buf[..n.min(buf.len())]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .any(|b| *b != b'0'),
+                Err(_) => true,
+            });
+        if self.tracked != Some(tracked) {
+            self.tracked = Some(tracked);
+            if tracked {
+                log::info!("TCP_CHECK: conntrack tracks this namespace: IPv4 SYNs by the raw socket, which it sees");
+            } else {
+                log::info!(
+                    "TCP_CHECK: no connection tracking: IPv4 SYNs handed to their interfaces"
+                );
+            }
+        }
+        !tracked
     }
 
     /// The event socket, to watch for input.

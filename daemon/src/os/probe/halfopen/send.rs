@@ -127,6 +127,9 @@ impl HalfOpen {
         };
         let now_us = clock::now_us();
         hops.readable(now_us);
+        if !hops.usable(now_us) {
+            return;
+        }
         let mut i = 0;
         loop {
             // The next batch: (index into `pending`, interface, MAC).
