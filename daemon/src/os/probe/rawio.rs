@@ -68,12 +68,7 @@ pub fn send(fd: RawFd, msgs: &[Tx<'_>]) -> io::Result<usize> {
             pktinfo(h, &mut cbufs[i], src);
         }
     }
-    // SAFETY: n headers, each pointing at live buffers of the right sizes.
-    let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as _, 0) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(r as usize)
+    submit(fd, &mut hdrs[..n])
 }
 
 /// One IPv4 packet (our header and SYN) to hand to an interface.
@@ -112,8 +107,14 @@ pub fn send_link(fd: RawFd, msgs: &[LinkTx<'_>]) -> io::Result<usize> {
         h.msg_iov = &mut iovs[i];
         h.msg_iovlen = 1;
     }
-    // SAFETY: n headers, each pointing at live buffers of the right sizes.
-    let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as _, 0) };
+    submit(fd, &mut hdrs[..n])
+}
+
+/// One sendmmsg() of `hdrs`, each pointing at live buffers of the right
+/// sizes (the callers' stack arrays): how many were sent.
+fn submit(fd: RawFd, hdrs: &mut [libc::mmsghdr]) -> io::Result<usize> {
+    // SAFETY: hdrs.len() valid headers, as the callers built them.
+    let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), hdrs.len() as _, 0) };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -9,13 +9,13 @@
 //! An IPv4 SYN whose next hop the kernel knows (route and neighbour,
 //! `nexthop`) is handed to its interface from a packet socket: no route
 //! look-up, netfilter pass or neighbour output per SYN, the tenth of a
-//! SYN's cost that the raw socket's IP output was. It therefore creates no
-//! conntrack entry on the director (a raw or connect()ed SYN creates one
-//! per check, thousands a second on a router whose table is sized for its
-//! users), and the director's OUTPUT and POSTROUTING rules do not see it.
-//! Retransmissions, IPv6, destinations without a resolved neighbour, local
-//! ones and every SYN after a failed hand-over go by the raw socket, the
-//! kernel's path; `VIGIL_TCP_CHECK=raw` sends every SYN that way.
+//! SYN's cost that the raw socket's IP output was; the director's OUTPUT
+//! and POSTROUTING rules do not see it. Not while conntrack tracks the
+//! namespace (the reply to a SYN it did not see is "invalid", and routers
+//! often drop those). Retransmissions, IPv6, destinations without a
+//! resolved neighbour, local ones and every SYN after a failed hand-over go
+//! by the raw socket, the kernel's path; `VIGIL_TCP_CHECK=raw` sends every
+//! SYN that way.
 //!
 //! Verdicts, the same as a connect()'s (keepalived's TCP_CHECK):
 //! - a SYN-ACK acknowledging our ISN + 1: up (exactly when connect() would
