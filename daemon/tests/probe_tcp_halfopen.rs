@@ -485,7 +485,7 @@ fn ipv4_syns_go_to_the_interface_and_follow_the_neighbour() {
             );
         };
         let mut p = pool(TcpEngine::HalfOpen);
-        let mut check = |p: &mut TcpPool, token: u64, addr: &str| {
+        let check = |p: &mut TcpPool, token: u64, addr: &str| {
             let mut done = Vec::new();
             let t0 = Instant::now();
             assert!(p.start(
@@ -499,7 +499,7 @@ fn ipv4_syns_go_to_the_interface_and_follow_the_neighbour() {
             assert_eq!(out.len(), 1, "token {token}: no verdict");
             // Events (the neighbour's) taken before the next check.
             pump(p, 2, Duration::from_millis(100), t0, &mut out);
-            (out[0].1.clone(), out[0].2, p.syns_sent())
+            (out[0].1, out[0].2, p.syns_sent())
         };
         // No neighbour entry yet: the raw socket, which resolves it.
         let (r, _, sent) = check(&mut p, 1, V4.server);

@@ -7,6 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 
+use nix::libc;
 use vigil_check::ProbeResult;
 
 use super::super::connect;
@@ -183,9 +184,18 @@ impl HalfOpen {
                         self.sent.0 += c as u64;
                         sent += c;
                     }
-                    Err(_) => {
+                    Err(e) => {
                         let j = batch[sent].0;
                         sent += 1;
+                        // A full queue says nothing of the hop; anything
+                        // else (the interface gone, down) may.
+                        let transient = matches!(
+                            e.raw_os_error(),
+                            Some(libc::EAGAIN | libc::ENOBUFS | libc::EINTR)
+                        );
+                        if transient {
+                            continue;
+                        }
                         if let Some(s) = self.slots.get(pending[j].0 as usize) {
                             if let (IpAddr::V4(d), Some(IpAddr::V4(src))) = (s.key.0, s.src) {
                                 hops.forget(d, src);
