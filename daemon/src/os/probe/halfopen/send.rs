@@ -116,7 +116,8 @@ impl HalfOpen {
 
     /// The first IPv4 SYNs with a next hop, handed to their interfaces;
     /// those sent are marked [`SENT`], a failed one is left to the raw
-    /// socket (and its hop asked of the kernel again next time). The hop is
+    /// socket (and, unless the queue was only full, its hop asked of the
+    /// kernel again next time). The hop is
     /// looked up here, after the events queued were taken, so that a
     /// neighbour that moved is followed by the very next SYN.
     fn flush_link(&mut self, pending: &mut [(u32, u32, bool)]) {
