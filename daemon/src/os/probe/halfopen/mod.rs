@@ -77,8 +77,9 @@ struct Slot {
     live: bool,
     key: (IpAddr, u16, u16),
     isn: u32,
-    /// What the raw socket sends: over IPv4 our IP header and the SYN
-    /// (IP_HDRINCL), over IPv6 the SYN alone.
+    /// What is sent: over IPv4 our IP header and the SYN (the raw socket
+    /// with IP_HDRINCL, or the packet socket as is), over IPv6 the SYN
+    /// alone.
     pkt: [u8; syn::IP4_LEN + syn::SYN_LEN],
     len: u8,
     /// Source for IP_PKTINFO / IPV6_PKTINFO, if we choose it.
