@@ -113,9 +113,8 @@ pub(super) struct HalfOpen {
     rx: Rx,
     cmsg: Vec<u8>,
     live: usize,
-    /// The packet socket and the next hops (both, or neither).
-    link: Option<Socket>,
-    hops: Option<NextHops>,
+    /// The packet socket and the next hops.
+    link: Option<(Socket, NextHops)>,
     /// SYNs sent (packet socket, raw sockets).
     sent: (u64, u64),
 }
@@ -130,15 +129,15 @@ impl HalfOpen {
             return Err(io::Error::new(e.kind(), e.to_string()));
         }
         let raw_only = std::env::var_os("VIGIL_TCP_CHECK").is_some_and(|v| v == "raw");
-        let (link, hops) = match (v4.is_ok() && !raw_only)
+        let link = match (v4.is_ok() && !raw_only)
             .then(|| link_socket().and_then(|l| Ok((l, NextHops::open()?))))
         {
-            Some(Ok((l, h))) => (Some(l), Some(h)),
+            Some(Ok(l)) => Some(l),
             Some(Err(e)) => {
                 log::info!("TCP_CHECK: IPv4 SYNs by the raw socket only ({e})");
-                (None, None)
+                None
             }
-            None => (None, None),
+            None => None,
         };
         Ok(HalfOpen {
             v4: v4.ok(),
@@ -157,19 +156,18 @@ impl HalfOpen {
             cmsg: nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6),
             live: 0,
             link,
-            hops,
             sent: (0, 0),
         })
     }
 
     /// The next hops' event socket, to watch for input.
     pub fn hop_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.hops.as_ref().map(NextHops::fd)
+        self.link.as_ref().map(|(_, h)| h.fd())
     }
 
     /// Takes the next hops' events.
     pub fn hops_readable(&mut self, now_us: u64) {
-        if let Some(h) = self.hops.as_mut() {
+        if let Some((_, h)) = self.link.as_mut() {
             h.readable(now_us);
         }
     }

@@ -121,10 +121,7 @@ impl HalfOpen {
     /// looked up here, after the events queued were taken, so that a
     /// neighbour that moved is followed by the very next SYN.
     fn flush_link(&mut self, pending: &mut [(u32, u32, bool)]) {
-        let (Some(fd), Some(hops)) = (
-            self.link.as_ref().map(|s| s.as_raw_fd()),
-            self.hops.as_mut(),
-        ) else {
+        let Some((fd, hops)) = self.link.as_mut().map(|(l, h)| (l.as_raw_fd(), h)) else {
             return;
         };
         let now_us = clock::now_us();
